@@ -1,0 +1,73 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
+import type { Source } from '../core/Source.js';
+import type { Format, Row, RowConverter } from '../formats/Format.js';
+import type { StateStore } from '../state/StateStore.js';
+
+/** The declared type of a connector property; values always arrive as strings. */
+export type PropertyType = 'string' | 'integer' | 'boolean' | 'enum' | 'list';
+
+/** One property a connector factory understands. */
+export interface PropertySpec {
+  /** Canonical name, e.g. `kafka.topic`. */
+  readonly name: string;
+  /** Other spellings that mean the same (RisingWave's names: `topic`, `properties.bootstrap.server`). */
+  readonly aliases?: readonly string[];
+  readonly type: PropertyType;
+  /** For `enum`: the allowed values. */
+  readonly values?: readonly string[];
+  readonly required?: boolean;
+  readonly default?: string;
+  /** Secret values never appear in errors or logs. */
+  readonly secret?: boolean;
+  /** One line, shown in errors and `tributary --help`. */
+  readonly description: string;
+}
+
+/** Options every source takes, whichever connector builds it. */
+export interface SourceOptions {
+  /** Name in errors and state keys. */
+  readonly name: string;
+  /** Checkpoint store; in-memory when omitted. */
+  readonly store?: StateStore;
+  /** Each emission requests a barrier; defaults to one every `checkpointIntervalMs`. */
+  readonly barriers?: Observable<unknown>;
+  /** Default 1000. */
+  readonly checkpointIntervalMs?: number;
+  /** Default `fail`. */
+  readonly badRecords?: BadRecordPolicy;
+  /** Records in flight (emitted, not yet acknowledged) above which readers are asked to pause. */
+  readonly highWaterMark?: number;
+  /** Scheduler for barriers and timers (virtual time in tests). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** What a factory gets to build a source from SQL or from code. */
+export interface ConnectorContext extends SourceOptions {
+  /**
+   * Validated properties under their canonical names, defaults filled in. Secrets included:
+   * never put these values in an error message.
+   */
+  readonly properties: Readonly<Record<string, string>>;
+  /** The row format (`ROW FORMAT 'json'`, `ENCODE CSV (...)`). */
+  readonly format: Format;
+  /** Schema check and conversion for decoded rows, when a schema was declared. */
+  readonly convert?: RowConverter;
+}
+
+/**
+ * A connector as SQL sees it: a name, the property values that select it, the properties it
+ * declares, and a way to build a source. Factories are selected by properties: exactly one must
+ * match a statement's `WITH (...)`.
+ */
+export interface ConnectorFactory {
+  /** e.g. `kafka`. */
+  readonly name: string;
+  /** Values of `upstream.source` / `connector` that select this factory, e.g. `['kafka']`. */
+  readonly connectorNames: readonly string[];
+  /** Every property this connector understands (beyond `upstream.source`/`connector`). */
+  readonly properties: readonly PropertySpec[];
+  /** One line, for help and errors. */
+  readonly description: string;
+  create(context: ConnectorContext): Source<Row>;
+}

@@ -1,0 +1,37 @@
+import type { Observable } from 'rxjs';
+import type { JsonValue } from './Json.js';
+import type { SourceSplit, SplitPosition } from './SourceSplit.js';
+
+/** What an enumerator is handed when a source (re)starts. */
+export interface EnumeratorContext<S extends SourceSplit> {
+  /** The source's name, for errors and logs. */
+  readonly source: string;
+  /**
+   * The enumerator's own state from the checkpoint being restored (see `saveState`), or
+   * `undefined` on a first start.
+   */
+  readonly restoredState: JsonValue | undefined;
+  /** Split positions from the checkpoint being restored (finished splits included). */
+  readonly restoredSplits: ReadonlyMap<string, SplitPosition<S>>;
+  /**
+   * Records state the enumerator needs after a restart (an S3 high-water mark, say). The latest
+   * value is written with every checkpoint, atomically with the split positions.
+   */
+  saveState(state: JsonValue): void;
+}
+
+/**
+ * Watches the upstream and emits the full current set of splits whenever it changes. A bounded
+ * upstream completes after its last set; an unbounded one keeps watching.
+ *
+ * Emit the *whole* set each time, not a delta: the source diffs consecutive sets by split id, so
+ * splits that stay keep their readers and positions, removed ones stop and new ones start.
+ *
+ * @example
+ * const enumerator: Enumerator<FileSplit> = {
+ *   splits: () => of([{ id: 'a.csv', path: '/data/a.csv' }]),
+ * };
+ */
+export interface Enumerator<S extends SourceSplit> {
+  splits(context: EnumeratorContext<S>): Observable<readonly S[]>;
+}

@@ -1,0 +1,33 @@
+import type { Observable } from 'rxjs';
+import type { StateStore } from '../state/StateStore.js';
+import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
+import type { MaybePromise } from './MaybePromise.js';
+import type { SourceEvent } from './SourceEvent.js';
+
+/**
+ * A running-ready source: a cold Observable of chunks and barriers. Every subscription restores
+ * from the last successful epoch in the state store, so RxJS `retry` around a pipeline that ends
+ * in {@link commitEpochs} is a rollback to the last good checkpoint.
+ *
+ * Subscribe to one source once at a time: two live subscriptions would write the same checkpoints.
+ */
+export interface Source<T> extends Observable<SourceEvent<T>> {
+  /** The name used in errors and as the key prefix in the state store. */
+  readonly name: string;
+  /** Where checkpoints go. */
+  readonly store: StateStore;
+  /**
+   * Marks `epoch` successful: its barrier went through the whole pipeline. Recovery resumes from
+   * the last successful epoch; older epochs are garbage-collected. Called by `commitEpochs`.
+   */
+  commit(epoch: number): MaybePromise<void>;
+  /**
+   * Tells the source that `records` records have reached the end of the pipeline. Drives flow
+   * control; called by `commitEpochs`.
+   */
+  acknowledge(records: number): void;
+  /** Counts of skipped and dead-lettered records. */
+  readonly badRecordStats: BadRecordStats;
+  /** Records set aside under the `dead-letter` policy. */
+  readonly deadLetters$: Observable<DeadLetter>;
+}
