@@ -1,0 +1,35 @@
+/**
+ * tributary: reactive source connectors for RxJS, with barrier-driven checkpoints and rollback.
+ *
+ * This entry point is the core: it loads nothing but rxjs. Connectors, formats and SQL live
+ * behind their own entry points (`tributary/fs`, `tributary/kafka`, `tributary/formats`, ...),
+ * and load their client libraries only when used.
+ *
+ * @packageDocumentation
+ */
+export type { JsonObject, JsonValue } from './core/Json.js';
+export type { MaybePromise } from './core/MaybePromise.js';
+export type { SourceMessage } from './core/SourceMessage.js';
+export type { SourceSplit, SplitPosition } from './core/SourceSplit.js';
+export { chunk, isBarrier, isChunk, type Barrier, type Chunk, type SourceEvent } from './core/SourceEvent.js';
+export type { Enumerator, EnumeratorContext } from './core/Enumerator.js';
+export type { ReaderContext, SplitReader } from './core/SplitReader.js';
+export type { Source } from './core/Source.js';
+export { BadRecordError, CorruptStateError, SourceError, type SourceErrorLocation } from './core/SourceError.js';
+export type { BadRecordHandler, BadRecordPolicy, BadRecordStats, DeadLetter } from './core/BadRecordHandler.js';
+export { BadRecordTracker } from './core/BadRecordTracker.js';
+export { checkpointKeys, loadCheckpoint, type RestoredCheckpoint, type Snapshot } from './core/Checkpoint.js';
+export {
+  createSource,
+  sourceOptionsOf,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_HIGH_WATER_MARK,
+  type CreateSourceOptions,
+} from './core/createSource.js';
+export { commitEpochs } from './core/commitEpochs.js';
+export { toRecords } from './core/toRecords.js';
+export { mapRecords } from './core/mapRecords.js';
+export { runWithCheckpoints, type RecoveryOptions } from './core/runWithCheckpoints.js';
+export type { StateStore } from './state/StateStore.js';
+export type { ConnectorContext, ConnectorFactory, PropertySpec, PropertyType, SourceOptions } from './connectors/ConnectorFactory.js';
+export type { ByteInput, DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from './formats/Format.js';
