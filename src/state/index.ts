@@ -1,0 +1,13 @@
+/**
+ * State stores: where sources keep their checkpoints.
+ *
+ * - {@link MemoryStore}: in memory, synchronous (tests, TestScheduler).
+ * - {@link FileStore}: one atomically replaced JSON file, durable across crashes (Node).
+ * - {@link IdbKeyvalStore}: IndexedDB through the optional peer dependency idb-keyval (browsers).
+ *
+ * @module
+ */
+export type { StateStore } from './StateStore.js';
+export { MemoryStore } from './MemoryStore.js';
+export { FileStore } from './FileStore.js';
+export { IdbKeyvalStore, type IdbKeyvalStoreOptions } from './IdbKeyvalStore.js';
