@@ -1,0 +1,144 @@
+import { SourceError } from '../core/SourceError.js';
+import { CsvParser } from './CsvParser.js';
+import type { CsvRecordHandler } from './CsvParser.js';
+import { CsvRowBuilder } from './CsvRowBuilder.js';
+import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
+import { PendingBytes } from './PendingBytes.js';
+import { RowSink } from './RowSink.js';
+import { asBuffer } from './asBuffer.js';
+import type { ResolvedCsvOptions } from './csvFormat.js';
+
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * Decodes CSV bytes from a byte position. Offsets are byte positions of record starts, so a
+ * restart resumes exactly at the next record, also after quoted fields spanning lines.
+ */
+export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
+  readonly startByte: number;
+  private readonly parser: CsvParser;
+  private readonly sink: RowSink;
+  /** Bytes received but not yet parsed (an incomplete record), in order. */
+  private readonly pending = new PendingBytes();
+  /** Byte position of the first pending byte. */
+  private position: number;
+  private builder: CsvRowBuilder | null;
+  private bomChecked: boolean;
+  /** The bytes being parsed and the byte position of their start, during {@link decode}. */
+  private buffer: Buffer = Buffer.alloc(0);
+  private base = 0;
+
+  /**
+   * @param builder The row builder when the header is already known (or there is none);
+   *   `null` when the first record read is the header.
+   */
+  constructor(
+    private readonly options: ResolvedCsvOptions,
+    startByte: number,
+    builder: CsvRowBuilder | null,
+    private readonly context: DecodeContext,
+  ) {
+    this.startByte = startByte;
+    this.position = startByte;
+    this.builder = builder;
+    this.bomChecked = startByte !== 0;
+    this.parser = new CsvParser(options);
+    this.sink = new RowSink(context);
+  }
+
+  /** The row builder, once the header is known (always, without a header). */
+  get rowBuilder(): CsvRowBuilder | null {
+    return this.builder;
+  }
+
+  push(bytes: Uint8Array): DecodedBatch {
+    const chunk = asBuffer(bytes);
+    this.pending.add(chunk);
+    // No line break, no new complete record (the BOM check can wait too).
+    if (chunk.indexOf(10) === -1) return this.sink.take(String(this.position));
+    return this.decode(false);
+  }
+
+  end(): DecodedBatch {
+    return this.decode(true);
+  }
+
+  private decode(final: boolean): DecodedBatch {
+    let buffer = this.pending.take();
+    if (!this.bomChecked) {
+      if (buffer.length < BOM.length && !final) {
+        this.pending.keep(buffer);
+        return this.sink.take(String(this.position));
+      }
+      this.bomChecked = true;
+      if (buffer[0] === BOM[0] && buffer[1] === BOM[1] && buffer[2] === BOM[2]) {
+        buffer = buffer.subarray(BOM.length);
+        this.position += BOM.length;
+      }
+    }
+    const base = this.position;
+    this.buffer = buffer;
+    this.base = base;
+    let consumed = 0;
+    try {
+      consumed = this.parser.parse(buffer, final, this);
+    } finally {
+      // Even when a bad record throws (policy `fail`), keep the state consistent.
+      this.buffer = Buffer.alloc(0);
+      this.position = base + consumed;
+      this.pending.keep(buffer.subarray(consumed));
+    }
+    return this.sink.take(String(this.position));
+  }
+
+  /** @internal Called by the parser for each record. */
+  record(start: number, end: number, fields: (string | null)[]): void {
+    const builder = this.builder;
+    if (builder === null) {
+      this.builder = headerBuilder(fields, this.options, this.context);
+      return;
+    }
+    const row = builder.build(fields);
+    if (typeof row === 'string') {
+      this.malformed(start, end, row);
+      return;
+    }
+    this.sink.add(row, String(this.base + start), this.buffer, start, end);
+  }
+
+  /** @internal Called by the parser for each malformed record. */
+  malformed(start: number, end: number, error: string): void {
+    const offset = String(this.base + start);
+    if (this.builder === null) {
+      throw new SourceError(`malformed CSV header: ${error}`, { source: this.context.source, split: this.context.splitId, offset });
+    }
+    this.sink.bad(offset, `malformed CSV record: ${error}`, this.buffer.slice(start, end));
+  }
+}
+
+/**
+ * The row builder for a file whose header is `fields`: keys are the header names, or the declared
+ * columns looked up in the header by name (each must be there).
+ */
+export function headerBuilder(fields: readonly (string | null)[], options: ResolvedCsvOptions, context: DecodeContext): CsvRowBuilder {
+  const names = fields.map((f) => f ?? '');
+  const where = { source: context.source, split: context.splitId, offset: '0' };
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new SourceError(`CSV header has the column ${JSON.stringify(name)} twice`, where);
+    seen.add(name);
+  }
+  const emptyAsNull = options.empty === 'null';
+  if (options.columns === undefined) return new CsvRowBuilder(names, names.length, null, emptyAsNull);
+  const positions = options.columns.map((column) => {
+    const at = names.indexOf(column);
+    if (at === -1) {
+      throw new SourceError(
+        `CSV header has no column ${JSON.stringify(column)} (declared columns: ${options.columns?.join(', ')}; header: ${names.join(', ')})`,
+        where,
+      );
+    }
+    return at;
+  });
+  return new CsvRowBuilder(options.columns, names.length, positions, emptyAsNull);
+}

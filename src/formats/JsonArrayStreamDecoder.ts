@@ -1,0 +1,185 @@
+import { SourceError } from '../core/SourceError.js';
+import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
+import { RowSink } from './RowSink.js';
+import { asBuffer } from './asBuffer.js';
+import { parseJsonRow } from './parseJsonRow.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+type Mode = 'start' | 'between' | 'value' | 'done';
+
+/**
+ * Decodes a file holding one JSON array of objects (`[{...}, {...}]`), element by element, so
+ * that memory is bounded by the largest element rather than the file.
+ *
+ * The offset of an element is the byte position just past the previous element (or past the
+ * `[`): a decoder opened there skips whitespace and a comma and decodes exactly that element.
+ * After the last element, `nextOffset` is the position of the closing `]`.
+ * An element that is not valid JSON, or not an object, is a bad record; so is a file that ends
+ * inside the array (reported by `end()`).
+ */
+export class JsonArrayStreamDecoder implements StreamDecoder {
+  readonly startByte: number;
+  private readonly sink: RowSink;
+  private mode: Mode;
+  /** Bytes from `bufferStart` on, kept while an element is incomplete. */
+  private buffer: Buffer = Buffer.alloc(0);
+  private bufferStart: number;
+  /** Absolute position of the next byte to scan. */
+  private scan: number;
+  /** Where the current element's offset region starts (past the previous element). */
+  private regionStart: number;
+  /** Where the current value starts (mode `value`). */
+  private valueStart = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(startByte: number, private readonly context: DecodeContext) {
+    this.startByte = startByte;
+    this.bufferStart = startByte;
+    this.scan = startByte;
+    this.regionStart = startByte;
+    this.mode = startByte === 0 ? 'start' : 'between';
+    this.sink = new RowSink(context);
+  }
+
+  push(bytes: Uint8Array): DecodedBatch {
+    const chunk = asBuffer(bytes);
+    this.buffer = this.buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffer, chunk]);
+    this.run(false);
+    return this.sink.take(String(this.regionStart));
+  }
+
+  end(): DecodedBatch {
+    this.run(true);
+    return this.sink.take(String(this.regionStart));
+  }
+
+  private run(final: boolean): void {
+    const buffer = this.buffer;
+    const base = this.bufferStart;
+    const limit = base + buffer.length;
+    try {
+      for (; this.scan < limit; this.scan++) {
+        const c = buffer[this.scan - base] as number;
+        switch (this.mode) {
+          case 'start':
+            if (isSpace(c) || (this.scan < 3 && (c === 0xef || c === 0xbb || c === 0xbf))) break;
+            if (c !== OPEN_BRACKET) {
+              throw new SourceError(`json: expected a JSON array ('[') at byte ${this.scan}`, this.where(this.scan));
+            }
+            this.mode = 'between';
+            this.regionStart = this.scan + 1;
+            break;
+          case 'between':
+            if (isSpace(c) || c === COMMA) break;
+            if (c === CLOSE_BRACKET) {
+              // regionStart stays *at* the `]`: resuming there reads the `]` again and ends, whereas
+              // a position past it would look like a truncated array.
+              this.mode = 'done';
+              break;
+            }
+            this.mode = 'value';
+            this.valueStart = this.scan;
+            this.depth = 0;
+            this.inString = false;
+            this.escaped = false;
+            this.scanValue(c, buffer, base);
+            break;
+          case 'value':
+            this.scanValue(c, buffer, base);
+            break;
+          case 'done':
+            if (isSpace(c)) break;
+            this.sink.bad(String(this.scan), 'json: unexpected data after the end of the JSON array', buffer.slice(this.scan - base));
+            this.scan = limit;
+            this.regionStart = limit;
+            break;
+        }
+      }
+      if (final) this.finish(buffer, base, limit);
+    } finally {
+      // Keep only the bytes of an element still in progress.
+      const keep = this.mode === 'value' ? this.valueStart : this.scan;
+      this.buffer = keep >= limit ? Buffer.alloc(0) : buffer.subarray(keep - base);
+      this.bufferStart = Math.min(keep, limit);
+    }
+  }
+
+  /** Advances the value scanner over byte `c` at `this.scan`. */
+  private scanValue(c: number, buffer: Buffer, base: number): void {
+    if (this.inString) {
+      if (this.escaped) this.escaped = false;
+      else if (c === BACKSLASH) this.escaped = true;
+      else if (c === QUOTE) {
+        this.inString = false;
+        if (this.depth === 0) this.element(buffer, base, this.scan + 1);
+      }
+      return;
+    }
+    if (c === QUOTE) this.inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (this.depth === 0) {
+        // A bare value (number, literal) ended by the array's `]`: rescan the `]`.
+        this.element(buffer, base, this.scan);
+        this.scan--;
+        return;
+      }
+      if (--this.depth === 0) this.element(buffer, base, this.scan + 1);
+    } else if (this.depth === 0 && (c === COMMA || isSpace(c))) {
+      this.element(buffer, base, this.scan);
+    }
+  }
+
+  /** The value `[valueStart, end)` is complete. */
+  private element(buffer: Buffer, base: number, end: number): void {
+    const offset = String(this.regionStart);
+    const start = this.valueStart - base;
+    this.mode = 'between';
+    this.regionStart = end;
+    let row;
+    try {
+      row = parseJsonRow(buffer.toString('utf8', start, end - base));
+    } catch (err) {
+      this.sink.bad(offset, `malformed JSON array element: ${(err as Error).message}`, buffer.slice(start, end - base), err);
+      return;
+    }
+    this.sink.add(row, offset, buffer, start, end - base);
+  }
+
+  private finish(buffer: Buffer, base: number, limit: number): void {
+    if (this.mode === 'value') {
+      if (this.depth === 0 && !this.inString) {
+        this.element(buffer, base, limit);
+      } else {
+        const offset = String(this.regionStart);
+        this.regionStart = limit;
+        this.mode = 'done';
+        this.sink.bad(offset, 'json: the file ends inside a JSON array element', buffer.slice(this.valueStart - base));
+        return;
+      }
+    }
+    if (this.mode === 'between') {
+      const offset = String(this.regionStart);
+      this.regionStart = limit;
+      this.mode = 'done';
+      this.sink.bad(offset, "json: the file ends before the JSON array's closing ']'", null);
+    }
+  }
+
+  private where(offset: number): { source: string; split: string; offset: string } {
+    return { source: this.context.source, split: this.context.splitId, offset: String(offset) };
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}

@@ -1,0 +1,76 @@
+import { avroFormat } from './avroFormat.js';
+import { csvFormat } from './csvFormat.js';
+import type { CsvEmpty } from './csvFormat.js';
+import type { Format } from './Format.js';
+import { jsonFormat } from './jsonFormat.js';
+import type { JsonArrayMode } from './jsonFormat.js';
+
+/** Names `createFormat` understands. */
+export const formatNames = ['json', 'csv', 'avro'] as const;
+
+/** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
+export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
+  json: ['json.array'],
+  csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
+  avro: ['schema', 'schema.file'],
+};
+
+/**
+ * Builds a format from its name and string options, as SQL and connector properties give them.
+ * Names are case-insensitive. An unknown name or option, or a bad value, is an `Error` that lists
+ * the valid ones.
+ *
+ * - `json`: `json.array` = `auto` (default) | `true` | `false` (see {@link jsonFormat}).
+ * - `csv`: `delimiter` (`,`; `\t` or `tab` for a tab), `header` (`true`), `quote` (`"`),
+ *   `escape` (the quote), `empty` = `null` (default: empty unquoted fields are NULL) | `empty`.
+ *   `columns`: the declared column names (see {@link csvFormat}).
+ * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages.
+ *
+ * @example
+ * const format = createFormat('csv', { delimiter: ';', header: 'false' }, ['id', 'name']);
+ */
+export function createFormat(name: string, options: Readonly<Record<string, string>> = {}, columns?: readonly string[]): Format {
+  const key = name.toLowerCase();
+  if (!isFormatName(key)) {
+    throw new Error(`unknown format ${JSON.stringify(name)}: expected one of ${formatNames.join(', ')}`);
+  }
+  const known = formatOptions[key];
+  for (const option of Object.keys(options)) {
+    if (!known.includes(option)) {
+      throw new Error(`unknown ${key} format option ${JSON.stringify(option)}: expected one of ${known.join(', ')}`);
+    }
+  }
+  switch (key) {
+    case 'json':
+      return jsonFormat({ array: options['json.array'] as JsonArrayMode | undefined });
+    case 'csv':
+      return csvFormat({
+        delimiter: unescapeCharacter(options['delimiter']),
+        header: parseBoolean('csv', 'header', options['header']),
+        quote: options['quote'],
+        escape: options['escape'],
+        empty: options['empty'] as CsvEmpty | undefined,
+        columns,
+      });
+    case 'avro':
+      return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+  }
+}
+
+function isFormatName(name: string): name is (typeof formatNames)[number] {
+  return (formatNames as readonly string[]).includes(name);
+}
+
+function parseBoolean(format: string, option: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`${format} option '${option}' must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** SQL strings cannot hold a tab easily: accept `\t` and `tab`. */
+function unescapeCharacter(value: string | undefined): string | undefined {
+  if (value === '\\t' || value?.toLowerCase() === 'tab') return '\t';
+  return value;
+}

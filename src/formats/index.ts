@@ -1,0 +1,11 @@
+export type { ByteInput, DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from './Format.js';
+export { createFormat, formatNames, formatOptions } from './createFormat.js';
+export { jsonFormat } from './jsonFormat.js';
+export type { JsonArrayMode, JsonFormatOptions } from './jsonFormat.js';
+export { csvFormat } from './csvFormat.js';
+export type { CsvEmpty, CsvFormatOptions } from './csvFormat.js';
+export { avroFormat } from './avroFormat.js';
+export type { AvroFormatOptions } from './avroFormat.js';
+export { formatAvroOffset, parseAvroOffset } from './AvroStreamDecoder.js';
+export type { AvroPosition } from './AvroStreamDecoder.js';
+export { avroCodecs } from './avroCodec.js';

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { deflateRawSync } from 'node:zlib';
+import type * as Avsc from 'avsc';
+import snappy from 'snappyjs';
+import { BadRecordError, SourceError } from '../../src/core/SourceError.js';
+import { avroFormat } from '../../src/formats/avroFormat.js';
+import { crc32 } from '../../src/formats/avroCodec.js';
+import { parseAvroContainerHeader } from '../../src/formats/AvroContainerHeader.js';
+import { avroFingerprint64 } from '../../src/formats/avroFingerprint.js';
+import { avroType, loadAvsc } from '../../src/formats/avroRuntime.js';
+import type { Row } from '../../src/formats/Format.js';
+import { fixture } from '../support/fixtures.js';
+import { assertChunkingInvariant, assertResumesEverywhere, context, decode, RecordingHandler } from './support.js';
+
+const avro = avroFormat();
+
+/** weather.json's rows, with the schema's `long` field as the bigint the format yields. */
+function weatherRows(dir: string): Row[] {
+  return readFileSync(join(dir, 'weather.json'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const row = JSON.parse(line) as { station: string; time: number; temp: number };
+      return { station: row.station, time: BigInt(row.time), temp: row.temp };
+    });
+}
+
+test("Apache Avro's weather files (null, deflate, snappy, zstandard codecs) decode to weather.json", async (t) => {
+  const dir = fixture(t, 'avro');
+  if (dir === undefined) return;
+  const expected = weatherRows(dir);
+  assert.equal(expected.length, 5);
+  for (const name of ['weather.avro', 'weather-deflate.avro', 'weather-snappy.avro', 'weather-zstd.avro']) {
+    const bytes = readFileSync(join(dir, name));
+    const { rows } = await assertChunkingInvariant(avro, bytes, assert.deepEqual, [11]);
+    assert.deepEqual(rows, expected, name);
+    await assertResumesEverywhere(avro, bytes, assert.deepEqual);
+  }
+});
+
+test('weather-sorted.avro holds the same records sorted by time, then temp', async (t) => {
+  const dir = fixture(t, 'avro');
+  if (dir === undefined) return;
+  const sorted = weatherRows(dir).sort((a, b) => Number((a['time'] as bigint) - (b['time'] as bigint)) || (a['temp'] as number) - (b['temp'] as number));
+  const { rows } = await decode(avro, readFileSync(join(dir, 'weather-sorted.avro')), null, 'bytes');
+  assert.deepEqual(rows, sorted);
+});
+
+test('messageV1: single-object encoding with the writer schema from schema.file, and the bare datum', async (t) => {
+  const dir = fixture(t, 'avro', 'messageV1');
+  if (dir === undefined) return;
+  const schemaFile = join(dir, 'test_schema.avsc');
+  const message = readFileSync(join(dir, 'test_message.bin'));
+  const format = avroFormat({ schemaFile });
+  const expected = { id: 42n, name: 'Bill', tags: ['dog_lover', 'cat_hater'] };
+  assert.deepEqual(format.decodeMessage?.(message), expected);
+  assert.deepEqual(format.decodeMessage?.(message.subarray(10)), expected);
+  assert.deepEqual(avroFormat({ schema: readFileSync(schemaFile, 'utf8') }).decodeMessage?.(message), expected);
+  // The header's fingerprint is the CRC-64-AVRO of the schema's Parsing Canonical Form.
+  const avsc = await loadAvsc();
+  const canonical = JSON.stringify(avroType(avsc, JSON.parse(readFileSync(schemaFile, 'utf8')) as Avsc.Schema).schema());
+  assert.equal(avroFingerprint64(canonical), message.readBigUInt64LE(2));
+  const tampered = Buffer.from(message);
+  tampered[5] = (tampered[5] as number) ^ 0xff;
+  assert.throws(() => format.decodeMessage?.(tampered), /single-object encoding with schema fingerprint .* but the writer schema's is/);
+  assert.throws(() => avroFormat().decodeMessage?.(message), /needs the writer schema: set the option 'schema' or 'schema.file'/);
+  assert.throws(() => avroFormat({ schema: '{"type":' }), /avro option 'schema' is not valid JSON/);
+  assert.throws(() => avroFormat({ schemaFile: join(dir, 'missing.avsc') }), /cannot read the avro schema file/);
+});
+
+const readingSchema = {
+  type: 'record',
+  name: 'Reading',
+  fields: [
+    { name: 'id', type: 'int' },
+    { name: 'big', type: 'long' },
+    { name: 'label', type: 'string' },
+    { name: 'where', type: { type: 'record', name: 'Place', fields: [{ name: 'x', type: ['null', 'double'] }] } },
+  ],
+} as const;
+
+function readings(n: number): Row[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: i,
+    big: 2n ** 62n + BigInt(i) * 9_007_199_254_740_993n * (i % 2 === 0 ? 1n : -1n),
+    label: `reading ${i} ${'ü'.repeat(i % 3)}`,
+    where: { x: i % 4 === 0 ? null : i / 2 },
+  }));
+}
+
+/** Writes records as an Avro container file with small blocks (several per file). */
+async function writeAvro(records: Row[], codec: string, blockSize = 120): Promise<Buffer> {
+  const avsc = await loadAvsc();
+  const type = avroType(avsc, readingSchema as unknown as Avsc.Schema);
+  const codecs = {
+    null: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),
+    deflate: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, deflateRawSync(buf)),
+    snappy: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(buf));
+      cb(null, Buffer.concat([Buffer.from(snappy.compress(buf)), crc]));
+    },
+    bzip2: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),
+  };
+  const encoder = new avsc.streams.BlockEncoder(type as unknown as Avsc.Schema, { codec, codecs, blockSize } as never);
+  const chunks: Buffer[] = [];
+  encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise((resolve, reject) => {
+    encoder.on('end', resolve);
+    encoder.on('error', reject);
+  });
+  for (const record of records) encoder.write(record);
+  encoder.end();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+test('multi-block files: longs beyond 2^53 stay exact, nested records are plain objects, resume at every record offset', async () => {
+  const expected = readings(40);
+  for (const codec of ['null', 'deflate', 'snappy']) {
+    const bytes = await writeAvro(expected, codec);
+    const full = await assertChunkingInvariant(avro, bytes, assert.deepEqual, [21, 22]);
+    assert.deepEqual(full.rows, expected, codec);
+    const blocks = new Set(full.offsets.map((o) => o.split(':')[0]));
+    assert.ok(blocks.size >= 4, `${codec}: ${blocks.size} blocks`);
+    assert.equal(await assertResumesEverywhere(avro, bytes, assert.deepEqual), 40);
+    assert.equal(full.nextOffset, `${bytes.length}:0`);
+  }
+});
+
+/** The byte ranges of the blocks of a container file, found by decoding it a byte at a time. */
+async function blockStarts(bytes: Buffer): Promise<number[]> {
+  const { offsets } = await decode(avro, bytes, null, 'bytes');
+  return [...new Set(offsets.map((o) => Number(o.split(':')[0])))];
+}
+
+test('a corrupt sync marker is a bad record at the block; skip and dead-letter go on at the next sync marker, fail throws', async () => {
+  const records = readings(40);
+  const bytes = await writeAvro(records, 'null');
+  const starts = await blockStarts(bytes);
+  const corrupt = Buffer.from(bytes);
+  // The last byte before block 2's start is the end of block 1's sync marker.
+  const b1 = starts[1] as number;
+  const b2 = starts[2] as number;
+  corrupt[b2 - 1] = (corrupt[b2 - 1] as number) ^ 0xff;
+  const rowsBefore = (await decode(avro, bytes.subarray(0, b1), null, 'whole', context(new RecordingHandler('skip')))).rows.length;
+  const rowsOf = async (from: number): Promise<Row[]> => (await decode(avro, bytes, `${from}:0`)).rows;
+  for (const policy of ['skip', 'dead-letter'] as const) {
+    const handler = new RecordingHandler(policy);
+    const { rows } = await decode(avro, corrupt, null, 'bytes', context(handler));
+    // Block 1 (bad marker) and block 2 (whose start is unknown without it) are lost; block 3 on are read.
+    assert.deepEqual(rows, [...records.slice(0, rowsBefore), ...(await rowsOf(starts[3] as number))]);
+    assert.equal(handler.errors.length, 1);
+    const error = handler.errors[0] as BadRecordError;
+    assert.ok(error instanceof BadRecordError);
+    assert.equal(error.offset, `${b1}:0`);
+    assert.match(error.message, /source 'test-source', split 'split-1', offset \d+:0: avro: sync marker mismatch/);
+    assert.deepEqual(Buffer.from(handler.raws[0] as Uint8Array), corrupt.subarray(b1, b2));
+    if (policy === 'dead-letter') assert.equal(handler.deadLetters.length, 1);
+  }
+  await assert.rejects(decode(avro, corrupt, null, { seed: 2 }, context(new RecordingHandler('fail'))), (err: Error) => {
+    assert.ok(err instanceof BadRecordError);
+    assert.equal(err.offset, `${b1}:0`);
+    return true;
+  });
+});
+
+test('a block that does not decompress is skipped as one bad record; a truncated file ends in one', async () => {
+  const records = readings(40);
+  const bytes = await writeAvro(records, 'deflate');
+  const starts = await blockStarts(bytes);
+  const b1 = starts[1] as number;
+  const corrupt = Buffer.from(bytes);
+  // Garble the compressed data in the middle of block 1, keeping its size and sync marker.
+  for (let i = b1 + 4; i < b1 + 12; i++) corrupt[i] = 0xff;
+  const handler = new RecordingHandler('skip');
+  const { rows } = await decode(avro, corrupt, null, 'bytes', context(handler));
+  const inBlock1 = (await decode(avro, bytes.subarray(0, starts[2]), `${b1}:0`, 'whole', context(new RecordingHandler('skip')))).rows;
+  assert.equal(rows.length, records.length - inBlock1.length);
+  assert.equal(handler.errors[0]?.offset, `${b1}:0`);
+  assert.match(handler.errors[0]?.message ?? '', /cannot decompress block/);
+
+  const truncated = new RecordingHandler('skip');
+  const cut = (starts[3] as number) + 7;
+  const partial = await decode(avro, bytes.subarray(0, cut), null, 'bytes', context(truncated));
+  assert.deepEqual(partial.rows, (await decode(avro, bytes.subarray(0, starts[3]))).rows);
+  assert.equal(truncated.errors[0]?.offset, `${starts[3]}:0`);
+  assert.match(truncated.errors[0]?.message ?? '', /ends inside a block/);
+});
+
+test('context.convert errors are bad records at block:index', async () => {
+  const records = readings(12);
+  const bytes = await writeAvro(records, 'null', 60);
+  const handler = new RecordingHandler('skip');
+  const convert = (row: Row): Row => {
+    if (row['id'] === 5) throw new Error('column id: 5 is not allowed');
+    return { id: row['id'] };
+  };
+  const full = await decode(avro, bytes, null, 'bytes');
+  const { rows } = await decode(avro, bytes, null, 'whole', context(handler, convert));
+  assert.deepEqual(rows, records.filter((r) => r['id'] !== 5).map((r) => ({ id: r['id'] })));
+  assert.equal(handler.errors[0]?.offset, full.offsets[5]);
+  assert.match(handler.errors[0]?.message ?? '', /column id: 5 is not allowed/);
+});
+
+test('an unsupported codec, a file that is not Avro, a bad offset: clear errors', async () => {
+  const bzip2 = await writeAvro(readings(3), 'bzip2');
+  await assert.rejects(decode(avro, bzip2), (err: Error) => {
+    assert.ok(err instanceof SourceError);
+    assert.match(err.message, /avro codec 'bzip2' is not supported \(supported: null, deflate, snappy, zstandard\)/);
+    return true;
+  });
+  await assert.rejects(decode(avro, Buffer.from('{"not":"avro"}\n')), /not an Avro object container file/);
+  await assert.rejects(decode(avro, Buffer.from('Obj')), /ends inside the container header/);
+  const bytes = await writeAvro(readings(3), 'null');
+  await assert.rejects(decode(avro, bytes, '12'), /invalid offset "12", expected "<block byte>:<record index>"/);
+  await assert.rejects(decode(avro, bytes, '3:0'), /inside the file header/);
+  const header = parseAvroContainerHeader(bytes);
+  assert.equal(header?.metadata.get('avro.codec')?.toString(), 'null');
+});

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { BadRecordError } from '../../src/core/SourceError.js';
+import type { Row } from '../../src/formats/Format.js';
+import { jsonFormat } from '../../src/formats/jsonFormat.js';
+import { fixture } from '../support/fixtures.js';
+import { assertChunkingInvariant, assertResumesEverywhere, context, decode, memoryInput, RecordingHandler, utf8 } from './support.js';
+
+const json = jsonFormat();
+
+test('NDJSON: one object per line, offsets are byte positions of lines, the last line without newline comes at end()', async (t) => {
+  const path = fixture(t, 'risingwave', 'kafka_4_partition_topic_with_100_message.4');
+  if (path === undefined) return;
+  const bytes = readFileSync(path);
+  assert.notEqual(bytes[bytes.length - 1], 10, 'the fixture has no final newline');
+  const expected = bytes
+    .toString('utf8')
+    .split('\n')
+    .map((line) => JSON.parse(line) as Row);
+  const { rows, nextOffset } = await assertChunkingInvariant(json, bytes, assert.deepEqual, [5]);
+  assert.equal(rows.length, 100);
+  assert.deepEqual(rows, expected);
+  assert.equal(nextOffset, String(bytes.length));
+  const { offsets } = await decode(json, bytes, null, 'bytes');
+  const lineStarts = [0];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) lineStarts.push(i + 1);
+  assert.deepEqual(offsets, lineStarts.map(String));
+  assert.equal(json.tailable, true);
+});
+
+test('NDJSON: blank lines, CRLF, a BOM and multi-byte UTF-8 split anywhere', async () => {
+  const bytes = utf8('\uFEFF{"a":"é"}\r\n\r\n  \n{"a":"𝄞"}\n\n{"a":3}');
+  const expected = [{ a: 'é' }, { a: '𝄞' }, { a: 3 }];
+  assert.deepEqual((await assertChunkingInvariant(json, bytes, assert.deepEqual)).rows, expected);
+  const { offsets } = await decode(json, bytes, null, 'bytes');
+  assert.deepEqual(offsets, ['0', String(utf8('\uFEFF{"a":"é"}\r\n\r\n  \n').length), String(utf8('\uFEFF{"a":"é"}\r\n\r\n  \n{"a":"𝄞"}\n\n').length)]);
+  assert.equal(await assertResumesEverywhere(json, bytes, assert.deepEqual), 3);
+});
+
+test('NDJSON: while tailing, a line without its newline is not emitted and nextOffset stays before it', async () => {
+  const decoder = await json.openStream!(memoryInput(utf8('{"a":1}\n')), null, context());
+  const first = decoder.push(utf8('{"a":1}\n{"a":'));
+  assert.deepEqual(first.rows, [{ a: 1 }]);
+  assert.equal(first.nextOffset, '8');
+  assert.deepEqual(decoder.push(utf8('2')).rows, []);
+  const second = decoder.push(utf8('}\n'));
+  assert.deepEqual(second.rows, [{ a: 2 }]);
+  assert.equal(second.offset, '8');
+  assert.equal(second.nextOffset, '16');
+});
+
+test('NDJSON: resume at every line offset yields exactly the rest', async () => {
+  const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(i % 7), u: i % 4 === 0 ? 'ü' : null }));
+  const bytes = utf8(`${lines.join('\n')}\n`);
+  assert.equal(await assertResumesEverywhere(json, bytes, assert.deepEqual), 25);
+});
+
+const badLines = '{"a":1}\n{"a":\n[1,2]\n"str"\n{"a":5}\n';
+
+test('NDJSON: malformed lines and non-objects are bad records at their offsets, under each policy', async () => {
+  const skip = new RecordingHandler('skip');
+  const { rows } = await decode(json, utf8(badLines), null, 'bytes', context(skip));
+  assert.deepEqual(rows, [{ a: 1 }, { a: 5 }]);
+  assert.deepEqual(
+    skip.errors.map((e) => e.offset),
+    ['8', '14', '20'],
+  );
+  assert.ok(skip.errors.every((e) => e instanceof BadRecordError && e.source === 'test-source' && e.split === 'split-1'));
+  assert.match(skip.errors[0]?.message ?? '', /offset 8: malformed JSON line/);
+  assert.match(skip.errors[1]?.message ?? '', /expected a JSON object, got an array/);
+  assert.match(skip.errors[2]?.message ?? '', /expected a JSON object, got a string/);
+  assert.deepEqual(
+    skip.raws.map((r) => Buffer.from(r as Uint8Array).toString()),
+    ['{"a":\n', '[1,2]\n', '"str"\n'],
+  );
+  const dead = new RecordingHandler('dead-letter');
+  await decode(json, utf8(badLines), null, { seed: 4 }, context(dead));
+  assert.equal(dead.deadLetters.length, 3);
+  await assert.rejects(decode(json, utf8(badLines), null, 'whole', context(new RecordingHandler('fail'))), (err: Error) => {
+    assert.ok(err instanceof BadRecordError);
+    assert.equal(err.offset, '8');
+    return true;
+  });
+});
+
+test('NDJSON: context.convert errors are bad records at the row offset', async () => {
+  const skip = new RecordingHandler('skip');
+  const convert = (row: Row): Row => {
+    if (typeof row['a'] !== 'number') throw new Error('column a: expected a number');
+    return row;
+  };
+  const { rows } = await decode(json, utf8('{"a":1}\n{"a":"x"}\n{"a":3}\n'), null, 'whole', context(skip, convert));
+  assert.deepEqual(rows, [{ a: 1 }, { a: 3 }]);
+  assert.equal(skip.errors[0]?.offset, '8');
+  assert.match(skip.errors[0]?.message ?? '', /column a: expected a number/);
+});
+
+const arrayFile = ' \n[ {"id": 1, "s": "]},[\\"{"},\n  {"id": 2, "nested": [[1], {"x": [2]}]} ,{"id":3,"u":"ü𝄞"}\n]\n';
+
+test('JSON array file: detected by its leading [, decoded element by element, whatever the chunking', async () => {
+  const expected = [{ id: 1, s: ']},["{' }, { id: 2, nested: [[1], { x: [2] }] }, { id: 3, u: 'ü𝄞' }];
+  const bytes = utf8(arrayFile);
+  assert.deepEqual((await assertChunkingInvariant(json, bytes, assert.deepEqual, [3, 9])).rows, expected);
+  const forced = jsonFormat({ array: 'true' });
+  assert.deepEqual((await decode(forced, bytes)).rows, expected);
+  assert.equal(forced.tailable, false);
+  // Forcing NDJSON on the same bytes reads lines, none of which is an object.
+  const skip = new RecordingHandler('skip');
+  assert.deepEqual((await decode(jsonFormat({ array: 'false' }), bytes, null, 'whole', context(skip))).rows, []);
+  assert.equal(skip.errors.length, 3);
+});
+
+test('JSON array file: resume at every element offset yields exactly the rest', async () => {
+  assert.equal(await assertResumesEverywhere(json, utf8(arrayFile), assert.deepEqual), 3);
+  const many = utf8(JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ i, t: `"${i}"`, a: [i, [i]] })), null, 2));
+  assert.equal(await assertResumesEverywhere(json, many, assert.deepEqual), 30);
+});
+
+test('JSON array file: bad elements and a truncated file are bad records', async () => {
+  const skip = new RecordingHandler('skip');
+  const bytes = utf8('[{"a":1}, 42, {"a":}, "s", {"a":2}, {"a":3');
+  const { rows } = await decode(json, bytes, null, 'bytes', context(skip));
+  assert.deepEqual(rows, [{ a: 1 }, { a: 2 }]);
+  assert.deepEqual(
+    skip.errors.map((e) => e.message.replace(/^.*?offset \d+: /, '')),
+    [
+      'malformed JSON array element: expected a JSON object, got a number',
+      expect(skip.errors[1]?.message, /malformed JSON array element: /),
+      'malformed JSON array element: expected a JSON object, got a string',
+      'json: the file ends inside a JSON array element',
+    ],
+  );
+  assert.deepEqual(
+    skip.errors.map((e) => e.offset),
+    ['8', '12', '20', '34'],
+  );
+  await assert.rejects(decode(json, utf8('[{"a":1} x'), null, 'whole', context(new RecordingHandler('fail'))), BadRecordError);
+  const unclosed = new RecordingHandler('skip');
+  assert.deepEqual((await decode(json, utf8('[{"a":1}'), null, 'whole', context(unclosed))).rows, [{ a: 1 }]);
+  assert.match(unclosed.errors[0]?.message ?? '', /ends before the JSON array's closing/);
+});
+
+/** Returns the actual message when it matches, so that a list comparison can include it. */
+function expect(message: string | undefined, pattern: RegExp): string {
+  assert.match(message ?? '', pattern);
+  return (message ?? '').replace(/^.*?offset \d+: /, '');
+}
+
+test('decodeMessage: one JSON object per payload (RisingWave json_c)', async (t) => {
+  const path = fixture(t, 'risingwave', 'json_c.1');
+  if (path === undefined) return;
+  const row = json.decodeMessage?.(readFileSync(path));
+  assert.equal(row?.['id'], 100);
+  assert.deepEqual(row?.['contacts'], { phones: ['1xxx', '2xxx'], emails: ['1xxx', '2xxx'] });
+  assert.equal(json.decodeMessage?.(new Uint8Array(0)), null);
+  assert.throws(() => json.decodeMessage?.(utf8('[{"v1":1}]')), /expected a JSON object, got an array/);
+  assert.throws(() => json.decodeMessage?.(utf8('{"v1":')), SyntaxError);
+});
+
+test('an invalid json.array value or stored offset is an error', async () => {
+  assert.throws(() => jsonFormat({ array: 'yes' as 'true' }), /'json.array' must be one of auto, true, false/);
+  await assert.rejects(decode(json, utf8('{}\n'), '-1'), /invalid offset "-1"/);
+});
