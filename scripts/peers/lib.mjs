@@ -1,0 +1,139 @@
+// Shared plumbing for the peer modules in this folder: where things live, timing, pid files,
+// waiting for a port. Dependency-free on purpose: `npm run peers:up` must work on a fresh machine
+// before anything but Node, Java and Maven is there.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root (this file is scripts/peers/lib.mjs). */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Git-ignored home of every peer: caches, data, logs, pid files. */
+export const peersDir = process.env.TRIBUTARY_PEERS_DIR
+  ? resolve(process.env.TRIBUTARY_PEERS_DIR)
+  : join(projectRoot, '.peers');
+
+export function ensureDir(path) {
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+/** Prints one line prefixed with the peer's name. */
+export function log(peer, message) {
+  process.stdout.write(`[peers:${peer}] ${message}\n`);
+}
+
+/**
+ * Runs `fn` as a named phase and prints how long it took; CI has a fixed budget, so every phase
+ * of provisioning is timed.
+ */
+export async function phase(peer, name, fn) {
+  const started = process.hrtime.bigint();
+  try {
+    return await fn();
+  } finally {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    log(peer, `${name}: ${(ms / 1000).toFixed(1)}s`);
+  }
+}
+
+/** Runs a command to completion; rejects with its tail of output when it fails. */
+export function run(command, args, { cwd, logFile, env } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (data) => {
+      output += data.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message} (is it installed and on PATH?)`)));
+    child.on('close', (code) => {
+      if (logFile) writeFileSync(logFile, output);
+      if (code === 0) resolvePromise(output);
+      else {
+        const tail = output.split('\n').slice(-40).join('\n');
+        reject(new Error(`${command} ${args.join(' ')} exited with ${code}${logFile ? ` (log: ${logFile})` : ''}\n${tail}`));
+      }
+    });
+  });
+}
+
+/** Whether a process with this pid exists. */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** The command line of a live process, or '' (Linux /proc; elsewhere we trust the pid file). */
+export function commandLine(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return process.platform === 'linux' ? '' : '?';
+  }
+}
+
+/** Reads a pid file; returns the pid only when that process is alive and looks like ours. */
+export function readPidFile(path, marker) {
+  if (!existsSync(path)) return undefined;
+  const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  const cmd = commandLine(pid);
+  if (cmd !== '?' && !cmd.includes(marker)) return undefined;
+  return pid;
+}
+
+export function writePidFile(path, pid) {
+  writeFileSync(path, `${pid}\n`);
+}
+
+export function removeFile(path) {
+  rmSync(path, { force: true });
+}
+
+/** Whether something accepts TCP connections on host:port. */
+export function portOpen(host, port, timeoutMs = 1000) {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host, port });
+    const done = (open) => {
+      socket.destroy();
+      resolvePromise(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` until it returns true, `alive` turns false (the process died: fail fast with its
+ * log), or `timeoutMs` passes.
+ */
+export async function waitFor(what, check, { timeoutMs, intervalMs = 250, alive = () => true, onDeath = () => '' }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (!alive()) throw new Error(`${what}: the process exited while starting\n${onDeath()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs / 1000}s\n${onDeath()}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** The last `lines` lines of a text file, for error messages. */
+export function tail(path, lines = 40) {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,103 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { BadRecordHandler } from '../../core/BadRecordHandler.js';
+import { BadRecordError } from '../../core/SourceError.js';
+import type { SourceMessage } from '../../core/SourceMessage.js';
+import type { Format, Row, RowConverter } from '../../formats/Format.js';
+import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
+import type { KafkaSplit } from './KafkaSplit.js';
+
+/** Turns the kafkajs messages of one fetch into the records a chunk carries. */
+export type KafkaRecordDecoder<T> = (messages: readonly KafkaMessage[], split: KafkaSplit, badRecords: BadRecordHandler) => T[];
+
+/**
+ * Raw mode: each message as a {@link SourceMessage}. Repeated header keys keep their last value
+ * (use a format with the `headers` metadata column to see them all).
+ */
+export function messageDecoder(): KafkaRecordDecoder<SourceMessage> {
+  return (messages, split) =>
+    messages.map((m) => {
+      const headers: Record<string, Uint8Array | string | undefined> = {};
+      for (const [key, value] of Object.entries(m.headers ?? {})) headers[key] = Array.isArray(value) ? value[value.length - 1] : value;
+      return {
+        splitId: split.id,
+        offset: m.offset,
+        key: m.key ?? null,
+        payload: m.value ?? null,
+        timestamp: Number(m.timestamp),
+        headers,
+      };
+    });
+}
+
+/**
+ * Row mode: the value goes through the format (JSON, CSV, Avro ...), then the schema check,
+ * then the requested metadata columns are added. Tombstones (null values) and values the format
+ * maps to no row produce nothing. Values that fail to decode or to convert are bad records,
+ * reported with their partition and offset.
+ */
+export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: RowConverter): KafkaRecordDecoder<Row> {
+  const decode = format.decodeMessage?.bind(format);
+  if (decode === undefined) {
+    throw new TypeError(`Kafka source '${config.source}': format '${format.name}' cannot decode single messages`);
+  }
+  const { include, includeEncoding, source } = config;
+  const text = new TextDecoder();
+  const bytes = (value: Buffer | string | null | undefined): string | Uint8Array | null => {
+    if (value === null || value === undefined) return null;
+    if (includeEncoding === 'bytes') return typeof value === 'string' ? Buffer.from(value) : new Uint8Array(value);
+    return typeof value === 'string' ? value : text.decode(value);
+  };
+  return (messages, split, badRecords) => {
+    const rows: Row[] = [];
+    for (const message of messages) {
+      const value = message.value;
+      if (value === null) continue;
+      const bad = (what: string, err: unknown): void => {
+        const reason = err instanceof Error ? err.message : String(err);
+        badRecords.handle(new BadRecordError(`${what}: ${reason}`, { source, split: split.id, offset: message.offset }, { cause: err }), value);
+      };
+      let row: Row | null;
+      try {
+        row = decode(value);
+      } catch (err) {
+        bad(`cannot decode the value as ${format.name}`, err);
+        continue;
+      }
+      if (row === null) continue;
+      if (convert !== undefined) {
+        try {
+          row = convert(row);
+        } catch (err) {
+          bad('the value does not fit the schema', err);
+          continue;
+        }
+      }
+      for (const { field, column } of include) {
+        switch (field) {
+          case 'key':
+            row[column] = bytes(message.key);
+            break;
+          case 'partition':
+            row[column] = split.partition;
+            break;
+          case 'offset':
+            row[column] = message.offset;
+            break;
+          case 'timestamp':
+            row[column] = Number(message.timestamp);
+            break;
+          case 'headers': {
+            const headers: { key: string; value: string | Uint8Array | null }[] = [];
+            for (const [key, value] of Object.entries(message.headers ?? {})) {
+              for (const v of Array.isArray(value) ? value : [value]) headers.push({ key, value: bytes(v) });
+            }
+            row[column] = headers;
+            break;
+          }
+        }
+      }
+      rows.push(row);
+    }
+    return rows;
+  };
+}

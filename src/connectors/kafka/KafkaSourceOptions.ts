@@ -1,0 +1,83 @@
+import type { ConnectionOptions } from 'node:tls';
+import type { SourceOptions } from '../ConnectorFactory.js';
+
+/** Where a partition without a stored position starts. */
+export type KafkaStartupMode = 'earliest' | 'latest' | 'timestamp';
+
+/** What to do when a stored position no longer exists in the partition (deleted by retention). */
+export type KafkaOffsetOutOfRange = 'fail' | 'earliest' | 'latest';
+
+/** Per-record metadata that can be added to each row as a column. */
+export type KafkaMetadataField = 'key' | 'partition' | 'offset' | 'timestamp' | 'headers';
+
+/** A metadata column: which field, under which column name. */
+export interface KafkaMetadataColumn {
+  readonly field: KafkaMetadataField;
+  readonly column: string;
+}
+
+/** SASL credentials (kafkajs supports these three mechanisms without extra code). */
+export interface KafkaSaslOptions {
+  readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Options of a Kafka source, as {@link createKafkaSource} takes them. The SQL properties
+ * (`kafka.topic`, `scan.startup.mode` ...) map onto these one to one; see `kafkaProperties`.
+ */
+export interface KafkaSourceOptions extends SourceOptions {
+  readonly topic: string;
+  /** `host:port`, one or several (a comma-separated string is accepted). */
+  readonly brokers: string | readonly string[];
+  /** Default `tributary`. */
+  readonly clientId?: string;
+  /**
+   * Where partitions without a stored position start: `earliest` (default), `latest`, or
+   * `timestamp` (the first record at or after `startupTimestampMillis`; the default when that is set).
+   */
+  readonly startupMode?: KafkaStartupMode;
+  readonly startupTimestampMillis?: number;
+  /**
+   * Start offsets for some partitions, overriding the startup mode for them (`{ 0: '100', 1: '250' }`).
+   * Used only when the partition has no stored position.
+   */
+  readonly startupOffsets?: Readonly<Record<number, string | number | bigint>>;
+  /**
+   * `latest`: read up to the end offsets seen when the source first starts, then complete.
+   * Default `unbounded`.
+   */
+  readonly boundedMode?: 'unbounded' | 'latest';
+  /** How often to look for partitions added to the topic; 0 disables. Default 30000. Ignored when bounded. */
+  readonly partitionDiscoveryIntervalMs?: number;
+  /** Default `fail`: a stored position below the log start offset is an error, not a silent skip. */
+  readonly offsetOutOfRange?: KafkaOffsetOutOfRange;
+  /**
+   * Consumer group that receives the positions of successful epochs, for lag monitoring only
+   * (tributary never reads them back). Default `<groupIdPrefix>-<source name>`; `false` disables.
+   */
+  readonly consumerGroup?: string | false;
+  /** Prefix of every group id the source uses. Default `tributary`. */
+  readonly groupIdPrefix?: string;
+  /** Metadata columns added to each decoded row (ignored without a format: messages carry it all). */
+  readonly include?: readonly (KafkaMetadataField | KafkaMetadataColumn)[];
+  /** How the `key` column and header values are given: `utf8` strings (default) or `bytes` (Uint8Array). */
+  readonly includeEncoding?: 'utf8' | 'bytes';
+  /** Default `read_committed`: records of open or aborted transactions are not read. */
+  readonly isolationLevel?: 'read_committed' | 'read_uncommitted';
+  /** Upper bound of one fetch response. Default 10 MiB. */
+  readonly fetchMaxBytes?: number;
+  /** Upper bound of one partition's data in one fetch (and so of one chunk). Default 1 MiB. */
+  readonly maxPartitionFetchBytes?: number;
+  /** How long the broker may hold a fetch when there is no data. Default 500. */
+  readonly fetchMaxWaitMs?: number;
+  /** TLS: `true` for the system CAs, or Node's TLS options (ca, cert, key ...). */
+  readonly ssl?: boolean | ConnectionOptions;
+  readonly sasl?: KafkaSaslOptions;
+}
+
+/** The column name a metadata field gets when none is given: `_kafka_<field>`. */
+export function defaultMetadataColumn(field: KafkaMetadataField): string {
+  return `_kafka_${field}`;
+}

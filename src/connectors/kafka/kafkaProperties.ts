@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { PropertySpec } from '../ConnectorFactory.js';
+import type { KafkaMetadataColumn, KafkaMetadataField, KafkaSaslOptions, KafkaSourceOptions } from './KafkaSourceOptions.js';
+import { defaultMetadataColumn } from './KafkaSourceOptions.js';
+
+const bothCases = (values: readonly string[]): string[] => [...values, ...values.map((v) => v.toLowerCase())];
+
+/**
+ * The properties of the `kafka` connector. Canonical names follow tributary's `kafka.*` style;
+ * RisingWave's (and, where RisingWave has none, Flink's) names are accepted as aliases.
+ * Client settings keep Kafka's own names under `properties.` as RisingWave does.
+ */
+export const kafkaProperties: readonly PropertySpec[] = [
+  { name: 'kafka.topic', aliases: ['topic'], type: 'string', required: true, description: 'The topic to read.' },
+  {
+    name: 'kafka.bootstrap.servers',
+    aliases: ['properties.bootstrap.server', 'properties.bootstrap.servers'],
+    type: 'list',
+    required: true,
+    description: 'Brokers to bootstrap from, host:port[,host:port...].',
+  },
+  {
+    name: 'kafka.scan.startup.mode',
+    aliases: ['scan.startup.mode'],
+    type: 'enum',
+    values: ['earliest', 'latest', 'timestamp'],
+    description: 'Where partitions without a stored position start: earliest (default), latest, or timestamp (default when a timestamp is given).',
+  },
+  {
+    name: 'kafka.scan.startup.timestamp.millis',
+    aliases: ['scan.startup.timestamp.millis', 'scan.startup.timestamp_millis'],
+    type: 'integer',
+    description: 'Start at the first record whose timestamp is at or after this (ms since the epoch).',
+  },
+  {
+    name: 'kafka.scan.startup.specific.offsets',
+    aliases: ['kafka.scan.startup.specific_offsets', 'scan.startup.specific-offsets'],
+    type: 'string',
+    description:
+      "Start offsets for some partitions, overriding the startup mode for them: '0:100,1:250' or Flink's 'partition:0,offset:100;partition:1,offset:250'.",
+  },
+  {
+    name: 'kafka.scan.bounded.mode',
+    aliases: ['scan.bounded.mode'],
+    type: 'enum',
+    values: ['unbounded', 'latest', 'latest-offset'],
+    default: 'unbounded',
+    description: 'latest (Flink: latest-offset): stop at the end offsets seen when the source first starts, then complete.',
+  },
+  {
+    name: 'kafka.partition.discovery.interval.ms',
+    type: 'integer',
+    default: '30000',
+    description: 'How often to look for partitions added to the topic (read from their beginning); 0 disables.',
+  },
+  {
+    name: 'kafka.offset.out.of.range',
+    type: 'enum',
+    values: ['fail', 'earliest', 'latest'],
+    default: 'fail',
+    description: 'A stored position deleted by retention: fail (default), or skip to earliest / latest, losing the records in between.',
+  },
+  {
+    name: 'kafka.consumer.group',
+    aliases: ['properties.group.id'],
+    type: 'string',
+    description: 'Group that receives the positions of successful epochs, for lag monitoring only. Default <group.id.prefix>-<source name>.',
+  },
+  {
+    name: 'kafka.consumer.group.prefix',
+    aliases: ['group.id.prefix'],
+    type: 'string',
+    default: 'tributary',
+    description: 'Prefix of the group ids the source uses (the lag group and its throwaway fetch groups).',
+  },
+  {
+    name: 'kafka.commit.offsets',
+    type: 'boolean',
+    default: 'true',
+    description: 'Commit the positions of successful epochs to the consumer group (lag monitoring only; never read back).',
+  },
+  {
+    name: 'kafka.include',
+    type: 'list',
+    description:
+      "Metadata columns added to each row: key, partition, offset, timestamp, headers; each as _kafka_<field> or 'field as column' (RisingWave's INCLUDE).",
+  },
+  {
+    name: 'kafka.include.encoding',
+    type: 'enum',
+    values: ['utf8', 'bytes'],
+    default: 'utf8',
+    description: 'The key column and header values as utf8 strings (default) or bytes.',
+  },
+  { name: 'properties.client.id', type: 'string', default: 'tributary', description: 'Client id the brokers see.' },
+  {
+    name: 'properties.isolation.level',
+    type: 'enum',
+    values: ['read_committed', 'read_uncommitted'],
+    default: 'read_committed',
+    description: 'read_committed (default) hides records of open and aborted transactions.',
+  },
+  { name: 'properties.fetch.max.bytes', type: 'integer', default: '10485760', description: 'Upper bound of one fetch response.' },
+  {
+    name: 'properties.max.partition.fetch.bytes',
+    type: 'integer',
+    default: '1048576',
+    description: "Upper bound of one partition's data per fetch, and so of one chunk.",
+  },
+  { name: 'properties.fetch.max.wait.ms', type: 'integer', default: '500', description: 'How long the broker may hold a fetch that has no data.' },
+  {
+    name: 'properties.security.protocol',
+    type: 'enum',
+    values: bothCases(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']),
+    default: 'PLAINTEXT',
+    description: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.',
+  },
+  {
+    name: 'properties.sasl.mechanism',
+    type: 'enum',
+    values: bothCases(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+    description: 'SASL mechanism (SASL_* protocols).',
+  },
+  { name: 'properties.sasl.username', type: 'string', description: 'SASL user name.' },
+  { name: 'properties.sasl.password', type: 'string', secret: true, description: 'SASL password.' },
+  { name: 'properties.ssl.ca.location', type: 'string', description: 'PEM file of the CA certificates to trust (default: the system CAs).' },
+  { name: 'properties.ssl.certificate.location', type: 'string', description: 'PEM file of the client certificate (mutual TLS).' },
+  { name: 'properties.ssl.key.location', type: 'string', description: 'PEM file of the client private key (mutual TLS).' },
+  { name: 'properties.ssl.key.password', type: 'string', secret: true, description: 'Passphrase of the client private key.' },
+  {
+    name: 'properties.ssl.endpoint.identification.algorithm',
+    type: 'enum',
+    values: ['https', 'none'],
+    default: 'https',
+    description: "none: do not check that the broker's certificate matches its host name.",
+  },
+];
+
+const specs = new Map(kafkaProperties.map((spec) => [spec.name, spec]));
+
+/** A property by canonical name or any alias, else its default. */
+function get(properties: Readonly<Record<string, string>>, name: string): string | undefined {
+  const spec = specs.get(name);
+  for (const key of [name, ...(spec?.aliases ?? [])]) {
+    const value = properties[key];
+    if (value !== undefined && value !== '') return value;
+  }
+  return spec?.default;
+}
+
+/**
+ * Turns connector properties into {@link KafkaSourceOptions} (without the common source
+ * options). Reads the TLS files named by the `properties.ssl.*.location` properties.
+ * Errors name the property, never a secret's value.
+ */
+export function kafkaOptionsFromProperties(
+  source: string,
+  properties: Readonly<Record<string, string>>,
+): Omit<KafkaSourceOptions, 'name'> {
+  const bad = (message: string): never => {
+    throw new TypeError(`Kafka source '${source}': ${message}`);
+  };
+  const integer = (name: string): number | undefined => {
+    const text = get(properties, name);
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text.trim())) bad(`property ${name} must be a non-negative integer, got '${text}'`);
+    return Number(text.trim());
+  };
+  const topic = get(properties, 'kafka.topic') ?? bad('property kafka.topic (topic) is required');
+  const brokers = get(properties, 'kafka.bootstrap.servers') ?? bad('property kafka.bootstrap.servers (properties.bootstrap.server) is required');
+
+  const startupMode = get(properties, 'kafka.scan.startup.mode');
+  const bounded = get(properties, 'kafka.scan.bounded.mode');
+  const include: KafkaMetadataColumn[] = [];
+  for (const entry of (get(properties, 'kafka.include') ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const match = /^(\w+)(?:\s+as\s+(\w+))?$/i.exec(entry);
+    if (match === null) return bad(`property kafka.include: cannot read '${entry}' (field, or 'field as column')`);
+    const field = match[1]!.toLowerCase() as KafkaMetadataField;
+    include.push({ field, column: match[2] ?? defaultMetadataColumn(field) });
+  }
+
+  const protocol = (get(properties, 'properties.security.protocol') ?? 'PLAINTEXT').toUpperCase();
+  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) bad(`property properties.security.protocol: unknown protocol '${protocol}'`);
+  let sasl: KafkaSaslOptions | undefined;
+  if (protocol.startsWith('SASL_')) {
+    const mechanism = (get(properties, 'properties.sasl.mechanism') ?? 'PLAIN').toLowerCase();
+    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) bad(`property properties.sasl.mechanism: unsupported mechanism '${mechanism}'`);
+    const username = get(properties, 'properties.sasl.username') ?? bad(`${protocol} needs properties.sasl.username`);
+    const password = get(properties, 'properties.sasl.password') ?? bad(`${protocol} needs properties.sasl.password`);
+    sasl = { mechanism: mechanism as KafkaSaslOptions['mechanism'], username, password };
+  }
+  let ssl: boolean | ConnectionOptions | undefined;
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    const file = (name: string): string | undefined => {
+      const path = get(properties, name);
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        return bad(`property ${name}: cannot read '${path}': ${(err as Error).message}`);
+      }
+    };
+    const ca = file('properties.ssl.ca.location');
+    const cert = file('properties.ssl.certificate.location');
+    const key = file('properties.ssl.key.location');
+    const passphrase = get(properties, 'properties.ssl.key.password');
+    const verifyHost = get(properties, 'properties.ssl.endpoint.identification.algorithm') !== 'none';
+    ssl = {
+      ...(ca !== undefined ? { ca } : {}),
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(verifyHost ? {} : { checkServerIdentity: () => undefined }),
+    };
+  }
+
+  const group = get(properties, 'kafka.consumer.group');
+  const commit = get(properties, 'kafka.commit.offsets') !== 'false';
+  const timestamp = integer('kafka.scan.startup.timestamp.millis');
+  const specific = get(properties, 'kafka.scan.startup.specific.offsets');
+  return {
+    topic,
+    brokers,
+    ...(startupMode !== undefined ? { startupMode: startupMode as KafkaSourceOptions['startupMode'] & string } : {}),
+    ...(timestamp !== undefined ? { startupTimestampMillis: timestamp } : {}),
+    ...(specific !== undefined ? { startupOffsets: parseSpecificOffsets(specific, bad) } : {}),
+    boundedMode: bounded === 'latest' || bounded === 'latest-offset' ? 'latest' : 'unbounded',
+    partitionDiscoveryIntervalMs: integer('kafka.partition.discovery.interval.ms') ?? 30_000,
+    offsetOutOfRange: (get(properties, 'kafka.offset.out.of.range') ?? 'fail') as KafkaSourceOptions['offsetOutOfRange'] & string,
+    consumerGroup: commit ? group ?? undefined : false,
+    groupIdPrefix: get(properties, 'kafka.consumer.group.prefix') ?? 'tributary',
+    include,
+    includeEncoding: get(properties, 'kafka.include.encoding') === 'bytes' ? 'bytes' : 'utf8',
+    clientId: get(properties, 'properties.client.id') ?? 'tributary',
+    isolationLevel: get(properties, 'properties.isolation.level') === 'read_uncommitted' ? 'read_uncommitted' : 'read_committed',
+    fetchMaxBytes: integer('properties.fetch.max.bytes') ?? 10 * 1024 * 1024,
+    maxPartitionFetchBytes: integer('properties.max.partition.fetch.bytes') ?? 1024 * 1024,
+    fetchMaxWaitMs: integer('properties.fetch.max.wait.ms') ?? 500,
+    ...(ssl !== undefined ? { ssl } : {}),
+    ...(sasl !== undefined ? { sasl } : {}),
+  };
+}
+
+/** `'0:100,1:250'` or Flink's `'partition:0,offset:100;partition:1,offset:250'`. */
+export function parseSpecificOffsets(text: string, bad: (message: string) => never): Record<number, string> {
+  const offsets: Record<number, string> = {};
+  const flink = /partition\s*:/i.test(text);
+  const entries = text.split(flink ? ';' : ',').map((e) => e.trim()).filter((e) => e.length > 0);
+  for (const entry of entries) {
+    const match = flink ? /^partition\s*:\s*(\d+)\s*,\s*offset\s*:\s*(\d+)$/i.exec(entry) : /^(\d+)\s*:\s*(\d+)$/.exec(entry);
+    if (match === null) return bad(`property kafka.scan.startup.specific.offsets: cannot read '${entry}' (partition:offset)`);
+    offsets[Number(match[1])] = match[2]!;
+  }
+  return offsets;
+}

@@ -1,0 +1,63 @@
+import type * as KafkaJs from 'kafkajs';
+import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
+
+/** The kafkajs module, loaded on first use: it is an optional peer dependency. */
+export type KafkaJsModule = typeof KafkaJs;
+
+let loaded: Promise<KafkaJsModule> | undefined;
+
+/** Imports kafkajs, or fails with how to install it. */
+export function loadKafkaJs(): Promise<KafkaJsModule> {
+  loaded ??= import('kafkajs').then(
+    (module) => module,
+    (err: unknown) => {
+      loaded = undefined;
+      throw new Error('the Kafka connector needs the kafkajs package: npm install kafkajs', { cause: err });
+    },
+  );
+  return loaded;
+}
+
+/** kafkajs log levels by name, for `TRIBUTARY_KAFKA_LOG_LEVEL`. */
+const LEVELS: Readonly<Record<string, number>> = { nothing: 0, error: 1, warn: 2, info: 4, debug: 5 };
+
+/** Receives every kafkajs log entry of one client, whatever the level printed. */
+export type KafkaLogListener = (entry: KafkaJs.LogEntry) => void;
+
+/**
+ * Builds a kafkajs client for a source. kafkajs logs go to stderr at the level named by
+ * `TRIBUTARY_KAFKA_LOG_LEVEL` (nothing | error | warn | info | debug; default `nothing`: kafkajs logs every retried error, and failures that matter surface as source errors), prefixed with the source name; `listener`
+ * sees every entry, which is how the source notices what kafkajs only logs (an offset reset).
+ * Credentials are never logged: kafkajs does not log them and neither do we.
+ */
+export function createKafkaClient(kafkajs: KafkaJsModule, config: KafkaSourceConfig, listener?: KafkaLogListener): KafkaJs.Kafka {
+  const printLevel = LEVELS[(process.env.TRIBUTARY_KAFKA_LOG_LEVEL ?? 'nothing').toLowerCase()] ?? 1;
+  const logCreator: KafkaJs.logCreator = () => (entry) => {
+    listener?.(entry);
+    if (entry.level > printLevel || entry.level === 0) return;
+    const { message, timestamp: _timestamp, ...extra } = entry.log;
+    const detail = Object.keys(extra).length > 0 ? ` ${safeJson(extra)}` : '';
+    process.stderr.write(`[tributary kafka '${config.source}'] ${entry.namespace}: ${message}${detail}\n`);
+  };
+  const sasl: KafkaJs.SASLOptions | undefined = config.sasl
+    ? { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } as KafkaJs.SASLOptions
+    : undefined;
+  return new kafkajs.Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
+    ...(sasl !== undefined ? { sasl } : {}),
+    // ERROR at least: the entries the listener needs are errors. logCreator filters what it prints.
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 },
+    logLevel: Math.max(printLevel, kafkajs.logLevel.ERROR) as KafkaJs.logLevel,
+    logCreator,
+  });
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '';
+  }
+}
