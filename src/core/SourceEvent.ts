@@ -4,6 +4,9 @@
  *
  * `nextOffset` is the position right after the last record of the chunk: the offset a checkpoint
  * taken after this chunk stores for its split, and from which a restart resumes.
+ *
+ * A chunk may carry no records: it then only moves its split's position (past Kafka transaction
+ * markers, say, or to pin a resolved `latest` start so a crash cannot skip what arrives next).
  */
 export interface Chunk<T> {
   readonly type: 'chunk';
