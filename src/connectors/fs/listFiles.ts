@@ -1,0 +1,74 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GlobMatcher } from './globMatcher.js';
+
+/** A file found by {@link listFiles}. */
+export interface ListedFile {
+  /** Path relative to the root, `/`-separated. */
+  readonly id: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * Lists the regular files below `root` that `matcher` accepts, sorted by id (so splits start in
+ * a stable order). Symbolic links to files are followed; links to directories are not, which
+ * rules out cycles. A directory that vanishes during the walk is skipped (a race, not an error);
+ * any other error (a missing root, a directory without read permission) rejects, with an
+ * `Error` naming the directory and the system error as `cause`.
+ */
+export async function listFiles(root: string, matcher: GlobMatcher): Promise<ListedFile[]> {
+  const found: ListedFile[] = [];
+  await walk(root, '', 0, matcher, found, true);
+  found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return found;
+}
+
+async function walk(
+  root: string,
+  prefix: string,
+  depth: number,
+  matcher: GlobMatcher,
+  found: ListedFile[],
+  isRoot: boolean,
+): Promise<void> {
+  const dir = prefix === '' ? root : join(root, prefix);
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!isRoot && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+    const what =
+      code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be listed (${code ?? String(err)})`;
+    throw new Error(`directory '${dir}' ${what}`, { cause: err });
+  }
+  for (const entry of entries) {
+    const id = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    let isFile = entry.isFile();
+    let isDirectory = entry.isDirectory();
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(join(root, id));
+        isFile = target.isFile();
+      } catch {
+        continue; // A dangling link is not a file.
+      }
+      isDirectory = false;
+    }
+    if (isDirectory) {
+      if (depth + 1 > matcher.maxDepth) continue;
+      if (entry.name.startsWith('.') && !matcher.matchesHiddenDirectories) continue;
+      await walk(root, id, depth + 1, matcher, found, false);
+    } else if (isFile && matcher(id)) {
+      try {
+        const s = await stat(join(root, id));
+        found.push({ id, size: s.size, mtimeMs: s.mtimeMs });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // Deleted since readdir.
+        throw new Error(`file '${join(root, id)}' cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+      }
+    }
+  }
+}

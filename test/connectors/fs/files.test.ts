@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NEVER, take, toArray, lastValueFrom } from 'rxjs';
+import { createFsSource } from '../../../src/connectors/fs/createFsSource.js';
+import { fileChanges } from '../../../src/connectors/fs/fileChanges.js';
+import { globMatcher } from '../../../src/connectors/fs/globMatcher.js';
+import { listFiles } from '../../../src/connectors/fs/listFiles.js';
+import { Semaphore } from '../../../src/connectors/fs/Semaphore.js';
+import { createFormat } from '../../../src/formats/createFormat.js';
+import type { Format } from '../../../src/formats/Format.js';
+import { ndjson, readAll, tempDir } from './helpers.js';
+
+test('listFiles follows links to files, not links to directories, and sorts by id', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'b'));
+  await writeFile(join(dir, 'b', 'real.json'), '{}\n');
+  await writeFile(join(dir, 'a.json'), '{}\n');
+  await symlink(join(dir, 'b', 'real.json'), join(dir, 'link.json'));
+  await symlink(join(dir, 'b'), join(dir, 'dirlink'));
+  await symlink(join(dir, 'missing.json'), join(dir, 'dangling.json'));
+  const ids = (await listFiles(dir, globMatcher('*.json'))).map((f) => f.id);
+  assert.deepEqual(ids, ['a.json', 'b/real.json', 'link.json']);
+});
+
+test('a source reads at most fs.max.open.files files at a time, and all of them', async (t) => {
+  const dir = await tempDir(t);
+  const expected: { id: number }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const rows = Array.from({ length: 30 }, (_, j) => ({ id: i * 100 + j }));
+    expected.push(...rows);
+    await writeFile(join(dir, `f${String(i).padStart(2, '0')}.json`), ndjson(rows));
+  }
+  const json = createFormat('json');
+  let open = 0;
+  let most = 0;
+  // Counts decoders between openStream and end(): files being read.
+  const counting: Format = {
+    ...json,
+    async openStream(input, offset, context) {
+      open++;
+      most = Math.max(most, open);
+      const decoder = await json.openStream!(input, offset, context);
+      return {
+        startByte: decoder.startByte,
+        push: (bytes) => decoder.push(bytes),
+        end: () => {
+          open--;
+          return decoder.end();
+        },
+      };
+    },
+  };
+  const records = await readAll(createFsSource({ name: 'many', path: dir, format: counting, barriers: NEVER, maxOpenFiles: 3, readBufferBytes: 64 }));
+  assert.equal(most, 3);
+  assert.deepEqual(
+    [...records].sort((a, b) => (a.id as number) - (b.id as number)),
+    expected,
+  );
+});
+
+test('Semaphore hands out permits in arrival order and skips waiters that gave up', async () => {
+  const s = new Semaphore(1);
+  const order: string[] = [];
+  const first = await s.acquire();
+  const gaveUp = { aborted: false };
+  const b = s.acquire(gaveUp).then((release) => {
+    order.push('b');
+    release();
+  });
+  const c = s.acquire().then((release) => {
+    order.push('c');
+    return release;
+  });
+  gaveUp.aborted = true;
+  first();
+  first(); // idempotent
+  const releaseC = await c;
+  assert.deepEqual(order, ['c']);
+  assert.equal(s.free, 0);
+  releaseC();
+  assert.equal(s.free, 1);
+  void b;
+});
+
+test('fileChanges falls back to polling when fs.watch cannot watch', async (t) => {
+  const dir = await tempDir(t);
+  const errors: unknown[] = [];
+  const hints = await lastValueFrom(
+    fileChanges(join(dir, 'not-there'), { watch: true, pollIntervalMs: 0, onWatchError: (e) => errors.push(e) }).pipe(take(2), toArray()),
+  );
+  assert.equal(errors.length, 1);
+  assert.deepEqual(hints, [
+    { kind: 'poll', path: null },
+    { kind: 'poll', path: null },
+  ]);
+});
