@@ -1,0 +1,85 @@
+import type { ConnectorFactory, PropertySpec } from '../connectors/ConnectorFactory.js';
+import { FORMAT_PROPERTIES, SOURCE_PROPERTIES } from '../sql/commonProperties.js';
+
+/**
+ * `tributary --help`: commands, options, then every connector and its properties as the
+ * factories declare them, the source-wide properties and the formats. Generated, so it cannot
+ * drift from what `CREATE SOURCE` accepts.
+ */
+export function helpText(connectors: readonly ConnectorFactory[]): string {
+  const lines = [
+    'tributary: run SQL over reactive source connectors, with barrier-driven checkpoints.',
+    '',
+    'Usage:',
+    '  tributary run <file.sql> [options]   Run the statements of a file; write the rows of its last',
+    '                                       SELECT (or, without one, of its last source) to stdout as',
+    '                                       NDJSON, one JSON object per line.',
+    '  tributary check <file.sql>           Parse and validate the file (connectors, properties,',
+    '                                       columns) without reading anything.',
+    '  tributary --help | --version',
+    '',
+    'Options of run:',
+    '  --state <dir>                  Keep checkpoints in <dir> (created if absent). A later run with',
+    '                                 the same <dir> resumes after the last successful checkpoint;',
+    '                                 a finished bounded source emits nothing new.',
+    '  --checkpoint-interval <ms>     Default checkpoint interval (default 1000; a source\'s',
+    "                                 'checkpoint.interval.ms' property wins).",
+    '  --bad-records <policy>         fail (default) | skip | dead-letter, unless a source sets',
+    "                                 'bad.records'.",
+    '',
+    'Behaviour:',
+    '  A bounded query (files, a bounded scan, a LIMIT) exits 0 when done. An unbounded one runs',
+    '  until SIGINT/SIGTERM, then writes a final checkpoint and exits 0 (a second signal exits at',
+    '  once). BIGINT and NUMERIC values are printed as JSON numbers with every digit; TIMESTAMPTZ',
+    '  as ISO 8601 strings; BYTEA as "\\x..." strings. A LIMIT stops reading without a final',
+    '  checkpoint. With stderr on a terminal, a progress line shows rows, bytes and rate.',
+    '  Exit codes: 0 done; 1 runtime error (one line on stderr); 2 usage or SQL error.',
+    '',
+    'SQL:',
+    '  CREATE SOURCE [IF NOT EXISTS] name (col TYPE [NOT NULL], ...)',
+    "    WITH ('upstream.source' = 'fs', 'fs.path' = 'data', ...)   -- or connector = 'fs'",
+    "    ROW FORMAT 'csv'                                          -- or FORMAT PLAIN ENCODE CSV (...)",
+    '  SELECT expr [AS alias], ... | * FROM name [WHERE cond] [LIMIT n]',
+    '  Types: SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, NUMERIC(p,s), BOOLEAN, VARCHAR(n),',
+    '    CHAR(n), TEXT, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BYTEA, JSONB.',
+    '  Expressions: + - * / %, ||, = <> < <= > >=, AND OR NOT, IS [NOT] NULL, [NOT] LIKE/ILIKE,',
+    '    IN (...), BETWEEN, CASE, CAST(x AS type) and x::type, lower, upper, length, trim, substr,',
+    '    concat, coalesce, nullif, abs, round, floor, ceil.',
+    '',
+    'Connectors (select one with upstream.source or connector = <name>):',
+  ];
+  for (const factory of connectors) {
+    lines.push('', `  ${factory.connectorNames.join(' | ')}: ${factory.description}`);
+    for (const spec of factory.properties) lines.push(...describeProperty(spec));
+  }
+  lines.push('', 'Properties of every source:');
+  for (const spec of SOURCE_PROPERTIES) lines.push(...describeProperty(spec));
+  lines.push(
+    '',
+    "Formats (ROW FORMAT 'x', or FORMAT PLAIN ENCODE X (...)):",
+    '  json   One JSON object per message; files are NDJSON or one JSON array of objects:',
+  );
+  for (const spec of FORMAT_PROPERTIES.filter((s) => s.format === 'json')) lines.push(...describeProperty(spec));
+  lines.push(
+    '  csv    RFC 4180. ENCODE CSV (delimiter = \',\', without_header = \'true\'), or WITH properties:',
+  );
+  for (const spec of FORMAT_PROPERTIES.filter((s) => s.format === 'csv')) lines.push(...describeProperty(spec));
+  lines.push("  avro   Object container files, or messages with a given schema: ENCODE AVRO (schema.location = 'file:///s.avsc'), or:");
+  for (const spec of FORMAT_PROPERTIES.filter((s) => s.format === 'avro')) lines.push(...describeProperty(spec));
+  lines.push(
+    '',
+    'Example:',
+    '  tributary run examples/part.sql',
+    '  tributary run pipeline.sql --state ./checkpoints | jq .',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function describeProperty(spec: PropertySpec): string[] {
+  const facts: string[] = [spec.type === 'enum' ? (spec.values ?? []).join('|') : spec.type];
+  if (spec.required === true) facts.push('required');
+  if (spec.default !== undefined) facts.push(`default '${spec.default}'`);
+  if (spec.secret === true) facts.push('secret');
+  const names = [spec.name, ...(spec.aliases ?? [])].join(', ');
+  return [`    ${names} (${facts.join(', ')})`, `        ${spec.description}`];
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
+import { builtinConnectors } from '../sql/builtinConnectors.js';
+import { SqlError } from '../sql/SqlError.js';
+import { UsageError } from './CliError.js';
+import { helpText } from './helpText.js';
+import { runFile } from './runFile.js';
+
+/**
+ * The `tributary` command. Exit codes: 0 done, 1 runtime error, 2 usage or SQL error; every
+ * error is one line on stderr. See `tributary --help`.
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        state: { type: 'string' },
+        'checkpoint-interval': { type: 'string' },
+        'bad-records': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\.?\s*To specify.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true || positionals[0] === 'help') {
+    process.stdout.write(helpText(builtinConnectors));
+    return 0;
+  }
+  if (values.version === true) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`tributary ${pkg.version}\n`);
+    return 0;
+  }
+  const [command, file, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('missing command: tributary run <file.sql>');
+  if (command !== 'run' && command !== 'check') throw new UsageError(`unknown command '${command}' (commands: run, check)`);
+  if (file === undefined) throw new UsageError(`missing file: tributary ${command} <file.sql>`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  let checkpointIntervalMs: number | undefined;
+  if (values['checkpoint-interval'] !== undefined) {
+    checkpointIntervalMs = Number(values['checkpoint-interval']);
+    if (!/^\d+$/.test(values['checkpoint-interval']) || checkpointIntervalMs < 1) {
+      throw new UsageError(`--checkpoint-interval must be a whole number of milliseconds >= 1, got '${values['checkpoint-interval']}'`);
+    }
+  }
+  const badRecords = values['bad-records'];
+  if (badRecords !== undefined && !['fail', 'skip', 'dead-letter'].includes(badRecords)) {
+    throw new UsageError(`--bad-records must be fail, skip or dead-letter, got '${badRecords}'`);
+  }
+  if (values.state === '') throw new UsageError('--state needs a directory');
+  return runFile(
+    {
+      file,
+      checkOnly: command === 'check',
+      ...(values.state === undefined ? {} : { state: values.state }),
+      ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
+      ...(badRecords === undefined ? {} : { badRecords: badRecords as BadRecordPolicy }),
+    },
+    { stdout: process.stdout, stderr: process.stderr },
+  );
+}
+
+/** Exits once stdout has taken everything written to it (a pipe may still hold a buffer). */
+function exit(code: number): void {
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0 || process.stdout.destroyed) process.exit(code);
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+  if (err instanceof UsageError) {
+    process.stderr.write(`tributary: ${message} (see tributary --help)\n`);
+    exit(2);
+  } else if (err instanceof SqlError) {
+    process.stderr.write(`tributary: ${message}\n`);
+    exit(2);
+  } else {
+    process.stderr.write(`tributary: ${message}\n`);
+    exit(1);
+  }
+});

@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { ReplaySubject, tap, type Subscription } from 'rxjs';
+import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
+import { commitEpochs } from '../core/commitEpochs.js';
+import { isBarrier } from '../core/SourceEvent.js';
+import { toRecords } from '../core/toRecords.js';
+import { MemoryStore } from '../state/MemoryStore.js';
+import type { StateStore } from '../state/StateStore.js';
+import { FileStore } from '../state/FileStore.js';
+import { Session, type Query } from '../sql/Session.js';
+import { SqlError } from '../sql/SqlError.js';
+import { UsageError } from './CliError.js';
+import { NdjsonWriter } from './NdjsonWriter.js';
+import { ProgressLine } from './ProgressLine.js';
+
+/** Options of `tributary run`. */
+export interface RunFileOptions {
+  readonly file: string;
+  /** Directory of the durable checkpoint store; in memory when absent. */
+  readonly state?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly badRecords?: BadRecordPolicy;
+  /** Parse and validate only (`tributary check`). */
+  readonly checkOnly?: boolean;
+}
+
+/** Where `runFile` writes, and the process it listens to for signals. */
+export interface RunFileIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+/** How long a final checkpoint may take after SIGINT/SIGTERM before the run gives up on it. */
+const STOP_TIMEOUT_MS = 30_000;
+/** Signals closer together than this count as one (see `onSignal`). */
+const DUPLICATE_SIGNAL_MS = 500;
+
+/**
+ * `tributary run`: executes the statements of a SQL file and streams the rows of its last
+ * SELECT (or of its last source) to stdout as NDJSON. Resolves with the exit code: 0 done (a
+ * bounded query finished, a LIMIT was reached, or a signal stopped an unbounded one after a final
+ * checkpoint), 1 runtime error, 2 usage or SQL error. Errors are one line on stderr.
+ */
+export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(options.file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${options.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const store: StateStore = options.state === undefined || options.checkOnly === true ? new MemoryStore() : await FileStore.open(options.state);
+  try {
+    const stop$ = new ReplaySubject<void>(1);
+    const session = new Session({
+      store,
+      extraBarriers: stop$,
+      ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
+      ...(options.badRecords === undefined ? {} : { badRecords: options.badRecords }),
+    });
+    const results = session.execute(text);
+    let query: Query | undefined;
+    for (const result of results) if (result.kind === 'select') query = result.query;
+    if (query === undefined) {
+      const last = [...session.sources.keys()].at(-1);
+      if (last === undefined) throw new SqlError(`${options.file} has no CREATE SOURCE and no SELECT: nothing to run`);
+      query = session.query(`SELECT * FROM "${last.replaceAll('"', '""')}"`);
+    }
+    if (options.checkOnly === true) {
+      io.stdout.write(`${options.file}: ok (${session.sources.size} source(s), ${results.filter((r) => r.kind === 'select').length} query(ies))\n`);
+      return 0;
+    }
+    return await stream(query, stop$, io, (text) => session.redact(text));
+  } finally {
+    await store.close?.();
+  }
+}
+
+function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string): Promise<number> {
+  const { source } = query;
+  const writer = new NdjsonWriter(io.stdout);
+  const progress = new ProgressLine(io.stderr, () => writer);
+  return new Promise<number>((resolve) => {
+    let subscription: Subscription | undefined;
+    let done = false;
+    let stopping = false;
+    let stopTimer: NodeJS.Timeout | undefined;
+
+    const finish = (code: number, message?: string): void => {
+      if (done) return;
+      done = true;
+      subscription?.unsubscribe();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      io.stdout.off('error', onStdoutError);
+      if (stopTimer !== undefined) clearTimeout(stopTimer);
+      if (code !== 141) writer.flush();
+      writer.close();
+      progress.stop();
+      const stats = source.badRecordStats;
+      if (stats.skipped > 0 || stats.deadLettered > 0) {
+        const sample = stats.samples[0] === undefined ? '' : ` (first: ${oneLine(stats.samples[0].message)})`;
+        io.stderr.write(redact(`tributary: source '${source.name}': ${stats.skipped} bad record(s) skipped, ${stats.deadLettered} dead-lettered${sample}\n`));
+      }
+      if (message !== undefined) io.stderr.write(`tributary: ${oneLine(redact(message))}\n`);
+      resolve(code === 141 ? 0 : code);
+    };
+
+    let firstSignalAt = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      // A launcher that forwards signals (tsx, npm) makes one Ctrl-C arrive twice: only a
+      // second signal a moment later means "stop now".
+      if (stopping && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+      if (stopping) {
+        finish(130, `second ${signal}: exiting without a final checkpoint`);
+        return;
+      }
+      stopping = true;
+      firstSignalAt = Date.now();
+      stop$.next();
+      stopTimer = setTimeout(() => finish(1, `no checkpoint completed within ${STOP_TIMEOUT_MS / 1000}s of ${signal}; exiting without one`), STOP_TIMEOUT_MS);
+      stopTimer.unref();
+    };
+
+    // `| head` closes the pipe: not an error, just nobody left to read.
+    const onStdoutError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EPIPE') finish(141);
+      else finish(1, `writing to stdout failed: ${err.message}`);
+    };
+
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    io.stdout.on('error', onStdoutError);
+
+    subscription = source
+      .pipe(
+        // Rows before a barrier are handed to stdout before the barrier's epoch commits.
+        tap((event) => {
+          if (isBarrier(event)) writer.flush();
+        }),
+        commitEpochs(source),
+        tap((event) => {
+          if (stopping && isBarrier(event)) finish(0);
+        }),
+        toRecords(),
+        query.operator,
+      )
+      .subscribe({
+        next: (row) => writer.write(row),
+        error: (err: unknown) => finish(1, err instanceof Error ? err.message : String(err)),
+        complete: () => finish(0),
+      });
+    if (done) subscription.unsubscribe();
+  });
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}

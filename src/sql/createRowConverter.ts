@@ -1,0 +1,39 @@
+import type { Row, RowConverter } from '../formats/Format.js';
+import type { Column } from './Column.js';
+import { convertValue, type ConvertOptions } from './convertValue.js';
+import { formatSqlType } from './SqlType.js';
+
+/**
+ * Builds the {@link RowConverter} a connector hands its format: each decoded row becomes a row
+ * with exactly the declared columns, in declared order, each value checked and converted to its
+ * column's type (see `convertValue`). Fields the schema does not declare are dropped; declared
+ * columns missing from the row are NULL.
+ *
+ * Throws an `Error` naming the column on a violation (a NOT NULL column without a value, a
+ * string too long, an integer out of range, digits beyond a NUMERIC's precision); the format
+ * turns it into a bad record at the row's offset.
+ *
+ * Field names match column names exactly; unquoted SQL names are lower case, so a JSON field
+ * `"Name"` needs the column to be declared as `"Name"`.
+ *
+ * @example
+ * const convert = createRowConverter([{ name: 'id', type: { name: 'bigint' }, notNull: true }]);
+ * convert({ id: '9007199254740993' }) // { id: 9007199254740993n }
+ */
+export function createRowConverter(columns: readonly Column[], options: ConvertOptions = {}): RowConverter {
+  const plan = columns.map((column) => ({ ...column, described: `column "${column.name}" (${formatSqlType(column.type)})` }));
+  return (row: Row): Row => {
+    const out: Row = {};
+    for (const column of plan) {
+      let value;
+      try {
+        value = convertValue(row[column.name], column.type, options);
+      } catch (err) {
+        throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      if (value === null && column.notNull) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
+      out[column.name] = value;
+    }
+    return out;
+  };
+}

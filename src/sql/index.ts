@@ -1,0 +1,50 @@
+/**
+ * SQL over tributary sources: `CREATE SOURCE` (the seed's `ROW FORMAT` and RisingWave's
+ * `FORMAT ... ENCODE ...`), connector selection by properties, schemas with checked conversion,
+ * and `SELECT ... FROM source [WHERE ...] [LIMIT n]` as Observables. {@link Session} is the
+ * entry point; {@link defineSchema} types rows declared in code.
+ *
+ * @module
+ */
+export { Session, queryOperator } from './Session.js';
+export type { SessionOptions, CreateSourceOptions, RegisteredSource, Query, StatementResult, FormatFactory } from './Session.js';
+export { builtinConnectors } from './builtinConnectors.js';
+export { parseSql } from './parseSql.js';
+export { tokenize, type Token } from './tokenize.js';
+export type * from './Statement.js';
+export { SqlError, SqlSyntaxError, type SqlPosition } from './SqlError.js';
+export { resolveConnector, type GivenProperty, type ResolvedConnector } from './resolveConnector.js';
+export { resolveFormat, FORMAT_NAMES, type ResolvedFormat } from './resolveFormat.js';
+export { CONNECTOR_SELECTORS, SOURCE_PROPERTIES, FORMAT_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
+export { didYouMean, editDistance } from './didYouMean.js';
+export type { Column } from './Column.js';
+export { formatSqlType, SQL_TYPE_ALIASES, type SqlType, type SqlTypeName, type SqlValue, type SqlValueTypes } from './SqlType.js';
+export { Decimal } from './Decimal.js';
+export { convertValue, type ConvertOptions } from './convertValue.js';
+export { createRowConverter } from './createRowConverter.js';
+export { compileExpression, compareValues, likeRegex, type CompiledExpression, type ExpressionType, type Scope } from './compileExpression.js';
+export { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
+export { sqlValueText } from './sqlValueText.js';
+export {
+  defineSchema,
+  smallint,
+  integer,
+  bigint,
+  real,
+  doublePrecision,
+  numeric,
+  boolean,
+  varchar,
+  char,
+  text,
+  date,
+  time,
+  timestamp,
+  timestamptz,
+  bytea,
+  jsonb,
+  type Schema,
+  type RowOf,
+  type ColumnSpec,
+  type ValueOf,
+} from './defineSchema.js';

@@ -1,0 +1,613 @@
+// Why a hand-written parser rather than node-sql-parser or pgsql-ast-parser: `CREATE SOURCE ...
+// ROW FORMAT 'json'` and RisingWave's `FORMAT PLAIN ENCODE CSV (...)` are not standard SQL, so no
+// library parses the statements a file mostly consists of; a tokenizer of our own was needed
+// anyway. With it, one recursive-descent parser gives every statement of a file the same
+// `line:column: expected X, found Y` errors, counted from the start of the file, not of a
+// statement. The SELECT subset we evaluate (one source, projection, WHERE, LIMIT, scalar
+// expressions) is small; a general parser would accept joins, GROUP BY and subqueries that we
+// would then have to walk its AST to reject, and it would add a runtime dependency to a library
+// whose only one is RxJS.
+import type { Column } from './Column.js';
+import { SqlSyntaxError } from './SqlError.js';
+import { SQL_TYPE_ALIASES, type SqlType, type SqlTypeName } from './SqlType.js';
+import type {
+  BinaryOperator,
+  CreateSourceStatement,
+  Expression,
+  FormatClause,
+  Property,
+  SelectItem,
+  SelectStatement,
+  Statement,
+} from './Statement.js';
+import { tokenize, type Token } from './tokenize.js';
+
+/** Words that end an expression or select item, so they cannot be a bare alias. */
+const RESERVED = new Set([
+  'all', 'and', 'as', 'between', 'by', 'case', 'cast', 'create', 'else', 'end', 'false', 'from', 'group', 'having',
+  'ilike', 'in', 'is', 'like', 'limit', 'not', 'null', 'offset', 'on', 'or', 'order', 'select', 'then', 'true',
+  'when', 'where', 'with', 'row', 'format', 'encode', 'join', 'union',
+]);
+
+/**
+ * Parses a SQL text of one or more statements (separated by `;`; a statement that ends
+ * unambiguously may also be followed directly by the next). Supports:
+ *
+ * - `CREATE SOURCE [IF NOT EXISTS] name (col TYPE [NOT NULL], ...) WITH ('k' = 'v', ...)` followed
+ *   by `ROW FORMAT 'json'` (optionally `ROW SCHEMA LOCATION 'file://...'`) or RisingWave's
+ *   `FORMAT PLAIN ENCODE JSON | CSV (...) | AVRO (...)`; trailing commas are allowed in lists;
+ * - `SELECT items FROM source [[AS] alias] [WHERE predicate] [LIMIT n]`.
+ *
+ * Keywords are case-insensitive, unquoted identifiers fold to lower case, `"quoted"` ones keep
+ * their case; `--` and `/* *\/` comments are skipped. Throws {@link SqlSyntaxError} with the line
+ * and column of the first problem and what was expected there.
+ *
+ * @example
+ * const [create] = parseSql(`create source part (p_partkey INTEGER NOT NULL,)
+ *   with ('upstream.source' = 'fs', 'fs.path' = 'data/part') row format 'csv'`);
+ */
+export function parseSql(text: string): Statement[] {
+  return new Parser(tokenize(text)).statements();
+}
+
+class Parser {
+  private index = 0;
+
+  constructor(private readonly tokens: readonly Token[]) {}
+
+  statements(): Statement[] {
+    const statements: Statement[] = [];
+    for (;;) {
+      while (this.acceptOp(';'));
+      if (this.peek().kind === 'eof') return statements;
+      statements.push(this.statement());
+      const next = this.peek();
+      if (next.kind !== 'eof' && !this.isOp(next, ';') && !this.isWord(next, 'create') && !this.isWord(next, 'select')) {
+        throw this.expected('";" or the end of the statement');
+      }
+    }
+  }
+
+  private statement(): Statement {
+    const token = this.peek();
+    if (this.isWord(token, 'create')) return this.createSource();
+    if (this.isWord(token, 'select')) return this.select();
+    throw this.expected('CREATE SOURCE or SELECT');
+  }
+
+  // ---- CREATE SOURCE -------------------------------------------------------------------------
+
+  private createSource(): CreateSourceStatement {
+    const position = this.expectWord('create').position;
+    if (this.isWord(this.peek(), 'table') || this.isWord(this.peek(), 'materialized')) {
+      throw this.expected('SOURCE (tributary reads sources; tables and views belong to the engine downstream)');
+    }
+    this.expectWord('source');
+    let ifNotExists = false;
+    if (this.acceptWord('if')) {
+      this.expectWord('not');
+      this.expectWord('exists');
+      ifNotExists = true;
+    }
+    const name = this.identifier('a source name');
+    const columns: Column[] = [];
+    if (this.acceptOp('(')) {
+      this.commaList(')', () => {
+        const at = this.peek().position;
+        const column = this.column();
+        if (columns.some((c) => c.name === column.name)) throw new SqlSyntaxError(`column "${column.name}" is declared twice`, at);
+        columns.push(column);
+      });
+    }
+    let properties: Property[] = [];
+    if (this.acceptWord('with')) properties = this.propertyList('a property name');
+    let format: FormatClause | undefined;
+    const next = this.peek();
+    if (this.isWord(next, 'row')) format = this.rowFormat();
+    else if (this.isWord(next, 'format')) format = this.formatEncode();
+    return { kind: 'create source', name, ifNotExists, columns, properties, format, position };
+  }
+
+  private column(): Column {
+    const name = this.identifier('a column name');
+    const type = this.type();
+    let notNull = false;
+    for (;;) {
+      if (this.acceptWord('not')) {
+        this.expectWord('null');
+        notNull = true;
+      } else if (this.acceptWord('null')) {
+        notNull = false;
+      } else if (this.acceptWord('primary')) {
+        this.expectWord('key');
+        notNull = true;
+      } else break;
+    }
+    return { name, type, notNull };
+  }
+
+  private type(): SqlType {
+    const token = this.peek();
+    if (token.kind !== 'word') throw this.expected('a column type');
+    this.index++;
+    let spelled = token.value;
+    const follow = (words: readonly string[]): boolean => {
+      for (let i = 0; i < words.length; i++) if (!this.isWord(this.peek(i), words[i]!)) return false;
+      this.index += words.length;
+      spelled += ` ${words.join(' ')}`;
+      return true;
+    };
+    if (spelled === 'double') follow(['precision']);
+    else if (spelled === 'character') follow(['varying']);
+    let name: SqlTypeName | undefined = SQL_TYPE_ALIASES[spelled];
+    if (name === undefined) {
+      throw new SqlSyntaxError(
+        `unknown column type "${token.text}"; expected one of SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, NUMERIC(p,s), BOOLEAN, VARCHAR(n), CHAR(n), TEXT, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BYTEA, JSONB`,
+        token.position,
+      );
+    }
+    const modifiers: number[] = [];
+    if (this.acceptOp('(')) {
+      this.commaList(')', () => {
+        const t = this.peek();
+        if (t.kind !== 'number' || !/^\d+$/.test(t.value)) throw this.expected('a whole number');
+        this.index++;
+        modifiers.push(Number(t.value));
+      });
+    }
+    if (name === 'time' || name === 'timestamp') {
+      if (follow(['with', 'time', 'zone'])) name = name === 'timestamp' ? 'timestamptz' : name;
+      else follow(['without', 'time', 'zone']);
+    }
+    const [first, second] = modifiers;
+    const tooMany = (max: number): void => {
+      if (modifiers.length > max) throw new SqlSyntaxError(`too many modifiers for type ${name!.toUpperCase()}`, token.position);
+    };
+    switch (name) {
+      case 'varchar':
+      case 'char':
+        tooMany(1);
+        if (first === 0) throw new SqlSyntaxError(`length for type ${name.toUpperCase()} must be at least 1`, token.position);
+        if (first !== undefined) return { name, length: first };
+        return name === 'char' ? { name, length: 1 } : { name };
+      case 'numeric':
+        tooMany(2);
+        if (first === undefined) return { name };
+        if (first < 1 || first > 1000) throw new SqlSyntaxError(`NUMERIC precision ${first} must be between 1 and 1000`, token.position);
+        if ((second ?? 0) > first) throw new SqlSyntaxError(`NUMERIC scale ${second} must not exceed precision ${first}`, token.position);
+        return { name, precision: first, scale: second ?? 0 };
+      case 'timestamp':
+      case 'timestamptz':
+      case 'time':
+        tooMany(1); // fractional seconds precision: accepted, values keep up to microseconds
+        return { name };
+      default:
+        tooMany(0);
+        return { name };
+    }
+  }
+
+  private propertyList(what: string): Property[] {
+    const properties: Property[] = [];
+    this.expectOp('(');
+    this.commaList(')', () => {
+      const position = this.peek().position;
+      const key = this.propertyKey(what);
+      this.expectOp('=');
+      properties.push({ key, value: this.propertyValue(), position });
+    });
+    return properties;
+  }
+
+  private propertyKey(what: string): string {
+    const token = this.peek();
+    if (token.kind === 'string') {
+      this.index++;
+      return token.value;
+    }
+    if (token.kind !== 'word' && token.kind !== 'quoted') throw this.expected(what);
+    this.index++;
+    let key = token.value;
+    while (this.acceptOp('.')) {
+      const part = this.peek();
+      if (part.kind !== 'word' && part.kind !== 'quoted') throw this.expected('a property name part after "."');
+      this.index++;
+      key += `.${part.value}`;
+    }
+    return key;
+  }
+
+  private propertyValue(): string {
+    const token = this.peek();
+    if (token.kind === 'string' || token.kind === 'number' || token.kind === 'word') {
+      this.index++;
+      return token.kind === 'word' ? token.text : token.value;
+    }
+    if (this.isOp(token, '-') && this.peek(1).kind === 'number') {
+      this.index += 2;
+      return `-${this.tokens[this.index - 1]!.value}`;
+    }
+    throw this.expected("a property value ('text', a number, true or false)");
+  }
+
+  private rowFormat(): FormatClause {
+    const position = this.expectWord('row').position;
+    this.expectWord('format');
+    const token = this.peek();
+    if (token.kind !== 'string' && token.kind !== 'word') throw this.expected("a row format ('json', 'csv' or 'avro')");
+    this.index++;
+    const options: Property[] = [];
+    if (this.isWord(this.peek(), 'row') && this.isWord(this.peek(1), 'schema')) {
+      const at = this.peek().position;
+      this.index += 2;
+      this.expectWord('location');
+      const location = this.peek();
+      if (location.kind !== 'string') throw this.expected("a schema location ('file:///path/schema.avsc')");
+      this.index++;
+      options.push({ key: 'schema.location', value: location.value, position: at });
+    }
+    return { encode: token.value.toLowerCase(), options, position };
+  }
+
+  private formatEncode(): FormatClause {
+    const position = this.expectWord('format').position;
+    const format = this.peek();
+    if (format.kind !== 'word') throw this.expected('a format such as PLAIN');
+    this.index++;
+    this.expectWord('encode');
+    const encode = this.peek();
+    if (encode.kind !== 'word') throw this.expected('an encoding such as JSON, CSV or AVRO');
+    this.index++;
+    const options = this.isOp(this.peek(), '(') ? this.propertyList('an encode option name') : [];
+    return { encode: encode.value, format: format.value, options, position };
+  }
+
+  // ---- SELECT --------------------------------------------------------------------------------
+
+  private select(): SelectStatement {
+    const position = this.expectWord('select').position;
+    if (this.isWord(this.peek(), 'distinct')) throw this.unsupported('DISTINCT');
+    this.acceptWord('all');
+    const items: SelectItem[] = [];
+    do items.push(this.selectItem());
+    while (this.acceptOp(','));
+    this.expectWord('from');
+    const fromPosition = this.peek().position;
+    const name = this.identifier('a source name');
+    let alias: string | undefined;
+    if (this.acceptWord('as')) alias = this.identifier('an alias');
+    else if (this.isAliasable(this.peek())) alias = this.identifier('an alias');
+    if (this.isOp(this.peek(), ',') || this.isWord(this.peek(), 'join')) throw this.unsupported('joins (one source per query)');
+    let where: Expression | undefined;
+    if (this.acceptWord('where')) where = this.expression();
+    for (const clause of ['group', 'having', 'order', 'offset', 'union']) {
+      if (this.isWord(this.peek(), clause)) throw this.unsupported(clause.toUpperCase());
+    }
+    let limit: number | undefined;
+    if (this.acceptWord('limit')) {
+      const token = this.peek();
+      if (token.kind !== 'number' || !/^\d+$/.test(token.value)) throw this.expected('a row count after LIMIT');
+      this.index++;
+      limit = Number(token.value);
+    }
+    return { kind: 'select', items, from: { name, alias, position: fromPosition }, where, limit, position };
+  }
+
+  private selectItem(): SelectItem {
+    const token = this.peek();
+    if (this.isOp(token, '*')) {
+      this.index++;
+      return { kind: 'star', position: token.position };
+    }
+    const expression = this.expression();
+    let alias: string | undefined;
+    if (this.acceptWord('as')) alias = this.identifier('an alias');
+    else if (this.isAliasable(this.peek())) alias = this.identifier('an alias');
+    return { kind: 'expression', expression, alias };
+  }
+
+  expression(): Expression {
+    return this.or();
+  }
+
+  private or(): Expression {
+    let left = this.and();
+    while (this.isWord(this.peek(), 'or')) {
+      const position = this.next().position;
+      left = { kind: 'binary', operator: 'or', left, right: this.and(), position };
+    }
+    return left;
+  }
+
+  private and(): Expression {
+    let left = this.not();
+    while (this.isWord(this.peek(), 'and')) {
+      const position = this.next().position;
+      left = { kind: 'binary', operator: 'and', left, right: this.not(), position };
+    }
+    return left;
+  }
+
+  private not(): Expression {
+    if (this.isWord(this.peek(), 'not')) {
+      const position = this.next().position;
+      return { kind: 'unary', operator: 'not', operand: this.not(), position };
+    }
+    return this.is();
+  }
+
+  private is(): Expression {
+    let operand = this.comparison();
+    while (this.isWord(this.peek(), 'is')) {
+      const position = this.next().position;
+      const negated = this.acceptWord('not');
+      if (this.acceptWord('null')) operand = { kind: 'is null', operand, negated, position };
+      else if (this.acceptWord('true')) operand = { kind: 'is boolean', operand, value: true, negated, position };
+      else if (this.acceptWord('false')) operand = { kind: 'is boolean', operand, value: false, negated, position };
+      else throw this.expected('NULL, TRUE or FALSE after IS');
+    }
+    return operand;
+  }
+
+  private comparison(): Expression {
+    const left = this.predicate();
+    const token = this.peek();
+    if (token.kind === 'op' && ['=', '<>', '!=', '<', '<=', '>', '>='].includes(token.value)) {
+      this.index++;
+      const operator = (token.value === '!=' ? '<>' : token.value) as BinaryOperator;
+      return { kind: 'binary', operator, left, right: this.predicate(), position: token.position };
+    }
+    return left;
+  }
+
+  private predicate(): Expression {
+    const operand = this.concat();
+    const start = this.index;
+    const negated = this.acceptWord('not');
+    const token = this.peek();
+    if (this.isWord(token, 'like') || this.isWord(token, 'ilike')) {
+      this.index++;
+      return { kind: 'like', operand, pattern: this.concat(), negated, caseInsensitive: token.value === 'ilike', position: token.position };
+    }
+    if (this.isWord(token, 'in')) {
+      this.index++;
+      this.expectOp('(');
+      const list: Expression[] = [];
+      do list.push(this.expression());
+      while (this.acceptOp(','));
+      this.expectOp(')');
+      return { kind: 'in', operand, list, negated, position: token.position };
+    }
+    if (this.isWord(token, 'between')) {
+      this.index++;
+      const low = this.concat();
+      this.expectWord('and');
+      return { kind: 'between', operand, low, high: this.concat(), negated, position: token.position };
+    }
+    if (negated) {
+      this.index = start;
+    }
+    return operand;
+  }
+
+  private concat(): Expression {
+    let left = this.additive();
+    while (this.isOp(this.peek(), '||')) {
+      const position = this.next().position;
+      left = { kind: 'binary', operator: '||', left, right: this.additive(), position };
+    }
+    return left;
+  }
+
+  private additive(): Expression {
+    let left = this.multiplicative();
+    for (;;) {
+      const token = this.peek();
+      if (!this.isOp(token, '+') && !this.isOp(token, '-')) return left;
+      this.index++;
+      left = { kind: 'binary', operator: token.value as '+' | '-', left, right: this.multiplicative(), position: token.position };
+    }
+  }
+
+  private multiplicative(): Expression {
+    let left = this.unary();
+    for (;;) {
+      const token = this.peek();
+      if (!this.isOp(token, '*') && !this.isOp(token, '/') && !this.isOp(token, '%')) return left;
+      this.index++;
+      left = { kind: 'binary', operator: token.value as '*' | '/' | '%', left, right: this.unary(), position: token.position };
+    }
+  }
+
+  private unary(): Expression {
+    const token = this.peek();
+    if (this.isOp(token, '-') || this.isOp(token, '+')) {
+      this.index++;
+      return { kind: 'unary', operator: token.value as '-' | '+', operand: this.unary(), position: token.position };
+    }
+    return this.postfix();
+  }
+
+  private postfix(): Expression {
+    let operand = this.primary();
+    while (this.isOp(this.peek(), '::')) {
+      const position = this.next().position;
+      operand = { kind: 'cast', operand, type: this.type(), position };
+    }
+    return operand;
+  }
+
+  private primary(): Expression {
+    const token = this.peek();
+    const position = token.position;
+    switch (token.kind) {
+      case 'number':
+        this.index++;
+        return { kind: 'literal', literal: { type: 'number', text: token.value }, position };
+      case 'string':
+        this.index++;
+        return { kind: 'literal', literal: { type: 'string', value: token.value }, position };
+      case 'quoted':
+        return this.columnRef();
+      case 'op':
+        if (token.value === '(') {
+          this.index++;
+          if (this.isWord(this.peek(), 'select')) throw this.unsupported('subqueries');
+          const inner = this.expression();
+          this.expectOp(')');
+          return inner;
+        }
+        throw this.expected('an expression');
+      case 'eof':
+        throw this.expected('an expression');
+      case 'word':
+        break;
+    }
+    switch (token.value) {
+      case 'null':
+        this.index++;
+        return { kind: 'literal', literal: { type: 'null' }, position };
+      case 'true':
+      case 'false':
+        this.index++;
+        return { kind: 'literal', literal: { type: 'boolean', value: token.value === 'true' }, position };
+      case 'cast': {
+        this.index++;
+        this.expectOp('(');
+        const operand = this.expression();
+        this.expectWord('as');
+        const type = this.type();
+        this.expectOp(')');
+        return { kind: 'cast', operand, type, position };
+      }
+      case 'case':
+        return this.caseExpression();
+    }
+    // A typed literal: DATE '2024-01-31', TIMESTAMP '...', NUMERIC '1.5'.
+    if (SQL_TYPE_ALIASES[token.value] !== undefined && this.peek(1).kind === 'string') {
+      const type = this.type();
+      const literal = this.next();
+      return { kind: 'cast', operand: { kind: 'literal', literal: { type: 'string', value: literal.value }, position: literal.position }, type, position };
+    }
+    if (this.isOp(this.peek(1), '(')) {
+      this.index += 2;
+      const args: Expression[] = [];
+      if (!this.acceptOp(')')) {
+        do args.push(this.expression());
+        while (this.acceptOp(','));
+        this.expectOp(')');
+      }
+      return { kind: 'call', name: token.value, args, position };
+    }
+    if (RESERVED.has(token.value)) throw this.expected('an expression');
+    return this.columnRef();
+  }
+
+  private caseExpression(): Expression {
+    const position = this.expectWord('case').position;
+    const subject = this.isWord(this.peek(), 'when') ? undefined : this.expression();
+    const branches: { when: Expression; then: Expression }[] = [];
+    while (this.acceptWord('when')) {
+      const test = this.expression();
+      this.expectWord('then');
+      const when: Expression =
+        subject === undefined ? test : { kind: 'binary', operator: '=', left: subject, right: test, position: test.position };
+      branches.push({ when, then: this.expression() });
+    }
+    if (branches.length === 0) throw this.expected('WHEN');
+    const otherwise = this.acceptWord('else') ? this.expression() : undefined;
+    this.expectWord('end');
+    return { kind: 'case', branches, otherwise, position };
+  }
+
+  private columnRef(): Expression {
+    const position = this.peek().position;
+    const first = this.identifier('a column name');
+    if (this.acceptOp('.')) {
+      if (this.isOp(this.peek(), '*')) throw this.unsupported('qualified * (write *)');
+      return { kind: 'column', name: this.identifier('a column name'), qualifier: first, position };
+    }
+    return { kind: 'column', name: first, qualifier: undefined, position };
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private identifier(what: string): string {
+    const token = this.peek();
+    if (token.kind === 'quoted' || (token.kind === 'word' && !RESERVED.has(token.value))) {
+      this.index++;
+      return token.value;
+    }
+    throw this.expected(what);
+  }
+
+  private isAliasable(token: Token): boolean {
+    return token.kind === 'quoted' || (token.kind === 'word' && !RESERVED.has(token.value));
+  }
+
+  /** Parses `item (, item)* [,] close`, allowing the trailing comma of the seed statement. */
+  private commaList(close: string, item: () => void): void {
+    if (this.acceptOp(close)) return;
+    for (;;) {
+      item();
+      if (this.acceptOp(close)) return;
+      if (!this.acceptOp(',')) throw this.expected(`"," or "${close}"`);
+      if (this.acceptOp(close)) return;
+    }
+  }
+
+  private peek(ahead = 0): Token {
+    return this.tokens[Math.min(this.index + ahead, this.tokens.length - 1)]!;
+  }
+
+  private next(): Token {
+    const token = this.peek();
+    this.index++;
+    return token;
+  }
+
+  private isWord(token: Token, word: string): boolean {
+    return token.kind === 'word' && token.value === word;
+  }
+
+  private isOp(token: Token, op: string): boolean {
+    return token.kind === 'op' && token.value === op;
+  }
+
+  private acceptWord(word: string): boolean {
+    if (!this.isWord(this.peek(), word)) return false;
+    this.index++;
+    return true;
+  }
+
+  private acceptOp(op: string): boolean {
+    if (!this.isOp(this.peek(), op)) return false;
+    this.index++;
+    return true;
+  }
+
+  private expectWord(word: string): Token {
+    const token = this.peek();
+    if (!this.isWord(token, word)) throw this.expected(word.toUpperCase());
+    this.index++;
+    return token;
+  }
+
+  private expectOp(op: string): Token {
+    const token = this.peek();
+    if (!this.isOp(token, op)) throw this.expected(`"${op}"`);
+    this.index++;
+    return token;
+  }
+
+  private expected(what: string): SqlSyntaxError {
+    const token = this.peek();
+    const found = token.kind === 'eof' ? 'end of input' : token.kind === 'string' ? `'${token.value}'` : `"${token.text}"`;
+    return new SqlSyntaxError(`expected ${what}, found ${found}`, token.position);
+  }
+
+  private unsupported(what: string): SqlSyntaxError {
+    return new SqlSyntaxError(`${what} not supported: a query reads one source with projection, WHERE and LIMIT`, this.peek().position);
+  }
+}
+

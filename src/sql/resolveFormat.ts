@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import { didYouMean } from './didYouMean.js';
+import { SqlError } from './SqlError.js';
+import type { FormatClause } from './Statement.js';
+
+/** The formats a source can declare. */
+export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro'];
+
+/** A format name and the options `createFormat` takes for it. */
+export interface ResolvedFormat {
+  readonly name: string;
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** The options of RisingWave's `ENCODE X (...)` clause, by encoding. */
+const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  json: ['json.array'],
+  csv: ['delimiter', 'without_header', 'quote', 'escape', 'empty'],
+  avro: ['schema.location'],
+};
+
+/**
+ * Turns a statement's format clause (and the format properties of its WITH clause) into a
+ * `createFormat` name and options:
+ *
+ * - `ROW FORMAT 'csv'` with `'csv.delimiter' = '|'`, `'csv.header' = 'false'` → csv, `{ delimiter: '|', header: 'false' }`;
+ * - `FORMAT PLAIN ENCODE CSV (delimiter = ',', without_header = 'true')` → csv, `{ delimiter: ',', header: 'false' }`;
+ * - `FORMAT PLAIN ENCODE AVRO (schema.location = 'file:///s.avsc')` or `ROW FORMAT 'avro' ROW SCHEMA
+ *   LOCATION 'file:///s.avsc'` → avro, `{ 'schema.file': '/s.avsc' }`.
+ *
+ * Only the PLAIN envelope is supported (upsert and CDC envelopes are the engine's business).
+ */
+export function resolveFormat(
+  sourceName: string,
+  clause: FormatClause | undefined,
+  withOptions: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): ResolvedFormat {
+  const where = `source "${sourceName}"`;
+  if (clause === undefined) {
+    throw new SqlError(`${where}: no row format; add ROW FORMAT 'json' (or 'csv', 'avro'), or FORMAT PLAIN ENCODE JSON`);
+  }
+  const name = clause.encode;
+  if (!FORMAT_NAMES.includes(name)) {
+    const hint = didYouMean(name, FORMAT_NAMES);
+    throw new SqlError(
+      `${where}: unknown row format '${name}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; supported: ${FORMAT_NAMES.join(', ')}`,
+      clause.position,
+    );
+  }
+  if (clause.format !== undefined && clause.format !== 'plain') {
+    throw new SqlError(`${where}: FORMAT ${clause.format.toUpperCase()} is not supported; tributary reads FORMAT PLAIN`, clause.position);
+  }
+  for (const [format] of Object.entries(withOptions)) {
+    if (format !== name) throw new SqlError(`${where}: ${format}.* properties are given but the row format is ${name}`, clause.position);
+  }
+  const options: Record<string, string> = { ...(withOptions[name] ?? {}) };
+  const allowed = ENCODE_OPTIONS[name] ?? [];
+  for (const option of clause.options) {
+    if (!allowed.includes(option.key)) {
+      const hint = didYouMean(option.key, allowed);
+      throw new SqlError(
+        `${where}: unknown ENCODE ${name.toUpperCase()} option '${option.key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}` +
+          (allowed.length > 0 ? `; known: ${allowed.join(', ')}` : '; it takes none'),
+        option.position,
+      );
+    }
+    switch (option.key) {
+      case 'without_header': {
+        const v = option.value.toLowerCase();
+        if (v !== 'true' && v !== 'false') throw new SqlError(`${where}: without_header must be 'true' or 'false', got '${option.value}'`, option.position);
+        options.header = v === 'true' ? 'false' : 'true';
+        break;
+      }
+      case 'schema.location':
+        options['schema.file'] = schemaPath(where, option.value, option.position);
+        break;
+      default:
+        options[option.key] = option.value;
+    }
+  }
+  return { name, options };
+}
+
+function schemaPath(where: string, location: string, position: FormatClause['position']): string {
+  if (location.startsWith('file://')) return fileURLToPath(location);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new SqlError(`${where}: schema.location '${location}' is not supported: give a file:// URL or a path`, position);
+  }
+  return location;
+}
