@@ -5,7 +5,8 @@ import { commitEpochs } from '../src/core/commitEpochs.js';
 import { createSource } from '../src/core/createSource.js';
 import type { SourceEvent } from '../src/core/SourceEvent.js';
 import type { ReaderContext } from '../src/core/SplitReader.js';
-import { scriptedReader, split, testScheduler } from './support/scripted.js';
+import { scriptedReader, slowStore, split, testScheduler } from './support/scripted.js';
+import { MemoryStore } from '../src/state/MemoryStore.js';
 
 /** Runs a source with a high-water mark of 2 records and records when readers were told to pause. */
 function pauses(end: (source: Parameters<typeof commitEpochs>[0]) => MonoTypeOperatorFunction<SourceEvent<string>>, barriers = '') {
@@ -51,5 +52,31 @@ test('a committed barrier releases records an operator dropped without acknowled
     [30, true],
     [35, false],
     [60, true],
+  ]);
+});
+
+test('records held back behind a slow snapshot write count as in flight', () => {
+  const seen: Array<[number, boolean]> = [];
+  testScheduler().run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      store: slowStore(new MemoryStore(), 40, asyncScheduler),
+      enumerator: { splits: () => of([split('a', -1)]) },
+      reader: {
+        read: (s, offset, context) => {
+          context.paused$.subscribe((paused) => seen.push([asyncScheduler.now(), paused]));
+          return scriptedReader(10).read(s, offset, context);
+        },
+      },
+      barriers: cold('5ms x'),
+      highWaterMark: 2,
+    });
+    // The write runs from 5 to 45: a0..a2 are read meanwhile and held; the third one tips it.
+    expectObservable(source.pipe(commitEpochs(source)), '^ 50ms !');
+  });
+  assert.deepEqual(seen, [
+    [0, false],
+    [30, true],
+    [45, false],
   ]);
 });

@@ -160,6 +160,8 @@ class SourceRun<S extends SourceSplit, T> {
   private completing = false;
   private stopped = false;
   private emitted = 0;
+  /** Records read but held back behind a snapshot write: in flight too, for flow control. */
+  private held = 0;
   private acked = 0;
   private readonly emittedAtEpoch = new Map<number, number>();
   private readonly paused = new BehaviorSubject(false);
@@ -248,7 +250,7 @@ class SourceRun<S extends SourceSplit, T> {
 
   private updatePause(): void {
     if (this.stopped) return;
-    this.paused.next(this.emitted - this.acked > this.highWaterMark);
+    this.paused.next(this.emitted + this.held - this.acked > this.highWaterMark);
   }
 
   private assign(splits: readonly S[]): void {
@@ -310,6 +312,10 @@ class SourceRun<S extends SourceSplit, T> {
   private enqueue(item: Pending<T>): void {
     if (this.stopped) return;
     this.pending.push(item);
+    if (item.kind === 'chunk') {
+      this.held += item.chunk.records.length;
+      if (this.writing) this.updatePause();
+    }
     this.drain();
   }
 
@@ -337,6 +343,7 @@ class SourceRun<S extends SourceSplit, T> {
         }
         this.positions.set(chunk.splitId, { split: position.split, offset: chunk.nextOffset, finished: false });
         this.dirty = true;
+        this.held -= chunk.records.length;
         this.emitted += chunk.records.length;
         this.subscriber.next(chunk);
         this.updatePause();

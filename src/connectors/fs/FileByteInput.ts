@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { ByteInput } from '../../formats/Format.js';
 
 /** Default read size: large enough for throughput, small enough to keep memory flat. */
-export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
+export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
 
 /**
  * A {@link ByteInput} over a local file. Every `stream(start, end)` opens its own read stream,

@@ -24,7 +24,7 @@ export interface FsSplitReaderOptions {
   /** Change hints for `root`: wake a tailing reader. Required for `unbounded`. */
   readonly changes?: Observable<FileChange>;
   readonly convert?: RowConverter;
-  /** Bytes per read; default 1 MiB. */
+  /** Bytes per read; default 256 KiB. */
   readonly readBufferBytes?: number;
   /**
    * Unbounded scans of non-tailable formats (Avro) read a file once, when it has not been

@@ -34,7 +34,7 @@ export interface FsLookupTableOptions<K extends LookupKey = LookupKey> {
   readonly watch?: boolean;
   /** Also check size and modification time this often, in ms; `0` for `fs.watch` alone. Default 1000. */
   readonly pollIntervalMs?: number;
-  /** Bytes per read. Default 1 MiB. */
+  /** Bytes per read. Default 256 KiB. */
   readonly readBufferBytes?: number;
 }
 

@@ -30,7 +30,7 @@ export interface FsSourceOptions extends SourceOptions {
   readonly pollIntervalMs?: number;
   /** Unbounded, non-tailable formats (Avro): read a file once it has been unmodified this long, in ms (`fs.stable.ms`). Default 1000. */
   readonly stableMs?: number;
-  /** Bytes per read (`fs.read.buffer.bytes`). Default 1 MiB. */
+  /** Bytes per read (`fs.read.buffer.bytes`). Default 256 KiB. */
   readonly readBufferBytes?: number;
   /**
    * Files read at the same time (`fs.max.open.files`). Each holds a read buffer, so this bounds

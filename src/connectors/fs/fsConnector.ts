@@ -2,6 +2,7 @@ import type { ConnectorContext, ConnectorFactory, PropertySpec } from '../Connec
 import type { Source } from '../../core/Source.js';
 import type { Row } from '../../formats/Format.js';
 import { createFsSource } from './createFsSource.js';
+import { DEFAULT_READ_BUFFER_BYTES } from './FileByteInput.js';
 import type { ScanMode } from './FsEnumerator.js';
 
 const properties: readonly PropertySpec[] = [
@@ -49,7 +50,7 @@ const properties: readonly PropertySpec[] = [
   {
     name: 'fs.read.buffer.bytes',
     type: 'integer',
-    default: '1048576',
+    default: String(DEFAULT_READ_BUFFER_BYTES),
     description: 'Bytes per file read: memory per open file is a small multiple of this.',
   },
   {
@@ -96,7 +97,7 @@ export const fsConnector: ConnectorFactory = {
       pollIntervalMs: integerOf(context.name, 'fs.poll.interval.ms', p['fs.poll.interval.ms'], 1000, 0),
       stableMs: integerOf(context.name, 'fs.stable.ms', p['fs.stable.ms'], 1000, 0),
       maxOpenFiles: integerOf(context.name, 'fs.max.open.files', p['fs.max.open.files'], 16, 1),
-      readBufferBytes: integerOf(context.name, 'fs.read.buffer.bytes', p['fs.read.buffer.bytes'], 1024 * 1024, 1),
+      readBufferBytes: integerOf(context.name, 'fs.read.buffer.bytes', p['fs.read.buffer.bytes'], DEFAULT_READ_BUFFER_BYTES, 1),
     });
   },
 };
