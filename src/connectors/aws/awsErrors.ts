@@ -1,0 +1,41 @@
+/**
+ * AWS SDK errors carry request details (`$response`, `$metadata`, sometimes a string to sign):
+ * before one leaves the connector it is turned into a plain `Error` with the same name and a
+ * message scrubbed of every secret value, and the SDK object is dropped, so neither an error
+ * message nor a logged `cause` chain can show credentials.
+ */
+export function scrubAwsError(err: unknown, secrets: readonly (string | undefined)[]): Error {
+  const name = errorName(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  let message = raw === '' || raw === 'UnknownError' ? name : raw;
+  for (const secret of secrets) {
+    if (secret !== undefined && secret.length >= 4) message = message.split(secret).join('***');
+  }
+  const status = httpStatus(err);
+  const scrubbed = new Error(status === undefined ? message : `${message} (HTTP ${status})`);
+  scrubbed.name = name;
+  return scrubbed;
+}
+
+/** The AWS error code (`NoSuchKey`, `ProvisionedThroughputExceededException` ...) or `Error`. */
+export function errorName(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { name?: unknown; Code?: unknown; code?: unknown };
+    if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+    if (typeof e.Code === 'string') return e.Code;
+    if (typeof e.code === 'string') return e.code;
+  }
+  return 'Error';
+}
+
+/** The HTTP status of an SDK error, when it has one. */
+export function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const status = (err as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** True when the error comes from an aborted request (the subscriber went away). */
+export function isAbort(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || errorName(err) === 'AbortError';
+}

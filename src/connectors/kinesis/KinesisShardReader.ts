@@ -1,0 +1,173 @@
+import type { _Record as KinesisRecord, GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import type { Observable } from 'rxjs';
+import { BadRecordError, SourceError } from '../../core/SourceError.js';
+import { chunk, type Chunk } from '../../core/SourceEvent.js';
+import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
+import type { Format, Row, RowConverter } from '../../formats/Format.js';
+import { scrubAwsError } from '../aws/awsErrors.js';
+import { pauseGate, runLoop } from '../aws/runLoop.js';
+import type { SharedClient } from '../aws/SharedClient.js';
+import { sleep as defaultSleep } from '../aws/sleep.js';
+import type { SplitCompletions } from '../aws/SplitCompletions.js';
+import type { KinesisHandle } from './kinesisClient.js';
+import type { KinesisConfig } from './kinesisProperties.js';
+import { backoffMs, classifyKinesisError } from './kinesisRetry.js';
+import type { KinesisShardSplit } from './KinesisShardSplit.js';
+
+/** What a {@link KinesisShardReader} needs. */
+export interface KinesisReaderDeps {
+  readonly clients: SharedClient<KinesisHandle>;
+  readonly completions: SplitCompletions;
+  readonly secrets: readonly string[];
+  readonly format: Format;
+  readonly convert?: RowConverter;
+  /** Replaceable in unit tests of the retry logic. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Called before each retry (logging, tests). */
+  readonly onRetry?: (event: { shard: string; kind: 'throttled' | 'expired' | 'transient'; attempt: number; error: string }) => void;
+}
+
+/**
+ * Reads one shard with GetRecords, paced to at most one call per `pollIntervalMs`, and emits a
+ * chunk per non-empty response. A chunk's `nextOffset` is the sequence number of its last record
+ * (a resume reads `AFTER_SEQUENCE_NUMBER` it); records that decode to nothing (tombstones,
+ * skipped bad records) still advance it, through chunks with no rows.
+ *
+ * Throttling is retried with backoff without limit, transient errors a bounded number of times;
+ * an expired iterator is replaced by one after the last delivered sequence number (or, if
+ * nothing was delivered yet, at the split's start again). A closed shard (no
+ * `NextShardIterator`) completes the split, which lets its children start.
+ */
+export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
+  constructor(
+    private readonly config: KinesisConfig,
+    private readonly deps: KinesisReaderDeps,
+  ) {}
+
+  read(split: KinesisShardSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
+    const { config, deps } = this;
+    const sleep = deps.sleep ?? defaultSleep;
+    let last = offset;
+    return runLoop<Chunk<Row>>(
+      ({ subscriber, signal }) =>
+        deps.clients.use(async ({ sdk, client }) => {
+          const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
+          if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Kinesis records`);
+          const gate = pauseGate(context.paused$, signal);
+          let throttledAttempts = 0;
+          let transientAttempts = 0;
+          /** Runs `call`, retrying throttling and transient errors; `'expired'` on an expired iterator. */
+          const attempt = async <R>(call: () => Promise<R>): Promise<R | 'expired'> => {
+            for (;;) {
+              try {
+                const result = await call();
+                throttledAttempts = 0;
+                transientAttempts = 0;
+                return result;
+              } catch (err) {
+                if (signal.aborted) throw err;
+                const kind = classifyKinesisError(err);
+                if (kind === 'fatal') throw err;
+                if (kind === 'expired') {
+                  deps.onRetry?.({ shard: split.id, kind, attempt: 1, error: scrubAwsError(err, deps.secrets).message });
+                  return 'expired';
+                }
+                const n = kind === 'throttled' ? ++throttledAttempts : ++transientAttempts;
+                if (kind === 'transient' && n > config.transientRetries) throw err;
+                deps.onRetry?.({ shard: split.id, kind, attempt: n, error: scrubAwsError(err, deps.secrets).message });
+                await sleep(backoffMs(n, Math.max(config.pollIntervalMs, 100), config.maxBackoffMs), signal);
+                if (signal.aborted) throw err;
+              }
+            }
+          };
+          const getIterator = async (): Promise<string | undefined> => {
+            for (;;) {
+              const out = await attempt(() =>
+                client.send(
+                  new sdk.GetShardIteratorCommand({
+                    StreamName: split.stream,
+                    ShardId: split.id,
+                    ...(last !== null
+                      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }
+                      : split.start === 'AT_TIMESTAMP'
+                        ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(split.startTimestamp ?? 0) }
+                        : { ShardIteratorType: split.start }),
+                  }),
+                  { abortSignal: signal },
+                ),
+              );
+              if (out !== 'expired') return out.ShardIterator;
+            }
+          };
+
+          let iterator = await getIterator();
+          let lastCall = 0;
+          while (iterator !== undefined && !signal.aborted) {
+            await sleep(lastCall + config.pollIntervalMs - Date.now(), signal);
+            if (signal.aborted) return;
+            lastCall = Date.now();
+            const current: string = iterator;
+            const out: GetRecordsCommandOutput | 'expired' = await attempt(() =>
+              client.send(new sdk.GetRecordsCommand({ ShardIterator: current, Limit: config.recordsPerCall }), { abortSignal: signal }),
+            );
+            if (out === 'expired') {
+              iterator = await getIterator();
+              continue;
+            }
+            const records = out.Records ?? [];
+            if (records.length > 0) {
+              const rows = this.decode(records, split, decodeMessage, context);
+              const first = records[0]!.SequenceNumber ?? '';
+              const next = records[records.length - 1]!.SequenceNumber ?? first;
+              last = next;
+              if (signal.aborted) return;
+              subscriber.next(chunk(split.id, rows, first, next));
+            }
+            iterator = out.NextShardIterator ?? undefined;
+            await gate.wait();
+          }
+        }),
+      (err) =>
+        err instanceof SourceError
+          ? err
+          : SourceError.wrap(scrubAwsError(err, deps.secrets), { source: context.source, split: split.id, ...(last !== null ? { offset: last } : {}) }),
+      () => deps.completions.completed(split.id),
+    );
+  }
+
+  private decode(
+    records: readonly KinesisRecord[],
+    split: KinesisShardSplit,
+    decodeMessage: (payload: Uint8Array) => Row | null,
+    context: ReaderContext,
+  ): Row[] {
+    const { metadata } = this.config;
+    const rows: Row[] = [];
+    for (const record of records) {
+      const data = record.Data ?? new Uint8Array(0);
+      let row: Row | null;
+      try {
+        row = decodeMessage(data);
+        if (row !== null && this.deps.convert !== undefined) row = this.deps.convert(row);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        context.badRecords.handle(
+          new BadRecordError(`cannot decode record (partition key '${record.PartitionKey ?? ''}'): ${message}`, {
+            source: context.source,
+            split: split.id,
+            offset: record.SequenceNumber ?? '',
+          }, { cause: err }),
+          data,
+        );
+        continue;
+      }
+      if (row === null) continue;
+      if (metadata.partitionKey !== undefined) row[metadata.partitionKey] = record.PartitionKey ?? null;
+      if (metadata.sequenceNumber !== undefined) row[metadata.sequenceNumber] = record.SequenceNumber ?? null;
+      if (metadata.arrivalTimestamp !== undefined) row[metadata.arrivalTimestamp] = record.ApproximateArrivalTimestamp?.getTime() ?? null;
+      if (metadata.shardId !== undefined) row[metadata.shardId] = split.id;
+      rows.push(row);
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,95 @@
+import { createSource } from '../../core/createSource.js';
+import type { Source } from '../../core/Source.js';
+import type { Format, Row, RowConverter } from '../../formats/Format.js';
+import type { SourceOptions } from '../ConnectorFactory.js';
+import { SharedClient } from '../aws/SharedClient.js';
+import { SplitCompletions } from '../aws/SplitCompletions.js';
+import { createKinesisHandle, kinesisSecrets, type KinesisHandle } from './kinesisClient.js';
+import { KinesisEnumerator } from './KinesisEnumerator.js';
+import { kinesisDefaults, type KinesisConfig } from './kinesisProperties.js';
+import { KinesisShardReader, type KinesisReaderDeps } from './KinesisShardReader.js';
+
+/** Options of {@link createKinesisSource}: the common source options, the Kinesis settings, a format. */
+export interface KinesisSourceOptions extends SourceOptions, Partial<Omit<KinesisConfig, 'stream'>> {
+  readonly stream: string;
+  /** Decodes each record's data; it must implement `decodeMessage`. */
+  readonly format: Format;
+  readonly convert?: RowConverter;
+  /** Called before each retry of a throttled, failed or expired call (for logs and metrics). */
+  readonly onRetry?: KinesisReaderDeps['onRetry'];
+}
+
+/**
+ * A Kinesis Data Streams source: one split per shard, sequence-number checkpoints, children of a
+ * reshard read after their parents, throttling absorbed by backoff.
+ *
+ * @example
+ * const source = createKinesisSource({
+ *   name: 'clicks',
+ *   stream: 'clicks',
+ *   region: 'eu-west-1',
+ *   startupMode: 'latest',
+ *   format: createFormat('json'),
+ *   metadata: { partitionKey: 'pk', arrivalTimestamp: 'arrived_at' },
+ *   store,
+ * });
+ */
+export function createKinesisSource(options: KinesisSourceOptions): Source<Row> {
+  const config = kinesisConfig(options);
+  const secrets = kinesisSecrets(config);
+  const clients = new SharedClient<KinesisHandle>(
+    () => createKinesisHandle(config),
+    (handle) => handle.client.destroy(),
+  );
+  const completions = new SplitCompletions();
+  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  return createSource({
+    ...{ name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler },
+    enumerator: new KinesisEnumerator(config, { clients, completions, secrets }),
+    reader: new KinesisShardReader(config, {
+      clients,
+      completions,
+      secrets,
+      format: options.format,
+      ...(options.convert !== undefined ? { convert: options.convert } : {}),
+      ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),
+    }),
+  });
+}
+
+function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
+  if (!options.stream) throw new TypeError('createKinesisSource: a stream is required');
+  if (options.format.decodeMessage === undefined) {
+    throw new TypeError(`createKinesisSource: format '${options.format.name}' cannot decode single messages`);
+  }
+  const startupMode = options.startupMode ?? kinesisDefaults.startupMode;
+  if (startupMode === 'timestamp' && options.startupTimestampMs === undefined) {
+    throw new TypeError("createKinesisSource: startupMode 'timestamp' needs startupTimestampMs");
+  }
+  const config: KinesisConfig = {
+    stream: options.stream,
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
+    startupMode,
+    ...(options.startupTimestampMs !== undefined ? { startupTimestampMs: options.startupTimestampMs } : {}),
+    shardDiscoveryIntervalMs: options.shardDiscoveryIntervalMs ?? kinesisDefaults.shardDiscoveryIntervalMs,
+    pollIntervalMs: options.pollIntervalMs ?? kinesisDefaults.pollIntervalMs,
+    recordsPerCall: options.recordsPerCall ?? kinesisDefaults.recordsPerCall,
+    maxBackoffMs: options.maxBackoffMs ?? kinesisDefaults.maxBackoffMs,
+    transientRetries: options.transientRetries ?? kinesisDefaults.transientRetries,
+    metadata: options.metadata ?? {},
+  };
+  for (const [name, value, min, max] of [
+    ['shardDiscoveryIntervalMs', config.shardDiscoveryIntervalMs, 1, Infinity],
+    ['pollIntervalMs', config.pollIntervalMs, 0, Infinity],
+    ['recordsPerCall', config.recordsPerCall, 1, 10_000],
+    ['maxBackoffMs', config.maxBackoffMs, 1, Infinity],
+    ['transientRetries', config.transientRetries, 0, Infinity],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new TypeError(`createKinesisSource: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,142 @@
+import type { PropertySpec } from '../ConnectorFactory.js';
+
+/** Where shards present at the first start begin: `earliest` (TRIM_HORIZON), `latest`, or `timestamp`. */
+export type KinesisStartupMode = 'earliest' | 'latest' | 'timestamp';
+
+/** Static credentials; without them the AWS SDK's default chain applies. */
+export interface KinesisCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** Column names under which record metadata is added to rows (absent: not added). */
+export interface KinesisMetadataColumns {
+  readonly partitionKey?: string;
+  readonly sequenceNumber?: string;
+  /** ApproximateArrivalTimestamp, as milliseconds since the epoch. */
+  readonly arrivalTimestamp?: string;
+  readonly shardId?: string;
+}
+
+/** Everything a Kinesis source is configured with, typed and defaulted. */
+export interface KinesisConfig {
+  readonly stream: string;
+  readonly region?: string;
+  /** A custom endpoint (kinesalite, LocalStack, a VPC endpoint). */
+  readonly endpoint?: string;
+  readonly credentials?: KinesisCredentials;
+  /** Default `earliest`. */
+  readonly startupMode: KinesisStartupMode;
+  /** For `timestamp`. */
+  readonly startupTimestampMs?: number;
+  /** How often ListShards looks for new shards. Default 10 000. */
+  readonly shardDiscoveryIntervalMs: number;
+  /** Minimum time between two GetRecords calls on one shard (AWS allows 5 per second per shard). Default 200. */
+  readonly pollIntervalMs: number;
+  /** GetRecords `Limit`. Default 1000 (AWS maximum 10 000). */
+  readonly recordsPerCall: number;
+  /** Longest backoff after throttling or a transient error. Default 10 000. */
+  readonly maxBackoffMs: number;
+  /** Attempts for transient errors (5xx, network) before the source fails; throttling is retried without limit. Default 10. */
+  readonly transientRetries: number;
+  readonly metadata: KinesisMetadataColumns;
+}
+
+/** Defaults of {@link KinesisConfig}. */
+export const kinesisDefaults = {
+  startupMode: 'earliest',
+  shardDiscoveryIntervalMs: 10_000,
+  pollIntervalMs: 200,
+  recordsPerCall: 1000,
+  maxBackoffMs: 10_000,
+  transientRetries: 10,
+} as const satisfies Partial<KinesisConfig>;
+
+/** Properties of the `kinesis` connector, in tributary's spelling with RisingWave's as aliases. */
+export const kinesisPropertySpecs: readonly PropertySpec[] = [
+  { name: 'kinesis.stream', aliases: ['stream'], type: 'string', required: true, description: 'Stream name.' },
+  { name: 'kinesis.region', aliases: ['aws.region'], type: 'string', description: "AWS region; the SDK's default when omitted." },
+  { name: 'kinesis.endpoint', aliases: ['endpoint'], type: 'string', description: 'Custom endpoint (kinesalite, LocalStack, VPC endpoint).' },
+  { name: 'kinesis.credentials.access', aliases: ['aws.credentials.access_key_id'], type: 'string', description: "Access key id; the SDK's default credential chain when omitted." },
+  { name: 'kinesis.credentials.secret', aliases: ['aws.credentials.secret_access_key'], type: 'string', secret: true, description: 'Secret access key.' },
+  { name: 'kinesis.credentials.session_token', aliases: ['aws.credentials.session_token'], type: 'string', secret: true, description: 'Session token of temporary credentials.' },
+  { name: 'kinesis.scan.startup.mode', aliases: ['scan.startup.mode'], type: 'enum', values: ['earliest', 'latest', 'timestamp'], default: 'earliest', description: 'Where shards present at the first start begin; shards found later always start at TRIM_HORIZON.' },
+  { name: 'kinesis.scan.startup.timestamp.millis', aliases: ['scan.startup.timestamp.millis', 'scan.startup.timestamp_millis'], type: 'integer', description: "Start time for startup mode 'timestamp', in ms since the epoch." },
+  { name: 'kinesis.shard.discovery.interval.ms', type: 'integer', default: String(kinesisDefaults.shardDiscoveryIntervalMs), description: 'Milliseconds between ListShards calls looking for new shards.' },
+  { name: 'kinesis.poll.interval.ms', type: 'integer', default: String(kinesisDefaults.pollIntervalMs), description: 'Minimum milliseconds between GetRecords calls on one shard.' },
+  { name: 'kinesis.records.per.call', type: 'integer', default: String(kinesisDefaults.recordsPerCall), description: 'GetRecords Limit (1-10000).' },
+  { name: 'kinesis.retry.max.backoff.ms', type: 'integer', default: String(kinesisDefaults.maxBackoffMs), description: 'Longest wait between retries after throttling or a transient error.' },
+  { name: 'kinesis.retry.transient.attempts', type: 'integer', default: String(kinesisDefaults.transientRetries), description: 'Retries of transient errors (5xx, network) before failing; throttling is retried without limit.' },
+  { name: 'kinesis.include.partition_key', type: 'string', description: 'Add the partition key to rows under this column name.' },
+  { name: 'kinesis.include.sequence_number', type: 'string', description: 'Add the sequence number to rows under this column name.' },
+  { name: 'kinesis.include.timestamp', type: 'string', description: 'Add the approximate arrival timestamp (ms) to rows under this column name.' },
+  { name: 'kinesis.include.shard_id', type: 'string', description: 'Add the shard id to rows under this column name.' },
+];
+
+/**
+ * Reads a {@link KinesisConfig} from connector properties (canonical names; aliases accepted too).
+ * Errors name the property, never a secret's value.
+ */
+export function kinesisConfigFromProperties(properties: Readonly<Record<string, string>>): KinesisConfig {
+  const get = (name: string): string | undefined => {
+    const spec = kinesisPropertySpecs.find((p) => p.name === name);
+    for (const key of [name, ...(spec?.aliases ?? [])]) {
+      const value = properties[key];
+      if (value !== undefined && value !== '') return value;
+    }
+    return undefined;
+  };
+  const stream = get('kinesis.stream');
+  if (stream === undefined) throw new TypeError("kinesis connector: property 'kinesis.stream' is required");
+  const access = get('kinesis.credentials.access');
+  const secret = get('kinesis.credentials.secret');
+  if ((access === undefined) !== (secret === undefined)) {
+    throw new TypeError("kinesis connector: set both 'kinesis.credentials.access' and 'kinesis.credentials.secret', or neither (default credential chain)");
+  }
+  const sessionToken = get('kinesis.credentials.session_token');
+  const mode = (get('kinesis.scan.startup.mode') ?? kinesisDefaults.startupMode).toLowerCase();
+  if (mode !== 'earliest' && mode !== 'latest' && mode !== 'timestamp') {
+    throw new TypeError(`kinesis connector: property 'kinesis.scan.startup.mode' must be one of earliest, latest, timestamp, got '${mode}'`);
+  }
+  const timestamp = get('kinesis.scan.startup.timestamp.millis');
+  if (mode === 'timestamp' && timestamp === undefined) {
+    throw new TypeError("kinesis connector: startup mode 'timestamp' needs 'kinesis.scan.startup.timestamp.millis'");
+  }
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const value = get(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
+      throw new TypeError(`kinesis connector: property '${name}' must be an integer from ${min} to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+  const metadata: Record<string, string> = {};
+  for (const [field, name] of [
+    ['partitionKey', 'kinesis.include.partition_key'],
+    ['sequenceNumber', 'kinesis.include.sequence_number'],
+    ['arrivalTimestamp', 'kinesis.include.timestamp'],
+    ['shardId', 'kinesis.include.shard_id'],
+  ] as const) {
+    const column = get(name);
+    if (column !== undefined) metadata[field] = column;
+  }
+  return {
+    stream,
+    region: get('kinesis.region'),
+    endpoint: get('kinesis.endpoint'),
+    credentials:
+      access !== undefined && secret !== undefined
+        ? { accessKeyId: access, secretAccessKey: secret, ...(sessionToken !== undefined ? { sessionToken } : {}) }
+        : undefined,
+    startupMode: mode,
+    ...(timestamp !== undefined ? { startupTimestampMs: int('kinesis.scan.startup.timestamp.millis', 0, 0) } : {}),
+    shardDiscoveryIntervalMs: int('kinesis.shard.discovery.interval.ms', kinesisDefaults.shardDiscoveryIntervalMs, 1),
+    pollIntervalMs: int('kinesis.poll.interval.ms', kinesisDefaults.pollIntervalMs, 0),
+    recordsPerCall: int('kinesis.records.per.call', kinesisDefaults.recordsPerCall, 1, 10_000),
+    maxBackoffMs: int('kinesis.retry.max.backoff.ms', kinesisDefaults.maxBackoffMs, 1),
+    transientRetries: int('kinesis.retry.transient.attempts', kinesisDefaults.transientRetries, 0),
+    metadata,
+  };
+}

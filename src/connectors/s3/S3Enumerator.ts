@@ -1,0 +1,125 @@
+import type { Observable } from 'rxjs';
+import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
+import { SourceError } from '../../core/SourceError.js';
+import { scrubAwsError } from '../aws/awsErrors.js';
+import { runLoop } from '../aws/runLoop.js';
+import type { SharedClient } from '../aws/SharedClient.js';
+import { sleep } from '../aws/sleep.js';
+import type { SplitCompletions } from '../aws/SplitCompletions.js';
+import { keyPattern } from './keyPattern.js';
+import { listObjectPages } from './listObjectPages.js';
+import type { S3Handle } from './s3Client.js';
+import type { S3ObjectSplit } from './S3ObjectSplit.js';
+import type { S3Config } from './s3Properties.js';
+import { S3ScanState } from './S3ScanState.js';
+
+/** What an {@link S3Enumerator} needs besides the configuration. */
+export interface S3EnumeratorDeps {
+  readonly clients: SharedClient<S3Handle>;
+  readonly completions: SplitCompletions;
+  /** Values scrubbed from error messages. */
+  readonly secrets: readonly string[];
+  /** Wall clock, replaceable in tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * Lists an S3 prefix and emits a bounded window of object splits (see {@link S3ScanState} for
+ * what is remembered and why it stays small).
+ *
+ * Bounded scans (`s3.scan.mode = bounded`) list the prefix once, emit windows as readers finish,
+ * and complete after the last page. Unbounded scans start a new listing pass
+ * `s3.refresh.interval.ms` after the previous one started (or when it ends, if it took longer),
+ * and read the objects not seen before.
+ */
+export class S3Enumerator implements Enumerator<S3ObjectSplit> {
+  readonly #matches: (key: string) => boolean;
+
+  constructor(
+    private readonly config: S3Config,
+    private readonly deps: S3EnumeratorDeps,
+  ) {
+    this.#matches = config.matchPattern === undefined ? () => true : keyPattern(config.matchPattern);
+  }
+
+  splits(context: EnumeratorContext<S3ObjectSplit>): Observable<readonly S3ObjectSplit[]> {
+    const { config, deps } = this;
+    const now = deps.now ?? Date.now;
+    const bounded = config.scanMode === 'bounded';
+    return runLoop<readonly S3ObjectSplit[]>(
+      async ({ subscriber, signal }) => {
+        const scan = new S3ScanState(
+          {
+            bucket: config.bucket,
+            keysOrdered: config.keysOrdered,
+            latenessMs: config.latenessMs,
+            window: config.window,
+            retain: Math.max(16, config.window),
+            matches: this.#matches,
+          },
+          context.restoredState,
+          context.restoredSplits,
+        );
+        let wake: (() => void) | undefined;
+        const emit = (): void => {
+          if (signal.aborted) return;
+          context.saveState(scan.toJson());
+          subscriber.next(scan.splits());
+        };
+        const room = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
+        const completions = deps.completions.completed$.subscribe((id) => {
+          if (!scan.finish(id)) return;
+          emit();
+          wake?.();
+        });
+        signal.addEventListener('abort', () => wake?.(), { once: true });
+        try {
+          emit();
+          if (scan.complete) return;
+          await deps.clients.use(async (handle) => {
+            for (;;) {
+              if (scan.passStarted === null) {
+                const last = scan.lastPassStarted;
+                if (last !== null) await sleep(last + config.refreshIntervalMs - now(), signal);
+                if (signal.aborted) return;
+                scan.beginPass(now());
+              }
+              const pages = listObjectPages(handle, {
+                bucket: config.bucket,
+                prefix: config.prefix,
+                startAfter: scan.after ?? undefined,
+                pageSize: config.listPageSize,
+                signal,
+              });
+              for await (const page of pages) {
+                for (const object of page) {
+                  if (!scan.isNew(object)) {
+                    scan.passed(object.key);
+                    continue;
+                  }
+                  while (scan.windowFull) {
+                    emit();
+                    await room();
+                    if (signal.aborted) return;
+                  }
+                  scan.handOut(object);
+                }
+                emit();
+              }
+              scan.endPass(bounded);
+              emit();
+              if (bounded) return;
+            }
+          });
+        } finally {
+          completions.unsubscribe();
+        }
+      },
+      (err) => {
+        if (err instanceof SourceError) return err;
+        const cause = scrubAwsError(err, deps.secrets);
+        return SourceError.wrap(new Error(`listing s3://${config.bucket}/${config.prefix} failed: ${cause.message}`, { cause }), { source: context.source });
+      },
+    );
+  }
+}
