@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NEVER, catchError, of } from 'rxjs';
+import { NEVER, asyncScheduler, catchError, of } from 'rxjs';
 import { checkpointKeys } from '../src/core/Checkpoint.js';
 import { createSource } from '../src/core/createSource.js';
 import { MemoryStore } from '../src/state/MemoryStore.js';
-import { barrier, recordChunk as c, scriptedReader, split, testScheduler, type ReadCall } from './support/scripted.js';
+import { barrier, recordChunk as c, scriptedReader, slowStore, split, testScheduler, type ReadCall } from './support/scripted.js';
 
 const A = split('A', -1);
 const B = split('B', -1);
@@ -31,7 +31,7 @@ test('a split-set change keeps staying splits running, stops removed ones and st
   ]);
 });
 
-test('a split removed and added again resumes where it stopped, neither repeating nor skipping', () => {
+test('a split removed and added again is a new split: its old position is forgotten', () => {
   const calls: ReadCall[] = [];
   testScheduler().run(({ cold, expectObservable }) => {
     const source = createSource({
@@ -40,11 +40,11 @@ test('a split removed and added again resumes where it stopped, neither repeatin
       reader: scriptedReader(10, { calls }),
       barriers: NEVER,
     });
-    expectObservable(source, '^ 50ms !').toBe('10ms a 34ms b', { a: c('A', 0), b: c('A', 1) });
+    expectObservable(source, '^ 50ms !').toBe('10ms a 34ms b', { a: c('A', 0), b: c('A', 0) });
   });
   assert.deepEqual(calls, [
     { split: 'A', offset: null },
-    { split: 'A', offset: '1' },
+    { split: 'A', offset: null },
   ]);
 });
 
@@ -107,5 +107,40 @@ test('an enumerator that lists one split twice is an error naming the split', ()
     expectObservable(source.pipe(catchError((err: Error) => of(err.message)))).toBe('(m|)', {
       m: "source 's', split 'A': enumerator emitted split id 'A' twice in one set",
     });
+  });
+});
+
+test('finished$ tells the enumerator a split is done only after its last chunk went downstream', () => {
+  const finished: Array<[number, string]> = [];
+  testScheduler().run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      store: slowStore(new MemoryStore(), 40, asyncScheduler),
+      enumerator: {
+        splits: (context) => {
+          context.finished$.subscribe((id) => finished.push([asyncScheduler.now(), id]));
+          return cold('a', { a: [split('a', 2)] });
+        },
+      },
+      reader: scriptedReader(10),
+      barriers: cold('5ms x'),
+    });
+    // a's reader completes at 20, while the barrier's write (5..45) holds a0 and a1 back.
+    expectObservable(source, '^ 50ms !').toBe('45ms (Bab)', { B: barrier(1), a: c('a', 0), b: c('a', 1) });
+  });
+  assert.deepEqual(finished, [[45, 'a']]);
+});
+
+test('chunks read before their split left the set are still delivered', () => {
+  testScheduler().run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      store: slowStore(new MemoryStore(), 20, asyncScheduler),
+      enumerator: { splits: () => cold('a 14ms b', { a: [A, B], b: [B] }) },
+      reader: scriptedReader(10),
+      barriers: cold('5ms x'),
+    });
+    // A0 and B0 are read at 10 and B1 at 20, behind the write (5..25); A leaves the set at 15.
+    expectObservable(source, '^ 28ms !').toBe('25ms (Babc)', { B: barrier(1), a: c('A', 0), b: c('B', 0), c: c('B', 1) });
   });
 });

@@ -10,6 +10,7 @@
 // down, clean, status }. Add PostgreSQL, Pulsar, MinIO ... by adding a module and a line below.
 const registry = {
   kafka: () => import('./peers/kafka.mjs'),
+  moto: () => import('./peers/moto.mjs'),
 };
 
 const [command = 'help', ...names] = process.argv.slice(2);

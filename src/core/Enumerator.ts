@@ -18,6 +18,13 @@ export interface EnumeratorContext<S extends SourceSplit> {
    * value is written with every checkpoint, atomically with the split positions.
    */
   saveState(state: JsonValue): void;
+  /**
+   * Emits a split's id once its reader has completed *and* every chunk it read has been emitted
+   * downstream, in order with them: from here on, a checkpoint records the split as finished.
+   * An enumerator that forgets finished splits (to keep its state bounded) must wait for this,
+   * not for the reader's completion, or a crash in between could lose the split's last records.
+   */
+  readonly finished$: Observable<string>;
 }
 
 /**
@@ -25,7 +32,9 @@ export interface EnumeratorContext<S extends SourceSplit> {
  * upstream completes after its last set; an unbounded one keeps watching.
  *
  * Emit the *whole* set each time, not a delta: the source diffs consecutive sets by split id, so
- * splits that stay keep their readers and positions, removed ones stop and new ones start.
+ * splits that stay keep their readers and positions, removed ones stop and new ones start. A
+ * removed split's position is forgotten (memory stays bounded by the set's size): a split that
+ * comes back later is a new split and starts from the connector's configured start.
  *
  * @example
  * const enumerator: Enumerator<FileSplit> = {

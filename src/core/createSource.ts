@@ -1,6 +1,7 @@
 import {
   BehaviorSubject,
   Observable,
+  Subject,
   Subscription,
   asyncScheduler,
   defer,
@@ -40,8 +41,9 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
  *
  * Every subscription restores the last successful epoch from the state store, then:
  * - follows the enumerator's split sets: readers of splits that stay keep running, removed
- *   splits' readers are unsubscribed, new splits start from their stored position (or `null`:
- *   the connector's configured start); finished splits are not read again;
+ *   splits' readers are unsubscribed and their positions forgotten, new splits start from their
+ *   stored position (or `null`: the connector's configured start); finished splits are not read
+ *   again;
  * - merges the readers' chunks, tracking each split's position as the `nextOffset` of the last
  *   chunk *emitted*;
  * - at each barrier request, snapshots every assigned split's position, writes it to the store
@@ -165,6 +167,7 @@ class SourceRun<S extends SourceSplit, T> {
   private acked = 0;
   private readonly emittedAtEpoch = new Map<number, number>();
   private readonly paused = new BehaviorSubject(false);
+  private readonly finished = new Subject<string>();
   private readonly readerContext: ReaderContext;
 
   constructor(
@@ -200,6 +203,7 @@ class SourceRun<S extends SourceSplit, T> {
         this.enumeratorState = state;
         this.dirty = true;
       },
+      finished$: this.finished.asObservable(),
     };
     this.subscriptions.add(
       defer(() => this.options.enumerator.splits(context)).subscribe({
@@ -230,6 +234,7 @@ class SourceRun<S extends SourceSplit, T> {
     this.readers.clear();
     this.pending.length = 0;
     this.paused.complete();
+    this.finished.complete();
   }
 
   committed(epoch: number): void {
@@ -268,6 +273,7 @@ class SourceRun<S extends SourceSplit, T> {
         this.readers.delete(id);
       }
     }
+    for (const id of this.positions.keys()) if (!next.has(id)) this.positions.delete(id);
     const previous = this.current;
     this.current = next;
     if (previous.size !== next.size || [...next.keys()].some((id) => !previous.has(id))) this.dirty = true;
@@ -337,12 +343,12 @@ class SourceRun<S extends SourceSplit, T> {
       case 'chunk': {
         const { chunk } = item;
         const position = this.positions.get(chunk.splitId);
-        if (position === undefined) {
-          this.fail(new SourceError('reader emitted a chunk for a split it was not given', { source: this.name, split: chunk.splitId }));
-          return;
+        // A chunk read before its split left the set is still delivered; there is no position
+        // left to move.
+        if (position !== undefined) {
+          this.positions.set(chunk.splitId, { split: position.split, offset: chunk.nextOffset, finished: false });
+          this.dirty = true;
         }
-        this.positions.set(chunk.splitId, { split: position.split, offset: chunk.nextOffset, finished: false });
-        this.dirty = true;
         this.held -= chunk.records.length;
         this.emitted += chunk.records.length;
         this.subscriber.next(chunk);
@@ -356,6 +362,7 @@ class SourceRun<S extends SourceSplit, T> {
         const position = this.positions.get(item.id);
         if (position !== undefined) this.positions.set(item.id, { ...position, finished: true });
         this.dirty = true;
+        this.finished.next(item.id);
         this.checkComplete();
         return;
       }
