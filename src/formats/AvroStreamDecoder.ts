@@ -1,11 +1,12 @@
-import type * as Avsc from 'avsc';
 import { SourceError } from '../core/SourceError.js';
 import type { AvroDecompress } from './avroCodec.js';
 import type { AvroContainerHeader } from './AvroContainerHeader.js';
 import { readAvroLong } from './AvroContainerHeader.js';
+import type { AvroRowReader } from './avroRuntime.js';
 import type { DecodeContext, DecodedBatch, Row, StreamDecoder } from './Format.js';
 import { RowSink } from './RowSink.js';
 import { PendingBytes } from './PendingBytes.js';
+import { asBuffer } from './asBuffer.js';
 
 /** A position in an Avro container file: a block's byte position and a record index in it. */
 export interface AvroPosition {
@@ -52,35 +53,40 @@ export class AvroStreamDecoder implements StreamDecoder {
   /** Byte position of the first pending byte: the next block's start, unless resynchronising. */
   private position: number;
   private resynchronising = false;
+  /**
+   * Pending bytes the incomplete block at the start needs (0: unknown). Until that many have
+   * arrived, pushes only append: a block larger than a read is not re-joined on every read.
+   */
+  private need = 0;
 
   constructor(
     private readonly header: AvroContainerHeader,
-    private readonly type: Avsc.Type,
-    private readonly makeRow: (value: unknown) => Row,
+    private readonly reader: AvroRowReader,
     private readonly decompress: AvroDecompress,
     private readonly start: AvroPosition,
     context: DecodeContext,
   ) {
     this.startByte = start.block;
     this.position = start.block;
-    this.sink = new RowSink(context);
+    this.sink = new RowSink(context, formatAvroOffset);
   }
 
   push(bytes: Uint8Array): DecodedBatch {
     if (bytes.length > 0) {
-      this.pending.add(bytes);
-      this.blocks(false);
+      if (this.pending.length + bytes.length < this.need) this.pending.add(bytes);
+      else this.blocks(this.pending.takeWith(asBuffer(bytes)), false);
     }
     return this.sink.take(formatAvroOffset(this.position, 0));
   }
 
   end(): DecodedBatch {
-    this.blocks(true);
+    this.blocks(this.pending.take(), true);
     return this.sink.take(formatAvroOffset(this.position, 0));
   }
 
-  private blocks(final: boolean): void {
-    const buffer = this.pending.take();
+  /** Decodes the complete blocks at the start of `buffer`; keeps the rest pending. */
+  private blocks(buffer: Buffer, final: boolean): void {
+    this.need = 0;
     const sync = this.header.sync;
     let p = 0;
     try {
@@ -116,7 +122,6 @@ export class AvroStreamDecoder implements StreamDecoder {
   /** Decodes the block at `buffer[p]`; returns its end, or -1 when it is not complete yet. */
   private block(buffer: Buffer, p: number): number {
     const blockPosition = this.position + p;
-    const at = (index: number): string => formatAvroOffset(blockPosition, index);
     let count: { value: number; next: number } | null;
     let size: { value: number; next: number } | null;
     try {
@@ -125,13 +130,13 @@ export class AvroStreamDecoder implements StreamDecoder {
     } catch {
       return this.corrupt(buffer, p, buffer.length, 'corrupt block header');
     }
-    if (count === null || size === null) return -1;
+    if (count === null || size === null) return this.incomplete(0);
     if (count.value < 0 || size.value < 0 || size.value > MAX_BLOCK_BYTES) {
       return this.corrupt(buffer, p, size.next, `corrupt block header (count ${count.value}, size ${size.value})`);
     }
     const dataEnd = size.next + size.value;
     const end = dataEnd + this.header.sync.length;
-    if (buffer.length < end) return -1;
+    if (buffer.length < end) return this.incomplete(end - p);
     if (!buffer.subarray(dataEnd, end).equals(this.header.sync)) {
       return this.corrupt(buffer, p, end, 'sync marker mismatch: the block is corrupt');
     }
@@ -139,28 +144,36 @@ export class AvroStreamDecoder implements StreamDecoder {
     try {
       data = this.decompress(buffer.subarray(size.next, dataEnd));
     } catch (err) {
-      this.sink.bad(at(0), `avro: cannot decompress block: ${(err as Error).message}`, buffer.slice(p, end), err);
+      this.sink.bad(formatAvroOffset(blockPosition, 0), `avro: cannot decompress block: ${(err as Error).message}`, buffer.slice(p, end), err);
       return end;
     }
     const skip = blockPosition === this.start.block ? this.start.index : 0;
-    let q = 0;
+    const reader = this.reader;
+    reader.start(data);
     for (let i = 0; i < count.value; i++) {
-      let decoded: { value: unknown; offset: number } | undefined;
+      const q = reader.position;
+      let row: Row | undefined;
       let problem: unknown;
       try {
-        decoded = this.type.decode(data, q);
+        row = reader.next();
       } catch (err) {
         problem = err;
       }
-      if (decoded === undefined || decoded.offset < 0) {
+      if (row === undefined) {
         const why = problem instanceof Error ? problem.message : 'the block ends inside the record';
-        this.sink.bad(at(i), `avro: cannot decode record ${i} of ${count.value} in the block (the rest of the block is skipped): ${why}`, data.slice(q), problem);
+        const at = formatAvroOffset(blockPosition, i);
+        this.sink.bad(at, `avro: cannot decode record ${i} of ${count.value} in the block (the rest of the block is skipped): ${why}`, data.slice(q), problem);
         break;
       }
-      if (i >= skip) this.sink.add(this.makeRow(decoded.value), at(i), data, q, decoded.offset);
-      q = decoded.offset;
+      if (i >= skip) this.sink.add(row, blockPosition, i, data, q, reader.position);
     }
     return end;
+  }
+
+  /** Notes that the block at the start of the pending bytes needs `bytes` (0: unknown) and returns -1. */
+  private incomplete(bytes: number): number {
+    this.need = bytes;
+    return -1;
   }
 
   /** Reports a corrupt block at `p` and starts searching for the next sync marker after it. */

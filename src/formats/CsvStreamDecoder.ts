@@ -6,6 +6,7 @@ import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
 import { PendingBytes } from './PendingBytes.js';
 import { RowSink } from './RowSink.js';
 import { asBuffer } from './asBuffer.js';
+import { textWindowEnd } from './textWindow.js';
 import type { ResolvedCsvOptions } from './csvFormat.js';
 
 const BOM = [0xef, 0xbb, 0xbf] as const;
@@ -77,11 +78,21 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
       }
     }
     const base = this.position;
-    this.buffer = buffer;
-    this.base = base;
     let consumed = 0;
     try {
-      consumed = this.parser.parse(buffer, final, this);
+      // The parser decodes what it is handed as one string: hand it windows of complete lines.
+      let limit = textWindowEnd(buffer, 0, buffer.length);
+      for (;;) {
+        const last = limit === buffer.length;
+        const window = buffer.subarray(consumed, limit);
+        this.buffer = window;
+        this.base = base + consumed;
+        const parsed = this.parser.parse(window, final && last, this);
+        consumed += parsed;
+        if (last) break;
+        // A record longer than a window (quoted line breaks): hand the parser all the rest.
+        limit = parsed === 0 ? buffer.length : textWindowEnd(buffer, consumed, buffer.length);
+      }
     } finally {
       // Even when a bad record throws (policy `fail`), keep the state consistent.
       this.buffer = Buffer.alloc(0);
@@ -103,7 +114,7 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
       this.malformed(start, end, row);
       return;
     }
-    this.sink.add(row, String(this.base + start), this.buffer, start, end);
+    this.sink.add(row, this.base + start, 0, this.buffer, start, end);
   }
 
   /** @internal Called by the parser for each malformed record. */

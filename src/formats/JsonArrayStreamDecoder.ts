@@ -141,7 +141,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
 
   /** The value `[valueStart, end)` is complete. */
   private element(buffer: Buffer, base: number, end: number): void {
-    const offset = String(this.regionStart);
+    const position = this.regionStart;
     const start = this.valueStart - base;
     this.mode = 'between';
     this.regionStart = end;
@@ -149,10 +149,10 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     try {
       row = parseJsonRow(buffer.toString('utf8', start, end - base));
     } catch (err) {
-      this.sink.bad(offset, `malformed JSON array element: ${(err as Error).message}`, buffer.slice(start, end - base), err);
+      this.sink.bad(String(position), `malformed JSON array element: ${(err as Error).message}`, buffer.slice(start, end - base), err);
       return;
     }
-    this.sink.add(row, offset, buffer, start, end - base);
+    this.sink.add(row, position, 0, buffer, start, end - base);
   }
 
   private finish(buffer: Buffer, base: number, limit: number): void {

@@ -1,22 +1,33 @@
+import { isAscii } from 'node:buffer';
 import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
 import { RowSink } from './RowSink.js';
 import { PendingBytes } from './PendingBytes.js';
 import { asBuffer } from './asBuffer.js';
 import { parseJsonRow } from './parseJsonRow.js';
+import { textWindowEnd } from './textWindow.js';
 
 const LF = 10;
+
+/** Any character of a latin1-decoded text that stands for a non-ASCII byte. */
+const NON_ASCII = /[\x80-\xff]/g;
 
 /**
  * Decodes newline-delimited JSON: one object per line. Offsets are byte positions of lines.
  * Blank lines are skipped, a CR before the LF is ignored (JSON whitespace), a last line without
  * a line break is decoded by `end()` (while tailing, it waits for its line break), and a UTF-8
  * byte order mark at byte 0 is skipped.
+ *
+ * Like `CsvParser`, it decodes each pushed run of complete lines once (in windows of at most
+ * `TEXT_WINDOW_BYTES`), as latin1, so that a character position is a byte position, and cuts
+ * lines from that text with `indexOf`. Lines before the next non-ASCII byte are parsed from that
+ * text as they are; a line holding one is decoded as UTF-8 from its bytes. Only a line split across two pushes is copied (joined), and
+ * only the unfinished last line is kept between pushes.
  */
 export class NdjsonStreamDecoder implements StreamDecoder {
   readonly startByte: number;
   private readonly sink: RowSink;
   private readonly pending = new PendingBytes();
-  /** Byte position of the first pending byte. */
+  /** Byte position of the first pending byte (of the next line). */
   private position: number;
 
   constructor(startByte: number, context: DecodeContext) {
@@ -27,49 +38,101 @@ export class NdjsonStreamDecoder implements StreamDecoder {
 
   push(bytes: Uint8Array): DecodedBatch {
     const chunk = asBuffer(bytes);
-    this.pending.add(chunk);
-    if (chunk.indexOf(LF) === -1) return this.sink.take(String(this.position));
-    const buffer = this.pending.take();
-    let start = 0;
-    try {
-      for (let nl = buffer.indexOf(LF); nl !== -1; nl = buffer.indexOf(LF, start)) {
-        this.line(buffer, start, nl + 1);
-        start = nl + 1;
+    let from = 0;
+    if (this.pending.length > 0) {
+      const nl = chunk.indexOf(LF);
+      if (nl === -1) {
+        this.pending.add(chunk);
+        return this.sink.take(String(this.position));
       }
-    } finally {
-      this.position += start;
-      this.pending.keep(buffer.subarray(start));
+      // Only the line that straddles the two pushes is joined.
+      from = nl + 1;
+      const head = this.pending.takeWith(chunk.subarray(0, from));
+      this.lines(head, head.length, chunk.subarray(from));
     }
+    const limit = chunk.lastIndexOf(LF) + 1;
+    if (limit > from) {
+      const region = chunk.subarray(from, limit);
+      this.lines(region, region.length, chunk.subarray(limit));
+      from = limit;
+    }
+    // Nothing is pending here; `add` copies the unfinished line (the caller may reuse `bytes`).
+    this.pending.add(chunk.subarray(from));
     return this.sink.take(String(this.position));
   }
 
   end(): DecodedBatch {
     const buffer = this.pending.take();
-    this.line(buffer, 0, buffer.length);
-    this.position += buffer.length;
+    if (buffer.length > 0) this.lines(buffer, buffer.length, null);
     return this.sink.take(String(this.position));
   }
 
-  /** Decodes the line `buffer[start, end)` (`end` past its LF, if any). */
-  private line(buffer: Buffer, start: number, end: number): void {
-    const offset = this.position + start;
+  /**
+   * Decodes the lines of `buffer[0, limit)`, which starts at {@link position} and ends just past
+   * a line break (or at the end of the input). {@link position} follows each line, so when a bad
+   * record throws (policy `fail`), the pending bytes are that line on, then `rest`.
+   */
+  private lines(buffer: Buffer, limit: number, rest: Buffer | null): void {
+    const base = this.position;
+    let start = 0;
+    try {
+      while (start < limit) {
+        const windowEnd = textWindowEnd(buffer, start, limit);
+        this.window(buffer, base, start, windowEnd);
+        start = windowEnd;
+      }
+    } catch (err) {
+      // Nothing is pending while lines are decoded.
+      this.pending.add(buffer.subarray(this.position - base));
+      if (rest !== null) this.pending.add(rest);
+      throw err;
+    }
+  }
+
+  /** Decodes the lines of `buffer[from, to)` (`to` just past a line break, or the end). */
+  private window(buffer: Buffer, base: number, from: number, to: number): void {
+    const text = buffer.toString('latin1', from, to);
+    const n = text.length;
+    // Position in `text` of the next non-ASCII byte at or after `start` (`n` when none), found lazily.
+    const nonAscii = NON_ASCII;
+    let wide = isAscii(buffer.subarray(from, to)) ? n : -1;
+    let start = 0;
+    while (start < n) {
+      const nl = text.indexOf('\n', start);
+      const end = nl === -1 ? n : nl + 1;
+      if (wide < start) {
+        nonAscii.lastIndex = start;
+        wide = nonAscii.test(text) ? nonAscii.lastIndex - 1 : n;
+      }
+      this.line(buffer, text, base, from, start, end, wide < end);
+      start = end;
+      this.position = base + from + start;
+    }
+  }
+
+  /**
+   * Decodes the line `text[start, end)` (`end` past its LF, if any), where `text` is
+   * `buffer[at, ...)` decoded as latin1 and `buffer[0]` is at byte `base`.
+   */
+  private line(buffer: Buffer, text: string, base: number, at: number, start: number, end: number, utf8: boolean): void {
+    const offset = base + at + start;
     let from = start;
     if (offset === 0 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) from += 3;
-    if (isBlank(buffer, from, end)) return;
+    if (isBlank(text, from, end)) return;
     let row;
     try {
-      row = parseJsonRow(buffer.toString('utf8', from, end));
+      row = parseJsonRow(utf8 ? buffer.toString('utf8', at + from, at + end) : text.slice(from, end));
     } catch (err) {
-      this.sink.bad(String(offset), `malformed JSON line: ${(err as Error).message}`, buffer.slice(start, end), err);
+      this.sink.bad(String(offset), `malformed JSON line: ${(err as Error).message}`, buffer.slice(at + start, at + end), err);
       return;
     }
-    this.sink.add(row, String(offset), buffer, start, end);
+    this.sink.add(row, offset, 0, buffer, at + start, at + end);
   }
 }
 
-function isBlank(buffer: Buffer, start: number, end: number): boolean {
+function isBlank(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = buffer[i];
+    const c = text.charCodeAt(i);
     if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
   }
   return true;

@@ -2,31 +2,50 @@ import { BadRecordError } from '../core/SourceError.js';
 import type { DecodeContext, DecodedBatch, Row } from './Format.js';
 
 /**
+ * Formats the offset of the record at `position` (and `index`, for formats whose positions have
+ * two parts, like Avro's block and record index).
+ */
+export type OffsetFormatter = (position: number, index: number) => string;
+
+/** The offset of a byte-positioned record: its byte position in decimal. */
+export const byteOffset: OffsetFormatter = (position) => String(position);
+
+/**
  * Collects the rows of one decoded batch, with the offset of its first row, and routes every bad
  * record (malformed, or rejected by `context.convert`) to `context.badRecords` at its exact offset.
  * Shared by the stream decoders so that they all treat bad records the same way.
+ *
+ * Rows are added with numeric positions: the offset string is made only where one is needed
+ * (the batch's first row, a bad record), not once per row.
  */
 export class RowSink {
   private rows: Row[] = [];
-  private firstOffset: string | undefined;
+  private firstPosition = -1;
+  private firstIndex = 0;
 
-  constructor(private readonly context: DecodeContext) {}
+  constructor(
+    private readonly context: DecodeContext,
+    private readonly formatOffset: OffsetFormatter = byteOffset,
+  ) {}
 
   /**
-   * Adds a decoded row found at `offset`, after `context.convert`. The record's raw bytes,
-   * `bytes[start, end)`, are copied only if it turns out bad.
+   * Adds a decoded row found at `position`/`index` (see {@link OffsetFormatter}), after
+   * `context.convert`. The record's raw bytes, `bytes[start, end)`, are copied only if it turns out bad.
    */
-  add(row: Row, offset: string, bytes: Uint8Array, start: number, end: number): void {
+  add(row: Row, position: number, index: number, bytes: Uint8Array, start: number, end: number): void {
     const convert = this.context.convert;
     if (convert !== undefined) {
       try {
         row = convert(row);
       } catch (err) {
-        this.bad(offset, err instanceof Error ? err.message : String(err), bytes.slice(start, end), err);
+        this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err);
         return;
       }
     }
-    if (this.firstOffset === undefined) this.firstOffset = offset;
+    if (this.firstPosition === -1) {
+      this.firstPosition = position;
+      this.firstIndex = index;
+    }
     this.rows.push(row);
   }
 
@@ -39,9 +58,10 @@ export class RowSink {
 
   /** The batch so far, ending at `nextOffset`; the sink starts a new batch. */
   take(nextOffset: string): DecodedBatch {
-    const batch: DecodedBatch = { rows: this.rows, offset: this.firstOffset ?? nextOffset, nextOffset };
+    const offset = this.firstPosition === -1 ? nextOffset : this.formatOffset(this.firstPosition, this.firstIndex);
+    const batch: DecodedBatch = { rows: this.rows, offset, nextOffset };
     this.rows = [];
-    this.firstOffset = undefined;
+    this.firstPosition = -1;
     return batch;
   }
 }

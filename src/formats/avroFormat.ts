@@ -5,7 +5,7 @@ import { avroDecompressor } from './avroCodec.js';
 import { NotAvroError, parseAvroContainerHeader } from './AvroContainerHeader.js';
 import type { AvroContainerHeader } from './AvroContainerHeader.js';
 import { avroFingerprint64 } from './avroFingerprint.js';
-import { avroRowMaker, avroType, loadAvsc, requireAvsc } from './avroRuntime.js';
+import { avroRowMaker, avroRowReader, avroType, loadAvsc, requireAvsc } from './avroRuntime.js';
 import { AvroStreamDecoder, parseAvroOffset } from './AvroStreamDecoder.js';
 import type { ByteInput, DecodeContext, Format, Row, StreamDecoder } from './Format.js';
 import { asBuffer } from './asBuffer.js';
@@ -79,7 +79,7 @@ export function avroFormat(options: AvroFormatOptions = {}): Format {
       if (start !== null && start.block < header.end) {
         throw new SourceError(`avro: offset ${offset} is inside the file header (which ends at byte ${header.end})`, where);
       }
-      return new AvroStreamDecoder(header, type, avroRowMaker(type), decompress, start ?? { block: header.end, index: 0 }, context);
+      return new AvroStreamDecoder(header, avroRowReader(type), decompress, start ?? { block: header.end, index: 0 }, context);
     },
   };
 }

@@ -240,3 +240,31 @@ test('decodeMessage: one record per payload, by position (RisingWave kafka_1_csv
 test('an invalid stored offset is an error, not a restart from 0', async () => {
   await assert.rejects(decode(csv, utf8('a\n1\n'), 'abc'), /invalid offset "abc"/);
 });
+
+test('reads larger than a decoding window, a quoted field longer than one: rows and exact byte offsets', async () => {
+  const records: { text: string; row: Row }[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const note = i === 2000 ? `a "long" one,\n${'x,y\n'.repeat(50_000)}` : i % 7 === 0 ? `ü "q", 𝄞\nline ${i}` : `plain ${i}`;
+    records.push({ text: `${i},"${note.replaceAll('"', '""')}"\n`, row: { id: String(i), note } });
+  }
+  const bytes = Buffer.from(utf8(`id,note\n${records.map((r) => r.text).join('')}`));
+  assert.ok(bytes.length > 4 * 64 * 1024);
+  const starts: number[] = [];
+  for (let i = 0, at = Buffer.byteLength('id,note\n'); i < records.length; i++) {
+    starts.push(at);
+    at += Buffer.byteLength(records[i]?.text ?? '');
+  }
+  // A converter rejecting some rows makes bad records, which carry each row's exact offset.
+  const rejected = (i: number): boolean => i % 89 === 0 || i === 2000 || i === 2001;
+  const convert = (row: Row): Row => {
+    if (rejected(Number(row.id))) throw new Error(`row ${String(row.id)} rejected`);
+    return row;
+  };
+  for (const chunking of ['whole', { seed: 5 }] as const) {
+    const handler = new RecordingHandler('skip');
+    const { rows, batchStarts } = await decode(csv, bytes, null, chunking, context(handler, convert));
+    assert.deepEqual(rows, records.map((r) => r.row).filter((row) => !rejected(Number(row.id))), JSON.stringify(chunking));
+    assert.deepEqual(handler.errors.map((e) => e.offset), starts.filter((_, i) => rejected(i)).map(String), JSON.stringify(chunking));
+    for (const { index, offset } of batchStarts) assert.equal(offset, String(starts[Number((rows[index] as { id: string }).id)]));
+  }
+});

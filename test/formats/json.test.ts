@@ -162,3 +162,61 @@ test('an invalid json.array value or stored offset is an error', async () => {
   assert.throws(() => jsonFormat({ array: 'yes' as 'true' }), /'json.array' must be one of auto, true, false/);
   await assert.rejects(decode(json, utf8('{}\n'), '-1'), /invalid offset "-1"/);
 });
+
+test('NDJSON: the decoder keeps no reference to pushed buffers, offsets stay exact with multi-byte UTF-8', async () => {
+  const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, s: i % 3 === 0 ? 'ü𝄞'.repeat(i % 5) : 'plain', n: null }));
+  const bytes = Buffer.from(utf8(`${lines.join('\n')}\n\n${JSON.stringify({ last: 'é' })}`));
+  const expected = [...lines.map((line) => JSON.parse(line) as Row), { last: 'é' }];
+  const lineStarts = [0];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10 && bytes[i + 1] !== 10) lineStarts.push(i + 1);
+  for (const size of [1, 5, 33, 4096]) {
+    const decoder = await json.openStream!(memoryInput(bytes), null, context());
+    const scratch = Buffer.alloc(size);
+    const rows: Row[] = [];
+    const offsets: string[] = [];
+    const collect = (batch: { rows: Row[]; offset: string }): void => {
+      if (batch.rows.length > 0) offsets.push(batch.offset);
+      rows.push(...batch.rows);
+    };
+    for (let i = 0; i < bytes.length; i += size) {
+      const n = bytes.copy(scratch, 0, i, Math.min(i + size, bytes.length));
+      collect(decoder.push(scratch.subarray(0, n)));
+      scratch.fill(0x7b);
+    }
+    collect(decoder.end());
+    assert.deepEqual(rows, expected, `pushes of ${size} bytes`);
+    // Each batch starts at a line start (one byte at a time: one line per batch, every start).
+    for (const offset of offsets) assert.ok(lineStarts.includes(Number(offset)), `offset ${offset} (pushes of ${size})`);
+    if (size === 1) assert.deepEqual(offsets, lineStarts.map(String));
+  }
+});
+
+test('NDJSON: reads larger than a decoding window, a line longer than one: rows and exact byte offsets', async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const s = i === 1500 ? 'long '.repeat(60_000) : i % 5 === 0 ? `é${'ü'.repeat(i % 9)}𝄞` : `plain ${i}`;
+    lines.push(JSON.stringify({ i, s }));
+  }
+  const bytes = Buffer.from(utf8(`${lines.join('\n')}\n`));
+  assert.ok(bytes.length > 4 * 64 * 1024);
+  const starts: number[] = [];
+  for (let i = 0, at = 0; i < lines.length; i++) {
+    starts.push(at);
+    at += Buffer.byteLength(lines[i] as string) + 1;
+  }
+  // A converter rejecting some rows makes bad records, which carry each row's exact offset.
+  const rejected = (i: number): boolean => i % 97 === 0 || i === 1500 || i === 1501;
+  const convert = (row: Row): Row => {
+    if (rejected(row.i as number)) throw new Error(`row ${String(row.i)} rejected`);
+    return row;
+  };
+  for (const chunking of ['whole', { seed: 9 }] as const) {
+    const handler = new RecordingHandler('skip');
+    const { rows, batchStarts } = await decode(json, bytes, null, chunking, context(handler, convert));
+    const kept = lines.map((line) => JSON.parse(line) as Row).filter((row) => !rejected(row.i as number));
+    assert.deepEqual(rows, kept, JSON.stringify(chunking));
+    const expectedBad = starts.filter((_, i) => rejected(i)).map(String);
+    assert.deepEqual(handler.errors.map((e) => e.offset), expectedBad, JSON.stringify(chunking));
+    for (const { index, offset } of batchStarts) assert.equal(offset, String(starts[(rows[index] as { i: number }).i]));
+  }
+});
