@@ -36,11 +36,26 @@ export function toJsonText(value: unknown): string {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
   if (value instanceof Uint8Array) return JSON.stringify(sqlValueText(value));
   if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
+  const record = value as Record<string, unknown>;
   let text = '{';
   let first = true;
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${toJsonText(v)}`;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    text += `${first ? '' : ','}${quotedKey(key)}:${toJsonText(record[key])}`;
     first = false;
   }
   return `${text}}`;
+}
+
+// Rows of one query share their column names: quoting each name once, not once a row, was a
+// quarter of the CLI's time per row in the profile. Bounded, for rows with ever-new keys.
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }

@@ -1,3 +1,5 @@
+import { SourceError } from '../../core/SourceError.js';
+
 /**
  * AWS SDK errors carry request details (`$response`, `$metadata`, sometimes a string to sign):
  * before one leaves the connector it is turned into a plain `Error` with the same name and a
@@ -38,4 +40,26 @@ export function httpStatus(err: unknown): number | undefined {
 /** True when the error comes from an aborted request (the subscriber went away). */
 export function isAbort(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || errorName(err) === 'AbortError';
+}
+
+/**
+ * The error a split reader fails with: a {@link SourceError} passes through (a bad record, say);
+ * anything else is scrubbed and wrapped with the source, split and last delivered offset.
+ * @internal
+ */
+export function readerError(err: unknown, secrets: readonly string[], where: { source: string; split: string; offset: string | null }): SourceError {
+  if (err instanceof SourceError) return err;
+  const { source, split, offset } = where;
+  return SourceError.wrap(scrubAwsError(err, secrets), { source, split, ...(offset !== null ? { offset } : {}) });
+}
+
+/**
+ * The error an enumerator fails with: `what` failed (`listing s3://b/p`), with the scrubbed SDK
+ * error as message and cause.
+ * @internal
+ */
+export function enumeratorError(err: unknown, secrets: readonly string[], what: string, source: string): SourceError {
+  if (err instanceof SourceError) return err;
+  const cause = scrubAwsError(err, secrets);
+  return SourceError.wrap(new Error(`${what} failed: ${cause.message}`, { cause }), { source });
 }

@@ -2,29 +2,31 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import type { Observable } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import type { JsonValue } from '../../core/Json.js';
-import { CorruptStateError, SourceError } from '../../core/SourceError.js';
-import { scrubAwsError } from '../aws/awsErrors.js';
+import { CorruptStateError } from '../../core/SourceError.js';
+import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
+import { enumeratorError } from '../aws/awsErrors.js';
 import { runLoop } from '../aws/runLoop.js';
-import type { SharedClient } from '../aws/SharedClient.js';
 import { sleep as defaultSleep } from '../aws/sleep.js';
-import type { SplitCompletions } from '../aws/SplitCompletions.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 import { backoffMs, classifyKinesisError } from './kinesisRetry.js';
 import type { KinesisShardSplit, ShardStart } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisEnumerator} needs besides the configuration. */
-export interface KinesisEnumeratorDeps {
-  readonly clients: SharedClient<KinesisHandle>;
-  readonly completions: SplitCompletions;
-  readonly secrets: readonly string[];
+export interface KinesisEnumeratorDeps extends AwsEnumeratorDeps<KinesisHandle> {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Saved with every checkpoint: shards known but not yet readable (a parent is unfinished). */
+/** Saved with every checkpoint. */
 interface KinesisEnumeratorState {
   readonly v: 1;
+  /** Shards known but not yet readable (a parent is unfinished). */
   readonly waiting: KinesisShardSplit[];
+  /**
+   * Closed shards read to the end that ListShards still lists. Absent in states written before
+   * finished shards left the split set (their finished positions say the same then).
+   */
+  readonly finished?: string[];
 }
 
 /**
@@ -34,11 +36,14 @@ interface KinesisEnumeratorState {
  * only after their parents were read to the end, and the records of one partition key stay in
  * order across a reshard.
  *
- * Which shards are finished: the checkpoint's split positions on restore, then the readers'
- * completions (a closed shard's reader completes) through the {@link SplitCompletions} the
- * factory shares between this enumerator and its reader. Finished shards stay in the emitted set
- * until they expire from the stream (retention), so the checkpoint keeps their finished flag;
- * their number is bounded by the shards within the retention period.
+ * Which shards are finished: the source's `finished$` (a closed shard's reader completed and its
+ * last records went downstream, so a checkpoint from then on is past all of them). A finished
+ * shard leaves the split set at once, which keeps the set to the open shards, and the source
+ * then forgets its position; so the enumerator remembers it in its own state, saved with every
+ * checkpoint, and never hands it out again while ListShards lists it (closed shards stay listed
+ * for the stream's retention period: that bounds the list). A shard id ListShards no longer lists
+ * has expired and is dropped; only a stream deleted and created again under the same name
+ * brings the id back, and then it is a new shard, rightly read from its start.
  *
  * Start positions: shards present at the very first start begin at the configured startup mode;
  * every shard discovered later (children of a reshard) begins at `TRIM_HORIZON`, whatever the
@@ -57,13 +62,15 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
     return runLoop<readonly KinesisShardSplit[]>(
       async ({ subscriber, signal }) => {
         const state = parseState(context.restoredState);
+        /** Shards not finished: readable, or waiting for a parent. */
         const known = new Map<string, KinesisShardSplit>();
-        const finished = new Set<string>();
+        /** Closed shards read to the end, still listed: never handed out again. */
+        const finished = new Set<string>(state?.finished ?? []);
         for (const [id, position] of context.restoredSplits) {
-          known.set(id, position.split);
           if (position.finished) finished.add(id);
+          else if (!finished.has(id)) known.set(id, position.split);
         }
-        for (const split of state?.waiting ?? []) if (!known.has(split.id)) known.set(split.id, split);
+        for (const split of state?.waiting ?? []) if (!known.has(split.id) && !finished.has(split.id)) known.set(split.id, split);
         let firstListing = state === undefined;
         let listed: ReadonlySet<string> | undefined;
         let emitted: string | undefined;
@@ -78,7 +85,7 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
             const parentsDone = split.parents.every((p) => finished.has(p) || !shardsListed.has(p));
             (parentsDone ? ready : waiting).push(split);
           }
-          const next: KinesisEnumeratorState = { v: 1, waiting };
+          const next: KinesisEnumeratorState = { v: 1, waiting, finished: [...finished].sort() };
           context.saveState(next as unknown as JsonValue);
           const ids = ready.map((s) => s.id).join(',');
           if (ids === emitted) return;
@@ -86,8 +93,10 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
           subscriber.next(ready);
         };
 
-        const completions = deps.completions.completed$.subscribe((id) => {
-          if (!known.has(id) || finished.has(id)) return;
+        // Synchronous with the source: the shard leaves the set, and its children join it, in the
+        // same step that records it as finished in the state saved with the next checkpoint.
+        const finishedSubscription = context.finished$.subscribe((id) => {
+          if (!known.delete(id)) return;
           finished.add(id);
           evaluate();
           wake?.(); // a closed shard has children: look for them now
@@ -125,17 +134,14 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
               const shards = await listShards(handle);
               const ids = new Set<string>();
               for (const shard of shards) {
-                if (shard.ShardId === undefined) continue;
-                ids.add(shard.ShardId);
-                if (!known.has(shard.ShardId)) known.set(shard.ShardId, this.split(shard, shard.ShardId, firstListing));
+                const id = shard.ShardId;
+                if (id === undefined) continue;
+                ids.add(id);
+                if (!known.has(id) && !finished.has(id)) known.set(id, this.split(shard, id, firstListing));
               }
               // Shards past the retention period are gone, and count as finished parents.
-              for (const id of [...known.keys()]) {
-                if (!ids.has(id)) {
-                  known.delete(id);
-                  finished.delete(id);
-                }
-              }
+              for (const id of [...known.keys()]) if (!ids.has(id)) known.delete(id);
+              for (const id of [...finished]) if (!ids.has(id)) finished.delete(id);
               firstListing = false;
               listed = ids;
               evaluate();
@@ -153,14 +159,10 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
             }
           });
         } finally {
-          completions.unsubscribe();
+          finishedSubscription.unsubscribe();
         }
       },
-      (err) => {
-        if (err instanceof SourceError) return err;
-        const cause = scrubAwsError(err, deps.secrets);
-        return SourceError.wrap(new Error(`listing the shards of stream '${config.stream}' failed: ${cause.message}`, { cause }), { source: context.source });
-      },
+      (err) => enumeratorError(err, deps.secrets, `listing the shards of stream '${config.stream}'`, context.source),
     );
   }
 
@@ -182,7 +184,13 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
 function parseState(value: JsonValue | undefined): KinesisEnumeratorState | undefined {
   if (value === undefined) return undefined;
   const state = value as unknown as Partial<KinesisEnumeratorState> | null;
-  if (state === null || typeof state !== 'object' || state.v !== 1 || !Array.isArray(state.waiting)) {
+  if (
+    state === null ||
+    typeof state !== 'object' ||
+    state.v !== 1 ||
+    !Array.isArray(state.waiting) ||
+    (state.finished !== undefined && !(Array.isArray(state.finished) && state.finished.every((id) => typeof id === 'string')))
+  ) {
     throw new CorruptStateError(`Kinesis enumerator state is not a version 1 state: ${JSON.stringify(value).slice(0, 200)}`);
   }
   return state as KinesisEnumeratorState;

@@ -1,26 +1,20 @@
 import type { _Record as KinesisRecord, GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { Observable } from 'rxjs';
-import { BadRecordError, SourceError } from '../../core/SourceError.js';
+import { BadRecordError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
-import type { Format, Row, RowConverter } from '../../formats/Format.js';
-import { scrubAwsError } from '../aws/awsErrors.js';
+import type { Row } from '../../formats/Format.js';
+import type { AwsReaderDeps } from '../aws/AwsDeps.js';
+import { readerError, scrubAwsError } from '../aws/awsErrors.js';
 import { pauseGate, runLoop } from '../aws/runLoop.js';
-import type { SharedClient } from '../aws/SharedClient.js';
 import { sleep as defaultSleep } from '../aws/sleep.js';
-import type { SplitCompletions } from '../aws/SplitCompletions.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 import { backoffMs, classifyKinesisError } from './kinesisRetry.js';
 import type { KinesisShardSplit } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisShardReader} needs. */
-export interface KinesisReaderDeps {
-  readonly clients: SharedClient<KinesisHandle>;
-  readonly completions: SplitCompletions;
-  readonly secrets: readonly string[];
-  readonly format: Format;
-  readonly convert?: RowConverter;
+export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
   /** Replaceable in unit tests of the retry logic. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each retry (logging, tests). */
@@ -127,11 +121,7 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
             await gate.wait();
           }
         }),
-      (err) =>
-        err instanceof SourceError
-          ? err
-          : SourceError.wrap(scrubAwsError(err, deps.secrets), { source: context.source, split: split.id, ...(last !== null ? { offset: last } : {}) }),
-      () => deps.completions.completed(split.id),
+      (err) => readerError(err, deps.secrets, { source: context.source, split: split.id, offset: last }),
     );
   }
 

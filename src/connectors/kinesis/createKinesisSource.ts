@@ -1,10 +1,10 @@
-import { createSource } from '../../core/createSource.js';
 import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
-import { SharedClient } from '../aws/SharedClient.js';
-import { SplitCompletions } from '../aws/SplitCompletions.js';
-import { createKinesisHandle, kinesisSecrets, type KinesisHandle } from './kinesisClient.js';
+import { awsSecrets } from '../aws/AwsConnection.js';
+import { createAwsSource } from '../aws/createAwsSource.js';
+import { checkIntegers } from '../aws/propertyReader.js';
+import { createKinesisHandle } from './kinesisClient.js';
 import { KinesisEnumerator } from './KinesisEnumerator.js';
 import { kinesisDefaults, type KinesisConfig } from './kinesisProperties.js';
 import { KinesisShardReader, type KinesisReaderDeps } from './KinesisShardReader.js';
@@ -36,25 +36,17 @@ export interface KinesisSourceOptions extends SourceOptions, Partial<Omit<Kinesi
  */
 export function createKinesisSource(options: KinesisSourceOptions): Source<Row> {
   const config = kinesisConfig(options);
-  const secrets = kinesisSecrets(config);
-  const clients = new SharedClient<KinesisHandle>(
-    () => createKinesisHandle(config),
-    (handle) => handle.client.destroy(),
-  );
-  const completions = new SplitCompletions();
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
-  return createSource({
-    ...{ name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler },
-    enumerator: new KinesisEnumerator(config, { clients, completions, secrets }),
+  const secrets = awsSecrets(config);
+  return createAwsSource(options, () => createKinesisHandle(config), (clients) => ({
+    enumerator: new KinesisEnumerator(config, { clients, secrets }),
     reader: new KinesisShardReader(config, {
       clients,
-      completions,
       secrets,
       format: options.format,
       ...(options.convert !== undefined ? { convert: options.convert } : {}),
       ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),
     }),
-  });
+  }));
 }
 
 function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
@@ -80,16 +72,12 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     transientRetries: options.transientRetries ?? kinesisDefaults.transientRetries,
     metadata: options.metadata ?? {},
   };
-  for (const [name, value, min, max] of [
+  checkIntegers('createKinesisSource', [
     ['shardDiscoveryIntervalMs', config.shardDiscoveryIntervalMs, 1, Infinity],
     ['pollIntervalMs', config.pollIntervalMs, 0, Infinity],
     ['recordsPerCall', config.recordsPerCall, 1, 10_000],
     ['maxBackoffMs', config.maxBackoffMs, 1, Infinity],
     ['transientRetries', config.transientRetries, 0, Infinity],
-  ] as const) {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TypeError(`createKinesisSource: ${name} must be an integer from ${min} to ${max}, got ${value}`);
-    }
-  }
+  ]);
   return config;
 }

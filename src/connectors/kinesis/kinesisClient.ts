@@ -1,4 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { awsClientConfig, loadPeer } from '../aws/AwsConnection.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 
 /** The `@aws-sdk/client-kinesis` module, loaded on first use (an optional peer dependency). */
@@ -20,31 +21,14 @@ export interface KinesisHandle {
  * itself, per shard, with its own pacing and backoff, and re-gets expired iterators.
  */
 export async function createKinesisHandle(config: KinesisConfig): Promise<KinesisHandle> {
-  let sdk: KinesisSdk;
-  try {
-    sdk = await import('@aws-sdk/client-kinesis');
-  } catch (err) {
-    throw new Error("the kinesis connector needs the optional peer dependency '@aws-sdk/client-kinesis': npm install @aws-sdk/client-kinesis", { cause: err });
-  }
-  let requestHandler: import('@smithy/node-http-handler').NodeHttpHandler;
-  try {
-    const { NodeHttpHandler } = await import('@smithy/node-http-handler');
-    requestHandler = new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 30_000 });
-  } catch (err) {
-    throw new Error("the kinesis connector needs '@smithy/node-http-handler' (installed with the AWS SDK): npm install @smithy/node-http-handler", { cause: err });
-  }
+  const sdk: KinesisSdk = await loadPeer(() => import('@aws-sdk/client-kinesis'), 'kinesis', '@aws-sdk/client-kinesis');
+  // Installed with the AWS SDK, so only missing when the SDK install is broken.
+  const { NodeHttpHandler } = await loadPeer(() => import('@smithy/node-http-handler'), 'kinesis', '@smithy/node-http-handler');
+  const requestHandler = new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 30_000 });
   const client = new sdk.KinesisClient({
-    ...(config.region !== undefined ? { region: config.region } : config.endpoint !== undefined ? { region: 'us-east-1' } : {}),
-    ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
-    ...(config.credentials !== undefined ? { credentials: { ...config.credentials } } : {}),
+    ...awsClientConfig(config),
     requestHandler,
     maxAttempts: 1,
   });
   return { sdk, client };
-}
-
-/** Values that must never appear in an error message. */
-export function kinesisSecrets(config: KinesisConfig): string[] {
-  const c = config.credentials;
-  return c === undefined ? [] : [c.secretAccessKey, c.accessKeyId, ...(c.sessionToken !== undefined ? [c.sessionToken] : [])];
 }

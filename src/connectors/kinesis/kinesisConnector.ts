@@ -1,6 +1,6 @@
-import { sourceOptionsOf } from '../../core/createSource.js';
 import type { Source } from '../../core/Source.js';
 import type { Row } from '../../formats/Format.js';
+import { connectorSourceOptions } from '../aws/createAwsSource.js';
 import type { ConnectorContext, ConnectorFactory } from '../ConnectorFactory.js';
 import { createKinesisSource } from './createKinesisSource.js';
 import { kinesisConfigFromProperties, kinesisPropertySpecs } from './kinesisProperties.js';
@@ -20,12 +20,6 @@ export const kinesisConnector: ConnectorFactory = {
   properties: kinesisPropertySpecs,
   description: 'A Kinesis Data Stream: one split per shard, reshards followed parent-first, throttling absorbed.',
   create(context: ConnectorContext): Source<Row> {
-    const config = kinesisConfigFromProperties(context.properties);
-    return createKinesisSource({
-      ...config,
-      ...sourceOptionsOf(context),
-      format: context.format,
-      ...(context.convert !== undefined ? { convert: context.convert } : {}),
-    });
+    return createKinesisSource({ ...kinesisConfigFromProperties(context.properties), ...connectorSourceOptions(context) });
   },
 };

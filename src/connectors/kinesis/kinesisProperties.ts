@@ -1,14 +1,12 @@
+import type { AwsConnection, AwsCredentials } from '../aws/AwsConnection.js';
+import { propertyReader } from '../aws/propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 
 /** Where shards present at the first start begin: `earliest` (TRIM_HORIZON), `latest`, or `timestamp`. */
 export type KinesisStartupMode = 'earliest' | 'latest' | 'timestamp';
 
 /** Static credentials; without them the AWS SDK's default chain applies. */
-export interface KinesisCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
+export type KinesisCredentials = AwsCredentials;
 
 /** Column names under which record metadata is added to rows (absent: not added). */
 export interface KinesisMetadataColumns {
@@ -20,12 +18,8 @@ export interface KinesisMetadataColumns {
 }
 
 /** Everything a Kinesis source is configured with, typed and defaulted. */
-export interface KinesisConfig {
+export interface KinesisConfig extends AwsConnection {
   readonly stream: string;
-  readonly region?: string;
-  /** A custom endpoint (kinesalite, LocalStack, a VPC endpoint). */
-  readonly endpoint?: string;
-  readonly credentials?: KinesisCredentials;
   /** Default `earliest`. */
   readonly startupMode: KinesisStartupMode;
   /** For `timestamp`. */
@@ -79,39 +73,15 @@ export const kinesisPropertySpecs: readonly PropertySpec[] = [
  * Errors name the property, never a secret's value.
  */
 export function kinesisConfigFromProperties(properties: Readonly<Record<string, string>>): KinesisConfig {
-  const get = (name: string): string | undefined => {
-    const spec = kinesisPropertySpecs.find((p) => p.name === name);
-    for (const key of [name, ...(spec?.aliases ?? [])]) {
-      const value = properties[key];
-      if (value !== undefined && value !== '') return value;
-    }
-    return undefined;
-  };
-  const stream = get('kinesis.stream');
+  const p = propertyReader('kinesis', kinesisPropertySpecs, properties);
+  const stream = p.get('kinesis.stream');
   if (stream === undefined) throw new TypeError("kinesis connector: property 'kinesis.stream' is required");
-  const access = get('kinesis.credentials.access');
-  const secret = get('kinesis.credentials.secret');
-  if ((access === undefined) !== (secret === undefined)) {
-    throw new TypeError("kinesis connector: set both 'kinesis.credentials.access' and 'kinesis.credentials.secret', or neither (default credential chain)");
-  }
-  const sessionToken = get('kinesis.credentials.session_token');
-  const mode = (get('kinesis.scan.startup.mode') ?? kinesisDefaults.startupMode).toLowerCase();
-  if (mode !== 'earliest' && mode !== 'latest' && mode !== 'timestamp') {
-    throw new TypeError(`kinesis connector: property 'kinesis.scan.startup.mode' must be one of earliest, latest, timestamp, got '${mode}'`);
-  }
-  const timestamp = get('kinesis.scan.startup.timestamp.millis');
+  const credentials = p.credentials('kinesis.credentials.access', 'kinesis.credentials.secret', 'kinesis.credentials.session_token');
+  const mode = p.oneOf('kinesis.scan.startup.mode', ['earliest', 'latest', 'timestamp'] as const, kinesisDefaults.startupMode);
+  const timestamp = p.get('kinesis.scan.startup.timestamp.millis');
   if (mode === 'timestamp' && timestamp === undefined) {
     throw new TypeError("kinesis connector: startup mode 'timestamp' needs 'kinesis.scan.startup.timestamp.millis'");
   }
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const value = get(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
-      throw new TypeError(`kinesis connector: property '${name}' must be an integer from ${min} to ${max}, got '${value}'`);
-    }
-    return n;
-  };
   const metadata: Record<string, string> = {};
   for (const [field, name] of [
     ['partitionKey', 'kinesis.include.partition_key'],
@@ -119,24 +89,21 @@ export function kinesisConfigFromProperties(properties: Readonly<Record<string, 
     ['arrivalTimestamp', 'kinesis.include.timestamp'],
     ['shardId', 'kinesis.include.shard_id'],
   ] as const) {
-    const column = get(name);
+    const column = p.get(name);
     if (column !== undefined) metadata[field] = column;
   }
   return {
     stream,
-    region: get('kinesis.region'),
-    endpoint: get('kinesis.endpoint'),
-    credentials:
-      access !== undefined && secret !== undefined
-        ? { accessKeyId: access, secretAccessKey: secret, ...(sessionToken !== undefined ? { sessionToken } : {}) }
-        : undefined,
+    region: p.get('kinesis.region'),
+    endpoint: p.get('kinesis.endpoint'),
+    credentials,
     startupMode: mode,
-    ...(timestamp !== undefined ? { startupTimestampMs: int('kinesis.scan.startup.timestamp.millis', 0, 0) } : {}),
-    shardDiscoveryIntervalMs: int('kinesis.shard.discovery.interval.ms', kinesisDefaults.shardDiscoveryIntervalMs, 1),
-    pollIntervalMs: int('kinesis.poll.interval.ms', kinesisDefaults.pollIntervalMs, 0),
-    recordsPerCall: int('kinesis.records.per.call', kinesisDefaults.recordsPerCall, 1, 10_000),
-    maxBackoffMs: int('kinesis.retry.max.backoff.ms', kinesisDefaults.maxBackoffMs, 1),
-    transientRetries: int('kinesis.retry.transient.attempts', kinesisDefaults.transientRetries, 0),
+    ...(timestamp !== undefined ? { startupTimestampMs: p.integer('kinesis.scan.startup.timestamp.millis', { min: 0 }) } : {}),
+    shardDiscoveryIntervalMs: p.integer('kinesis.shard.discovery.interval.ms', { min: 1, fallback: kinesisDefaults.shardDiscoveryIntervalMs }),
+    pollIntervalMs: p.integer('kinesis.poll.interval.ms', { min: 0, fallback: kinesisDefaults.pollIntervalMs }),
+    recordsPerCall: p.integer('kinesis.records.per.call', { min: 1, max: 10_000, fallback: kinesisDefaults.recordsPerCall }),
+    maxBackoffMs: p.integer('kinesis.retry.max.backoff.ms', { min: 1, fallback: kinesisDefaults.maxBackoffMs }),
+    transientRetries: p.integer('kinesis.retry.transient.attempts', { min: 0, fallback: kinesisDefaults.transientRetries }),
     metadata,
   };
 }

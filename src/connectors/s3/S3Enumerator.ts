@@ -1,11 +1,9 @@
 import type { Observable } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
-import { SourceError } from '../../core/SourceError.js';
-import { scrubAwsError } from '../aws/awsErrors.js';
+import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
+import { enumeratorError } from '../aws/awsErrors.js';
 import { runLoop } from '../aws/runLoop.js';
-import type { SharedClient } from '../aws/SharedClient.js';
 import { sleep } from '../aws/sleep.js';
-import type { SplitCompletions } from '../aws/SplitCompletions.js';
 import { keyPattern } from './keyPattern.js';
 import { listObjectPages } from './listObjectPages.js';
 import type { S3Handle } from './s3Client.js';
@@ -14,11 +12,7 @@ import type { S3Config } from './s3Properties.js';
 import { S3ScanState } from './S3ScanState.js';
 
 /** What an {@link S3Enumerator} needs besides the configuration. */
-export interface S3EnumeratorDeps {
-  readonly clients: SharedClient<S3Handle>;
-  readonly completions: SplitCompletions;
-  /** Values scrubbed from error messages. */
-  readonly secrets: readonly string[];
+export interface S3EnumeratorDeps extends AwsEnumeratorDeps<S3Handle> {
   /** Wall clock, replaceable in tests. */
   readonly now?: () => number;
 }
@@ -27,7 +21,12 @@ export interface S3EnumeratorDeps {
  * Lists an S3 prefix and emits a bounded window of object splits (see {@link S3ScanState} for
  * what is remembered and why it stays small).
  *
- * Bounded scans (`s3.scan.mode = bounded`) list the prefix once, emit windows as readers finish,
+ * A split leaves the window, and is folded into the scan state, when the source's
+ * `finished$` names it: its reader completed *and* its last chunks went downstream. The state
+ * and the set are saved together, so a checkpoint never says "read" of an object whose last
+ * records are still held back behind a checkpoint write.
+ *
+ * Bounded scans (`s3.scan.mode = bounded`) list the prefix once, emit windows as splits finish,
  * and complete after the last page. Unbounded scans start a new listing pass
  * `s3.refresh.interval.ms` after the previous one started (or when it ends, if it took longer),
  * and read the objects not seen before.
@@ -54,7 +53,6 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
             keysOrdered: config.keysOrdered,
             latenessMs: config.latenessMs,
             window: config.window,
-            retain: Math.max(16, config.window),
             matches: this.#matches,
           },
           context.restoredState,
@@ -67,7 +65,7 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
           subscriber.next(scan.splits());
         };
         const room = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
-        const completions = deps.completions.completed$.subscribe((id) => {
+        const finished = context.finished$.subscribe((id) => {
           if (!scan.finish(id)) return;
           emit();
           wake?.();
@@ -112,14 +110,10 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
             }
           });
         } finally {
-          completions.unsubscribe();
+          finished.unsubscribe();
         }
       },
-      (err) => {
-        if (err instanceof SourceError) return err;
-        const cause = scrubAwsError(err, deps.secrets);
-        return SourceError.wrap(new Error(`listing s3://${config.bucket}/${config.prefix} failed: ${cause.message}`, { cause }), { source: context.source });
-      },
+      (err) => enumeratorError(err, deps.secrets, `listing s3://${config.bucket}/${config.prefix}`, context.source),
     );
   }
 }

@@ -1,24 +1,17 @@
 import type { Observable } from 'rxjs';
-import { SourceError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
-import type { DecodedBatch, Format, Row, RowConverter } from '../../formats/Format.js';
-import { scrubAwsError } from '../aws/awsErrors.js';
+import type { DecodedBatch, Row } from '../../formats/Format.js';
+import type { AwsReaderDeps } from '../aws/AwsDeps.js';
+import { readerError } from '../aws/awsErrors.js';
 import { pauseGate, runLoop } from '../aws/runLoop.js';
-import type { SharedClient } from '../aws/SharedClient.js';
-import type { SplitCompletions } from '../aws/SplitCompletions.js';
 import type { S3Handle } from './s3Client.js';
 import { ObjectVersionGoneError, S3ObjectInput } from './S3ObjectInput.js';
 import type { S3ObjectSplit } from './S3ObjectSplit.js';
 import type { S3Compression } from './s3Properties.js';
 
 /** What an {@link S3ObjectReader} needs. */
-export interface S3ReaderDeps {
-  readonly clients: SharedClient<S3Handle>;
-  readonly completions: SplitCompletions;
-  readonly secrets: readonly string[];
-  readonly format: Format;
-  readonly convert?: RowConverter;
+export interface S3ReaderDeps extends AwsReaderDeps<S3Handle> {
   readonly compression: S3Compression;
 }
 
@@ -70,11 +63,7 @@ export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
             if (!(err instanceof ObjectVersionGoneError)) throw err;
           }
         }),
-      (err) =>
-        err instanceof SourceError
-          ? err
-          : SourceError.wrap(scrubAwsError(err, deps.secrets), { source: context.source, split: split.id, ...(position !== null ? { offset: position } : {}) }),
-      () => deps.completions.completed(split.id),
+      (err) => readerError(err, deps.secrets, { source: context.source, split: split.id, offset: position }),
     );
   }
 }

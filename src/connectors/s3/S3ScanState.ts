@@ -11,8 +11,6 @@ export interface S3ScanSettings {
   readonly keysOrdered: boolean;
   readonly latenessMs: number;
   readonly window: number;
-  /** Finished splits kept in the emitted set before they are dropped (see {@link S3ScanState}). */
-  readonly retain: number;
   readonly matches: (key: string) => boolean;
 }
 
@@ -40,9 +38,8 @@ interface S3ScanJson {
  *
  * **The window.** At most `window` objects are handed to readers at once; the listing waits
  * while the window is full, and each finished object leaves it. The enumerator's split set is
- * the window (plus the last `retain` finished splits, see below), so neither the set nor the
- * checkpoint grows with the prefix, and a prefix of a million objects starts reading after
- * its first listing page.
+ * the window, so neither the set nor the checkpoint grows with the prefix, and a prefix of a
+ * million objects starts reading after its first listing page.
  *
  * **What was read**, without remembering every object:
  * - `s3.keys.ordered = true`: the listing cursor (`after`) survives passes, and a new pass
@@ -60,16 +57,25 @@ interface S3ScanJson {
  *   is taken as already read and skipped. A replaced object has a new ETag and a new
  *   LastModified, so it is read again, as a new split.
  *
- * **Retained finished splits.** A finished split stays in the emitted set for a while (the last
- * `retain` of them) before it is dropped, and on restore a split the checkpoint holds as
- * unfinished is read again even if this state says it was done. Together they cover the gap
- * between a reader's completion and the source writing that split as finished: the state may run
- * ahead of the split positions, never the other way.
+ * **When an object counts as read.** The enumerator calls {@link S3ScanState.finish} on the
+ * source's `finished$`, which names a split only once its reader has completed *and* every
+ * chunk it read has gone downstream. The reader's own completion would be too early: its last
+ * chunks may still be held back behind a checkpoint write, and a checkpoint taken in between
+ * would record "read" here while those records come after its barrier, so a crash after it
+ * would lose them. On `finished$` the window closes without keeping finished splits in the
+ * set: each checkpoint saves this state and the split set (the window) together, so an object
+ * is either still in the set at its position or folded in here, never lost between the two.
+ * A folded object never comes back as a split ({@link S3ScanState.isNew} is false for it: the
+ * cursor, `recent` or the horizon covers it), which matters because the source forgets the
+ * position of a split that leaves the set.
+ *
+ * On restore the split positions win: a split the checkpoint holds as unfinished is read on
+ * from its position, and one it holds as finished (a bounded scan whose listing completed
+ * before its last objects did) is folded in.
  */
 export class S3ScanState {
   readonly #settings: S3ScanSettings;
   readonly #window = new Map<string, S3ObjectSplit>();
-  readonly #retired: S3ObjectSplit[] = [];
   #after: string | null;
   #passStarted: number | null;
   #lastPassStarted: number | null;
@@ -125,9 +131,9 @@ export class S3ScanState {
     return this.#recent.size;
   }
 
-  /** The split set to emit: the window, then retained finished splits. */
+  /** The split set to emit: the window. */
   splits(): S3ObjectSplit[] {
-    return [...this.#window.values(), ...this.#retired];
+    return [...this.#window.values()];
   }
 
   beginPass(now: number): void {
@@ -157,13 +163,14 @@ export class S3ScanState {
     return split;
   }
 
-  /** A reader finished `id`; returns false when it was not in the window. */
+  /**
+   * `id` is finished and all its records went downstream (the source's `finished$`): it leaves
+   * the window and is remembered as read. Returns false when it was not in the window.
+   */
   finish(id: string): boolean {
     const split = this.#window.get(id);
     if (split === undefined) return false;
     this.#window.delete(id);
-    this.#retired.push(split);
-    if (this.#retired.length > this.#settings.retain) this.#retired.shift();
     if (!this.#settings.keysOrdered) {
       const coveredByCursor = this.#passStarted !== null && this.#after !== null && compareKeys(split.key, this.#after) <= 0;
       const coveredByNextHorizon = this.#passStarted !== null && split.lastModified < this.#passStarted - this.#settings.latenessMs;

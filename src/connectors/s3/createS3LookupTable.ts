@@ -4,29 +4,28 @@ import type { BadRecordHandler, BadRecordPolicy } from '../../core/BadRecordHand
 import { BadRecordTracker } from '../../core/BadRecordTracker.js';
 import type { DecodeContext, Format, Row, RowConverter } from '../../formats/Format.js';
 import { LookupTable, type LookupKey } from '../../lookup/LookupTable.js';
+import { lookupKeyOf } from '../../lookup/lookupKeyOf.js';
+import { awsSecrets, type AwsConnection } from '../aws/AwsConnection.js';
 import { scrubAwsError } from '../aws/awsErrors.js';
 import { keyPattern } from './keyPattern.js';
 import { listObjectPages } from './listObjectPages.js';
-import { createS3Handle, s3Secrets, type S3Handle } from './s3Client.js';
+import { createS3Handle, type S3Handle } from './s3Client.js';
 import { ObjectVersionGoneError, S3ObjectInput } from './S3ObjectInput.js';
 import { s3ObjectSplit, type ListedObject } from './S3ObjectSplit.js';
-import { s3Defaults, type S3Compression, type S3Credentials } from './s3Properties.js';
+import { s3Defaults, type S3Compression } from './s3Properties.js';
 
-/** Options of {@link createS3LookupTable}. */
-export interface S3LookupTableOptions<K extends LookupKey = LookupKey> {
+/** Options of {@link createS3LookupTable}; `endpoint` is an S3-compatible store, addressed path-style. */
+export interface S3LookupTableOptions<K extends LookupKey = LookupKey> extends AwsConnection {
   /** For errors; default `s3://<bucket>/<prefix>`. */
   readonly name?: string;
   readonly bucket: string;
   /** One object's key, or a prefix whose objects (matching `matchPattern`) together form the table. */
   readonly prefix: string;
   readonly matchPattern?: string;
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly credentials?: S3Credentials;
   readonly compression?: S3Compression;
   /** Must support `openStream`. */
   readonly format: Format;
-  /** The key: a column name, or a function of the row; rows with a null or missing key are not indexed. */
+  /** The key: a column name, or a function of the row (see `lookupKeyOf`); rows with a null or missing key are not indexed. */
   readonly key: string | ((row: Row) => K | null | undefined);
   readonly convert?: RowConverter;
   /** Default `fail`. */
@@ -56,16 +55,7 @@ export function createS3LookupTable<K extends LookupKey = LookupKey>(options: S3
   const matches = options.matchPattern === undefined ? () => true : keyPattern(options.matchPattern);
   const badRecords: BadRecordHandler =
     typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? 'fail');
-  const keyOption = options.key;
-  const keyOf =
-    typeof keyOption === 'function'
-      ? keyOption
-      : (row: Row): K | null | undefined => {
-          const value = row[keyOption];
-          if (value === null || value === undefined) return undefined;
-          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value as K;
-          throw new Error(`key column '${keyOption}' holds a ${typeof value}, not a string, number, bigint or boolean: pass a key function`);
-        };
+  const keyOf = lookupKeyOf<K>(options.key);
   const config = {
     ...s3Defaults,
     bucket: options.bucket,
@@ -74,7 +64,7 @@ export function createS3LookupTable<K extends LookupKey = LookupKey>(options: S3
     endpoint: options.endpoint,
     credentials: options.credentials,
   };
-  const secrets = s3Secrets(config);
+  const secrets = awsSecrets(config);
   let handle: Promise<S3Handle> | undefined;
   const client = (): Promise<S3Handle> => {
     handle ??= createS3Handle(config);

@@ -1,11 +1,11 @@
-import { createSource } from '../../core/createSource.js';
 import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
-import { SharedClient } from '../aws/SharedClient.js';
-import { SplitCompletions } from '../aws/SplitCompletions.js';
+import { awsSecrets } from '../aws/AwsConnection.js';
+import { createAwsSource } from '../aws/createAwsSource.js';
+import { checkIntegers } from '../aws/propertyReader.js';
 import { keyPattern } from './keyPattern.js';
-import { createS3Handle, s3Secrets, type S3Handle } from './s3Client.js';
+import { createS3Handle } from './s3Client.js';
 import { S3Enumerator } from './S3Enumerator.js';
 import { S3ObjectReader } from './S3ObjectReader.js';
 import { s3Defaults, type S3Config } from './s3Properties.js';
@@ -39,25 +39,17 @@ export interface S3SourceOptions extends SourceOptions, Partial<Omit<S3Config, '
 export function createS3Source(options: S3SourceOptions): Source<Row> {
   const config = s3Config(options);
   if (config.matchPattern !== undefined) keyPattern(config.matchPattern); // reject a bad pattern now, not at the first listing
-  const secrets = s3Secrets(config);
-  const clients = new SharedClient<S3Handle>(
-    () => createS3Handle(config),
-    (handle) => handle.client.destroy(),
-  );
-  const completions = new SplitCompletions();
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
-  return createSource({
-    ...{ name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler },
-    enumerator: new S3Enumerator(config, { clients, completions, secrets }),
+  const secrets = awsSecrets(config);
+  return createAwsSource(options, () => createS3Handle(config), (clients) => ({
+    enumerator: new S3Enumerator(config, { clients, secrets }),
     reader: new S3ObjectReader({
       clients,
-      completions,
       secrets,
       format: options.format,
       compression: config.compression,
       ...(options.convert !== undefined ? { convert: options.convert } : {}),
     }),
-  });
+  }));
 }
 
 function s3Config(options: S3SourceOptions): S3Config {
@@ -80,15 +72,11 @@ function s3Config(options: S3SourceOptions): S3Config {
     listPageSize: options.listPageSize ?? s3Defaults.listPageSize,
     compression: options.compression ?? s3Defaults.compression,
   };
-  for (const [name, value, min, max] of [
+  checkIntegers('createS3Source', [
     ['refreshIntervalMs', config.refreshIntervalMs, 1, Infinity],
     ['latenessMs', config.latenessMs, 0, Infinity],
     ['window', config.window, 1, Infinity],
     ['listPageSize', config.listPageSize, 1, 1000],
-  ] as const) {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TypeError(`createS3Source: ${name} must be an integer from ${min} to ${max}, got ${value}`);
-    }
-  }
+  ]);
   return config;
 }

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig, loadPeer } from '../aws/AwsConnection.js';
 import type { S3Config } from './s3Properties.js';
 
 /** The `@aws-sdk/client-s3` module, loaded on first use (it is an optional peer dependency). */
@@ -18,24 +19,12 @@ export interface S3Handle {
  * endpoint implies path-style addressing, which every S3-compatible store understands.
  */
 export async function createS3Handle(config: S3Config): Promise<S3Handle> {
-  let sdk: S3Sdk;
-  try {
-    sdk = await import('@aws-sdk/client-s3');
-  } catch (err) {
-    throw new Error("the s3 connector needs the optional peer dependency '@aws-sdk/client-s3': npm install @aws-sdk/client-s3", { cause: err });
-  }
+  const sdk: S3Sdk = await loadPeer(() => import('@aws-sdk/client-s3'), 's3', '@aws-sdk/client-s3');
   const client = new sdk.S3Client({
-    ...(config.region !== undefined ? { region: config.region } : config.endpoint !== undefined ? { region: 'us-east-1' } : {}),
-    ...(config.endpoint !== undefined ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
-    ...(config.credentials !== undefined ? { credentials: { ...config.credentials } } : {}),
+    ...awsClientConfig(config),
+    ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return { sdk, client };
-}
-
-/** Values that must never appear in an error message. */
-export function s3Secrets(config: S3Config): string[] {
-  const c = config.credentials;
-  return c === undefined ? [] : [c.secretAccessKey, c.accessKeyId, ...(c.sessionToken !== undefined ? [c.sessionToken] : [])];
 }

@@ -1,6 +1,6 @@
-import { sourceOptionsOf } from '../../core/createSource.js';
 import type { Source } from '../../core/Source.js';
 import type { Row } from '../../formats/Format.js';
+import { connectorSourceOptions } from '../aws/createAwsSource.js';
 import type { ConnectorContext, ConnectorFactory } from '../ConnectorFactory.js';
 import { createS3Source } from './createS3Source.js';
 import { s3ConfigFromProperties, s3PropertySpecs } from './s3Properties.js';
@@ -20,12 +20,6 @@ export const s3Connector: ConnectorFactory = {
   properties: s3PropertySpecs,
   description: 'Objects under an S3 (or S3-compatible) prefix, bounded or listed again on an interval; gzip aware.',
   create(context: ConnectorContext): Source<Row> {
-    const config = s3ConfigFromProperties(context.properties);
-    return createS3Source({
-      ...config,
-      ...sourceOptionsOf(context),
-      format: context.format,
-      ...(context.convert !== undefined ? { convert: context.convert } : {}),
-    });
+    return createS3Source({ ...s3ConfigFromProperties(context.properties), ...connectorSourceOptions(context) });
   },
 };

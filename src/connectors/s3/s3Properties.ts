@@ -1,3 +1,5 @@
+import type { AwsConnection, AwsCredentials } from '../aws/AwsConnection.js';
+import { propertyReader } from '../aws/propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 
 /** How an S3 source scans its prefix. */
@@ -7,23 +9,18 @@ export type S3ScanMode = 'bounded' | 'unbounded';
 export type S3Compression = 'auto' | 'gzip' | 'none';
 
 /** Static credentials; without them the AWS SDK's default chain applies (env, profile, IMDS ...). */
-export interface S3Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
+export type S3Credentials = AwsCredentials;
 
-/** Everything an S3 source is configured with, typed and defaulted. */
-export interface S3Config {
+/**
+ * Everything an S3 source is configured with, typed and defaulted. An `endpoint` is an
+ * S3-compatible store (MinIO, s3rver, R2 ...), addressed path-style.
+ */
+export interface S3Config extends AwsConnection {
   readonly bucket: string;
   /** Key prefix to list; `''` for the whole bucket. */
   readonly prefix: string;
   /** Glob on keys (see {@link keyPattern}); every object under the prefix when omitted. */
   readonly matchPattern?: string;
-  readonly region?: string;
-  /** An S3-compatible endpoint (MinIO, s3rver, R2 ...): path-style addressing is used. */
-  readonly endpoint?: string;
-  readonly credentials?: S3Credentials;
   /** Default `bounded`: list once, read everything, complete. */
   readonly scanMode: S3ScanMode;
   /** Unbounded scans list again this long after the previous listing started. Default 60 000. */
@@ -86,66 +83,27 @@ export const s3PropertySpecs: readonly PropertySpec[] = [
  * for callers that did not resolve them). Errors name the property, never a secret's value.
  */
 export function s3ConfigFromProperties(properties: Readonly<Record<string, string>>): S3Config {
-  const get = (name: string): string | undefined => {
-    const spec = s3PropertySpecs.find((p) => p.name === name);
-    for (const key of [name, ...(spec?.aliases ?? [])]) {
-      const value = properties[key];
-      if (value !== undefined && value !== '') return value;
-    }
-    return undefined;
-  };
-  const bucket = get('s3.bucket');
+  const p = propertyReader('s3', s3PropertySpecs, properties);
+  const bucket = p.get('s3.bucket');
   if (bucket === undefined) throw new TypeError("s3 connector: property 's3.bucket' is required");
-  const access = get('s3.credentials.access');
-  const secret = get('s3.credentials.secret');
-  if ((access === undefined) !== (secret === undefined)) {
-    throw new TypeError("s3 connector: set both 's3.credentials.access' and 's3.credentials.secret', or neither (default credential chain)");
-  }
-  const sessionToken = get('s3.credentials.session_token');
-  const seconds = get('refresh.interval.sec');
-  const config: S3Config = {
+  const credentials = p.credentials('s3.credentials.access', 's3.credentials.secret', 's3.credentials.session_token');
+  const seconds = p.get('refresh.interval.sec');
+  return {
     bucket,
-    prefix: get('s3.prefix') ?? s3Defaults.prefix,
-    matchPattern: get('s3.match_pattern'),
-    region: get('s3.region'),
-    endpoint: get('s3.endpoint'),
-    credentials:
-      access !== undefined && secret !== undefined
-        ? { accessKeyId: access, secretAccessKey: secret, ...(sessionToken !== undefined ? { sessionToken } : {}) }
-        : undefined,
-    scanMode: oneOf('s3.scan.mode', get('s3.scan.mode') ?? s3Defaults.scanMode, ['bounded', 'unbounded'] as const),
+    prefix: p.get('s3.prefix') ?? s3Defaults.prefix,
+    matchPattern: p.get('s3.match_pattern'),
+    region: p.get('s3.region'),
+    endpoint: p.get('s3.endpoint'),
+    credentials,
+    scanMode: p.oneOf('s3.scan.mode', ['bounded', 'unbounded'] as const, s3Defaults.scanMode),
     refreshIntervalMs:
-      seconds !== undefined ? integer('refresh.interval.sec', seconds, 1) * 1000 : integer('s3.refresh.interval.ms', get('s3.refresh.interval.ms'), 1, s3Defaults.refreshIntervalMs),
-    keysOrdered: boolean('s3.keys.ordered', get('s3.keys.ordered'), s3Defaults.keysOrdered),
-    latenessMs: integer('s3.scan.lateness.ms', get('s3.scan.lateness.ms'), 0, s3Defaults.latenessMs),
-    window: integer('s3.scan.window', get('s3.scan.window'), 1, s3Defaults.window),
-    listPageSize: integer('s3.list.page.size', get('s3.list.page.size'), 1, s3Defaults.listPageSize, 1000),
-    compression: oneOf('s3.compression', get('s3.compression') ?? s3Defaults.compression, ['auto', 'gzip', 'none'] as const),
+      seconds !== undefined
+        ? p.integer('refresh.interval.sec', { min: 1 }) * 1000
+        : p.integer('s3.refresh.interval.ms', { min: 1, fallback: s3Defaults.refreshIntervalMs }),
+    keysOrdered: p.boolean('s3.keys.ordered', s3Defaults.keysOrdered),
+    latenessMs: p.integer('s3.scan.lateness.ms', { min: 0, fallback: s3Defaults.latenessMs }),
+    window: p.integer('s3.scan.window', { min: 1, fallback: s3Defaults.window }),
+    listPageSize: p.integer('s3.list.page.size', { min: 1, max: 1000, fallback: s3Defaults.listPageSize }),
+    compression: p.oneOf('s3.compression', ['auto', 'gzip', 'none'] as const, s3Defaults.compression),
   };
-  return config;
-}
-
-function integer(name: string, value: string | undefined, min: number, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new TypeError(`s3 connector: property '${name}' is required`);
-    return fallback;
-  }
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
-    throw new TypeError(`s3 connector: property '${name}' must be an integer from ${min} to ${max}, got '${value}'`);
-  }
-  return n;
-}
-
-function boolean(name: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (/^true$/i.test(value)) return true;
-  if (/^false$/i.test(value)) return false;
-  throw new TypeError(`s3 connector: property '${name}' must be 'true' or 'false', got '${value}'`);
-}
-
-function oneOf<V extends string>(name: string, value: string, values: readonly V[]): V {
-  const found = values.find((v) => v === value.toLowerCase());
-  if (found === undefined) throw new TypeError(`s3 connector: property '${name}' must be one of ${values.join(', ')}, got '${value}'`);
-  return found;
 }

@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import * as sdk from '@aws-sdk/client-kinesis';
 import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
 import { SharedClient } from '../../../src/connectors/aws/SharedClient.js';
-import { SplitCompletions } from '../../../src/connectors/aws/SplitCompletions.js';
 import type { KinesisHandle } from '../../../src/connectors/kinesis/kinesisClient.js';
 import { kinesisConfigFromProperties } from '../../../src/connectors/kinesis/kinesisProperties.js';
 import { backoffMs, classifyKinesisError } from '../../../src/connectors/kinesis/kinesisRetry.js';
@@ -50,7 +49,6 @@ describe('kinesis retry logic (unit, fake client)', () => {
     const retries: string[] = [];
     const reader = new KinesisShardReader(config, {
       clients: new SharedClient(async () => handle, () => undefined),
-      completions: new SplitCompletions(),
       secrets: [],
       format: createFormat('json'),
       sleep: async () => undefined,

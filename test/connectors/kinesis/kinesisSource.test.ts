@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { Subject } from 'rxjs';
 import { createKinesisSource, type KinesisSourceOptions } from '../../../src/connectors/kinesis/createKinesisSource.js';
 import { kinesisConnector } from '../../../src/connectors/kinesis/kinesisConnector.js';
+import { checkpointKeys } from '../../../src/core/Checkpoint.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import type { Row } from '../../../src/formats/Format.js';
@@ -117,6 +118,50 @@ describe('kinesis connector against kinesalite', () => {
     for (const parent of children) assert.ok(chunkIndex(merged.ShardId!, 'first') > chunkIndex(parent, 'last'), 'merged shard after both parents');
     const childIterators = proxy.requests.filter((r) => target(r) === 'GetShardIterator' && children.some((c) => r.body.includes(c)));
     assert.ok(childIterators.every((r) => r.body.includes('TRIM_HORIZON')), 'children start at TRIM_HORIZON');
+  });
+
+  test('a finished parent leaves the split set and is never read again: not on later discoveries, not after a restart', async (t) => {
+    const peer = await startKinesalite(t);
+    await peer.createStream('s8', 1);
+    const parent = 'shardId-000000000000';
+    await peer.put('s8', batch(4, 0, 5));
+    const proxy = await startProxy(t, peer.endpoint);
+    const store = new MemoryStore();
+    const barriers = new Subject<void>();
+    const make = () => source(proxy, 's8', { store, barriers });
+    const count = (what: string, shard?: string): number =>
+      proxy.requests.filter((r) => target(r) === what && (shard === undefined || r.body.includes(`"${shard}"`))).length;
+
+    const first = startRun(make());
+    t.after(() => first.stop());
+    await eventually(() => first.run.rows.length >= 20 || first.error !== undefined, 'the parent read');
+    await peer.splitShard('s8', parent);
+    await peer.put('s8', batch(4, 5, 10));
+    await eventually(() => first.run.rows.length >= 40 || first.error !== undefined, 'the children read');
+    // The parent is closed and finished, and ListShards keeps listing it: let discovery see it again.
+    const lists = count('ListShards');
+    await eventually(() => count('ListShards') >= lists + 3, 'three more discoveries');
+    barriers.next();
+    await eventually(() => first.run.barriers >= 1 || first.error !== undefined, 'a checkpoint');
+    first.stop();
+    assert.equal(first.error, undefined);
+    assert.equal(count('GetShardIterator', parent), 1, 'the parent was read once');
+    assert.ok((await peer.shards('s8')).some((s) => s.ShardId === parent), 'the closed parent is still listed');
+
+    const committed = store.get(checkpointKeys.committed('kinesis-test')) as number;
+    const snapshot = store.get(checkpointKeys.snapshot('kinesis-test', committed)) as { splits: Record<string, unknown>; enumerator: { finished: string[] } };
+    assert.ok(!(parent in snapshot.splits), 'the finished parent left the split set (and the source forgot its position)');
+    assert.deepEqual(snapshot.enumerator.finished, [parent], 'the enumerator remembers it instead');
+
+    proxy.requests.length = 0;
+    const second = startRun(make());
+    t.after(() => second.stop());
+    await eventually(() => count('ListShards') >= 3 || second.error !== undefined, 'discoveries after the restart');
+    await peer.put('s8', batch(4, 10, 12));
+    await eventually(() => second.run.rows.length >= 8 || second.error !== undefined, 'the new records');
+    assert.equal(second.error, undefined);
+    assert.equal(count('GetShardIterator', parent), 0, 'the parent is not read again after the restart');
+    assertPerKeyOrder([...first.run.rows.slice(0, first.run.committedRows), ...second.run.rows], 4, 12);
   });
 
   test("with startup mode 'latest', shards found after the start are still read from their beginning", async (t) => {

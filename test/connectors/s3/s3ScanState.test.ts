@@ -11,7 +11,6 @@ const settings = (over: Partial<S3ScanSettings> = {}): S3ScanSettings => ({
   keysOrdered: false,
   latenessMs: 1000,
   window: 4,
-  retain: 2,
   matches: () => true,
   ...over,
 });
@@ -63,18 +62,38 @@ describe('S3ScanState', () => {
     assert.deepEqual(pass(state, [obj('a', 100), obj('late', 5_000)], 20_000), []);
   });
 
-  test('the window bounds the objects handed out; finished ones stay in the set for `retain` more', () => {
-    const state = new S3ScanState(settings({ window: 2, retain: 1 }), undefined, none);
+  test('the window bounds the objects handed out; a finished split leaves the set at once', () => {
+    const state = new S3ScanState(settings({ window: 2 }), undefined, none);
     state.beginPass(0);
     const a = state.handOut(obj('a', 0));
     state.handOut(obj('b', 0));
     assert.equal(state.windowFull, true);
-    state.finish(a.id);
+    assert.equal(state.finish(a.id), true);
     assert.equal(state.windowFull, false);
-    assert.deepEqual(state.splits().map((s) => s.key), ['b', 'a']);
-    const c = state.handOut(obj('c', 0));
-    state.finish(c.id);
-    assert.deepEqual(state.splits().map((s) => s.key), ['b', 'c'], 'only the last finished split is retained');
+    assert.deepEqual(state.splits().map((s) => s.key), ['b']);
+    assert.equal(state.finish(a.id), false, 'finishing twice changes nothing');
+  });
+
+  test('a folded object never comes back as a split: later in the pass, in later passes, after a restore', () => {
+    for (const keysOrdered of [false, true]) {
+      // Objects modified within the lateness (remembered in `recent`) and long before it (horizon).
+      const objects = [obj('a', 9_900), obj('b', 100), obj('c', 9_950)];
+      const state = new S3ScanState(settings({ keysOrdered, latenessMs: 1000 }), undefined, none);
+      state.beginPass(10_000);
+      const splits = objects.map((o) => state.handOut(o));
+      // Finished out of order, one mid-pass (the listing is past it: a pass never lists a key
+      // twice) and the rest after the pass ended.
+      state.finish(splits[1]!.id);
+      state.endPass(false);
+      state.finish(splits[0]!.id);
+      state.finish(splits[2]!.id);
+      assert.deepEqual(state.splits(), []);
+      const restored = new S3ScanState(settings({ keysOrdered, latenessMs: 1000 }), JSON.parse(JSON.stringify(state.toJson())), none);
+      for (const s of [state, restored]) {
+        assert.deepEqual(pass(s, objects, 10_500), [], `keysOrdered=${keysOrdered}: next pass`);
+        assert.deepEqual(pass(s, objects, 50_000), [], `keysOrdered=${keysOrdered}: a pass after the horizon moved`);
+      }
+    }
   });
 
   test('restore: positions win over the state, finished positions leave the window', () => {
@@ -90,7 +109,8 @@ describe('S3ScanState', () => {
     ]);
     const restored = new S3ScanState(settings(), saved, positions);
     assert.equal(restored.pending, 1);
-    assert.deepEqual(restored.splits().map((s) => [s.key, s.id === a.id]), [['a', true], ['b', false]]);
+    assert.deepEqual(restored.splits().map((s) => s.key), ['a'], 'a is read on from its position; b is folded in');
+    assert.equal(restored.isNew(obj('b', 0)), false);
   });
 
   test('ordered keys: the cursor survives passes and nothing below it is read', () => {

@@ -1,0 +1,84 @@
+import type { PropertySpec } from '../ConnectorFactory.js';
+import type { AwsCredentials } from './AwsConnection.js';
+
+/** Typed access to a connector's properties; every error names the connector and the property. @internal */
+export interface PropertyReader {
+  /** The value under the canonical name or one of its aliases; `undefined` when absent or empty. */
+  get(name: string): string | undefined;
+  /** A decimal integer within `[min, max]`; `fallback` when absent (required when there is none). */
+  integer(name: string, range: { readonly min: number; readonly max?: number; readonly fallback?: number }): number;
+  /** `true` or `false`, any case. */
+  boolean(name: string, fallback: boolean): boolean;
+  /** One of `values`, any case. */
+  oneOf<V extends string>(name: string, values: readonly V[], fallback: V): V;
+  /** Static credentials from three properties: both key properties or neither (the default chain). */
+  credentials(access: string, secret: string, sessionToken: string): AwsCredentials | undefined;
+}
+
+/**
+ * Reads `properties` against `specs` (canonical names; the aliases a spec lists are accepted too,
+ * for callers that did not resolve them). Errors never show a value of a secret property.
+ * @internal
+ */
+export function propertyReader(connector: string, specs: readonly PropertySpec[], properties: Readonly<Record<string, string>>): PropertyReader {
+  const get = (name: string): string | undefined => {
+    const spec = specs.find((p) => p.name === name);
+    for (const key of [name, ...(spec?.aliases ?? [])]) {
+      const value = properties[key];
+      if (value !== undefined && value !== '') return value;
+    }
+    return undefined;
+  };
+  return {
+    get,
+    integer(name, { min, max = Number.MAX_SAFE_INTEGER, fallback }) {
+      const value = get(name);
+      if (value === undefined) {
+        if (fallback === undefined) throw new TypeError(`${connector} connector: property '${name}' is required`);
+        return fallback;
+      }
+      const n = Number(value);
+      if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
+        throw new TypeError(`${connector} connector: property '${name}' must be an integer from ${min} to ${max}, got '${value}'`);
+      }
+      return n;
+    },
+    boolean(name, fallback) {
+      const value = get(name);
+      if (value === undefined) return fallback;
+      if (/^true$/i.test(value)) return true;
+      if (/^false$/i.test(value)) return false;
+      throw new TypeError(`${connector} connector: property '${name}' must be 'true' or 'false', got '${value}'`);
+    },
+    oneOf(name, values, fallback) {
+      const value = get(name);
+      if (value === undefined) return fallback;
+      const found = values.find((v) => v === value.toLowerCase());
+      if (found === undefined) throw new TypeError(`${connector} connector: property '${name}' must be one of ${values.join(', ')}, got '${value}'`);
+      return found;
+    },
+    credentials(access, secret, sessionToken) {
+      const accessKeyId = get(access);
+      const secretAccessKey = get(secret);
+      if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+        throw new TypeError(`${connector} connector: set both '${access}' and '${secret}', or neither (default credential chain)`);
+      }
+      if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+      const token = get(sessionToken);
+      return { accessKeyId, secretAccessKey, ...(token !== undefined ? { sessionToken: token } : {}) };
+    },
+  };
+}
+
+/**
+ * Checks programmatic integer options (`createS3Source({ window: 0 })`): each must be an integer
+ * within its range, or the call throws naming the option.
+ * @internal
+ */
+export function checkIntegers(owner: string, options: ReadonlyArray<readonly [name: string, value: number, min: number, max: number]>): void {
+  for (const [name, value, min, max] of options) {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new TypeError(`${owner}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+  }
+}
