@@ -7,3 +7,4 @@
 export { LookupTable, type Lookup, type LookupKey, type LookupTableOptions } from './LookupTable.js';
 export { lookupJoin, DEFAULT_LOOKUP_CACHE_SIZE, type LookupJoinOptions, type LookupJoinCombineOptions } from './lookupJoin.js';
 export { LruCache } from './LruCache.js';
+export { lookupKeyOf } from './lookupKeyOf.js';

@@ -6,6 +6,7 @@ import type { BadRecordHandler, BadRecordPolicy } from '../../core/BadRecordHand
 import { BadRecordTracker } from '../../core/BadRecordTracker.js';
 import type { DecodeContext, Format, Row, RowConverter } from '../../formats/Format.js';
 import { LookupTable, type LookupKey } from '../../lookup/LookupTable.js';
+import { lookupKeyOf } from '../../lookup/lookupKeyOf.js';
 import { FileByteInput } from './FileByteInput.js';
 import { fileChanges } from './fileChanges.js';
 import { globMatcher } from './globMatcher.js';
@@ -58,16 +59,7 @@ export function createFsLookupTable<K extends LookupKey = LookupKey>(options: Fs
   const matcher = globMatcher(options.pattern ?? '*');
   const badRecords: BadRecordHandler =
     typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? 'fail');
-  const keyOption = options.key;
-  const keyOf =
-    typeof keyOption === 'function'
-      ? keyOption
-      : (row: Row): K | null | undefined => {
-          const value = row[keyOption];
-          if (value === null || value === undefined) return undefined;
-          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value as K;
-          throw new Error(`key column '${keyOption}' holds a ${typeof value}, not a string, number, bigint or boolean: pass a key function`);
-        };
+  const keyOf = lookupKeyOf<K>(options.key);
 
   /** The files of the table: `[id, absolute path]`, ids relative to the directory (or the file name). */
   const files = async (): Promise<{ dir: boolean; list: Array<{ id: string; path: string; version: string }> }> => {
