@@ -1,4 +1,5 @@
 import type * as NodeCrypto from 'node:crypto';
+import type * as NodeFsSync from 'node:fs';
 import type * as NodeFs from 'node:fs/promises';
 import type * as NodePath from 'node:path';
 import type { JsonValue } from '../core/Json.js';
@@ -22,6 +23,7 @@ const openDirectories = new Set<string>();
  */
 interface NodeModules {
   readonly fs: typeof NodeFs;
+  readonly fsSync: typeof NodeFsSync;
   readonly path: typeof NodePath;
   readonly crypto: typeof NodeCrypto;
 }
@@ -29,9 +31,12 @@ interface NodeModules {
 let nodeModules: Promise<NodeModules> | undefined;
 
 function loadNodeModules(): Promise<NodeModules> {
-  nodeModules ??= Promise.all([import('node:fs/promises'), import('node:path'), import('node:crypto')]).then(
-    ([fs, path, crypto]) => ({ fs, path, crypto }),
-  );
+  nodeModules ??= Promise.all([
+    import('node:fs/promises'),
+    import('node:fs'),
+    import('node:path'),
+    import('node:crypto'),
+  ]).then(([fs, fsSync, path, crypto]) => ({ fs, fsSync, path, crypto }));
   return nodeModules;
 }
 
@@ -40,6 +45,30 @@ interface PendingWrite {
   readonly apply: (entries: Map<string, string>) => void;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
+}
+
+/** Options of {@link FileStore.open}. */
+export interface FileStoreOptions {
+  /**
+   * How a write reaches the disk. Default `true`.
+   *
+   * - `true`: the write's file operations (create the temporary file, write, fsync, rename,
+   *   fsync the directory) run back to back with Node's synchronous `fs` calls, so a write is
+   *   done in one turn of the event loop. The loop is blocked meanwhile, for the two fsyncs and
+   *   the rename: about a millisecond on a local SSD, a few on a busy virtual disk, but as long as
+   *   a slow or network disk (NFS, some cloud volumes) takes to fsync, twice per write.
+   * - `false`: every one of those steps is a separate asynchronous call on libuv's thread pool.
+   *   The event loop is never blocked by the disk, but each of the eight steps waits for its turn
+   *   on the loop: when the loop is busy (decoding a large read takes tens of milliseconds), a
+   *   write that costs a millisecond of I/O takes tens to hundreds of milliseconds to complete.
+   *
+   * Why blocking is the default: a source holds back data after a barrier until that barrier's
+   * checkpoint is written (everything after a barrier must lie after its snapshot), so the
+   * latency of a write, not its share of the event loop, is what bounds throughput with frequent
+   * checkpoints. Choose `false` when the state directory is on a disk whose fsync takes long and
+   * other work in the process (servers, heartbeats) must not wait for it.
+   */
+  readonly blockingWrites?: boolean;
 }
 
 /**
@@ -52,12 +81,15 @@ interface PendingWrite {
  * is fsynced, renamed over `state.json` (an atomic replace on POSIX file systems), and the
  * directory is fsynced so that the rename itself survives power loss (given a disk and file
  * system that honour fsync). Temporary files left by a crash are deleted when the store opens.
+ * By default these steps run synchronously, back to back, blocking the event loop for the fsyncs
+ * (see {@link FileStoreOptions.blockingWrites} for the trade-off and the alternative).
  *
  * Why one file: a checkpoint is one `setMany` of every split position, so atomic writes across
  * keys come for free, and a state of 1,000 splits is some 100 KB, which costs far less to
- * rewrite than the two fsyncs every durable write pays anyway. Writes that arrive while another
- * is in flight are grouped into the next file write (each caller still gets its own answer, in
- * order), so many small writes do not each pay for the fsyncs.
+ * rewrite than the two fsyncs every durable write pays anyway. Writes called in the same tick,
+ * and with `blockingWrites: false` those that arrive while another is in flight, are grouped into
+ * one file write (each caller still gets its own answer, in order), so many small writes do not
+ * each pay for the fsyncs.
  *
  * Reads come from memory: the file is read once, by {@link FileStore.open}. A read waits for the
  * writes called before it, so it sees them (or, if they failed, the state before them).
@@ -100,9 +132,11 @@ export class FileStore implements StateStore {
   #tempCounter = 0;
   #closed = false;
   readonly #node: NodeModules;
+  readonly #blocking: boolean;
 
-  private constructor(node: NodeModules, dir: string, committed: Map<string, string>) {
+  private constructor(node: NodeModules, dir: string, committed: Map<string, string>, blocking: boolean) {
     this.#node = node;
+    this.#blocking = blocking;
     this.dir = dir;
     this.file = node.path.join(dir, STATE_FILE);
     this.#committed = committed;
@@ -115,7 +149,7 @@ export class FileStore implements StateStore {
    * @throws {CorruptStateError} when `state.json` exists but cannot be read back.
    * @throws {Error} when this process already has `dir` open in another FileStore.
    */
-  static async open(dir: string): Promise<FileStore> {
+  static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const node = await loadNodeModules();
     const { fs, path } = node;
     const absolute = path.resolve(dir);
@@ -139,7 +173,7 @@ export class FileStore implements StateStore {
         if (name.startsWith(TEMP_PREFIX)) await fs.rm(path.join(real, name), { force: true });
       }
       const committed = await readStateFile(node, path.join(real, STATE_FILE));
-      return new FileStore(node, real, committed);
+      return new FileStore(node, real, committed, options.blockingWrites ?? true);
     } catch (err) {
       openDirectories.delete(real);
       throw err;
@@ -239,7 +273,9 @@ export class FileStore implements StateStore {
         const next = new Map(this.#committed);
         try {
           for (const write of batch) write.apply(next);
-          await this.#write(next);
+          const text = serialize(this.#node, next);
+          if (this.#blocking) this.#writeBlocking(text);
+          else await this.#writeAsync(text);
         } catch (err) {
           // The state in memory stays what it was; the file may or may not hold the new state
           // (it does if only the directory fsync failed), which is what any failed durable write
@@ -257,10 +293,37 @@ export class FileStore implements StateStore {
     }
   }
 
-  async #write(entries: ReadonlyMap<string, string>): Promise<void> {
-    const { fs, path } = this.#node;
-    const text = serialize(this.#node, entries);
-    const temp = path.join(this.dir, `${TEMP_PREFIX}${process.pid}-${++this.#tempCounter}`);
+  #tempFile(): string {
+    return this.#node.path.join(this.dir, `${TEMP_PREFIX}${process.pid}-${++this.#tempCounter}`);
+  }
+
+  /** The same steps as {@link FileStore.#writeAsync}, in one go; see `blockingWrites`. */
+  #writeBlocking(text: string): void {
+    const { fsSync: fs } = this.#node;
+    const temp = this.#tempFile();
+    try {
+      const fd = fs.openSync(temp, 'wx');
+      try {
+        fs.writeFileSync(fd, text, 'utf8');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, this.file);
+    } catch (err) {
+      try {
+        fs.rmSync(temp, { force: true });
+      } catch {
+        // The write's own error is the one to report.
+      }
+      throw err;
+    }
+    syncDirectoryBlocking(fs, this.dir);
+  }
+
+  async #writeAsync(text: string): Promise<void> {
+    const { fs } = this.#node;
+    const temp = this.#tempFile();
     try {
       const handle = await fs.open(temp, 'wx');
       try {
@@ -360,6 +423,19 @@ async function readStateFile(node: NodeModules, file: string): Promise<Map<strin
     }
   }
   return state;
+}
+
+/** {@link syncDirectory}, blocking. */
+function syncDirectoryBlocking(fs: typeof NodeFsSync, dir: string): void {
+  if (process.platform === 'win32') return;
+  // Opened per write rather than once per store: a descriptor kept open would go on syncing the
+  // old directory if the path were replaced, and opening one costs microseconds.
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** fsyncs a directory so that entries created or renamed in it are durable. */

@@ -9,5 +9,5 @@
  */
 export type { StateStore } from './StateStore.js';
 export { MemoryStore } from './MemoryStore.js';
-export { FileStore } from './FileStore.js';
+export { FileStore, type FileStoreOptions } from './FileStore.js';
 export { IdbKeyvalStore, type IdbKeyvalStoreOptions } from './IdbKeyvalStore.js';

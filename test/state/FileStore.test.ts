@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,9 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 stateStoreContract('FileStore', async (t) => FileStore.open(await tempDir(t)));
+stateStoreContract('FileStore (blockingWrites: false)', async (t) =>
+  FileStore.open(await tempDir(t), { blockingWrites: false }),
+);
 
 test('FileStore: a reopened store sees what was written before close', async (t) => {
   const dir = join(await tempDir(t), 'nested', 'checkpoints');
@@ -237,3 +241,73 @@ test('FileStore: a failed write rejects naming the file and leaves the committed
     ['s/c', 3],
   ]);
 });
+
+test('FileStore: a blocking write (the default) is on disk before the event loop turns', async (t) => {
+  const store = await FileStore.open(await tempDir(t));
+  t.after(() => store.close());
+  let loopTurned = false;
+  setImmediate(() => (loopTurned = true));
+  await store.setMany([
+    ['s/split/a', { nextOffset: '42' }],
+    ['s/last-epoch', 1],
+  ]);
+  // No step of the write waited for an I/O callback: this is what keeps a write's latency
+  // independent of how long the loop's other callbacks (decoding a large read) take.
+  assert.equal(loopTurned, false);
+  const onDisk = JSON.parse(readFileSync(store.file, 'utf8')) as { entries: unknown };
+  assert.deepStrictEqual(onDisk.entries, [
+    ['s/split/a', { nextOffset: '42' }],
+    ['s/last-epoch', 1],
+  ]);
+  assert.deepStrictEqual(await readdir(store.dir), ['state.json']);
+});
+
+for (const blockingWrites of [true, false]) {
+  const mode = `blockingWrites: ${blockingWrites}`;
+
+  test(`FileStore (${mode}): writes land in state.json, grouped writes resolve in call order, a reopen sees them`, async (t) => {
+    const dir = await tempDir(t);
+    const store = await FileStore.open(dir, { blockingWrites });
+    const resolved: number[] = [];
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      store.setMany([[`split/${i % 7}`, { offset: String(i) }], ['epoch', i]]).then(() => resolved.push(i)),
+    );
+    writes.push(store.delMany(['split/0']).then(() => resolved.push(50)));
+    await Promise.all(writes);
+    assert.deepEqual(resolved, Array.from({ length: 51 }, (_, i) => i));
+    const onDisk = JSON.parse(await readFile(store.file, 'utf8')) as { entries: unknown[] };
+    assert.equal(onDisk.entries.length, 7);
+    assert.deepStrictEqual(await readdir(dir), ['state.json']);
+    await store.close();
+    const reopened = await FileStore.open(dir, { blockingWrites: !blockingWrites });
+    t.after(() => reopened.close());
+    assert.equal(await reopened.get('epoch'), 49);
+    assert.equal(await reopened.get('split/0'), undefined);
+    assert.deepStrictEqual(await reopened.get('split/6'), { offset: '48' });
+  });
+
+  test(`FileStore (${mode}): a failed write rejects naming the file, leaves no temporary file and the state in place`, async (t) => {
+    const dir = await tempDir(t);
+    const store = await FileStore.open(dir, { blockingWrites });
+    t.after(() => store.close());
+    await store.setMany([['s/a', 1]]);
+    // A directory where state.json should be: the temporary file is written, the rename fails.
+    await rm(store.file);
+    await mkdir(join(store.file, 'occupied'), { recursive: true });
+    await assert.rejects(store.setMany([['s/a', 2], ['s/b', 2]]), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.ok(err.message.includes(store.file), err.message);
+      assert.match(String((err.cause as NodeJS.ErrnoException).code), /^(EISDIR|ENOTEMPTY|EEXIST)$/);
+      return true;
+    });
+    assert.deepStrictEqual((await readdir(dir)).sort(), ['state.json']);
+    assert.deepStrictEqual(await store.entries(), [['s/a', 1]]);
+    await rm(store.file, { recursive: true });
+    await store.set('s/c', 3);
+    const onDisk = JSON.parse(await readFile(store.file, 'utf8')) as { entries: unknown };
+    assert.deepStrictEqual(onDisk.entries, [
+      ['s/a', 1],
+      ['s/c', 3],
+    ]);
+  });
+}

@@ -9,9 +9,11 @@ import { checkpointEntries, KEEP_EPOCHS } from './killCheckpoint.js';
 process.stdout.on('error', () => process.exit(2));
 setTimeout(() => process.exit(3), 60_000).unref();
 
-const dir = process.argv[2];
-if (dir === undefined) throw new Error('usage: fileStoreKillWriter.ts <dir>');
-const store = await FileStore.open(dir);
+const [dir, mode = 'blocking'] = process.argv.slice(2);
+if (dir === undefined || (mode !== 'blocking' && mode !== 'async')) {
+  throw new Error('usage: fileStoreKillWriter.ts <dir> [blocking|async]');
+}
+const store = await FileStore.open(dir, { blockingWrites: mode === 'blocking' });
 const last = await store.get('s/last');
 let epoch = typeof last === 'number' ? last + 1 : 1;
 process.stdout.write(`ready ${epoch}\n`);
