@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../bench/prng.js';
 
 const ROWS = 200;
 
@@ -29,18 +30,6 @@ const COMMENT_WORDS = (
   'deposits packages requests accounts foxes ideas theodolites pinto beans instructions dependencies sleep ' +
   'wake haggle nag use cajole detect integrate boost among above along across'
 ).split(' ');
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(19920401);
 const between = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));

@@ -1,6 +1,7 @@
 import type { BadRecordHandler, BadRecordPolicy } from '../../src/core/BadRecordHandler.js';
 import type { BadRecordError } from '../../src/core/SourceError.js';
 import type { ByteInput, DecodeContext, Format, Row, RowConverter } from '../../src/formats/Format.js';
+import { prng } from '../../bench/prng.js';
 
 /** A bad-record handler that applies a policy and keeps what it was handed, for assertions. */
 export class RecordingHandler implements BadRecordHandler {
@@ -105,17 +106,8 @@ export function cut(bytes: Uint8Array, chunking: Chunking): Uint8Array[] {
   return pieces;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (mulberry32), the one the benchmark data comes from. */
+export const seeded = prng;
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
