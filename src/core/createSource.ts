@@ -33,6 +33,9 @@ export interface CreateSourceOptions<S extends SourceSplit, T> extends SourceOpt
 /** Default records in flight above which readers are asked to pause. */
 export const DEFAULT_HIGH_WATER_MARK = 65_536;
 
+/** Barriers remembered for flow control while their commit is pending. */
+const MAX_UNCOMMITTED_EPOCHS = 1_024;
+
 /** Default checkpoint interval. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
 
@@ -395,6 +398,9 @@ class SourceRun<S extends SourceSplit, T> {
           if (this.stopped) return;
           this.writing = false;
           this.emittedAtEpoch.set(epoch, this.emitted);
+          // Without commitEpochs downstream nothing ever clears this; the oldest entries are the
+          // least useful to flow control, so a bound costs nothing.
+          if (this.emittedAtEpoch.size > MAX_UNCOMMITTED_EPOCHS) this.emittedAtEpoch.delete(this.emittedAtEpoch.keys().next().value!);
           const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };
           this.subscriber.next(barrier);
           if (final) this.finish();
