@@ -41,7 +41,7 @@ export interface KafkaSource<T> extends Source<T> {
  *   brokers: 'localhost:9092',
  *   format: createFormat('json'),
  *   include: ['key', 'timestamp'],
- *   store: new FileStore('.state'),
+ *   store: await FileStore.open('.state'),
  * });
  * orders.pipe(commitEpochs(orders), toRecords()).subscribe((row) => console.log(row));
  */
