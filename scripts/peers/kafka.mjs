@@ -14,8 +14,8 @@ import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, sleep, tail,
-  waitFor, writePidFile,
+  ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, tail,
+  waitFor, writePidFile, stopPidFile,
 } from './lib.mjs';
 
 /** Pinned for reproducible CI; override with KAFKA_VERSION. */
@@ -314,25 +314,10 @@ export async function startKafka(options) {
 /** Stops the broker this script started (SIGTERM, then SIGKILL after `graceMs`). */
 export async function stopKafka(options, { graceMs = 30_000 } = {}) {
   const k = resolveKafka(options);
-  const pid = readPidFile(k.pidFile, 'kafka.Kafka');
-  removeFile(k.envFile);
-  if (pid === undefined) {
-    removeFile(k.pidFile);
-    say(k, 'not running (no live pid file): nothing to stop');
-    return false;
-  }
-  await phase(k.instance, `stop broker (pid ${pid})`, async () => {
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-    if (isAlive(pid)) {
-      say(k, `still alive after ${graceMs / 1000}s: SIGKILL`);
-      process.kill(pid, 'SIGKILL');
-      while (isAlive(pid)) await sleep(50);
-    }
+  return stopPidFile({
+    instance: k.instance, pidFile: k.pidFile, envFile: k.envFile, marker: 'kafka.Kafka', label: 'broker', graceMs,
+    say: (message) => say(k, message),
   });
-  removeFile(k.pidFile);
-  return true;
 }
 
 /** provision + format + start. */

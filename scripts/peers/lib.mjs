@@ -137,3 +137,30 @@ export function tail(path, lines = 40) {
     return '';
   }
 }
+
+/**
+ * Stops the process a peer's pid file names (SIGTERM, then SIGKILL after `graceMs`), and removes
+ * the pid and env files. Only what `up` started is stopped: no live pid file, nothing to stop.
+ * Resolves whether something was stopped.
+ */
+export async function stopPidFile({ instance, pidFile, envFile, marker, label, graceMs, say }) {
+  const pid = readPidFile(pidFile, marker);
+  removeFile(envFile);
+  if (pid === undefined) {
+    removeFile(pidFile);
+    say('not running (no live pid file): nothing to stop');
+    return false;
+  }
+  await phase(instance, `stop ${label} (pid ${pid})`, async () => {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (isAlive(pid)) {
+      say(`still alive after ${graceMs / 1000}s: SIGKILL`);
+      process.kill(pid, 'SIGKILL');
+      while (isAlive(pid)) await sleep(50);
+    }
+  });
+  removeFile(pidFile);
+  return true;
+}

@@ -9,8 +9,8 @@ import { openSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, sleep, tail,
-  waitFor, writePidFile,
+  ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, tail,
+  waitFor, writePidFile, stopPidFile,
 } from './lib.mjs';
 
 /** Pinned for reproducible CI; override with MOTO_VERSION. */
@@ -117,24 +117,10 @@ export async function startMoto(options) {
 /** Stops the server this module started (pid file), nothing else. */
 export async function stopMoto(options, { graceMs = 10_000 } = {}) {
   const m = resolveMoto(options);
-  const pid = readPidFile(m.pidFile, 'moto_server');
-  removeFile(m.envFile);
-  if (pid === undefined) {
-    removeFile(m.pidFile);
-    say(m, 'not running (no live pid file): nothing to stop');
-    return false;
-  }
-  await phase(m.instance, `stop moto (pid ${pid})`, async () => {
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-    if (isAlive(pid)) {
-      process.kill(pid, 'SIGKILL');
-      while (isAlive(pid)) await sleep(50);
-    }
+  return stopPidFile({
+    instance: m.instance, pidFile: m.pidFile, envFile: m.envFile, marker: 'moto_server', label: 'moto', graceMs,
+    say: (message) => say(m, message),
   });
-  removeFile(m.pidFile);
-  return true;
 }
 
 /** provision + start. */
