@@ -131,9 +131,9 @@ test('a sink error fails the epoch: no commit, rollback resumes after the last c
   let failures = 1;
   const sink = recordingSink(log);
   const failing: RecordSink<string> = {
-    write: (records) => {
+    write: (records, chunk) => {
       if (records.includes('a3') && failures-- > 0) throw new Error('disk full');
-      return sink.write(records);
+      return sink.write(records, chunk);
     },
     flush: () => sink.flush(),
   };

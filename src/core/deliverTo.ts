@@ -1,7 +1,7 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { isThenable, type MaybePromise } from './MaybePromise.js';
 import { SourceError } from './SourceError.js';
-import type { SourceEvent } from './SourceEvent.js';
+import type { Chunk, SourceEvent } from './SourceEvent.js';
 
 /**
  * The end of a pipeline that writes records somewhere (stdout, a file, a database) and can say
@@ -11,10 +11,11 @@ import type { SourceEvent } from './SourceEvent.js';
  */
 export interface RecordSink<T> {
   /**
-   * Takes one chunk's records. Return a promise to apply backpressure: the next chunk waits for
-   * it. Resolving means "taken" (buffered is fine); a rejection or a throw fails the stream.
+   * Takes one chunk's records (`chunk` is the whole chunk, for its split and offsets). Return a
+   * promise to apply backpressure: the next chunk waits for it. Resolving means "taken" (buffered
+   * is fine); a rejection or a throw fails the stream. Not called for chunks without records.
    */
-  write(records: readonly T[]): MaybePromise<void>;
+  write(records: readonly T[], chunk: Chunk<T>): MaybePromise<void>;
   /**
    * Resolves when every record written so far is delivered (accepted by the stream, synced to
    * disk, acknowledged by the server: whatever "written" means for this sink). A rejection or a
@@ -32,8 +33,9 @@ export interface RecordSink<T> {
  * pending, later events wait in order and are not acknowledged, so the source's flow control
  * (its high-water mark) pauses the readers: a slow sink bounds memory instead of growing a
  * buffer. An error from the sink fails the stream with the source, split and offset of the
- * chunk (under {@link runWithCheckpoints}: rollback to the last committed epoch, and the records
- * after it are written again). On completion the sink is flushed once more before completing.
+ * chunk (a {@link SourceError} thrown by the sink passes as it is); under
+ * {@link runWithCheckpoints} that is a rollback to the last committed epoch, and the records
+ * after it are written again. On completion the sink is flushed once more before completing.
  *
  * ```
  * source:          -a--b--|1|--c--|2|-----|
@@ -66,7 +68,7 @@ export function deliverTo<T>(sink: RecordSink<T>, sourceName = 'pipeline'): Mono
           const item = queue.shift()!;
           let result: MaybePromise<void>;
           try {
-            result = 'complete' in item ? sink.flush() : item.type === 'chunk' ? (item.records.length > 0 ? sink.write(item.records) : undefined) : sink.flush();
+            result = 'complete' in item ? sink.flush() : item.type === 'chunk' ? (item.records.length > 0 ? sink.write(item.records, item) : undefined) : sink.flush();
           } catch (err) {
             fail(err, item);
             return;
