@@ -115,6 +115,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   const progress = new ProgressLine(io.stderr, () => output);
   return new Promise<number>((resolve) => {
     let subscription: Subscription | undefined;
+    let letterSubscription: Subscription | undefined;
     let done = false;
     let stopping = false;
     let stopTimer: NodeJS.Timeout | undefined;
@@ -128,7 +129,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       process.off('SIGTERM', onSignal);
       io.stdout.off('error', onStdoutError);
       if (stopTimer !== undefined) clearTimeout(stopTimer);
-      output.close();
+      output.close(code === 141);
       progress.stop();
       const stats = source.badRecordStats;
       if (stats.skipped > 0 || stats.deadLettered > 0) {
@@ -164,10 +165,14 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     io.stdout.on('error', onStdoutError);
+    if (rows.done) {
+      finish(0); // LIMIT 0: nothing to read
+      return;
+    }
 
     // Dead letters arrive while their records are decoded, so before the barrier that ends their
     // epoch: the sink's flush at that barrier writes and syncs them before the commit.
-    const letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
+    letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
 
     subscription = source
       .pipe(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -116,7 +116,7 @@ test('stdout to a stalled pipe: nothing is committed past what the pipe accepted
   child.stdout.setEncoding('utf8').on('data', (text: string) => {
     received += text;
     child.stdout.pause();
-    setTimeout(() => child.stdout.resume(), 20).unref();
+    setTimeout(() => child.stdout.resume(), 20);
   });
   child.stdout.resume();
   let snapshot = committedSnapshot(state, 's');
@@ -129,6 +129,7 @@ test('stdout to a stalled pipe: nothing is committed past what the pipe accepted
   await exited;
   // What the pipe still holds is the reader's too: the kernel keeps it after the writer died.
   await new Promise<void>((done) => {
+    if (child.stdout.readableEnded) return done();
     child.stdout.removeAllListeners('data');
     child.stdout.on('data', (text: string) => (received += text));
     child.stdout.on('end', done);
@@ -269,4 +270,37 @@ test('--dead-letter and --bad-records must agree: a contradiction or dead letter
   const ownRun = await run(['run', own]);
   assert.equal(ownRun.code, 2, ownRun.stderr);
   assert.match(ownRun.stderr, /--dead-letter FILE/);
+});
+
+test('stdout to a regular file: every row is out (synced at each checkpoint), and a rerun adds nothing', async () => {
+  let csv = 'id\n';
+  for (let i = 0; i < 50_000; i++) csv += `${i}\n`;
+  const data = dataDir('tofile', { 'ids.csv': csv });
+  const job = sqlFile('tofile.sql', `create source f (id int not null) with (connector = 'fs', fs.path = '${data}', fs.read.buffer.bytes = '4096') row format 'csv';`);
+  const state = join(dir, 'state-tofile');
+  const out = join(dir, 'tofile.ndjson');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const fd = openSync(out, 'a');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', job, '--state', state, '--checkpoint-interval', '20'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    assert.equal(code, 0, stderr);
+  }
+  const ids = lines(readFileSync(out, 'utf8')).map((l) => (JSON.parse(l) as { id: number }).id);
+  assert.deepEqual(ids, Array.from({ length: 50_000 }, (_, i) => i));
+});
+
+test('LIMIT: exactly n rows, exit 0, even when chunks hold more; LIMIT 0 prints nothing', async () => {
+  let csv = 'id\n';
+  for (let i = 0; i < 20_000; i++) csv += `${i}\n`;
+  const data = dataDir('limit', { 'ids.csv': csv });
+  const job = (n: number) => sqlFile(`limit${n}.sql`, `create source l (id int not null) with (connector = 'fs', fs.path = '${data}') row format 'csv';\nselect id from l where id % 2 = 1 limit ${n};`);
+  const three = await run(['run', job(3)]);
+  assert.equal(three.code, 0, three.stderr);
+  assert.deepEqual(lines(three.stdout), ['{"id":1}', '{"id":3}', '{"id":5}']);
+  const none = await run(['run', job(0)]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, '');
 });
