@@ -304,3 +304,28 @@ test('LIMIT: exactly n rows, exit 0, even when chunks hold more; LIMIT 0 prints 
   assert.equal(none.code, 0, none.stderr);
   assert.equal(none.stdout, '');
 });
+
+test('a dead letter is in its file before the epoch that skipped its record commits: SIGKILL after the commit loses none', async () => {
+  const text = 'id\n1\nbad\n3\n';
+  const data = dataDir('deadkill', { 'log.csv': text });
+  const job = sqlFile(
+    'deadkill.sql',
+    `create source k (id int not null) with (connector = 'fs', fs.path = '${data}', fs.scan.mode = 'unbounded', fs.poll.interval.ms = '50') row format 'csv';`,
+  );
+  const state = join(dir, 'state-deadkill');
+  const letters = join(dir, 'deadkill.ndjson');
+  const child = start(['run', job, '--state', state, '--checkpoint-interval', '30', '--dead-letter', letters]);
+  const result = finish(child);
+  // Wait for a commit past the bad line, then kill: no exit path gets to write anything.
+  const deadline = Date.now() + 30_000;
+  while (Number(committedSnapshot(state, 'k')?.splits['log.csv']?.offset ?? 0) < text.length && Date.now() < deadline) await sleep(10);
+  child.kill('SIGKILL');
+  const killed = await result;
+  assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+  assert.equal(Number(committedSnapshot(state, 'k')?.splits['log.csv']?.offset), text.length);
+  const written = lines(readFileSync(letters, 'utf8')).map((l) => JSON.parse(l) as DeadLetterLine);
+  assert.deepEqual(
+    written.map((l) => [l.split, l.position]),
+    [['log.csv', String('id\n1\n'.length)]],
+  );
+});
