@@ -38,11 +38,11 @@ export interface RecordSink<T> {
  * after it are written again. On completion the sink is flushed once more before completing.
  *
  * ```
- * source:          -a--b--|1|--c--|2|-----|
- * sink.write:       a  b       c
- * sink.flush:             ^---)   ^---------)   (resolves later)
- * deliverTo(sink): -a--b------1--c---------2|
- * commitEpochs:               commit 1     commit 2
+ * events in:       -a--b--1-c----2|
+ * sink.write:       a  b     c
+ * sink.flush:             1--)   2--)     (and once more at completion)
+ * events out:      -a--b-----(1c)---2|
+ * commitEpochs:              1      2     (each commit after its flush resolved)
  * ```
  *
  * @param sourceName Names the source in errors (as in {@link mapRecords}).
