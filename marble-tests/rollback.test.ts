@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catchError, of } from 'rxjs';
+import { NEVER, asyncScheduler, catchError, identity, of } from 'rxjs';
 import { checkpointKeys } from '../src/core/Checkpoint.js';
 import { createSource } from '../src/core/createSource.js';
 import { mapRecords } from '../src/core/mapRecords.js';
@@ -118,4 +118,42 @@ test('when retries run out, the error reaches the subscriber with source, split 
     });
   });
   assert.deepEqual(retried, [1, 2]);
+});
+
+test('resetAfterMs: a run that lasted that long without an error gets the retry budget and the backoff back', () => {
+  // retries: 1. The reader fails at a2 twice: at 30, and (after a 5-frame backoff and a fresh
+  // start at 35) at 65, 30 frames into the second run.
+  const attempts = (resetAfterMs: number) => {
+    const retried: number[] = [];
+    const events: string[] = [];
+    let failed: unknown;
+    testScheduler().run(({ flush }) => {
+      const source = createSource({
+        name: 's',
+        enumerator: { splits: () => of([split('a', 3)]) },
+        reader: scriptedReader(10, { failAt: { split: 'a', index: 2, times: 2 } }),
+        barriers: NEVER,
+      });
+      runWithCheckpoints(source, identity, { retries: 1, backoffMs: 5, resetAfterMs, onRetry: (_err, attempt) => retried.push(attempt) }).subscribe({
+        next: (event) => events.push(`${event.type === 'chunk' ? event.records.join() : `|${event.epoch}`}@${asyncScheduler.now()}`),
+        error: (err: unknown) => (failed = err),
+      });
+      flush();
+    });
+    return { retried, events, failed };
+  };
+
+  // 30 >= 20: the second failure is attempt 1 again, after the initial 5-frame backoff (not 10),
+  // and the third run reads to the end.
+  const reset = attempts(20);
+  assert.deepEqual(reset.retried, [1, 1]);
+  assert.equal(reset.failed, undefined);
+  assert.deepEqual(reset.events, ['a0@10', 'a1@20', 'a0@45', 'a1@55', 'a0@80', 'a1@90', 'a2@100', '|1@100']);
+
+  // 30 < 50: the second failure exhausts the single retry and reaches the subscriber.
+  const kept = attempts(50);
+  assert.deepEqual(kept.retried, [1]);
+  assert.ok(kept.failed instanceof SourceError);
+  assert.match(kept.failed.message, /source 's', split 'a'.*upstream hiccup at record 2/);
+  assert.deepEqual(kept.events, ['a0@10', 'a1@20', 'a0@45', 'a1@55']);
 });

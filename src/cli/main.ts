@@ -25,6 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
         state: { type: 'string' },
         'checkpoint-interval': { type: 'string' },
         'bad-records': { type: 'string' },
+        'dead-letter': { type: 'string' },
       },
     });
   } catch (err) {
@@ -56,6 +57,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (badRecords !== undefined && !['fail', 'skip', 'dead-letter'].includes(badRecords)) {
     throw new UsageError(`--bad-records must be fail, skip or dead-letter, got '${badRecords}'`);
   }
+  // --dead-letter FILE alone means the dead-letter policy; with another policy it would stay empty.
+  const deadLetter = values['dead-letter'];
+  if (deadLetter === '') throw new UsageError('--dead-letter needs a file');
+  if (deadLetter !== undefined && badRecords !== undefined && badRecords !== 'dead-letter') {
+    throw new UsageError(`--dead-letter goes with --bad-records dead-letter, not '${badRecords}'`);
+  }
+  const policy = badRecords ?? (deadLetter === undefined ? undefined : 'dead-letter');
   if (values.state === '') throw new UsageError('--state needs a directory');
   return runFile(
     {
@@ -63,7 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
       checkOnly: command === 'check',
       ...(values.state === undefined ? {} : { state: values.state }),
       ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
-      ...(badRecords === undefined ? {} : { badRecords: badRecords as BadRecordPolicy }),
+      ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
+      ...(deadLetter === undefined ? {} : { deadLetter }),
     },
     { stdout: process.stdout, stderr: process.stderr },
   );

@@ -2,15 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { ReplaySubject, tap, type Subscription } from 'rxjs';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { commitEpochs } from '../core/commitEpochs.js';
+import { deliverTo, type RecordSink } from '../core/deliverTo.js';
 import { isBarrier } from '../core/SourceEvent.js';
-import { toRecords } from '../core/toRecords.js';
+import type { Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
 import type { StateStore } from '../state/StateStore.js';
 import { FileStore } from '../state/FileStore.js';
 import { Session, type Query } from '../sql/Session.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
-import { NdjsonWriter } from './NdjsonWriter.js';
+import { ChunkQuery } from './ChunkQuery.js';
+import { DeadLetterFile } from './DeadLetterFile.js';
+import { NdjsonSink } from './NdjsonSink.js';
 import { ProgressLine } from './ProgressLine.js';
 
 /** Options of `tributary run`. */
@@ -20,6 +23,8 @@ export interface RunFileOptions {
   readonly state?: string;
   readonly checkpointIntervalMs?: number;
   readonly badRecords?: BadRecordPolicy;
+  /** Where dead letters go (`--dead-letter FILE`): appended as NDJSON, synced before each commit. */
+  readonly deadLetter?: string;
   /** Parse and validate only (`tributary check`). */
   readonly checkOnly?: boolean;
 }
@@ -69,18 +74,48 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       io.stdout.write(`${options.file}: ok (${session.sources.size} source(s), ${results.filter((r) => r.kind === 'select').length} query(ies))\n`);
       return 0;
     }
-    return await stream(query, stop$, io, (text) => session.redact(text));
+    const redact = (text: string): string => session.redact(text);
+    const policy = query.source.badRecordStats.policy;
+    if (policy === 'dead-letter' && options.deadLetter === undefined) {
+      throw new UsageError(`source '${query.source.name}' sends bad records to dead letters: give --dead-letter FILE to say where they go`);
+    }
+    let deadLetters: DeadLetterFile | undefined;
+    if (options.deadLetter !== undefined) {
+      try {
+        deadLetters = await DeadLetterFile.open(options.deadLetter, redact);
+      } catch (err) {
+        throw new UsageError(`cannot open --dead-letter ${options.deadLetter}: ${(err as Error).message}`);
+      }
+    }
+    try {
+      return await stream(query, stop$, io, redact, deadLetters);
+    } finally {
+      // Dead letters of an epoch that never committed are written too: at-least-once.
+      await deadLetters?.close().catch((err: unknown) => io.stderr.write(`tributary: writing dead letters to ${options.deadLetter} failed: ${(err as Error).message}\n`));
+    }
   } finally {
     await store.close?.();
   }
 }
 
-function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string): Promise<number> {
+function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string, deadLetters: DeadLetterFile | undefined): Promise<number> {
   const { source } = query;
-  const writer = new NdjsonWriter(io.stdout);
-  const progress = new ProgressLine(io.stderr, () => writer);
+  const output = new NdjsonSink(io.stdout);
+  const rows = new ChunkQuery(query.compiled);
+  // The query and the JSON text run inside the sink, before the checkpoint: a row that fails
+  // there fails its epoch, and a rerun fails on it again instead of starting after it.
+  const sink: RecordSink<Row> = {
+    write: (records, chunk) => output.write(rows.run(chunk, source.name)),
+    flush: () => {
+      const written = output.flush();
+      if (deadLetters === undefined) return written;
+      return Promise.all([written, deadLetters.flush()]).then(() => undefined);
+    },
+  };
+  const progress = new ProgressLine(io.stderr, () => output);
   return new Promise<number>((resolve) => {
     let subscription: Subscription | undefined;
+    let letterSubscription: Subscription | undefined;
     let done = false;
     let stopping = false;
     let stopTimer: NodeJS.Timeout | undefined;
@@ -89,12 +124,12 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       if (done) return;
       done = true;
       subscription?.unsubscribe();
+      letterSubscription?.unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       io.stdout.off('error', onStdoutError);
       if (stopTimer !== undefined) clearTimeout(stopTimer);
-      if (code !== 141) writer.flush();
-      writer.close();
+      output.close(code === 141);
       progress.stop();
       const stats = source.badRecordStats;
       if (stats.skipped > 0 || stats.deadLettered > 0) {
@@ -130,27 +165,37 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     io.stdout.on('error', onStdoutError);
+    if (rows.done) {
+      finish(0); // LIMIT 0: nothing to read
+      return;
+    }
+
+    // Dead letters arrive while their records are decoded, so before the barrier that ends their
+    // epoch: the sink's flush at that barrier writes and syncs them before the commit.
+    letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
 
     subscription = source
       .pipe(
-        // Rows before a barrier are handed to stdout before the barrier's epoch commits.
-        tap((event) => {
-          if (isBarrier(event)) writer.flush();
-        }),
+        deliverTo(sink, source.name),
         commitEpochs(source),
         tap((event) => {
           if (stopping && isBarrier(event)) finish(0);
+          // LIMIT reached: its rows are out; stop without committing the epoch in progress.
+          else if (rows.done) finish(0);
         }),
-        toRecords(),
-        query.operator,
       )
       .subscribe({
-        next: (row) => writer.write(row),
-        error: (err: unknown) => finish(1, err instanceof Error ? err.message : String(err)),
+        error: (err: unknown) => (isBrokenPipe(err) ? finish(141) : finish(1, err instanceof Error ? err.message : String(err))),
         complete: () => finish(0),
       });
     if (done) subscription.unsubscribe();
   });
+}
+
+/** True when `err` or one of its causes is EPIPE: the reader of stdout is gone (`| head`). */
+function isBrokenPipe(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  return false;
 }
 
 function oneLine(text: string): string {

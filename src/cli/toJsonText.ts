@@ -9,12 +9,45 @@ import { sqlValueText } from '../sql/sqlValueText.js';
  *
  * Other values: a `Date` (TIMESTAMPTZ) as an ISO 8601 string, bytes (BYTEA) as PostgreSQL's
  * `"\\x0a1b"` text, NaN and ±Infinity as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`
- * (JSON has no such numbers), `undefined` as `null`.
+ * (JSON has no such numbers), `undefined` as `null`. Any depth of nesting is written (deep
+ * values without recursion); a value that contains itself is a `TypeError`.
  *
  * @example
  * toJsonText({ id: 9007199254740993n, price: Decimal.parse('1.10') }) // '{"id":9007199254740993,"price":1.10}'
  */
 export function toJsonText(value: unknown): string {
+  return text(value, 0);
+}
+
+/**
+ * Nesting the recursive writer handles; deeper subtrees go to {@link deepText}, which needs no
+ * stack (a 100 000-deep JSON document must not end the run with "Maximum call stack size
+ * exceeded"), while the common shallow row keeps the faster recursive path.
+ */
+const MAX_RECURSION = 256;
+
+function text(value: unknown, depth: number): string {
+  const leaf = leafText(value);
+  if (leaf !== undefined) return leaf;
+  if (depth >= MAX_RECURSION) return deepText(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${text(value[i], depth + 1)}`;
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    out += `${first ? '' : ','}${quotedKey(key)}:${text(record[key], depth + 1)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** The text of a value that is not an array or a plain object; `undefined` for those two. */
+function leafText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -35,16 +68,58 @@ export function toJsonText(value: unknown): string {
   if (value instanceof Decimal) return value.toString();
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
   if (value instanceof Uint8Array) return JSON.stringify(sqlValueText(value));
-  if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  let text = '{';
-  let first = true;
-  for (const key in record) {
-    if (!Object.hasOwn(record, key)) continue;
-    text += `${first ? '' : ','}${quotedKey(key)}:${toJsonText(record[key])}`;
-    first = false;
+  return undefined;
+}
+
+/** An array being written, or an object with its keys, and how far it got. */
+type Frame = { readonly items: readonly unknown[]; readonly keys: undefined; readonly container: object; i: number } | { readonly items: undefined; readonly keys: readonly string[]; readonly container: Record<string, unknown>; i: number };
+
+/** The same text as {@link text}, with an explicit stack instead of recursion; rejects cycles. */
+function deepText(root: unknown): string {
+  const parts: string[] = [];
+  const stack: Frame[] = [];
+  const open = new Set<object>();
+  const enter = (value: unknown): void => {
+    const leaf = leafText(value);
+    if (leaf !== undefined) {
+      parts.push(leaf);
+      return;
+    }
+    const container = value as object;
+    if (open.has(container)) throw new TypeError('cannot write a value that contains itself as JSON');
+    open.add(container);
+    if (Array.isArray(container)) {
+      parts.push('[');
+      stack.push({ items: container, keys: undefined, container, i: 0 });
+    } else {
+      parts.push('{');
+      const record = container as Record<string, unknown>;
+      stack.push({ items: undefined, keys: Object.keys(record), container: record, i: 0 });
+    }
+  };
+  enter(root);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.items !== undefined) {
+      if (frame.i < frame.items.length) {
+        if (frame.i > 0) parts.push(',');
+        enter(frame.items[frame.i++]);
+        continue;
+      }
+      parts.push(']');
+    } else {
+      if (frame.i < frame.keys.length) {
+        const key = frame.keys[frame.i++]!;
+        parts.push(frame.i > 1 ? `,${quotedKey(key)}:` : `${quotedKey(key)}:`);
+        enter(frame.container[key]);
+        continue;
+      }
+      parts.push('}');
+    }
+    open.delete(frame.container);
+    stack.pop();
   }
-  return `${text}}`;
+  return parts.join('');
 }
 
 // Rows of one query share their column names: quoting each name once, not once a row, was a

@@ -1,5 +1,6 @@
 import { asyncScheduler, catchError, defer, identity, retry, throwError, timer, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { commitEpochs } from './commitEpochs.js';
+import { deliverTo, type RecordSink } from './deliverTo.js';
 import type { Source } from './Source.js';
 import { SourceError } from './SourceError.js';
 import type { SourceEvent } from './SourceEvent.js';
@@ -24,23 +25,39 @@ export interface RecoveryOptions {
   readonly onRetry?: (error: SourceError, attempt: number) => void;
 }
 
+/** Options of {@link runWithCheckpoints}: recovery, and where the records go. */
+export interface RunWithCheckpointsOptions<R> extends RecoveryOptions {
+  /**
+   * Where the pipeline's records are written before their epoch commits (see {@link deliverTo}):
+   * a barrier commits only after `sink.flush()` resolved. After a rollback the sink receives the
+   * records after the last committed epoch again (at-least-once).
+   */
+  readonly sink?: RecordSink<R>;
+}
+
 /**
  * Runs `pipeline` over `source` with checkpoints and rollback: the pipeline's output goes
  * through {@link commitEpochs}, and on an error anywhere (a reader, a format, the pipeline) the
  * whole thing is resubscribed, which makes the source resume every split from the last
  * successful epoch: records after it are delivered again, none before it, none lost. The retry
  * budget resets after a run of `resetAfterMs` without errors. When retries run out, the error reaches the subscriber
- * as a {@link SourceError} naming the source (and split and offset, when known).
+ * as a {@link SourceError} naming the source (and split and offset, when known). With `sink`, the
+ * records are written to it (through {@link deliverTo}) and an epoch commits only once the sink
+ * has flushed.
  *
  * @example
  * runWithCheckpoints(source, (events) => events.pipe(mapRecords(toOrder)), { retries: 5 })
  *   .pipe(toRecords())
  *   .subscribe(save);
+ *
+ * @example
+ * // The end of the pipeline says "written" before each checkpoint commits.
+ * runWithCheckpoints(source, identity, { sink: { write: (rows) => file.append(rows), flush: () => file.sync() } }).subscribe();
  */
 export function runWithCheckpoints<T, R = T>(
   source: Source<T>,
   pipeline: OperatorFunction<SourceEvent<T>, SourceEvent<R>> = identity as OperatorFunction<SourceEvent<T>, SourceEvent<R>>,
-  options: RecoveryOptions = {},
+  options: RunWithCheckpointsOptions<R> = {},
 ): Observable<SourceEvent<R>> {
   const retries = options.retries ?? 3;
   const backoffMs = options.backoffMs ?? 1_000;
@@ -52,7 +69,8 @@ export function runWithCheckpoints<T, R = T>(
     let startedAt = scheduler.now();
     return defer(() => {
       startedAt = scheduler.now();
-      return source.pipe(pipeline, commitEpochs<R>(source));
+      const { sink } = options;
+      return sink === undefined ? source.pipe(pipeline, commitEpochs<R>(source)) : source.pipe(pipeline, deliverTo(sink, source.name), commitEpochs<R>(source));
     }).pipe(
       catchError((err: unknown) => throwError(() => SourceError.wrap(err, { source: source.name }))),
       retry({

@@ -24,3 +24,28 @@ test('other values: strings escaped, instants as ISO strings, bytes as \\x hex, 
   // What toJsonText writes is valid JSON that parses back (bigints as numbers).
   assert.deepEqual(JSON.parse(toJsonText({ a: 1n, b: 'x' })), { a: 1, b: 'x' });
 });
+
+test('nesting of any depth is written without exhausting the stack, and parses back', () => {
+  const depth = 200_000;
+  let deep: unknown = 1n;
+  for (let i = 0; i < depth; i++) deep = i % 2 === 0 ? [deep, 'x'] : { k: deep, n: null };
+  const text = toJsonText({ deep });
+  // Valid JSON of the right shape: V8's JSON.parse does not recurse, so it can check it.
+  let parsed = (JSON.parse(text) as { deep: unknown }).deep;
+  for (let i = depth - 1; i >= 0; i--) parsed = i % 2 === 0 ? (parsed as unknown[])[0] : (parsed as { k: unknown }).k;
+  assert.equal(parsed, 1);
+  // The innermost value, and the same text as the recursive writer gives at shallow depth.
+  assert.ok(text.startsWith('{"deep":{"k":[{"k":['));
+  assert.ok(text.includes('[1,"x"]'));
+  assert.ok(text.endsWith(',"n":null}}'));
+  // Mixed shallow and deep: the switch from recursion to the explicit stack changes nothing.
+  let shallow: unknown = 1n;
+  for (let i = 0; i < 300; i++) shallow = i % 2 === 0 ? [shallow, 'x'] : { k: shallow, n: null };
+  assert.equal(toJsonText(shallow), JSON.stringify(shallow, (_k, v: unknown) => (typeof v === 'bigint' ? 1 : v)));
+});
+
+test('a value that contains itself is a clear TypeError, not a hang or a stack overflow', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { back: cyclic };
+  assert.throws(() => toJsonText(cyclic), { name: 'TypeError', message: /contains itself/ });
+});
