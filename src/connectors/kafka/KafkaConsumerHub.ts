@@ -224,17 +224,7 @@ export class KafkaConsumerHub {
       if (position < range.low || position > range.high) {
         const policy = this.config.offsetOutOfRange;
         if (policy === 'fail') {
-          state.listener.onError(
-            this.error(
-              `offset ${position} is out of range: the partition holds offsets ${range.low} to ${range.high}. ` +
-                (position < range.low
-                  ? 'The records were deleted (retention, or deleteRecords) before they were read'
-                  : 'The partition is shorter than the stored position (was the topic deleted and recreated?)') +
-                '. Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.',
-              split.id,
-              String(position),
-            ),
-          );
+          state.listener.onError(this.error(`offset ${position} is out of range: ${outOfRange(position, range)}`, split.id, String(position)));
           state.done = true;
           continue;
         }
@@ -380,19 +370,24 @@ export class KafkaConsumerHub {
 
   /** kafkajs resets an out-of-range position on its own and only logs it: make that visible. */
   private onLog(entry: LogEntry): void {
-    if (!entry.log.message.startsWith('Offset out of range')) return;
+    // kafkajs 2.x: 'Offset out of range, resetting to default offset' (an info-level 'Offset out
+    // of range while fetching from follower' is a retry with the leader, not a reset).
+    if (!entry.log.message.startsWith('Offset out of range, resetting')) return;
     const { topic, partition } = entry.log as { topic?: unknown; partition?: unknown };
     if (topic !== this.config.topic || typeof partition !== 'number') return;
     const state = this.states.get(partition);
     if (state === undefined || state.done) return;
     if (this.config.offsetOutOfRange === 'fail') {
       state.done = true;
-      state.listener.onError(
-        this.error(
-          'offset out of range while reading: the records were deleted (retention) before they were read. ' +
-            'Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.',
-          state.listener.split.id,
-          state.position?.toString(),
+      const position = state.position;
+      const fail = (detail: string): void =>
+        state.listener.onError(this.error(`offset out of range while reading: ${detail}`, state.listener.split.id, position?.toString()));
+      // The range the partition holds now makes the error actionable; without it (the admin
+      // call failed too) the error still names the position.
+      this.track(
+        this.partitionRange(partition).then(
+          (range) => fail(range === undefined || position === undefined ? outOfRange(undefined, undefined) : outOfRange(position, range)),
+          () => fail(outOfRange(undefined, undefined)),
         ),
       );
       return;
@@ -416,9 +411,35 @@ export class KafkaConsumerHub {
     }
   }
 
+  /** The offsets `partition` holds now, for an error message. */
+  private async partitionRange(partition: number): Promise<{ low: bigint; high: bigint } | undefined> {
+    // An admin of its own: the shared one closes when the last reader detaches, which the
+    // error this feeds is about to cause.
+    const admin = (await this.client()).admin();
+    await admin.connect();
+    try {
+      const found = (await admin.fetchTopicOffsets(this.config.topic)).find((p) => p.partition === partition);
+      return found === undefined ? undefined : { low: BigInt(found.low), high: BigInt(found.high) };
+    } finally {
+      await withTimeout(admin.disconnect(), 15_000);
+    }
+  }
+
   private error(message: string, split: string, offset?: string | null, cause?: unknown): SourceError {
     return new SourceError(message, { source: this.config.source, split, ...(offset != null ? { offset } : {}) }, { cause });
   }
+}
+
+/** Why a position is out of range and what to do about it; `range` undefined when unknown. */
+function outOfRange(position: bigint | undefined, range: { low: bigint; high: bigint } | undefined): string {
+  const why =
+    position === undefined || range === undefined
+      ? 'the records at the position were deleted (retention, or deleteRecords) before they were read'
+      : `the partition holds offsets ${range.low} to ${range.high}. ` +
+        (position < range.low
+          ? 'The records were deleted (retention, or deleteRecords) before they were read'
+          : 'The partition is shorter than the position (was the topic deleted and recreated?)');
+  return `${why}. Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.`;
 }
 
 /**
