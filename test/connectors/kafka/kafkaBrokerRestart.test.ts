@@ -1,27 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
-import { cleanKafka, startKafka, stopKafka, upKafka, type KafkaOptions } from '../../../scripts/peers/kafka.mjs';
-import { createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
+import type { KafkaOptions } from '../../../scripts/peers/kafka.mjs';
+import { createTopic, produce, uniqueTopic } from '../../support/kafka.js';
+import { needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
 import { bySplit } from '../../support/kafkaSource.js';
 
-// A broker of this test's own (other ports, other data dir), so that bouncing it cannot disturb
-// tests that share the main one.
-const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192, quiet: true };
+// A broker of this file's own (other ports, other data dir), so that bouncing it cannot disturb
+// tests that share the main one. Started by the first test that needs it, removed at the end.
+const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192 };
+let own: OwnKafka | undefined;
+after(() => own?.clean());
 
-const javaAvailable = spawnSync('java', ['-version']).status === 0;
-
-test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated', async (t) => {
-  // Needs what `npm run peers:up` needs (Java, the jar cache); the shared broker tells us it ran.
-  if ((await needKafka(t)) === undefined) return;
-  if (!javaAvailable) {
-    t.skip('java is not installed');
-    return;
-  }
-  t.after(() => cleanKafka(instance));
-  const { brokers } = await upKafka(instance);
+test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated', { timeout: 240_000 }, async (t) => {
+  own = await needOwnKafka(t, instance);
+  if (own === undefined) return;
+  const broker = own;
+  const { brokers } = broker;
   const topic = uniqueTopic('bounce');
   await createTopic(brokers, topic, 2);
   const batch = (prefix: string) => Array.from({ length: 60 }, (_, i) => ({ partition: i % 2, value: `${prefix}-${i}` }));
@@ -38,8 +34,8 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
         if (phase === 'before' && received.length >= 60) {
           phase = 'bouncing';
           (async () => {
-            await stopKafka(instance);
-            await startKafka(instance);
+            await broker.stop();
+            await broker.start();
             await produce(brokers, topic, batch('after'));
             phase = 'after';
           })().catch(reject);
