@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, LogEntry, PartitionAssigner } from 'kafkajs';
 import { SourceError } from '../../core/SourceError.js';
+import { kafkaClientErrorMessage } from './kafkaClientError.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
-import { createKafkaClient, loadKafkaJs, type KafkaJsModule } from './loadKafkaJs.js';
+import { createKafkaClient, KAFKA_RETRY, loadKafkaJs, type KafkaJsModule } from './loadKafkaJs.js';
 
 /** What a split reader hands the hub for its partition. */
 export interface PartitionListener {
@@ -37,6 +38,8 @@ interface Generation {
   readonly consumer: Consumer;
   readonly partitions: ReadonlySet<number>;
   stopped: boolean;
+  /** Whether the consumer joined its group since it last crashed (or started): worth restarting. */
+  joinedSinceCrash: boolean;
 }
 
 /**
@@ -253,14 +256,23 @@ export class KafkaConsumerHub {
       readUncommitted: this.config.readUncommitted,
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer on retriable errors (a broker restart): the rejoin
-      // re-seeks from tributary's positions, so nothing is lost or repeated.
-      // Short maximum backoff: after a broker restart the consumer is back within ~2 s of the
-      // broker, instead of sleeping through a long exponential backoff.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 },
+      // re-seeks from tributary's positions, so nothing is lost or repeated. Left alone it
+      // restarts forever, and a broker that never returns would hang the source without a word:
+      // a crash is restarted only if the consumer joined since the previous one, so a dead
+      // broker fails the source after at most two retry budgets (kafkaRetryBudgetMs).
+      retry: {
+        ...KAFKA_RETRY,
+        restartOnFailure: () => {
+          const restart = generation.joinedSinceCrash;
+          generation.joinedSinceCrash = false;
+          return Promise.resolve(restart);
+        },
+      },
     });
-    const generation: Generation = { consumer, partitions, stopped: false };
+    const generation: Generation = { consumer, partitions, stopped: false, joinedSinceCrash: true };
     const { GROUP_JOIN, END_BATCH_PROCESS, CRASH } = consumer.events;
     consumer.on(GROUP_JOIN, () => {
+      generation.joinedSinceCrash = true;
       if (generation.stopped) return;
       for (const partition of partitions) {
         const state = this.states.get(partition);
@@ -406,7 +418,12 @@ export class KafkaConsumerHub {
       state.listener.onError(
         err instanceof SourceError
           ? err
-          : this.error(`Kafka client failed: ${err instanceof Error ? err.message : String(err)}`, state.listener.split.id, state.position?.toString(), err),
+          : this.error(
+              kafkaClientErrorMessage(err, this.config.brokers),
+              state.listener.split.id,
+              state.position?.toString(),
+              err,
+            ),
       );
     }
   }

@@ -4,6 +4,7 @@ import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import { SourceError } from '../../core/SourceError.js';
 import type { KafkaConsumerHub } from './KafkaConsumerHub.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
+import { kafkaClientErrorMessage } from './kafkaClientError.js';
 import { kafkaSplit, type KafkaSplit } from './KafkaSplit.js';
 
 /** Consecutive failed discovery polls after which the source fails. */
@@ -91,7 +92,10 @@ export class KafkaEnumerator implements Enumerator<KafkaSplit> {
       };
 
       const fail = (err: unknown): void => {
-        if (!closed) subscriber.error(SourceError.wrap(err, { source }));
+        if (closed) return;
+        subscriber.error(
+          err instanceof SourceError ? err : new SourceError(kafkaClientErrorMessage(err, this.config.brokers), { source }, { cause: err }),
+        );
       };
 
       const start = async (): Promise<void> => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
+import { kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
 import type { KafkaOptions } from '../../../scripts/peers/kafka.mjs';
 import { createTopic, produce, uniqueTopic } from '../../support/kafka.js';
 import { needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
@@ -59,4 +60,44 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
       [`${topic}-1`, [...values('before', 1), ...values('after', 1)]],
     ]),
   );
+});
+
+// Last in the file: the broker does not come back.
+test('the broker dies mid-run and never returns: the source fails within its retry budget, naming the endpoint', { timeout: 300_000 }, async (t) => {
+  own = await needOwnKafka(t, instance);
+  if (own === undefined) return;
+  const broker = own;
+  const { brokers } = broker;
+  const topic = uniqueTopic('death');
+  await createTopic(brokers, topic, 2);
+  await produce(brokers, topic, Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: `v${i}` })));
+  // Discovery as often as the default allows it to matter: every 30 s.
+  const source = createKafkaSource({ name: 'orphan', topic, brokers, consumerGroup: false });
+  let killedAt = 0;
+  const error = await new Promise<Error>((resolve, reject) => {
+    let received = 0;
+    source.subscribe({
+      next: (event) => {
+        if (event.type !== 'chunk') return;
+        received += event.records.length;
+        if (received === 10 && killedAt === 0) {
+          killedAt = Date.now();
+          broker.stop(0).catch(reject); // SIGTERM then SIGKILL at once
+        }
+      },
+      error: resolve,
+      complete: () => reject(new Error('completed')),
+    });
+  });
+  const ms = Date.now() - killedAt;
+  await source.closed();
+  // The consumer gives up after one retry budget, is restarted once (a broker may be coming
+  // back), and gives up for good after a second one; slack for a loaded machine.
+  const bound = 2 * kafkaRetryBudgetMs() + 15_000;
+  t.diagnostic(`failed ${ms} ms after the broker was killed (bound ${bound} ms): ${error.message}`);
+  assert.ok(killedAt > 0);
+  assert.ok(ms < bound, `failed after ${ms} ms, bound ${bound} ms`);
+  assert.match(error.message, /^source 'orphan'/);
+  assert.ok(error.message.includes(brokers), error.message);
+  assert.match(error.message, /cannot reach Kafka brokers/);
 });
