@@ -4,7 +4,7 @@ import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
 import { kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
 import type { KafkaOptions } from '../../../scripts/peers/kafka.mjs';
-import { createTopic, produce, uniqueTopic } from '../../support/kafka.js';
+import { createTopic, produce, uniqueTopic, withAdmin } from '../../support/kafka.js';
 import { needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
 import { bySplit } from '../../support/kafkaSource.js';
 
@@ -14,7 +14,7 @@ const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192 };
 let own: OwnKafka | undefined;
 after(() => own?.clean());
 
-test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated', { timeout: 240_000 }, async (t) => {
+test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated, and discovery goes on', { timeout: 240_000 }, async (t) => {
   own = await needOwnKafka(t, instance);
   if (own === undefined) return;
   const broker = own;
@@ -23,6 +23,7 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
   await createTopic(brokers, topic, 2);
   const batch = (prefix: string) => Array.from({ length: 60 }, (_, i) => ({ partition: i % 2, value: `${prefix}-${i}` }));
   await produce(brokers, topic, batch('before'));
+  const added = Array.from({ length: 5 }, (_, i) => ({ partition: 2, value: `added-${i}` }));
 
   const source = createKafkaSource({ name: 'bounce', topic, brokers, consumerGroup: false, partitionDiscoveryIntervalMs: 1000 });
   const received: SourceMessage[] = [];
@@ -35,13 +36,18 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
         if (phase === 'before' && received.length >= 60) {
           phase = 'bouncing';
           (async () => {
+            const down = Date.now();
             await broker.stop();
             await broker.start();
+            t.diagnostic(`broker away for ${Date.now() - down} ms`);
             await produce(brokers, topic, batch('after'));
+            // Discovery polled (every second) while the broker was away: it still finds a partition added now.
+            await withAdmin(brokers, (admin) => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }));
+            await produce(brokers, topic, added);
             phase = 'after';
           })().catch(reject);
         }
-        if (received.length >= 120) {
+        if (received.length >= 125) {
           subscription.unsubscribe();
           resolve();
         }
@@ -58,6 +64,7 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
     new Map([
       [`${topic}-0`, [...values('before', 0), ...values('after', 0)]],
       [`${topic}-1`, [...values('before', 1), ...values('after', 1)]],
+      [`${topic}-2`, added.map((m) => m.value)],
     ]),
   );
 });
