@@ -30,6 +30,12 @@ export const KAFKA_RETRY = { retries: 10, initialRetryTime: 300, maxRetryTime: 2
 export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
 
 /**
+ * kafkajs' request timeout, set explicitly: a listener that accepts connections but never
+ * answers (not a Kafka broker, or a hung one) fails a request after this long.
+ */
+export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
  * Upper bound of one retried kafkajs operation (connect, fetch, metadata) against a broker that
  * does not answer: `retries + 1` attempts of at most the connection timeout, and the backoffs
  * between them at their largest jitter. About 31 s with {@link KAFKA_RETRY}.
@@ -74,6 +80,7 @@ export function createKafkaClient(kafkajs: KafkaJsModule, config: KafkaSourceCon
     ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
     ...(sasl !== undefined ? { sasl } : {}),
     connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
+    requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
     retry: { ...KAFKA_RETRY },
     // ERROR at least: the entries the listener needs are errors. logCreator filters what it prints.
     logLevel: Math.max(printLevel, kafkajs.logLevel.ERROR) as KafkaJs.logLevel,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import type { Observable } from 'rxjs';
 import type { SourceEvent } from '../../../src/core/SourceEvent.js';
 import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource, type KafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
-import { kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
+import { KAFKA_REQUEST_TIMEOUT_MS, kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
 import { closedPort, needKafka, uniqueTopic } from '../../support/kafka.js';
 
 /** Subscribes until the source errors; resolves the error and how long it took. Records and barriers are counted. */
@@ -25,6 +26,28 @@ function failure<T>(events: Observable<SourceEvent<T>>): Promise<{ error: Error;
 // One retried operation (the enumerator's first metadata request) decides: its budget, plus
 // slack for a loaded machine.
 const bound = kafkaRetryBudgetMs() + 5_000;
+
+test('a listener that accepts connections and never answers fails within the request timeout plus the retry budget', { timeout: 120_000 }, async (t) => {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  const source = createKafkaSource({ name: 'mute', topic: 'orders', brokers: `127.0.0.1:${port}`, consumerGroup: false });
+  const { error, ms } = await failure(source);
+  await source.closed();
+  const limit = KAFKA_REQUEST_TIMEOUT_MS + kafkaRetryBudgetMs() + 5_000;
+  t.diagnostic(`failed after ${ms} ms (bound ${limit} ms), ${sockets.length} connection(s): ${error.message}`);
+  assert.ok(sockets.length > 0, 'the client connected');
+  assert.ok(ms < limit, `failed after ${ms} ms, bound ${limit} ms`);
+  assert.match(error.message, new RegExp(`^source 'mute': cannot reach Kafka brokers 127\\.0\\.0\\.1:${port}: connected, but no answer`));
+});
 
 // CREATE SOURCE on a closed port, through the CLI: kafkaSecrets.test.ts.
 test('createKafkaSource on a closed port fails within the retry budget, naming the source and the endpoint', { timeout: bound + 30_000 }, async (t) => {
