@@ -21,31 +21,37 @@ async function deleteBefore(brokers: string, topic: string, before: number): Pro
 }
 
 interface MidRun {
-  /** Records in arrival order. */
+  /** Records of partition 0 (whose records are deleted under the reader), in arrival order. */
   readonly received: string[];
-  /** How many records had arrived when the records were deleted (the reader's position then). */
+  /** Records of partition 1 (untouched), in arrival order. */
+  readonly other: string[];
+  /** How many records of partition 0 had arrived when the records were deleted (its position then). */
   readonly before: number;
   readonly error: Error | undefined;
 }
 
 /**
- * Out of range **while reading**: 30 records (one producer batch each, so one per fetch), a
- * reader held by flow control (high-water mark 0, nothing acknowledged) after its first chunk,
- * records 0..19 deleted under it, then flow control releases it: its next fetch is out of range.
- * `afterReset` runs once the reset position is pinned (an empty chunk at `resetTo`) and returns
- * when the run is over by `done`.
+ * Out of range **while reading**: 30 records in each of two partitions (one producer batch each,
+ * so one per fetch), readers held by flow control (high-water mark 0, nothing acknowledged)
+ * after the first chunk, records 0..19 of partition 0 deleted under them, then flow control
+ * releases them: partition 0's next fetch is out of range, partition 1 reads on.
+ * `afterReset` runs once partition 0's reset position is pinned (an empty chunk at `resetTo`);
+ * the run is over when `done` holds.
  */
 async function outOfRangeWhileReading(
   brokers: string,
   policy: KafkaOffsetOutOfRange | undefined,
-  done: (received: readonly string[]) => boolean,
+  done: (received: readonly string[], other: readonly string[]) => boolean,
   resetTo?: string,
   afterReset?: (topic: string) => Promise<void>,
 ): Promise<MidRun> {
   const topic = uniqueTopic(`oor-${policy ?? 'default'}`);
-  await createTopic(brokers, topic, 1);
+  await createTopic(brokers, topic, 2);
   await withProducer(brokers, async (producer) => {
-    for (const value of values('m', 0, 30)) await producer.send({ topic, messages: [{ partition: 0, value }] });
+    for (let i = 0; i < 30; i++) {
+      await producer.send({ topic, messages: [{ partition: 0, value: `m-${i}` }] });
+      await producer.send({ topic, messages: [{ partition: 1, value: `n-${i}` }] });
+    }
   });
   const source = createKafkaSource({
     name: `oor-${policy ?? 'default'}`,
@@ -58,7 +64,9 @@ async function outOfRangeWhileReading(
     ...(policy !== undefined ? { offsetOutOfRange: policy } : {}),
   });
   const received: string[] = [];
+  const other: string[] = [];
   let before = -1;
+  let held = false;
   let error: Error | undefined;
   let flowing = false;
   let resetSeen = false;
@@ -66,24 +74,25 @@ async function outOfRangeWhileReading(
     const subscription = source.subscribe({
       next: (event: SourceEvent<SourceMessage>) => {
         if (event.type !== 'chunk') return;
-        received.push(...event.records.map(text));
+        const zero = event.splitId === `${topic}-0`;
+        (zero ? received : other).push(...event.records.map(text));
         if (flowing) source.acknowledge(event.records.length);
-        if (before === -1 && received.length > 0) {
-          // Paused now (1 record in flight > high-water mark 0). Delete under the reader, then release it.
-          before = -2;
+        if (!held && event.records.length > 0) {
+          // Paused now (records in flight > high-water mark 0). Delete under the readers, then release them.
+          held = true;
           deleteBefore(brokers, topic, 20)
             .then(() => {
               before = received.length;
               flowing = true;
-              source.acknowledge(received.length);
+              source.acknowledge(received.length + other.length);
             })
             .catch(reject);
         }
-        if (flowing && !resetSeen && resetTo !== undefined && event.records.length === 0 && event.nextOffset === resetTo) {
+        if (flowing && zero && !resetSeen && resetTo !== undefined && event.records.length === 0 && event.nextOffset === resetTo) {
           resetSeen = true;
           afterReset?.(topic).catch(reject);
         }
-        if (flowing && done(received)) {
+        if (flowing && done(received, other)) {
           subscription.unsubscribe();
           resolve();
         }
@@ -95,8 +104,8 @@ async function outOfRangeWhileReading(
     });
   });
   await source.closed();
-  assert.ok(before > 0 && before < 20, `the reader was held before the deleted range (${before} records read)`);
-  return { received, before, error };
+  assert.ok(before >= 0 && before < 20, `the reader was held before the deleted range (${before} records of partition 0 read)`);
+  return { received, other, before, error };
 }
 
 test('out of range while reading, default policy: fails naming source, split and offset; nothing past the gap arrives', { timeout: 60_000 }, async (t) => {
@@ -105,6 +114,7 @@ test('out of range while reading, default policy: fails naming source, split and
   const run = await outOfRangeWhileReading(brokers, undefined, () => false);
   assert.ok(run.error !== undefined, 'the source failed');
   assert.deepEqual(run.received, values('m', 0, run.before));
+  assert.deepEqual(run.other, values('n', 0, run.other.length), 'partition 1: a prefix, in order, nothing twice');
   const topicSplit = /split '([^']+)'/.exec(run.error.message)?.[1];
   assert.match(topicSplit ?? '', /^oor-default-.+-0$/);
   assert.match(run.error.message, new RegExp(`^source 'oor-default', split '${topicSplit}', offset ${run.before}: `));
@@ -113,22 +123,24 @@ test('out of range while reading, default policy: fails naming source, split and
   assert.match(run.error.message, /kafka\.offset\.out\.of\.range/);
 });
 
-test("out of range while reading, 'earliest': skips to the first record that still exists and reads on", { timeout: 60_000 }, async (t) => {
+test("out of range while reading, 'earliest': skips to the first record that still exists and reads on; the other partition is untouched", { timeout: 60_000 }, async (t) => {
   const brokers = await needKafka(t);
   if (brokers === undefined) return;
-  const run = await outOfRangeWhileReading(brokers, 'earliest', (r) => r.at(-1) === 'm-29', '20');
+  const run = await outOfRangeWhileReading(brokers, 'earliest', (r, o) => r.at(-1) === 'm-29' && o.at(-1) === 'n-29', '20');
   assert.equal(run.error, undefined);
   assert.deepEqual(run.received, [...values('m', 0, run.before), ...values('m', 20, 30)]);
+  assert.deepEqual(run.other, values('n', 0, 30));
 });
 
-test("out of range while reading, 'latest': skips to the end; only records produced after the reset arrive", { timeout: 60_000 }, async (t) => {
+test("out of range while reading, 'latest': skips to the end; only records produced after the reset arrive; the other partition is untouched", { timeout: 60_000 }, async (t) => {
   const brokers = await needKafka(t);
   if (brokers === undefined) return;
-  const run = await outOfRangeWhileReading(brokers, 'latest', (r) => r.at(-1) === 'late-4', '30', (topic) =>
+  const run = await outOfRangeWhileReading(brokers, 'latest', (r, o) => r.at(-1) === 'late-4' && o.at(-1) === 'n-29', '30', (topic) =>
     produce(brokers, topic, values('late', 0, 5).map((value) => ({ partition: 0, value }))),
   );
   assert.equal(run.error, undefined);
   assert.deepEqual(run.received, [...values('m', 0, run.before), ...values('late', 0, 5)]);
+  assert.deepEqual(run.other, values('n', 0, 30));
 });
 
 test('a stored position deleted between runs: fails clearly by default, or skips to earliest / latest when told to', { timeout: 90_000 }, async (t) => {
