@@ -391,6 +391,8 @@ export class KafkaConsumerHub {
     if (state === undefined || state.done) return;
     if (this.config.offsetOutOfRange === 'fail') {
       state.done = true;
+      // kafkajs has moved the partition to the earliest record and fetches on: nothing of it is delivered.
+      this.pauseInConsumer(partition, true);
       const position = state.position;
       const fail = (detail: string): void =>
         state.listener.onError(this.error(`offset out of range while reading: ${detail}`, state.listener.split.id, position?.toString()));
