@@ -40,7 +40,10 @@ export async function needOwnKafka(t: TestContext, options: KafkaOptions): Promi
   if (up.pid === undefined) {
     throw new Error(`${up.brokers} is served by a broker this test did not start (it would not be able to stop it): free the port`);
   }
-  if (!(await kafkaAnswers(k.host, k.port))) throw new Error(`the broker started on ${k.brokers} does not answer`);
+  if (!(await kafkaAnswers(k.host, k.port))) {
+    await cleanKafka(all);
+    throw new Error(`the broker started on ${k.brokers} does not answer`);
+  }
   return {
     brokers: up.brokers,
     stop: async (graceMs) => {
