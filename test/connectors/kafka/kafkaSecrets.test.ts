@@ -28,17 +28,19 @@ test('SASL PLAIN against a broker without SASL: the password is in no kafkajs lo
   // Every raw entry kafkajs logs at debug level, through the same client factory the source uses
   // (the level decides which entries kafkajs produces at all).
   const entries: LogEntry[] = [];
-  const previous = process.env.TRIBUTARY_KAFKA_LOG_LEVEL;
-  process.env.TRIBUTARY_KAFKA_LOG_LEVEL = 'debug';
-  const kafka = createKafkaClient(await loadKafkaJs(), resolveKafkaConfig({ name: 'raw', topic: 't', brokers, sasl }), (entry) => entries.push(entry));
-  if (previous === undefined) delete process.env.TRIBUTARY_KAFKA_LOG_LEVEL;
-  else process.env.TRIBUTARY_KAFKA_LOG_LEVEL = previous;
-  const admin = kafka.admin();
-  const adminError = await admin.connect().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  await admin.disconnect();
+  const raw = captureKafkaOutput(); // sets TRIBUTARY_KAFKA_LOG_LEVEL=debug
+  let adminError: unknown;
+  try {
+    const kafka = createKafkaClient(await loadKafkaJs(), resolveKafkaConfig({ name: 'raw', topic: 't', brokers, sasl }), (entry) => entries.push(entry));
+    const admin = kafka.admin();
+    adminError = await admin.connect().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await admin.disconnect();
+  } finally {
+    assert.ok(!raw.stop().includes(PASSWORD), 'no password in the printed log lines');
+  }
   assert.ok(adminError !== undefined, 'SASL against a PLAINTEXT listener fails');
   assert.ok(entries.some((e) => e.level === 5), 'kafkajs logged at debug level');
 
