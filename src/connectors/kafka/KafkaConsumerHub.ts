@@ -262,6 +262,7 @@ export class KafkaConsumerHub {
       // broker fails the source after at most two retry budgets (kafkaRetryBudgetMs).
       retry: {
         ...KAFKA_RETRY,
+        retries: this.config.retries,
         restartOnFailure: () => {
           const restart = generation.joinedSinceCrash;
           generation.joinedSinceCrash = false;

@@ -19,7 +19,8 @@ export function loadKafkaJs(): Promise<KafkaJsModule> {
 }
 
 /**
- * How every kafkajs client and consumer of a source retries: 10 retries, backoff from 300 ms
+ * How every kafkajs client and consumer of a source retries: 10 retries (`retries`,
+ * `kafka.retry.attempts`), backoff from 300 ms
  * doubling (±20 % jitter) up to 2 s, each connection attempt bounded by 1 s. Short backoffs bring
  * a consumer back within ~2 s of a restarted broker; a broker that stays away fails the source
  * within {@link kafkaRetryBudgetMs} per retried operation.
@@ -38,14 +39,14 @@ export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Upper bound of one retried kafkajs operation (connect, fetch, metadata) against a broker that
  * does not answer: `retries + 1` attempts of at most the connection timeout, and the backoffs
- * between them at their largest jitter. About 31 s with {@link KAFKA_RETRY}.
+ * between them at their largest jitter. About 31 s with the default 10 retries.
  */
-export function kafkaRetryBudgetMs(retry: { retries: number; initialRetryTime: number; maxRetryTime: number } = KAFKA_RETRY): number {
-  let total = (retry.retries + 1) * KAFKA_CONNECTION_TIMEOUT_MS;
-  let backoff = Math.ceil(retry.initialRetryTime * 1.2);
-  for (let i = 0; i < retry.retries; i++) {
+export function kafkaRetryBudgetMs(retries: number = KAFKA_RETRY.retries): number {
+  let total = (retries + 1) * KAFKA_CONNECTION_TIMEOUT_MS;
+  let backoff = Math.ceil(KAFKA_RETRY.initialRetryTime * 1.2);
+  for (let i = 0; i < retries; i++) {
     total += backoff;
-    backoff = Math.min(Math.ceil(backoff * 1.2) * 2, retry.maxRetryTime);
+    backoff = Math.min(Math.ceil(backoff * 1.2) * 2, KAFKA_RETRY.maxRetryTime);
   }
   return total;
 }
@@ -81,7 +82,7 @@ export function createKafkaClient(kafkajs: KafkaJsModule, config: KafkaSourceCon
     ...(sasl !== undefined ? { sasl } : {}),
     connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
     requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
-    retry: { ...KAFKA_RETRY },
+    retry: { ...KAFKA_RETRY, retries: config.retries },
     // ERROR at least: the entries the listener needs are errors. logCreator filters what it prints.
     logLevel: Math.max(printLevel, kafkajs.logLevel.ERROR) as KafkaJs.logLevel,
     logCreator,

@@ -67,14 +67,15 @@ test('SASL PLAIN against a broker without SASL: the password is in no kafkajs lo
   }
 });
 
-test('CLI: CREATE SOURCE with secrets on a closed port exits 1 within the retry budget, naming source and endpoint, printing no secret', { timeout: 120_000 }, async (t) => {
+test('CLI: CREATE SOURCE with secrets on a closed port exits 1 within its retry budget (kafka.retry.attempts), naming source and endpoint, printing no secret', { timeout: 120_000 }, async (t) => {
   const port = await closedPort();
   const file = join(dir, 'secret.sql');
   writeFileSync(
     file,
     `create source payments (id int) with (connector = 'kafka', topic = 'payments', properties.bootstrap.server = '127.0.0.1:${port}',
        properties.security.protocol = 'SASL_SSL', properties.sasl.mechanism = 'PLAIN', properties.sasl.username = 'alice',
-       properties.sasl.password = '${PASSWORD}', properties.ssl.key.password = '${KEY_PASSWORD}') format plain encode json;\n`,
+       properties.sasl.password = '${PASSWORD}', properties.ssl.key.password = '${KEY_PASSWORD}', kafka.retry.attempts = '2')
+       format plain encode json;\n`,
   );
   const started = Date.now();
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
@@ -92,11 +93,11 @@ test('CLI: CREATE SOURCE with secrets on a closed port exits 1 within the retry 
   });
   const ms = Date.now() - started;
   // One retried operation, plus the CLI's start-up (tsx compiling) on a loaded machine.
-  const bound = kafkaRetryBudgetMs() + 15_000;
+  const bound = kafkaRetryBudgetMs(2) + 15_000;
   t.diagnostic(`exit ${run.code} after ${ms} ms (bound ${bound} ms); last line: ${run.stderr.trim().split('\n').filter((l) => l.startsWith('tributary:')).at(-1)}`);
   assert.equal(run.code, 1);
   assert.ok(ms < bound, `exited after ${ms} ms, bound ${bound} ms`);
-  assert.match(run.stderr, new RegExp(`tributary: source 'payments': cannot reach Kafka brokers 127\\.0\\.0\\.1:${port}`));
+  assert.match(run.stderr, new RegExp(`tributary: source 'payments': cannot reach Kafka brokers 127\\.0\\.0\\.1:${port} \\(gave up after 2 retries\\)`));
   assert.ok(run.stderr.includes('[tributary kafka'), 'kafkajs debug lines were printed');
   for (const secret of [PASSWORD, KEY_PASSWORD]) {
     assert.ok(!run.stdout.includes(secret), 'no secret on stdout');
