@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, LogEntry, PartitionAssigner } from 'kafkajs';
 import { SourceError } from '../../core/SourceError.js';
-import { kafkaClientErrorMessage } from './kafkaClientError.js';
+import { kafkaClientErrorMessage, kafkaErrorType } from './kafkaClientError.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
 import { createKafkaClient, KAFKA_RETRY, loadKafkaJs, type KafkaJsModule } from './loadKafkaJs.js';
@@ -422,7 +422,10 @@ export class KafkaConsumerHub {
         err instanceof SourceError
           ? err
           : this.error(
-              kafkaClientErrorMessage(err, this.config.brokers),
+              kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION'
+                ? `topic '${this.config.topic}' (partition ${state.listener.split.partition}) does not exist any more (deleted while being read?): ` +
+                    kafkaClientErrorMessage(err, this.config.brokers)
+                : kafkaClientErrorMessage(err, this.config.brokers),
               state.listener.split.id,
               state.position?.toString(),
               err,

@@ -31,3 +31,14 @@ function unreachable(err: unknown): boolean {
   }
   return false;
 }
+
+/** The Kafka protocol error type (`UNKNOWN_TOPIC_OR_PARTITION` ...) anywhere in a kafkajs error's cause chain. */
+export function kafkaErrorType(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    const original = (e as { originalError?: { type?: unknown } }).originalError;
+    if (typeof original?.type === 'string') return original.type;
+  }
+  return undefined;
+}

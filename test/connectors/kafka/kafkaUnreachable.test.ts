@@ -6,7 +6,7 @@ import type { SourceEvent } from '../../../src/core/SourceEvent.js';
 import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource, type KafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
 import { KAFKA_REQUEST_TIMEOUT_MS, kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
-import { closedPort, needKafka, uniqueTopic } from '../../support/kafka.js';
+import { closedPort, createTopic, needKafka, produce, uniqueTopic, withAdmin } from '../../support/kafka.js';
 
 /** Subscribes until the source errors; resolves the error and how long it took. Records and barriers are counted. */
 function failure<T>(events: Observable<SourceEvent<T>>): Promise<{ error: Error; ms: number; records: number }> {
@@ -76,4 +76,33 @@ test('a topic that does not exist fails within the retry budget, naming the topi
     assert.match(error.message, new RegExp(`^source 'missing': topic '${topic}' does not exist`));
     assert.ok(error.message.includes(brokers), error.message);
   }
+});
+
+test('a topic deleted while being read fails the source, naming the topic and the partition', { timeout: 60_000 }, async (t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return;
+  const topic = uniqueTopic('deleted');
+  await createTopic(brokers, topic, 1);
+  await produce(brokers, topic, [{ value: 'a' }, { value: 'b' }]);
+  // Discovery off: the reader itself must notice (with discovery on, the next poll reports the missing topic).
+  const source = createKafkaSource({ name: 'gone', topic, brokers, consumerGroup: false, partitionDiscoveryIntervalMs: 0, retries: 2 });
+  let deletedAt = 0;
+  const error = await new Promise<Error>((resolve, reject) => {
+    source.subscribe({
+      next: (event) => {
+        if (event.type !== 'chunk' || event.records.length === 0 || deletedAt !== 0) return;
+        deletedAt = Date.now();
+        withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [topic] })).catch(reject);
+      },
+      error: resolve,
+      complete: () => reject(new Error('completed')),
+    });
+  });
+  const ms = Date.now() - deletedAt;
+  await source.closed();
+  // The consumer gives up after one budget, is restarted once, gives up again.
+  const limit = 2 * kafkaRetryBudgetMs(2) + 10_000;
+  t.diagnostic(`failed ${ms} ms after the deletion (bound ${limit} ms): ${error.message}`);
+  assert.ok(ms < limit, `failed after ${ms} ms, bound ${limit} ms`);
+  assert.match(error.message, new RegExp(`^source 'gone', split '${topic}-0', offset 2: topic '${topic}' \\(partition 0\\) does not exist any more`));
 });
