@@ -19,11 +19,11 @@ export function loadKafkaJs(): Promise<KafkaJsModule> {
 }
 
 /**
- * How every kafkajs client and consumer of a source retries: 10 retries (`retries`,
- * `kafka.retry.attempts`), backoff from 300 ms
- * doubling (±20 % jitter) up to 2 s, each connection attempt bounded by 1 s. Short backoffs bring
- * a consumer back within ~2 s of a restarted broker; a broker that stays away fails the source
- * within {@link kafkaRetryBudgetMs} per retried operation.
+ * How every kafkajs client and consumer of a source retries: 10 retries by default (`retries`,
+ * `kafka.retry.attempts`), backoff from 300 ms doubling (±20 % jitter) up to 2 s, each
+ * connection attempt bounded by 1 s. Short backoffs bring a consumer back within ~2 s of a
+ * restarted broker; a broker that stays away fails the source within {@link kafkaRetryBudgetMs}
+ * per retried operation.
  */
 export const KAFKA_RETRY = { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 } as const;
 
