@@ -16,7 +16,12 @@ export interface KafkaOptions {
 
 export interface KafkaInstance {
   readonly instance: string;
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
   readonly brokers: string;
+  /** The jar cache of this version (complete once it holds a `.complete` marker). */
+  readonly dist: string;
   readonly home: string;
   readonly logFile: string;
   readonly pidFile: string;

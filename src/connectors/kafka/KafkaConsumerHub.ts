@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, LogEntry, PartitionAssigner } from 'kafkajs';
 import { SourceError } from '../../core/SourceError.js';
+import { kafkaClientErrorMessage, kafkaErrorType } from './kafkaClientError.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
-import { createKafkaClient, loadKafkaJs, type KafkaJsModule } from './loadKafkaJs.js';
+import { createKafkaClient, KAFKA_RETRY, loadKafkaJs, type KafkaJsModule } from './loadKafkaJs.js';
 
 /** What a split reader hands the hub for its partition. */
 export interface PartitionListener {
@@ -37,6 +38,8 @@ interface Generation {
   readonly consumer: Consumer;
   readonly partitions: ReadonlySet<number>;
   stopped: boolean;
+  /** Whether the consumer joined its group since it last crashed (or started): worth restarting. */
+  joinedSinceCrash: boolean;
 }
 
 /**
@@ -224,17 +227,7 @@ export class KafkaConsumerHub {
       if (position < range.low || position > range.high) {
         const policy = this.config.offsetOutOfRange;
         if (policy === 'fail') {
-          state.listener.onError(
-            this.error(
-              `offset ${position} is out of range: the partition holds offsets ${range.low} to ${range.high}. ` +
-                (position < range.low
-                  ? 'The records were deleted (retention, or deleteRecords) before they were read'
-                  : 'The partition is shorter than the stored position (was the topic deleted and recreated?)') +
-                '. Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.',
-              split.id,
-              String(position),
-            ),
-          );
+          state.listener.onError(this.error(`offset ${position} is out of range: ${outOfRange(position, range)}`, split.id, String(position)));
           state.done = true;
           continue;
         }
@@ -263,14 +256,24 @@ export class KafkaConsumerHub {
       readUncommitted: this.config.readUncommitted,
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer on retriable errors (a broker restart): the rejoin
-      // re-seeks from tributary's positions, so nothing is lost or repeated.
-      // Short maximum backoff: after a broker restart the consumer is back within ~2 s of the
-      // broker, instead of sleeping through a long exponential backoff.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 },
+      // re-seeks from tributary's positions, so nothing is lost or repeated. Left alone it
+      // restarts forever, and a broker that never returns would hang the source without a word:
+      // a crash is restarted only if the consumer joined since the previous one, so a dead
+      // broker fails the source after at most two retry budgets (kafkaRetryBudgetMs).
+      retry: {
+        ...KAFKA_RETRY,
+        retries: this.config.retries,
+        restartOnFailure: () => {
+          const restart = generation.joinedSinceCrash;
+          generation.joinedSinceCrash = false;
+          return Promise.resolve(restart);
+        },
+      },
     });
-    const generation: Generation = { consumer, partitions, stopped: false };
+    const generation: Generation = { consumer, partitions, stopped: false, joinedSinceCrash: true };
     const { GROUP_JOIN, END_BATCH_PROCESS, CRASH } = consumer.events;
     consumer.on(GROUP_JOIN, () => {
+      generation.joinedSinceCrash = true;
       if (generation.stopped) return;
       for (const partition of partitions) {
         const state = this.states.get(partition);
@@ -380,19 +383,26 @@ export class KafkaConsumerHub {
 
   /** kafkajs resets an out-of-range position on its own and only logs it: make that visible. */
   private onLog(entry: LogEntry): void {
-    if (!entry.log.message.startsWith('Offset out of range')) return;
+    // kafkajs 2.x: 'Offset out of range, resetting to default offset' (an info-level 'Offset out
+    // of range while fetching from follower' is a retry with the leader, not a reset).
+    if (!entry.log.message.startsWith('Offset out of range, resetting')) return;
     const { topic, partition } = entry.log as { topic?: unknown; partition?: unknown };
     if (topic !== this.config.topic || typeof partition !== 'number') return;
     const state = this.states.get(partition);
     if (state === undefined || state.done) return;
     if (this.config.offsetOutOfRange === 'fail') {
       state.done = true;
-      state.listener.onError(
-        this.error(
-          'offset out of range while reading: the records were deleted (retention) before they were read. ' +
-            'Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.',
-          state.listener.split.id,
-          state.position?.toString(),
+      // kafkajs has moved the partition to the earliest record and fetches on: nothing of it is delivered.
+      this.pauseInConsumer(partition, true);
+      const position = state.position;
+      const fail = (detail: string): void =>
+        state.listener.onError(this.error(`offset out of range while reading: ${detail}`, state.listener.split.id, position?.toString()));
+      // The range the partition holds now makes the error actionable; without it (the admin
+      // call failed too) the error still names the position.
+      this.track(
+        this.partitionRange(partition).then(
+          (range) => fail(range === undefined || position === undefined ? outOfRange(undefined, undefined) : outOfRange(position, range)),
+          () => fail(outOfRange(undefined, undefined)),
         ),
       );
       return;
@@ -411,14 +421,48 @@ export class KafkaConsumerHub {
       state.listener.onError(
         err instanceof SourceError
           ? err
-          : this.error(`Kafka client failed: ${err instanceof Error ? err.message : String(err)}`, state.listener.split.id, state.position?.toString(), err),
+          : this.error(
+              kafkaErrorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION'
+                ? `topic '${this.config.topic}' (partition ${state.listener.split.partition}) does not exist any more (deleted while being read?): ` +
+                    kafkaClientErrorMessage(err, this.config.brokers)
+                : kafkaClientErrorMessage(err, this.config.brokers),
+              state.listener.split.id,
+              state.position?.toString(),
+              err,
+            ),
       );
+    }
+  }
+
+  /** The offsets `partition` holds now, for an error message. */
+  private async partitionRange(partition: number): Promise<{ low: bigint; high: bigint } | undefined> {
+    // An admin of its own: the shared one closes when the last reader detaches, which the
+    // error this feeds is about to cause.
+    const admin = (await this.client()).admin();
+    await admin.connect();
+    try {
+      const found = (await admin.fetchTopicOffsets(this.config.topic)).find((p) => p.partition === partition);
+      return found === undefined ? undefined : { low: BigInt(found.low), high: BigInt(found.high) };
+    } finally {
+      await withTimeout(admin.disconnect(), 15_000);
     }
   }
 
   private error(message: string, split: string, offset?: string | null, cause?: unknown): SourceError {
     return new SourceError(message, { source: this.config.source, split, ...(offset != null ? { offset } : {}) }, { cause });
   }
+}
+
+/** Why a position is out of range and what to do about it; `range` undefined when unknown. */
+function outOfRange(position: bigint | undefined, range: { low: bigint; high: bigint } | undefined): string {
+  const why =
+    position === undefined || range === undefined
+      ? 'the records at the position were deleted (retention, or deleteRecords) before they were read'
+      : `the partition holds offsets ${range.low} to ${range.high}. ` +
+        (position < range.low
+          ? 'The records were deleted (retention, or deleteRecords) before they were read'
+          : 'The partition is shorter than the position (was the topic deleted and recreated?)');
+  return `${why}. Set kafka.offset.out.of.range (offsetOutOfRange) to earliest or latest to skip ahead and lose them knowingly.`;
 }
 
 /**

@@ -2,12 +2,21 @@ import { Observable } from 'rxjs';
 import type { Admin } from 'kafkajs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import { SourceError } from '../../core/SourceError.js';
-import type { KafkaConsumerHub } from './KafkaConsumerHub.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
+import { kafkaClientErrorMessage } from './kafkaClientError.js';
 import { kafkaSplit, type KafkaSplit } from './KafkaSplit.js';
 
-/** Consecutive failed discovery polls after which the source fails. */
-const MAX_DISCOVERY_FAILURES = 5;
+/** Consecutive failed discovery polls (each after the client's own retries) after which the source fails. */
+export const MAX_DISCOVERY_FAILURES = 5;
+
+/** What the enumerator uses of an admin client. */
+export type DiscoveryAdmin = Pick<Admin, 'connect' | 'disconnect' | 'fetchTopicMetadata' | 'fetchTopicOffsets'>;
+
+/** What the enumerator needs of the {@link KafkaConsumerHub}: the shared client, and a place for clean-ups. */
+export interface KafkaAdminProvider {
+  client(): Promise<{ admin(): DiscoveryAdmin }>;
+  track(promise: Promise<unknown>): void;
+}
 
 /**
  * Lists the topic's partitions as splits.
@@ -23,13 +32,13 @@ const MAX_DISCOVERY_FAILURES = 5;
 export class KafkaEnumerator implements Enumerator<KafkaSplit> {
   constructor(
     private readonly config: KafkaSourceConfig,
-    private readonly hub: KafkaConsumerHub,
+    private readonly hub: KafkaAdminProvider,
   ) {}
 
   splits(context: EnumeratorContext<KafkaSplit>): Observable<readonly KafkaSplit[]> {
     const { topic, bounded, partitionDiscoveryIntervalMs, source } = this.config;
     return new Observable<readonly KafkaSplit[]>((subscriber) => {
-      let admin: Admin | undefined;
+      let admin: DiscoveryAdmin | undefined;
       let closed = false;
       let timer: NodeJS.Timeout | undefined;
       const current = new Map<number, KafkaSplit>();
@@ -41,8 +50,19 @@ export class KafkaEnumerator implements Enumerator<KafkaSplit> {
 
       const partitions = async (): Promise<number[]> => {
         if (admin === undefined) {
-          admin = (await this.hub.client()).admin();
-          await admin.connect();
+          const connecting = (await this.hub.client()).admin();
+          try {
+            await connecting.connect();
+          } catch (err) {
+            // Kept only once connected: the next poll connects afresh.
+            this.hub.track(connecting.disconnect());
+            throw err;
+          }
+          if (closed) {
+            this.hub.track(connecting.disconnect());
+            throw new SourceError('closed', { source });
+          }
+          admin = connecting;
         }
         try {
           const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
@@ -83,15 +103,22 @@ export class KafkaEnumerator implements Enumerator<KafkaSplit> {
               schedule();
             },
             (err: unknown) => {
-              if (++failures >= MAX_DISCOVERY_FAILURES || err instanceof SourceError) fail(err);
-              else schedule();
+              if (err instanceof SourceError) fail(err);
+              else if (++failures < MAX_DISCOVERY_FAILURES) schedule();
+              else {
+                const why = kafkaClientErrorMessage(err, this.config.brokers);
+                fail(new SourceError(`partition discovery of topic '${topic}' failed ${failures} times in a row: ${why}`, { source }, { cause: err }));
+              }
             },
           );
         }, partitionDiscoveryIntervalMs);
       };
 
       const fail = (err: unknown): void => {
-        if (!closed) subscriber.error(SourceError.wrap(err, { source }));
+        if (closed) return;
+        subscriber.error(
+          err instanceof SourceError ? err : new SourceError(kafkaClientErrorMessage(err, this.config.brokers), { source }, { cause: err }),
+        );
       };
 
       const start = async (): Promise<void> => {

@@ -7,6 +7,7 @@ import type {
   KafkaStartupMode,
 } from './KafkaSourceOptions.js';
 import { defaultMetadataColumn } from './KafkaSourceOptions.js';
+import { KAFKA_RETRY } from './loadKafkaJs.js';
 
 /** {@link KafkaSourceOptions} checked and with every default filled in. */
 export interface KafkaSourceConfig {
@@ -29,6 +30,8 @@ export interface KafkaSourceConfig {
   readonly fetchMaxBytes: number;
   readonly maxPartitionFetchBytes: number;
   readonly fetchMaxWaitMs: number;
+  /** Retries of a failed kafkajs request. */
+  readonly retries: number;
   readonly ssl: boolean | ConnectionOptions | undefined;
   readonly sasl: KafkaSaslOptions | undefined;
 }
@@ -116,6 +119,7 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
     fetchMaxBytes: positive(options.fetchMaxBytes, 10 * 1024 * 1024, 'fetch max bytes'),
     maxPartitionFetchBytes: positive(options.maxPartitionFetchBytes, 1024 * 1024, 'max partition fetch bytes'),
     fetchMaxWaitMs: positive(options.fetchMaxWaitMs, 500, 'fetch max wait'),
+    retries: positive(options.retries, KAFKA_RETRY.retries, 'retries'),
     ssl: options.ssl,
     sasl: options.sasl,
   };

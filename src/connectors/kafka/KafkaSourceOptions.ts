@@ -72,6 +72,12 @@ export interface KafkaSourceOptions extends SourceOptions {
   readonly maxPartitionFetchBytes?: number;
   /** How long the broker may hold a fetch when there is no data. Default 500. */
   readonly fetchMaxWaitMs?: number;
+  /**
+   * How often a failed request (connect, metadata, fetch) is retried before the source fails;
+   * backoff from 300 ms doubling up to 2 s. Default 10: an unreachable broker fails the source
+   * after about 16 s (`kafkaRetryBudgetMs` gives the upper bound).
+   */
+  readonly retries?: number;
   /** TLS: `true` for the system CAs, or Node's TLS options (ca, cert, key ...). */
   readonly ssl?: boolean | ConnectionOptions;
   readonly sasl?: KafkaSaslOptions;

@@ -2,6 +2,7 @@ export { kafkaConnector, kafkaProtocolConnector } from './kafkaConnector.js';
 export { createKafkaSource, type KafkaSource } from './createKafkaSource.js';
 export { kafkaProperties, kafkaOptionsFromProperties, parseSpecificOffsets } from './kafkaProperties.js';
 export { kafkaSplit, kafkaSplitId, type KafkaSplit } from './KafkaSplit.js';
+export { kafkaRetryBudgetMs } from './loadKafkaJs.js';
 export {
   defaultMetadataColumn,
   type KafkaMetadataColumn,

@@ -93,6 +93,12 @@ export const kafkaProperties: readonly PropertySpec[] = [
     default: 'utf8',
     description: 'The key column and header values as utf8 strings (default) or bytes.',
   },
+  {
+    name: 'kafka.retry.attempts',
+    type: 'integer',
+    default: '10',
+    description: 'Retries of a failed request (connect, metadata, fetch) before the source fails; backoff from 300 ms doubling up to 2 s (10: about 16 s on an unreachable broker).',
+  },
   { name: 'properties.client.id', type: 'string', default: 'tributary', description: 'Client id the brokers see.' },
   {
     name: 'properties.isolation.level',
@@ -237,6 +243,7 @@ export function kafkaOptionsFromProperties(
     fetchMaxBytes: integer('properties.fetch.max.bytes') ?? 10 * 1024 * 1024,
     maxPartitionFetchBytes: integer('properties.max.partition.fetch.bytes') ?? 1024 * 1024,
     fetchMaxWaitMs: integer('properties.fetch.max.wait.ms') ?? 500,
+    retries: integer('kafka.retry.attempts') ?? 10,
     ...(ssl !== undefined ? { ssl } : {}),
     ...(sasl !== undefined ? { sasl } : {}),
   };

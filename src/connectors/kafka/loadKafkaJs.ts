@@ -18,6 +18,39 @@ export function loadKafkaJs(): Promise<KafkaJsModule> {
   return loaded;
 }
 
+/**
+ * How every kafkajs client and consumer of a source retries: 10 retries by default (`retries`,
+ * `kafka.retry.attempts`), backoff from 300 ms doubling (±20 % jitter) up to 2 s, each
+ * connection attempt bounded by 1 s. Short backoffs bring a consumer back within ~2 s of a
+ * restarted broker; a broker that stays away fails the source within {@link kafkaRetryBudgetMs}
+ * per retried operation.
+ */
+export const KAFKA_RETRY = { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 } as const;
+
+/** kafkajs' connection timeout, set explicitly so that the retry budget does not depend on its default. */
+export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
+
+/**
+ * kafkajs' request timeout, set explicitly: a listener that accepts connections but never
+ * answers (not a Kafka broker, or a hung one) fails a request after this long.
+ */
+export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Upper bound of one retried kafkajs operation (connect, fetch, metadata) against a broker that
+ * does not answer: `retries + 1` attempts of at most the connection timeout, and the backoffs
+ * between them at their largest jitter. About 31 s with the default 10 retries.
+ */
+export function kafkaRetryBudgetMs(retries: number = KAFKA_RETRY.retries): number {
+  let total = (retries + 1) * KAFKA_CONNECTION_TIMEOUT_MS;
+  let backoff = Math.ceil(KAFKA_RETRY.initialRetryTime * 1.2);
+  for (let i = 0; i < retries; i++) {
+    total += backoff;
+    backoff = Math.min(Math.ceil(backoff * 1.2) * 2, KAFKA_RETRY.maxRetryTime);
+  }
+  return total;
+}
+
 /** kafkajs log levels by name, for `TRIBUTARY_KAFKA_LOG_LEVEL`. */
 const LEVELS: Readonly<Record<string, number>> = { nothing: 0, error: 1, warn: 2, info: 4, debug: 5 };
 
@@ -47,8 +80,10 @@ export function createKafkaClient(kafkajs: KafkaJsModule, config: KafkaSourceCon
     brokers: [...config.brokers],
     ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
     ...(sasl !== undefined ? { sasl } : {}),
+    connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
+    requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
+    retry: { ...KAFKA_RETRY, retries: config.retries },
     // ERROR at least: the entries the listener needs are errors. logCreator filters what it prints.
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 },
     logLevel: Math.max(printLevel, kafkajs.logLevel.ERROR) as KafkaJs.logLevel,
     logCreator,
   });

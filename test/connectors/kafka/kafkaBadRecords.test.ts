@@ -95,11 +95,12 @@ test('dead-letter: malformed values go to deadLetters$ with their raw bytes', as
   subscription.unsubscribe();
   assert.deepEqual(decoded.map((r) => r.a), [1, 2, 3, 4]);
   assert.deepEqual(
-    letters.map((l) => [l.error.offset, Buffer.from(l.raw!).toString()]),
+    letters.map((l) => [l.error.source, l.error.split, l.error.offset, Buffer.from(l.raw!).toString()]),
     [
-      ['1', 'not json'],
-      ['3', '[1,2]'],
+      ['bad-dead-letter', `${topic}-0`, '1', 'not json'],
+      ['bad-dead-letter', `${topic}-0`, '3', '[1,2]'],
     ],
   );
+  assert.match(letters[0]!.error.message, new RegExp(`^source 'bad-dead-letter', split '${topic}-0', offset 1: `));
   assert.equal(lettering.badRecordStats.deadLettered, 2);
 });

@@ -1,31 +1,29 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { SourceMessage } from '../../../src/core/SourceMessage.js';
 import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
-import { cleanKafka, startKafka, stopKafka, upKafka, type KafkaOptions } from '../../../scripts/peers/kafka.mjs';
-import { createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
+import { kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
+import type { KafkaOptions } from '../../../scripts/peers/kafka.mjs';
+import { createTopic, produce, uniqueTopic, withAdmin } from '../../support/kafka.js';
+import { needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
 import { bySplit } from '../../support/kafkaSource.js';
 
-// A broker of this test's own (other ports, other data dir), so that bouncing it cannot disturb
-// tests that share the main one.
-const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192, quiet: true };
+// A broker of this file's own (other ports, other data dir), so that bouncing it cannot disturb
+// tests that share the main one. Started by the first test that needs it, removed at the end.
+const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192 };
+let own: OwnKafka | undefined;
+after(() => own?.clean());
 
-const javaAvailable = spawnSync('java', ['-version']).status === 0;
-
-test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated', async (t) => {
-  // Needs what `npm run peers:up` needs (Java, the jar cache); the shared broker tells us it ran.
-  if ((await needKafka(t)) === undefined) return;
-  if (!javaAvailable) {
-    t.skip('java is not installed');
-    return;
-  }
-  t.after(() => cleanKafka(instance));
-  const { brokers } = await upKafka(instance);
+test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated, and discovery goes on', { timeout: 240_000 }, async (t) => {
+  own = await needOwnKafka(t, instance);
+  if (own === undefined) return;
+  const broker = own;
+  const { brokers } = broker;
   const topic = uniqueTopic('bounce');
   await createTopic(brokers, topic, 2);
   const batch = (prefix: string) => Array.from({ length: 60 }, (_, i) => ({ partition: i % 2, value: `${prefix}-${i}` }));
   await produce(brokers, topic, batch('before'));
+  const added = Array.from({ length: 5 }, (_, i) => ({ partition: 2, value: `added-${i}` }));
 
   const source = createKafkaSource({ name: 'bounce', topic, brokers, consumerGroup: false, partitionDiscoveryIntervalMs: 1000 });
   const received: SourceMessage[] = [];
@@ -38,13 +36,18 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
         if (phase === 'before' && received.length >= 60) {
           phase = 'bouncing';
           (async () => {
-            await stopKafka(instance);
-            await startKafka(instance);
+            const down = Date.now();
+            await broker.stop();
+            await broker.start();
+            t.diagnostic(`broker away for ${Date.now() - down} ms`);
             await produce(brokers, topic, batch('after'));
+            // Discovery polled (every second) while the broker was away: it still finds a partition added now.
+            await withAdmin(brokers, (admin) => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }));
+            await produce(brokers, topic, added);
             phase = 'after';
           })().catch(reject);
         }
-        if (received.length >= 120) {
+        if (received.length >= 125) {
           subscription.unsubscribe();
           resolve();
         }
@@ -61,6 +64,47 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
     new Map([
       [`${topic}-0`, [...values('before', 0), ...values('after', 0)]],
       [`${topic}-1`, [...values('before', 1), ...values('after', 1)]],
+      [`${topic}-2`, added.map((m) => m.value)],
     ]),
   );
+});
+
+// Last in the file: the broker does not come back.
+test('the broker dies mid-run and never returns: the source fails within its retry budget, naming the endpoint', { timeout: 300_000 }, async (t) => {
+  own = await needOwnKafka(t, instance);
+  if (own === undefined) return;
+  const broker = own;
+  const { brokers } = broker;
+  const topic = uniqueTopic('death');
+  await createTopic(brokers, topic, 2);
+  await produce(brokers, topic, Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: `v${i}` })));
+  // Discovery as often as the default allows it to matter: every 30 s.
+  const source = createKafkaSource({ name: 'orphan', topic, brokers, consumerGroup: false });
+  let killedAt = 0;
+  const error = await new Promise<Error>((resolve, reject) => {
+    let received = 0;
+    source.subscribe({
+      next: (event) => {
+        if (event.type !== 'chunk') return;
+        received += event.records.length;
+        if (received === 10 && killedAt === 0) {
+          killedAt = Date.now();
+          broker.stop(0).catch(reject); // SIGTERM then SIGKILL at once
+        }
+      },
+      error: resolve,
+      complete: () => reject(new Error('completed')),
+    });
+  });
+  const ms = Date.now() - killedAt;
+  await source.closed();
+  // The consumer gives up after one retry budget, is restarted once (a broker may be coming
+  // back), and gives up for good after a second one; slack for a loaded machine.
+  const bound = 2 * kafkaRetryBudgetMs() + 15_000;
+  t.diagnostic(`failed ${ms} ms after the broker was killed (bound ${bound} ms): ${error.message}`);
+  assert.ok(killedAt > 0);
+  assert.ok(ms < bound, `failed after ${ms} ms, bound ${bound} ms`);
+  assert.match(error.message, /^source 'orphan'/);
+  assert.ok(error.message.includes(brokers), error.message);
+  assert.match(error.message, /cannot reach Kafka brokers/);
 });

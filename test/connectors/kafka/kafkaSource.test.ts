@@ -148,54 +148,6 @@ test('a restart resumes from the last committed epoch: nothing lost, nothing twi
   assert.equal(offsets, delivered1.length);
 });
 
-test('a stored position deleted by retention fails clearly, or skips ahead when told to', async (t) => {
-  const brokers = await needKafka(t);
-  if (brokers === undefined) return;
-  const topic = uniqueTopic('expired');
-  await createTopic(brokers, topic, 1);
-  await produce(brokers, topic, messagesFor(1, 10));
-  const store = new MemoryStore();
-  const barriers = new Subject<void>();
-  const options = { name: 'expired', topic, brokers, store, barriers, consumerGroup: false } as const;
-  const first = createKafkaSource(options);
-  await new Promise<void>((resolve, reject) => {
-    let seen = 0;
-    const subscription = first.pipe(commitEpochs(first)).subscribe({
-      next: (event) => {
-        if (event.type === 'chunk') {
-          seen += event.records.length;
-          if (seen >= 10) barriers.next();
-          return;
-        }
-        subscription.unsubscribe();
-        resolve();
-      },
-      error: reject,
-    });
-  });
-  await first.closed();
-  // Records 10..19 arrive and 0..14 are deleted: the stored position 10 no longer exists.
-  await produce(brokers, topic, messagesFor(1, 10, 'x'));
-  await withAdmin(brokers, async (admin) => {
-    await admin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs it loaded
-    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '15' }] });
-  });
-
-  const failing = createKafkaSource(options);
-  await assert.rejects(readUntil(failing, () => false), (err: Error) => {
-    assert.match(err.message, new RegExp(`source 'expired', split '${topic}-0', offset 10`));
-    assert.match(err.message, /out of range.*15 to 20.*deleted/);
-    assert.match(err.message, /kafka\.offset\.out\.of\.range/);
-    return true;
-  });
-  await failing.closed();
-
-  const skipping = createKafkaSource({ ...options, offsetOutOfRange: 'earliest' });
-  const rest = await readUntil(skipping, (r) => r.length >= 5);
-  await skipping.closed();
-  assert.deepEqual(rest.map(text), ['x0-5', 'x0-6', 'x0-7', 'x0-8', 'x0-9']);
-});
-
 test('startup at a timestamp, with specific offsets overriding it for listed partitions', async (t) => {
   const brokers = await needKafka(t);
   if (brokers === undefined) return;
