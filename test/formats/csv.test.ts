@@ -168,7 +168,7 @@ test('bad records under skip: counted with source, split, offset and raw bytes; 
   assert.equal(fieldCount.source, 'test-source');
   assert.equal(fieldCount.split, 'split-1');
   assert.equal(fieldCount.offset, String('a,b\n1,2\n'.length));
-  assert.match(fieldCount.message, /source 'test-source', split 'split-1', offset 8: .*expected 2 fields, found 1/);
+  assert.match(fieldCount.message, /source 'test-source', split 'split-1', offset 8, line 3: .*expected 2 fields, found 1/);
   assert.equal(Buffer.from(handler.raws[0] as Uint8Array).toString(), '3\n');
   assert.equal(afterQuote.offset, String('a,b\n1,2\n3\n4,5\n'.length));
   assert.match(afterQuote.message, /unexpected character "x" after the closing quote/);
@@ -194,12 +194,14 @@ test('bad records under dead-letter are handed over with their bytes; under fail
   });
 });
 
-test('an unterminated quote at the end of a bounded file is a bad record at its offset', async () => {
+test('an unterminated quote at the end of a bounded file is a bad record at its offset: its line only', async () => {
   const handler = new RecordingHandler('skip');
   const { rows, nextOffset } = await decode(csv, utf8('a\n1\n"open\n2\n'), null, 'bytes', context(handler));
-  assert.deepEqual(rows, [{ a: '1' }]);
+  assert.deepEqual(rows, [{ a: '1' }, { a: '2' }]);
+  assert.equal(handler.errors.length, 1);
   assert.equal(handler.errors[0]?.offset, '4');
-  assert.match(handler.errors[0]?.message ?? '', /unterminated quoted field/);
+  assert.equal(handler.errors[0]?.bytes, 6);
+  assert.match(handler.errors[0]?.message ?? '', /line 3: .*unterminated quoted field/);
   assert.equal(nextOffset, '12');
 });
 
@@ -214,7 +216,7 @@ test('context.convert applies to every row; its errors are bad records at the ro
   assert.deepEqual(rows, [{ n: 1 }, { n: 3 }]);
   assert.equal(handler.errors.length, 1);
   assert.equal(handler.errors[0]?.offset, '4');
-  assert.match(handler.errors[0]?.message ?? '', /offset 4: column n: not an integer: x/);
+  assert.match(handler.errors[0]?.message ?? '', /offset 4, line 3: column n: not an integer: x/);
   assert.equal(Buffer.from(handler.raws[0] as Uint8Array).toString(), 'x\n');
 });
 

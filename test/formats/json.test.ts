@@ -67,7 +67,7 @@ test('NDJSON: malformed lines and non-objects are bad records at their offsets, 
     ['8', '14', '20'],
   );
   assert.ok(skip.errors.every((e) => e instanceof BadRecordError && e.source === 'test-source' && e.split === 'split-1'));
-  assert.match(skip.errors[0]?.message ?? '', /offset 8: malformed JSON line/);
+  assert.match(skip.errors[0]?.message ?? '', /offset 8, line 2: malformed JSON line/);
   assert.match(skip.errors[1]?.message ?? '', /expected a JSON object, got an array/);
   assert.match(skip.errors[2]?.message ?? '', /expected a JSON object, got a string/);
   assert.deepEqual(
@@ -123,7 +123,7 @@ test('JSON array file: bad elements and a truncated file are bad records', async
   const { rows } = await decode(json, bytes, null, 'bytes', context(skip));
   assert.deepEqual(rows, [{ a: 1 }, { a: 2 }]);
   assert.deepEqual(
-    skip.errors.map((e) => e.message.replace(/^.*?offset \d+: /, '')),
+    skip.errors.map((e) => e.message.replace(/^.*?offset \d+, line \d+: /, '')),
     [
       'malformed JSON array element: expected a JSON object, got a number',
       expect(skip.errors[1]?.message, /malformed JSON array element: /),
@@ -144,7 +144,7 @@ test('JSON array file: bad elements and a truncated file are bad records', async
 /** Returns the actual message when it matches, so that a list comparison can include it. */
 function expect(message: string | undefined, pattern: RegExp): string {
   assert.match(message ?? '', pattern);
-  return (message ?? '').replace(/^.*?offset \d+: /, '');
+  return (message ?? '').replace(/^.*?offset \d+, line \d+: /, '');
 }
 
 test('decodeMessage: one JSON object per payload (RisingWave json_c)', async (t) => {
