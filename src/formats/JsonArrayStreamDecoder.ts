@@ -138,6 +138,12 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
     else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (this.depth === 0) {
+        if (this.scan === this.valueStart) {
+          // A stray `}` where an element should start: a bad element of its own (rescanning it
+          // would start the same empty value again, forever).
+          this.element(buffer, base, this.scan + 1);
+          return;
+        }
         // A bare value (number, literal) ended by the array's `]`: rescan the `]`.
         this.element(buffer, base, this.scan);
         this.scan--;

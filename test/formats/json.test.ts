@@ -220,3 +220,11 @@ test('NDJSON: reads larger than a decoding window, a line longer than one: rows 
     for (const { index, offset } of batchStarts) assert.equal(offset, String(starts[(rows[index] as { i: number }).i]));
   }
 });
+
+test('JSON array: a stray closing brace between elements is one bad element, not an endless loop (found by the fuzzer)', async () => {
+  const handler = new RecordingHandler('skip');
+  const { rows } = await decode(json, utf8('[{"a":1},\n"big":9007199254740993},\n{"b":2}]'), null, 'whole', context(handler));
+  assert.deepEqual(rows, [{ a: 1 }, { b: 2 }]);
+  assert.ok(handler.errors.length >= 1 && handler.errors.length <= 4, `${handler.errors.length} errors`);
+  assert.ok(handler.errors.every((e) => e.line === 2));
+});
