@@ -44,6 +44,8 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
   private escaped = false;
   /** Line breaks scanned since `startByte`. */
   private lineBreaks = 0;
+  /** Data after the closing `]`, reported once at the end of the input. */
+  private trailing: { at: number; line: number; raw: Buffer } | null = null;
   /** The line the current value starts on. */
   private valueLine = 1;
 
@@ -106,11 +108,13 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
             break;
           case 'done':
             if (isSpace(c)) break;
-            this.sink.bad(String(this.scan), 'json: unexpected data after the end of the JSON array', buffer.slice(this.scan - base), undefined, {
-              line: this.lineBreaks + 1,
-            });
+            // Data after the array: one bad record for all of it, reported at the end of the input
+            // (when its length is known; at once under `fail`). Until then the offset stays at the `]`.
+            if (this.trailing === null) {
+              this.trailing = { at: this.scan, line: this.lineBreaks + 1, raw: buffer.slice(this.scan - base) };
+              if (this.context.badRecords.policy === 'fail') this.reportTrailing(limit);
+            }
             this.scan = limit;
-            this.regionStart = limit;
             break;
         }
       }
@@ -178,7 +182,19 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     this.sink.add(row, position, 0, buffer, start, end - base);
   }
 
+  private reportTrailing(limit: number): void {
+    const trailing = this.trailing;
+    if (trailing === null) return;
+    this.trailing = null;
+    this.regionStart = limit;
+    this.sink.bad(String(trailing.at), 'json: unexpected data after the end of the JSON array', trailing.raw, undefined, {
+      line: trailing.line,
+      bytes: limit - trailing.at,
+    });
+  }
+
   private finish(buffer: Buffer, base: number, limit: number): void {
+    if (this.trailing !== null) this.reportTrailing(limit);
     if (this.mode === 'value') {
       if (this.depth === 0 && !this.inString) {
         this.element(buffer, base, limit);

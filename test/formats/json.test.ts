@@ -228,3 +228,17 @@ test('JSON array: a stray closing brace between elements is one bad element, not
   assert.ok(handler.errors.length >= 1 && handler.errors.length <= 4, `${handler.errors.length} errors`);
   assert.ok(handler.errors.every((e) => e.line === 2));
 });
+
+test('JSON array: data after the closing bracket is one bad record with all its bytes, however it is cut (found by the fuzzer)', async () => {
+  const text = '[{"a":1}]\n{"b":2}\n{"c":3}\n';
+  for (const chunking of ['whole', 'bytes', { seed: 2 }] as const) {
+    const handler = new RecordingHandler('skip');
+    const { rows, nextOffset } = await decode(json, utf8(text), null, chunking, context(handler));
+    assert.deepEqual(rows, [{ a: 1 }]);
+    assert.equal(handler.errors.length, 1, JSON.stringify(chunking));
+    assert.equal(handler.errors[0]?.offset, String(text.indexOf('{"b"')));
+    assert.equal(handler.errors[0]?.bytes, text.length - text.indexOf('{"b"'));
+    assert.equal(handler.errors[0]?.line, 2);
+    assert.equal(nextOffset, String(text.length));
+  }
+});
