@@ -255,8 +255,10 @@ export class AvroStreamDecoder implements StreamDecoder {
     if (lost === null) return;
     this.lost = null;
     const bytes = resume - lost.at;
-    const message = `avro: ${lost.why}; ${bytes} bytes skipped to the next sync marker (at least ${lost.records} record(s) lost)`;
-    this.sink.bad(formatAvroOffset(lost.at, 0), message, lost.raw, undefined, { records: lost.records, bytes });
+    // The count came from a header that did not check out: never claim more records than bytes.
+    const records = Math.max(1, Math.min(lost.records, bytes));
+    const message = `avro: ${lost.why}; ${bytes} bytes skipped to the next sync marker (at least ${records} record(s) lost)`;
+    this.sink.bad(formatAvroOffset(lost.at, 0), message, lost.raw, undefined, { records, bytes });
   }
 }
 
