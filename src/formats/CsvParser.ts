@@ -29,6 +29,7 @@ export interface CsvRecordHandler {
 }
 
 const LF = 10;
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 
 /**
@@ -65,7 +66,7 @@ export class CsvParser {
   /** Line breaks in the records (and blank lines) parsed so far; a handler's record starts on line `lines + 1`. */
   lines = 0;
   /** During {@link parse}: the bytes parsed, and whether they hold invalid UTF-8 somewhere. */
-  private bytes: Buffer = Buffer.alloc(0);
+  private bytes: Buffer = EMPTY;
   private invalidUtf8 = false;
 
   constructor(dialect: CsvDialect) {
@@ -132,6 +133,8 @@ export class CsvParser {
       // Quotes consumed by that record are behind us; rescan lazily.
       if (nextQuote < p) nextQuote = -1;
     }
+    // Keep no reference to the caller's bytes (it may reuse them).
+    this.bytes = EMPTY;
     return p;
   }
 

@@ -283,5 +283,7 @@ test(`formats fuzzer: ${ITERATIONS} mutated fixture inputs (seed ${SEED}) under 
       }
     }
   }
+  // The mutations must actually reach the error paths (a fuzzer whose inputs all decode proves nothing).
+  if (ONLY === undefined && ITERATIONS >= 50) assert.ok(badInputs > ITERATIONS / 10, `only ${badInputs} of ${ITERATIONS} inputs had bad records`);
   t.diagnostic(`${ITERATIONS} iterations, ${badInputs} inputs with bad records, slowest decode ${slowest.toFixed(1)} ms (${slowestWhere})`);
 });
