@@ -166,10 +166,17 @@ export class CsvParser {
         }
         if (c === LF) return this.emit(handler, start, i + 1, fields);
         if (c === CR && text.charCodeAt(i + 1) === LF) return this.emit(handler, start, i + 2, fields);
+        const message = `unexpected character ${JSON.stringify(text[i])} after the closing quote of field ${fields.length}`;
+        const firstBreak = text.indexOf('\n', start);
+        if (firstBreak < i) {
+          // The quoted field ran over line breaks and then turned out wrong: its opening quote
+          // was most likely a stray one. Resynchronise after the record's first line, so that a
+          // stray quote closed by another one lines later does not take those lines with it.
+          return malformed(handler, start, firstBreak + 1, `${message}, in a quoted field spanning lines: taken for a stray quote, the line is skipped`);
+        }
         // Resynchronise at the next line break: the rest of this line cannot be trusted.
         const nl = text.indexOf('\n', i);
         if (nl === -1 && !final) return -1;
-        const message = `unexpected character ${JSON.stringify(text[i])} after the closing quote of field ${fields.length}`;
         return malformed(handler, start, nl === -1 ? n : nl + 1, message);
       }
       let delim = text.indexOf(this.dChar, i);

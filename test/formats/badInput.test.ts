@@ -136,3 +136,16 @@ test('a quoted field longer than maxRecordBytes is cut at its first line, so mem
   const ok = await decode(small, utf8(`id,name\n1,"${'x\n'.repeat(100)}"\n`));
   assert.equal(ok.rows.length, 1);
 });
+
+test('two stray quotes lines apart lose their two lines, not the lines between them', async () => {
+  const lines = ['id,name', ...Array.from({ length: 1000 }, (_, i) => (i === 10 ? `${i},"broken` : i === 500 ? `${i},"also broken` : `${i},n${i}`))];
+  const bytes = utf8(`${lines.join('\n')}\n`);
+  for (const chunking of ['whole', { seed: 11 }] as const) {
+    const tracker = new BadRecordTracker('skip');
+    const { rows } = await decode(csv, bytes, null, chunking, context(tracker));
+    assert.equal(rows.length, 998, JSON.stringify(chunking));
+    assert.equal(tracker.stats.skipped, 2);
+    assert.deepEqual(tracker.stats.samples.map((e) => e.line), [12, 502]);
+    assert.equal(tracker.stats.bytes, utf8('10,"broken\n500,"also broken\n').length);
+  }
+});
