@@ -22,8 +22,12 @@ export const DEFAULT_CSV_MAX_RECORD_BYTES = 1024 * 1024;
  * the bytes handed to {@link CsvParser.parse}; `end` is just past the record's line break.
  */
 export interface CsvRecordHandler {
-  /** A record's fields; a field is `null` when it was empty and unquoted (`a,,b`). */
-  record(start: number, end: number, fields: (string | null)[]): void;
+  /**
+   * A record's fields; a field is `null` when it was empty and unquoted (`a,,b`). May return a
+   * position before `end` to resume parsing at (only for a record spanning lines, which the
+   * handler rejected and whose first line alone it reported).
+   */
+  record(start: number, end: number, fields: (string | null)[]): { readonly resumeAt: number } | void;
   /** A malformed record, and why. */
   malformed(start: number, end: number, error: string): void;
 }
@@ -249,8 +253,8 @@ export class CsvParser {
 }
 
 function record(handler: CsvRecordHandler, start: number, end: number, fields: (string | null)[]): number {
-  handler.record(start, end, fields);
-  return end;
+  const resume = handler.record(start, end, fields)?.resumeAt;
+  return resume !== undefined && resume > start && resume < end ? resume : end;
 }
 
 function malformed(handler: CsvRecordHandler, start: number, end: number, error: string): number {

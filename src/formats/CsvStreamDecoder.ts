@@ -107,7 +107,7 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
   }
 
   /** @internal Called by the parser for each record. */
-  record(start: number, end: number, fields: (string | null)[]): void {
+  record(start: number, end: number, fields: (string | null)[]): { readonly resumeAt: number } | void {
     const builder = this.builder;
     if (builder === null) {
       this.builder = headerBuilder(fields, this.options, this.context);
@@ -115,6 +115,13 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
     }
     const row = builder.build(fields);
     if (typeof row === 'string') {
+      // A record spanning lines with the wrong field count most likely began at a stray quote:
+      // report its first line only and parse again from the next one.
+      const firstBreak = this.buffer.indexOf(10, start);
+      if (firstBreak !== -1 && firstBreak < end - 1) {
+        this.malformed(start, firstBreak + 1, `${row}, in a quoted field spanning lines: taken for a stray quote, the line is skipped`);
+        return { resumeAt: firstBreak + 1 };
+      }
       this.malformed(start, end, row);
       return;
     }

@@ -85,7 +85,9 @@ export function csvFormat(options: CsvFormatOptions = {}): Format {
       if (bytes.length === 0) return null;
       const records: (string | null)[][] = [];
       parser.parse(bytes, true, {
-        record: (_start, _end, fields) => records.push(fields),
+        record: (_start, _end, fields) => {
+          records.push(fields);
+        },
         malformed: (_start, _end, error) => {
           throw new Error(`malformed CSV record: ${error}`);
         },

@@ -149,3 +149,16 @@ test('two stray quotes lines apart lose their two lines, not the lines between t
     assert.equal(tracker.stats.bytes, utf8('10,"broken\n500,"also broken\n').length);
   }
 });
+
+test('a stray quote closed lines later, making a record of the wrong field count, loses its first line only', async () => {
+  const bytes = utf8('a,b,c\n1,"broken,x\n2,y,z\n3,u"\n4,v,w\n');
+  const tracker = new BadRecordTracker('skip');
+  const { rows } = await decode(csv, bytes, null, { seed: 12 }, context(tracker));
+  assert.deepEqual(rows, [
+    { a: '2', b: 'y', c: 'z' },
+    { a: '4', b: 'v', c: 'w' },
+  ]);
+  // `1,"broken,x` and `3,u"` (a record of 2 fields and an unterminated one): two lines lost.
+  assert.deepEqual(tracker.stats.samples.map((e) => e.line), [2, 4]);
+  assert.equal(tracker.stats.bytes, utf8('1,"broken,x\n3,u"\n').length);
+});
