@@ -170,9 +170,11 @@ export class CsvParser {
         }
         if (c === LF) return this.emit(handler, start, i + 1, fields);
         if (c === CR && text.charCodeAt(i + 1) === LF) return this.emit(handler, start, i + 2, fields);
-        const message = `unexpected character ${JSON.stringify(text[i])} after the closing quote of field ${fields.length}`;
+        // A non-ASCII byte is named in hex: latin1 text would show it as another character.
+        const what = c > 0x7f ? `byte 0x${c.toString(16)}` : `character ${JSON.stringify(text[i])}`;
+        const message = `unexpected ${what} after the closing quote of field ${fields.length}`;
         const firstBreak = text.indexOf('\n', start);
-        if (firstBreak < i) {
+        if (firstBreak !== -1 && firstBreak < i) {
           // The quoted field ran over line breaks and then turned out wrong: its opening quote
           // was most likely a stray one. Resynchronise after the record's first line, so that a
           // stray quote closed by another one lines later does not take those lines with it.

@@ -162,3 +162,11 @@ test('a stray quote closed lines later, making a record of the wrong field count
   assert.deepEqual(tracker.stats.samples.map((e) => e.line), [2, 4]);
   assert.equal(tracker.stats.bytes, utf8('1,"broken,x\n3,u"\n').length);
 });
+
+test('text after a closing quote on a last line without a line break ends the input (found by the fuzzer: it looped)', async () => {
+  const tracker = new BadRecordTracker('skip');
+  const { rows } = await decode(csvFormat({ header: false }), utf8('1,2\n3,"x"y'), null, 'whole', context(tracker));
+  assert.deepEqual(rows, [{ c1: '1', c2: '2' }]);
+  assert.equal(tracker.stats.skipped, 1);
+  assert.equal(tracker.stats.bytes, 6);
+});
