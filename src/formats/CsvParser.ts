@@ -132,6 +132,8 @@ export class CsvParser {
       // Slow path: a quote somewhere in this line, so the record may span lines.
       const end = this.parseQuoted(text, p, final, utf8, d, q, handler);
       if (end === -1) break;
+      // A parser bug must fail loudly, never spin on the same record.
+      if (end <= p) throw new Error(`CSV parser made no progress at byte ${p}`);
       this.lines += countLineBreaks(text, p, end);
       p = end;
       // Quotes consumed by that record are behind us; rescan lazily.
