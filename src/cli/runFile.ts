@@ -134,7 +134,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       const stats = source.badRecordStats;
       if (stats.skipped > 0 || stats.deadLettered > 0) {
         const sample = stats.samples[0] === undefined ? '' : ` (first: ${oneLine(stats.samples[0].message)})`;
-        io.stderr.write(redact(`tributary: source '${source.name}': ${stats.skipped} bad record(s) skipped, ${stats.deadLettered} dead-lettered${sample}\n`));
+        io.stderr.write(redact(`tributary: source '${source.name}': ${stats.skipped} bad record(s) skipped, ${stats.deadLettered} dead-lettered, ${stats.bytes} byte(s) of input set aside (${stats.errors} error(s))${sample}\n`));
       }
       if (message !== undefined) io.stderr.write(`tributary: ${oneLine(redact(message))}\n`);
       resolve(code === 141 ? 0 : code);

@@ -19,8 +19,20 @@ export interface DeadLetter {
 /** Counts a source keeps of its bad records; never reset within a subscription. */
 export interface BadRecordStats {
   readonly policy: BadRecordPolicy;
+  /**
+   * Records skipped: each bad record counts the records it lost (`BadRecordError.records`: an
+   * Avro block's count, the rest of a block), not 1 per error.
+   */
   readonly skipped: number;
+  /** Records dead-lettered, counted like {@link skipped}. */
   readonly deadLettered: number;
+  /**
+   * Input bytes skipped or dead-lettered, where the reader knew them (`BadRecordError.bytes`):
+   * the measure of loss when a span of a text file was set aside (an unterminated quote).
+   */
+  readonly bytes: number;
+  /** The number of bad-record errors (events), for reference: each may stand for many records. */
+  readonly errors: number;
   /** The first few skipped records' errors. */
   readonly samples: readonly BadRecordError[];
 }

@@ -11,6 +11,8 @@ const MAX_SAMPLES = 10;
 export class BadRecordTracker implements BadRecordHandler {
   private skippedCount = 0;
   private deadLetteredCount = 0;
+  private byteCount = 0;
+  private errorCount = 0;
   private readonly sampleList: BadRecordError[] = [];
   private readonly deadLetterSubject = new Subject<DeadLetter>();
 
@@ -24,15 +26,22 @@ export class BadRecordTracker implements BadRecordHandler {
       case 'fail':
         throw error;
       case 'skip':
-        this.skippedCount++;
+        this.count(error);
+        this.skippedCount += error.records;
         if (this.sampleList.length < MAX_SAMPLES) this.sampleList.push(error);
         return;
       case 'dead-letter':
-        this.deadLetteredCount++;
+        this.count(error);
+        this.deadLetteredCount += error.records;
         if (this.sampleList.length < MAX_SAMPLES) this.sampleList.push(error);
         this.deadLetterSubject.next({ error, raw });
         return;
     }
+  }
+
+  private count(error: BadRecordError): void {
+    this.errorCount++;
+    this.byteCount += error.bytes ?? 0;
   }
 
   /** A copy of the counts so far. */
@@ -41,6 +50,8 @@ export class BadRecordTracker implements BadRecordHandler {
       policy: this.policy,
       skipped: this.skippedCount,
       deadLettered: this.deadLetteredCount,
+      bytes: this.byteCount,
+      errors: this.errorCount,
       samples: [...this.sampleList],
     };
   }

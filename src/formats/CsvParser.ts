@@ -1,4 +1,5 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { firstInvalidUtf8 } from './utf8.js';
 
 /** The punctuation of a CSV dialect; each a single ASCII character. */
 export interface CsvDialect {
@@ -6,20 +7,33 @@ export interface CsvDialect {
   readonly quote: string;
   /** Inside a quoted field, makes the next quote (or escape) literal. Equal to `quote` for RFC 4180's `""`. */
   readonly escape: string;
+  /** See {@link CsvParser}; default {@link DEFAULT_CSV_MAX_RECORD_BYTES}. */
+  readonly maxRecordBytes?: number;
 }
+
+/**
+ * The default longest quoted record, in bytes: 1 MiB. Past it a quote is taken for a stray one
+ * (Python's `csv` module stops at 128 KiB a field, `csv.field_size_limit()`).
+ */
+export const DEFAULT_CSV_MAX_RECORD_BYTES = 1024 * 1024;
 
 /**
  * Receives the records found by {@link CsvParser}. `start`/`end` are byte positions relative to
  * the bytes handed to {@link CsvParser.parse}; `end` is just past the record's line break.
  */
 export interface CsvRecordHandler {
-  /** A record's fields; a field is `null` when it was empty and unquoted (`a,,b`). */
-  record(start: number, end: number, fields: (string | null)[]): void;
+  /**
+   * A record's fields; a field is `null` when it was empty and unquoted (`a,,b`). May return a
+   * position before `end` to resume parsing at (only for a record spanning lines, which the
+   * handler rejected and whose first line alone it reported).
+   */
+  record(start: number, end: number, fields: (string | null)[]): { readonly resumeAt: number } | void;
   /** A malformed record, and why. */
   malformed(start: number, end: number, error: string): void;
 }
 
 const LF = 10;
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 
 /**
@@ -36,6 +50,14 @@ const CR = 13;
  * cuts fields with `slice`/`split`. When the run is not pure ASCII (checked with SIMD by
  * `isAscii`), field text is decoded as UTF-8 from the same byte ranges. Structure
  * characters must be ASCII, so they can never appear inside a multi-byte UTF-8 sequence.
+ * A non-ASCII run is checked to be valid UTF-8 (natively); only when it is not are records
+ * checked one by one, and a record with invalid UTF-8 is malformed (never decoded to U+FFFD).
+ *
+ * A stray quote must not swallow the rest of a file as one field: a quoted record that has no
+ * closing quote by the end of the input, or runs past `maxRecordBytes`, is malformed *from its
+ * start to the end of its first line*, and parsing resumes at the next line.
+ *
+ * {@link lines} counts the line breaks of the records parsed so far, for line numbers in errors.
  */
 export class CsvParser {
   private readonly d: number;
@@ -44,8 +66,15 @@ export class CsvParser {
   private readonly dChar: string;
   private readonly qChar: string;
   private readonly eChar: string;
+  private readonly maxRecordBytes: number;
+  /** Line breaks in the records (and blank lines) parsed so far; a handler's record starts on line `lines + 1`. */
+  lines = 0;
+  /** During {@link parse}: the bytes parsed, and whether they hold invalid UTF-8 somewhere. */
+  private bytes: Buffer = EMPTY;
+  private invalidUtf8 = false;
 
   constructor(dialect: CsvDialect) {
+    this.maxRecordBytes = dialect.maxRecordBytes ?? DEFAULT_CSV_MAX_RECORD_BYTES;
     this.d = dialect.delimiter.charCodeAt(0);
     this.q = dialect.quote.charCodeAt(0);
     this.e = dialect.escape.charCodeAt(0);
@@ -65,6 +94,8 @@ export class CsvParser {
     if (limit === 0) return 0;
     const text = bytes.toString('latin1', 0, limit);
     const utf8 = !isAscii(bytes.subarray(0, limit));
+    this.bytes = bytes;
+    this.invalidUtf8 = utf8 && !isUtf8(bytes.subarray(0, limit));
     const n = text.length;
     const { d, q, dChar, qChar } = this;
     let p = 0;
@@ -84,7 +115,9 @@ export class CsvParser {
         let contentEnd = nl;
         if (contentEnd > p && text.charCodeAt(contentEnd - 1) === CR) contentEnd--;
         const end = nl < n ? nl + 1 : n;
-        if (contentEnd > p) {
+        if (contentEnd > p && this.invalidUtf8 && this.badUtf8(p, end, handler)) {
+          // Reported as malformed.
+        } else if (contentEnd > p) {
           // Without quotes, fields are exactly the delimiter-separated pieces; in a non-ASCII run the
           // line is decoded as UTF-8 once (an ASCII delimiter byte never occurs inside a multi-byte sequence).
           const line = utf8 ? bytes.toString('utf8', p, contentEnd) : text.slice(p, contentEnd);
@@ -92,16 +125,22 @@ export class CsvParser {
           for (let i = 0; i < fields.length; i++) if (fields[i] === '') fields[i] = null;
           handler.record(p, end, fields);
         }
+        if (nl < n) this.lines++;
         p = end;
         continue;
       }
       // Slow path: a quote somewhere in this line, so the record may span lines.
       const end = this.parseQuoted(text, p, final, utf8, d, q, handler);
       if (end === -1) break;
+      // A parser bug must fail loudly, never spin on the same record.
+      if (end <= p) throw new Error(`CSV parser made no progress at byte ${p}`);
+      this.lines += countLineBreaks(text, p, end);
       p = end;
       // Quotes consumed by that record are behind us; rescan lazily.
       if (nextQuote < p) nextQuote = -1;
     }
+    // Keep no reference to the caller's bytes (it may reuse them).
+    this.bytes = EMPTY;
     return p;
   }
 
@@ -113,24 +152,39 @@ export class CsvParser {
     for (;;) {
       if (i < n && text.charCodeAt(i) === q) {
         const value = this.readQuoted(text, i + 1);
-        if (value === null) {
-          if (!final) return -1;
-          return malformed(handler, start, n, 'unterminated quoted field');
+        if (value === null && !final && n - start <= this.maxRecordBytes) return -1;
+        if (value === null || value.end - start > this.maxRecordBytes) {
+          const why =
+            value === null && n - start <= this.maxRecordBytes
+              ? 'unterminated quoted field (the input ends before its closing quote)'
+              : `quoted record longer than ${this.maxRecordBytes} bytes (maxRecordBytes): taken for a stray quote`;
+          // Resynchronise at the next line: only this line is lost, not the rest of the input.
+          const nl = text.indexOf('\n', start);
+          return malformed(handler, start, nl === -1 ? n : nl + 1, `${why}; the line is skipped, reading resumes at the next line`);
         }
         fields.push(utf8 ? fromLatin1(value.text) : value.text);
         i = value.end;
         const c = text.charCodeAt(i);
-        if (i >= n) return record(handler, start, n, fields);
+        if (i >= n) return this.emit(handler, start, n, fields);
         if (c === d) {
           i++;
           continue;
         }
-        if (c === LF) return record(handler, start, i + 1, fields);
-        if (c === CR && text.charCodeAt(i + 1) === LF) return record(handler, start, i + 2, fields);
+        if (c === LF) return this.emit(handler, start, i + 1, fields);
+        if (c === CR && text.charCodeAt(i + 1) === LF) return this.emit(handler, start, i + 2, fields);
+        // A non-ASCII byte is named in hex: latin1 text would show it as another character.
+        const what = c > 0x7f ? `byte 0x${c.toString(16)}` : `character ${JSON.stringify(text[i])}`;
+        const message = `unexpected ${what} after the closing quote of field ${fields.length}`;
+        const firstBreak = text.indexOf('\n', start);
+        if (firstBreak !== -1 && firstBreak < i) {
+          // The quoted field ran over line breaks and then turned out wrong: its opening quote
+          // was most likely a stray one. Resynchronise after the record's first line, so that a
+          // stray quote closed by another one lines later does not take those lines with it.
+          return malformed(handler, start, firstBreak + 1, `${message}, in a quoted field spanning lines: taken for a stray quote, the line is skipped`);
+        }
         // Resynchronise at the next line break: the rest of this line cannot be trusted.
         const nl = text.indexOf('\n', i);
         if (nl === -1 && !final) return -1;
-        const message = `unexpected character ${JSON.stringify(text[i])} after the closing quote of field ${fields.length}`;
         return malformed(handler, start, nl === -1 ? n : nl + 1, message);
       }
       let delim = text.indexOf(this.dChar, i);
@@ -147,8 +201,23 @@ export class CsvParser {
       let contentEnd = nl;
       if (contentEnd > i && text.charCodeAt(contentEnd - 1) === CR) contentEnd--;
       fields.push(i === contentEnd ? null : utf8 ? fromLatin1(text.slice(i, contentEnd)) : text.slice(i, contentEnd));
-      return record(handler, start, nl < n ? nl + 1 : n, fields);
+      return this.emit(handler, start, nl < n ? nl + 1 : n, fields);
     }
+  }
+
+  /** Hands a record of the slow path to `handler`, unless it holds invalid UTF-8. */
+  private emit(handler: CsvRecordHandler, start: number, end: number, fields: (string | null)[]): number {
+    if (this.invalidUtf8 && this.badUtf8(start, end, handler)) return end;
+    return record(handler, start, end, fields);
+  }
+
+  /** Reports `bytes[start, end)` as malformed if it holds invalid UTF-8; whether it did. */
+  private badUtf8(start: number, end: number, handler: CsvRecordHandler): boolean {
+    if (isUtf8(this.bytes.subarray(start, end))) return false;
+    const at = firstInvalidUtf8(this.bytes, start, end);
+    const byte = this.bytes[at] ?? 0;
+    handler.malformed(start, end, `invalid UTF-8 (0x${byte.toString(16).padStart(2, '0')}) at byte ${at - start} of the record`);
+    return true;
   }
 
   /** Reads a quoted field's content from `i` (just past the opening quote) to its closing quote. */
@@ -188,13 +257,20 @@ export class CsvParser {
 }
 
 function record(handler: CsvRecordHandler, start: number, end: number, fields: (string | null)[]): number {
-  handler.record(start, end, fields);
-  return end;
+  const resume = handler.record(start, end, fields)?.resumeAt;
+  return resume !== undefined && resume > start && resume < end ? resume : end;
 }
 
 function malformed(handler: CsvRecordHandler, start: number, end: number, error: string): number {
   handler.malformed(start, end, error);
   return end;
+}
+
+/** The number of line breaks in `text[start, end)`. */
+function countLineBreaks(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', start); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 const nonAscii = /[^\x00-\x7f]/;

@@ -13,7 +13,9 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
  * Decodes CSV bytes from a byte position. Offsets are byte positions of record starts, so a
- * restart resumes exactly at the next record, also after quoted fields spanning lines.
+ * restart resumes exactly at the next record, also after quoted fields spanning lines. Errors
+ * give the record's 1-based line, counted from `startByte` (the start of the file, or the resume
+ * position: the lines before it are not read).
  */
 export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
   readonly startByte: number;
@@ -44,7 +46,9 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
     this.builder = builder;
     this.bomChecked = startByte !== 0;
     this.parser = new CsvParser(options);
-    this.sink = new RowSink(context);
+    // Errors are reported while the parser hands over a record, which starts on the line after
+    // the line breaks it has counted.
+    this.sink = new RowSink(context, undefined, () => this.parser.lines + 1, startByte);
   }
 
   /** The row builder, once the header is known (always, without a header). */
@@ -103,7 +107,7 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
   }
 
   /** @internal Called by the parser for each record. */
-  record(start: number, end: number, fields: (string | null)[]): void {
+  record(start: number, end: number, fields: (string | null)[]): { readonly resumeAt: number } | void {
     const builder = this.builder;
     if (builder === null) {
       this.builder = headerBuilder(fields, this.options, this.context);
@@ -111,6 +115,13 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
     }
     const row = builder.build(fields);
     if (typeof row === 'string') {
+      // A record spanning lines with the wrong field count most likely began at a stray quote:
+      // report its first line only and parse again from the next one.
+      const firstBreak = this.buffer.indexOf(10, start);
+      if (firstBreak !== -1 && firstBreak < end - 1) {
+        this.malformed(start, firstBreak + 1, `${row}, in a quoted field spanning lines: taken for a stray quote, the line is skipped`);
+        return { resumeAt: firstBreak + 1 };
+      }
       this.malformed(start, end, row);
       return;
     }
@@ -121,9 +132,15 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
   malformed(start: number, end: number, error: string): void {
     const offset = String(this.base + start);
     if (this.builder === null) {
-      throw new SourceError(`malformed CSV header: ${error}`, { source: this.context.source, split: this.context.splitId, offset });
+      throw new SourceError(`malformed CSV header: ${error}`, {
+        source: this.context.source,
+        split: this.context.splitId,
+        offset,
+        line: this.parser.lines + 1,
+        lineFrom: this.startByte,
+      });
     }
-    this.sink.bad(offset, `malformed CSV record: ${error}`, this.buffer.slice(start, end));
+    this.sink.bad(offset, `malformed CSV record: ${error}`, this.buffer.slice(start, end), undefined, { line: this.parser.lines + 1 });
   }
 }
 

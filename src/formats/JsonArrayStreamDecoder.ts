@@ -3,6 +3,7 @@ import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
 import { RowSink } from './RowSink.js';
 import { asBuffer } from './asBuffer.js';
 import { parseJsonRow } from './parseJsonRow.js';
+import { firstInvalidUtf8, invalidUtf8Message, isValidUtf8 } from './utf8.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -22,7 +23,8 @@ type Mode = 'start' | 'between' | 'value' | 'done';
  * `[`): a decoder opened there skips whitespace and a comma and decodes exactly that element.
  * After the last element, `nextOffset` is the position of the closing `]`.
  * An element that is not valid JSON, or not an object, is a bad record; so is a file that ends
- * inside the array (reported by `end()`).
+ * inside the array (reported by `end()`), and an element with invalid UTF-8. Errors give the
+ * 1-based line of the element, counted from where the decoder started (`startByte`).
  */
 export class JsonArrayStreamDecoder implements StreamDecoder {
   readonly startByte: number;
@@ -40,6 +42,12 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  /** Line breaks scanned since `startByte`. */
+  private lineBreaks = 0;
+  /** Data after the closing `]`, reported once at the end of the input. */
+  private trailing: { at: number; line: number; raw: Buffer } | null = null;
+  /** The line the current value starts on. */
+  private valueLine = 1;
 
   constructor(startByte: number, private readonly context: DecodeContext) {
     this.startByte = startByte;
@@ -47,7 +55,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     this.scan = startByte;
     this.regionStart = startByte;
     this.mode = startByte === 0 ? 'start' : 'between';
-    this.sink = new RowSink(context);
+    this.sink = new RowSink(context, undefined, () => this.valueLine, startByte);
   }
 
   push(bytes: Uint8Array): DecodedBatch {
@@ -69,6 +77,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     try {
       for (; this.scan < limit; this.scan++) {
         const c = buffer[this.scan - base] as number;
+        if (c === 0x0a) this.lineBreaks++;
         switch (this.mode) {
           case 'start':
             if (isSpace(c) || (this.scan < 3 && (c === 0xef || c === 0xbb || c === 0xbf))) break;
@@ -88,6 +97,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
             }
             this.mode = 'value';
             this.valueStart = this.scan;
+            this.valueLine = this.lineBreaks + 1;
             this.depth = 0;
             this.inString = false;
             this.escaped = false;
@@ -98,9 +108,13 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
             break;
           case 'done':
             if (isSpace(c)) break;
-            this.sink.bad(String(this.scan), 'json: unexpected data after the end of the JSON array', buffer.slice(this.scan - base));
+            // Data after the array: one bad record for all of it, reported at the end of the input
+            // (when its length is known; at once under `fail`). Until then the offset stays at the `]`.
+            if (this.trailing === null) {
+              this.trailing = { at: this.scan, line: this.lineBreaks + 1, raw: buffer.slice(this.scan - base) };
+              if (this.context.badRecords.policy === 'fail') this.reportTrailing(limit);
+            }
             this.scan = limit;
-            this.regionStart = limit;
             break;
         }
       }
@@ -128,6 +142,12 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
     else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (this.depth === 0) {
+        if (this.scan === this.valueStart) {
+          // A stray `}` where an element should start: a bad element of its own (rescanning it
+          // would start the same empty value again, forever).
+          this.element(buffer, base, this.scan + 1);
+          return;
+        }
         // A bare value (number, literal) ended by the array's `]`: rescan the `]`.
         this.element(buffer, base, this.scan);
         this.scan--;
@@ -145,17 +165,36 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
     const start = this.valueStart - base;
     this.mode = 'between';
     this.regionStart = end;
+    const line = this.valueLine;
+    const invalid = firstInvalidUtf8IfAny(buffer, start, end - base);
+    if (invalid !== -1) {
+      const message = `malformed JSON array element: ${invalidUtf8Message(base + invalid, buffer[invalid])}`;
+      this.sink.bad(String(position), message, buffer.slice(start, end - base), undefined, { line });
+      return;
+    }
     let row;
     try {
       row = parseJsonRow(buffer.toString('utf8', start, end - base));
     } catch (err) {
-      this.sink.bad(String(position), `malformed JSON array element: ${(err as Error).message}`, buffer.slice(start, end - base), err);
+      this.sink.bad(String(position), `malformed JSON array element: ${(err as Error).message}`, buffer.slice(start, end - base), err, { line });
       return;
     }
     this.sink.add(row, position, 0, buffer, start, end - base);
   }
 
+  private reportTrailing(limit: number): void {
+    const trailing = this.trailing;
+    if (trailing === null) return;
+    this.trailing = null;
+    this.regionStart = limit;
+    this.sink.bad(String(trailing.at), 'json: unexpected data after the end of the JSON array', trailing.raw, undefined, {
+      line: trailing.line,
+      bytes: limit - trailing.at,
+    });
+  }
+
   private finish(buffer: Buffer, base: number, limit: number): void {
+    if (this.trailing !== null) this.reportTrailing(limit);
     if (this.mode === 'value') {
       if (this.depth === 0 && !this.inString) {
         this.element(buffer, base, limit);
@@ -163,7 +202,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
         const offset = String(this.regionStart);
         this.regionStart = limit;
         this.mode = 'done';
-        this.sink.bad(offset, 'json: the file ends inside a JSON array element', buffer.slice(this.valueStart - base));
+        this.sink.bad(offset, 'json: the file ends inside a JSON array element', buffer.slice(this.valueStart - base), undefined, { line: this.valueLine });
         return;
       }
     }
@@ -171,13 +210,18 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
       const offset = String(this.regionStart);
       this.regionStart = limit;
       this.mode = 'done';
-      this.sink.bad(offset, "json: the file ends before the JSON array's closing ']'", null);
+      this.sink.bad(offset, "json: the file ends before the JSON array's closing ']'", null, undefined, { line: this.lineBreaks + 1, bytes: 0 });
     }
   }
 
   private where(offset: number): { source: string; split: string; offset: string } {
     return { source: this.context.source, split: this.context.splitId, offset: String(offset) };
   }
+}
+
+/** {@link firstInvalidUtf8}, after a native check that finds most input valid. */
+function firstInvalidUtf8IfAny(buffer: Buffer, start: number, end: number): number {
+  return isValidUtf8(buffer, start, end) ? -1 : firstInvalidUtf8(buffer, start, end);
 }
 
 function isSpace(c: number): boolean {

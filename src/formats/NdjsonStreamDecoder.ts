@@ -1,10 +1,11 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
 import { RowSink } from './RowSink.js';
 import { PendingBytes } from './PendingBytes.js';
 import { asBuffer } from './asBuffer.js';
 import { parseJsonRow } from './parseJsonRow.js';
 import { textWindowEnd } from './textWindow.js';
+import { firstInvalidUtf8, invalidUtf8Message } from './utf8.js';
 
 const LF = 10;
 
@@ -22,6 +23,11 @@ const NON_ASCII = /[\x80-\xff]/g;
  * lines from that text with `indexOf`. Lines before the next non-ASCII byte are parsed from that
  * text as they are; a line holding one is decoded as UTF-8 from its bytes. Only a line split across two pushes is copied (joined), and
  * only the unfinished last line is kept between pushes.
+ *
+ * A window that is not ASCII is checked to be valid UTF-8 (natively, SIMD); only in a window
+ * that is not are lines checked one by one, and a line with invalid UTF-8 is a bad record
+ * (never decoded to U+FFFD). Errors give the 1-based line, counted from where the decoder
+ * started (`startByte`: the start of the file, or the resume position).
  */
 export class NdjsonStreamDecoder implements StreamDecoder {
   readonly startByte: number;
@@ -29,11 +35,13 @@ export class NdjsonStreamDecoder implements StreamDecoder {
   private readonly pending = new PendingBytes();
   /** Byte position of the first pending byte (of the next line). */
   private position: number;
+  /** Line breaks before the line being decoded, since `startByte`. */
+  private lineBreaks = 0;
 
   constructor(startByte: number, context: DecodeContext) {
     this.startByte = startByte;
     this.position = startByte;
-    this.sink = new RowSink(context);
+    this.sink = new RowSink(context, undefined, () => this.lineBreaks + 1, startByte);
   }
 
   push(bytes: Uint8Array): DecodedBatch {
@@ -96,6 +104,8 @@ export class NdjsonStreamDecoder implements StreamDecoder {
     // Position in `text` of the next non-ASCII byte at or after `start` (`n` when none), found lazily.
     const nonAscii = NON_ASCII;
     let wide = isAscii(buffer.subarray(from, to)) ? n : -1;
+    // Only in a window with invalid UTF-8 somewhere are lines checked one by one.
+    const checkLines = wide === -1 && !isUtf8(buffer.subarray(from, to));
     let start = 0;
     while (start < n) {
       const nl = text.indexOf('\n', start);
@@ -104,9 +114,10 @@ export class NdjsonStreamDecoder implements StreamDecoder {
         nonAscii.lastIndex = start;
         wide = nonAscii.test(text) ? nonAscii.lastIndex - 1 : n;
       }
-      this.line(buffer, text, base, from, start, end, wide < end);
+      this.line(buffer, text, base, from, start, end, wide < end, checkLines);
       start = end;
       this.position = base + from + start;
+      if (nl !== -1) this.lineBreaks++;
     }
   }
 
@@ -114,16 +125,25 @@ export class NdjsonStreamDecoder implements StreamDecoder {
    * Decodes the line `text[start, end)` (`end` past its LF, if any), where `text` is
    * `buffer[at, ...)` decoded as latin1 and `buffer[0]` is at byte `base`.
    */
-  private line(buffer: Buffer, text: string, base: number, at: number, start: number, end: number, utf8: boolean): void {
+  private line(buffer: Buffer, text: string, base: number, at: number, start: number, end: number, utf8: boolean, checkUtf8: boolean): void {
     const offset = base + at + start;
     let from = start;
     if (offset === 0 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) from += 3;
     if (isBlank(text, from, end)) return;
+    const line = this.lineBreaks + 1;
+    if (utf8 && checkUtf8) {
+      const invalid = firstInvalidUtf8(buffer, at + from, at + end);
+      if (invalid !== -1) {
+        const message = `malformed JSON line: ${invalidUtf8Message(base + invalid, buffer[invalid])}`;
+        this.sink.bad(String(offset), message, buffer.slice(at + start, at + end), undefined, { line });
+        return;
+      }
+    }
     let row;
     try {
       row = parseJsonRow(utf8 ? buffer.toString('utf8', at + from, at + end) : text.slice(from, end));
     } catch (err) {
-      this.sink.bad(String(offset), `malformed JSON line: ${(err as Error).message}`, buffer.slice(at + start, at + end), err);
+      this.sink.bad(String(offset), `malformed JSON line: ${(err as Error).message}`, buffer.slice(at + start, at + end), err, { line });
       return;
     }
     this.sink.add(row, offset, 0, buffer, at + start, at + end);

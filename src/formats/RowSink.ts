@@ -1,4 +1,4 @@
-import { BadRecordError } from '../core/SourceError.js';
+import { BadRecordError, type BadRecordLoss } from '../core/SourceError.js';
 import type { DecodeContext, DecodedBatch, Row } from './Format.js';
 
 /**
@@ -9,6 +9,11 @@ export type OffsetFormatter = (position: number, index: number) => string;
 
 /** The offset of a byte-positioned record: its byte position in decimal. */
 export const byteOffset: OffsetFormatter = (position) => String(position);
+
+/** What a bad record cost and where it was: {@link BadRecordLoss} and its 1-based line. */
+export interface BadRecordDetail extends BadRecordLoss {
+  readonly line?: number;
+}
 
 /**
  * Collects the rows of one decoded batch, with the offset of its first row, and routes every bad
@@ -23,9 +28,16 @@ export class RowSink {
   private firstPosition = -1;
   private firstIndex = 0;
 
+  /**
+   * @param lineOf For text formats: the 1-based line of the record at a byte position (asked
+   *   only for a bad record, while it is being decoded).
+   * @param lineFrom The byte position lines are counted from (where the decoder started).
+   */
   constructor(
     private readonly context: DecodeContext,
     private readonly formatOffset: OffsetFormatter = byteOffset,
+    private readonly lineOf?: (position: number) => number,
+    private readonly lineFrom = 0,
   ) {}
 
   /**
@@ -38,7 +50,8 @@ export class RowSink {
       try {
         row = convert(row);
       } catch (err) {
-        this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err);
+        const detail = this.lineOf === undefined ? undefined : { line: this.lineOf(position), bytes: end - start };
+        this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
         return;
       }
     }
@@ -49,10 +62,17 @@ export class RowSink {
     this.rows.push(row);
   }
 
-  /** Reports a bad record at `offset`; throws under the `fail` policy. */
-  bad(offset: string, message: string, raw: Uint8Array | null, cause?: unknown): void {
+  /**
+   * Reports a bad record at `offset`; throws under the `fail` policy. For text formats (those
+   * with `lineOf`) the bytes lost default to the raw record's length.
+   */
+  bad(offset: string, message: string, raw: Uint8Array | null, cause?: unknown, detail?: BadRecordDetail): void {
     const { source, splitId } = this.context;
-    const error = new BadRecordError(message, { source, split: splitId, offset }, cause === undefined ? undefined : { cause });
+    const line = detail?.line;
+    const location = line === undefined ? { source, split: splitId, offset } : { source, split: splitId, offset, line, lineFrom: this.lineFrom };
+    const options = { ...(cause === undefined ? {} : { cause }), ...(detail?.records === undefined ? {} : { records: detail.records }) };
+    const bytes = detail?.bytes ?? (this.lineOf !== undefined && raw !== null ? raw.length : undefined);
+    const error = new BadRecordError(message, location, bytes === undefined ? options : { ...options, bytes });
     this.context.badRecords.handle(error, raw);
   }
 

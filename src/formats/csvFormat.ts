@@ -1,5 +1,5 @@
 import { SourceError } from '../core/SourceError.js';
-import { CsvParser } from './CsvParser.js';
+import { CsvParser, DEFAULT_CSV_MAX_RECORD_BYTES } from './CsvParser.js';
 import { CsvRowBuilder } from './CsvRowBuilder.js';
 import { CsvStreamDecoder, headerBuilder } from './CsvStreamDecoder.js';
 import type { ByteInput, DecodeContext, Format, Row, StreamDecoder } from './Format.js';
@@ -32,6 +32,12 @@ export interface CsvFormatOptions {
    * columns, keys are `c1`, `c2`, ... for however many fields each record has.
    */
   readonly columns?: readonly string[];
+  /**
+   * The longest a record holding a quoted field may be, in bytes: a quote left open longer is
+   * taken for a stray one, and only its line is a bad record. Default 1 MiB
+   * ({@link DEFAULT_CSV_MAX_RECORD_BYTES}).
+   */
+  readonly maxRecordBytes?: number;
 }
 
 /** {@link CsvFormatOptions} with defaults applied and checked. */
@@ -42,6 +48,7 @@ export interface ResolvedCsvOptions {
   readonly escape: string;
   readonly empty: CsvEmpty;
   readonly columns: readonly string[] | undefined;
+  readonly maxRecordBytes: number;
 }
 
 /**
@@ -52,8 +59,10 @@ export interface ResolvedCsvOptions {
  *
  * Stream offsets are the byte positions of records. With a header, a decoder opened at an offset
  * first reads the header from byte 0. A record with a field count other than the header's (or
- * the declared columns', without a header), an unterminated quote or text after a closing quote
- * is a bad record; reading goes on at the next record under the `skip`/`dead-letter` policies.
+ * the declared columns', without a header), text after a closing quote or invalid UTF-8 is a bad
+ * record; reading goes on at the next record under the `skip`/`dead-letter` policies. A quote left
+ * open to the end of the input or past `maxRecordBytes` makes a bad record of its line only, and
+ * reading resumes at the next line (a stray quote does not swallow the rest of the file).
  *
  * `decodeMessage` decodes one record per payload (Kafka/Kinesis CSV topics carry no header):
  * fields map to `columns` by position.
@@ -76,7 +85,9 @@ export function csvFormat(options: CsvFormatOptions = {}): Format {
       if (bytes.length === 0) return null;
       const records: (string | null)[][] = [];
       parser.parse(bytes, true, {
-        record: (_start, _end, fields) => records.push(fields),
+        record: (_start, _end, fields) => {
+          records.push(fields);
+        },
         malformed: (_start, _end, error) => {
           throw new Error(`malformed CSV record: ${error}`);
         },
@@ -137,5 +148,9 @@ export function resolveCsvOptions(options: CsvFormatOptions): ResolvedCsvOptions
       seen.add(column);
     }
   }
-  return { delimiter, header: options.header ?? true, quote, escape, empty, columns: options.columns };
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_CSV_MAX_RECORD_BYTES;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
+    throw new Error(`csv option 'maxRecordBytes' must be a positive integer, got ${String(maxRecordBytes)}`);
+  }
+  return { delimiter, header: options.header ?? true, quote, escape, empty, columns: options.columns, maxRecordBytes };
 }

@@ -3,7 +3,8 @@ import { JsonArrayStreamDecoder } from './JsonArrayStreamDecoder.js';
 import { NdjsonStreamDecoder } from './NdjsonStreamDecoder.js';
 import { asBuffer } from './asBuffer.js';
 import { parseByteOffset } from './parseByteOffset.js';
-import { parseJsonRow } from './parseJsonRow.js';
+import { parseJsonRow, type JSON_MAX_NESTING_DEPTH } from './parseJsonRow.js';
+import { firstInvalidUtf8, invalidUtf8Message, isValidUtf8 } from './utf8.js';
 
 /** Whether a JSON file is one array of objects rather than newline-delimited JSON. */
 export type JsonArrayMode = 'auto' | 'true' | 'false';
@@ -22,8 +23,9 @@ export interface JsonFormatOptions {
  * offsets are byte positions of lines; tailable) or, for bounded scans, one JSON array of
  * objects (offsets are byte positions between elements).
  *
- * A line or element that is not valid JSON or not an object is a bad record. Numbers are
- * JavaScript numbers: integers beyond 2^53 lose precision, as with `JSON.parse`.
+ * A line or element that is not valid JSON or not an object, holds invalid UTF-8, or nests
+ * deeper than {@link JSON_MAX_NESTING_DEPTH} is a bad record. Numbers are JavaScript numbers,
+ * except integers beyond ±(2^53 - 1), which are exact `bigint`s (`JSON.parse` would round them).
  *
  * @example
  * const format = jsonFormat();
@@ -39,7 +41,12 @@ export function jsonFormat(options: JsonFormatOptions = {}): Format {
     tailable: array !== 'true',
     decodeMessage(payload: Uint8Array): Row | null {
       if (payload.length === 0) return null;
-      return parseJsonRow(asBuffer(payload).toString('utf8'));
+      const bytes = asBuffer(payload);
+      if (!isValidUtf8(bytes, 0, bytes.length)) {
+        const at = firstInvalidUtf8(bytes, 0, bytes.length);
+        throw new Error(invalidUtf8Message(at, bytes[at]));
+      }
+      return parseJsonRow(bytes.toString('utf8'));
     },
     async openStream(input: ByteInput, offset: string | null, context: DecodeContext): Promise<StreamDecoder> {
       const start = parseByteOffset(offset, context, 'json');

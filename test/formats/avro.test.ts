@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
 import type * as Avsc from 'avsc';
 import snappy from 'snappyjs';
+import { BadRecordTracker } from '../../src/core/BadRecordTracker.js';
 import { BadRecordError, SourceError } from '../../src/core/SourceError.js';
 import { avroFormat } from '../../src/formats/avroFormat.js';
 import { crc32 } from '../../src/formats/avroCodec.js';
@@ -137,7 +138,7 @@ async function blockStarts(bytes: Buffer): Promise<number[]> {
   return [...new Set(offsets.map((o) => Number(o.split(':')[0])))];
 }
 
-test('a corrupt sync marker is a bad record at the block; skip and dead-letter go on at the next sync marker, fail throws', async () => {
+test('a corrupt sync marker is a bad record at the block, counting its records and bytes; skip and dead-letter go on at the next block, fail throws', async () => {
   const records = readings(40);
   const bytes = await writeAvro(records, 'null');
   const starts = await blockStarts(bytes);
@@ -148,14 +149,22 @@ test('a corrupt sync marker is a bad record at the block; skip and dead-letter g
   corrupt[b2 - 1] = (corrupt[b2 - 1] as number) ^ 0xff;
   const rowsBefore = (await decode(avro, bytes.subarray(0, b1), null, 'whole', context(new RecordingHandler('skip')))).rows.length;
   const rowsOf = async (from: number): Promise<Row[]> => (await decode(avro, bytes, `${from}:0`)).rows;
+  const inBlock1 = (await decode(avro, bytes.subarray(0, b2), `${b1}:0`)).rows.length;
   for (const policy of ['skip', 'dead-letter'] as const) {
     const handler = new RecordingHandler(policy);
     const { rows } = await decode(avro, corrupt, null, 'bytes', context(handler));
-    // Block 1 (bad marker) and block 2 (whose start is unknown without it) are lost; block 3 on are read.
-    assert.deepEqual(rows, [...records.slice(0, rowsBefore), ...(await rowsOf(starts[3] as number))]);
+    // Block 1 (bad marker) is lost; block 2, which starts where block 1's header says, is checked and read.
+    assert.deepEqual(rows, [...records.slice(0, rowsBefore), ...(await rowsOf(b2))]);
     assert.equal(handler.errors.length, 1);
     const error = handler.errors[0] as BadRecordError;
     assert.ok(error instanceof BadRecordError);
+    assert.equal(error.records, inBlock1);
+    assert.equal(error.bytes, b2 - b1);
+    const tracker = new BadRecordTracker(policy);
+    await decode(avro, corrupt, null, { seed: 4 }, context(tracker));
+    const stats = tracker.stats;
+    assert.equal(policy === 'skip' ? stats.skipped : stats.deadLettered, records.length - rows.length);
+    assert.equal(stats.bytes, b2 - b1);
     assert.equal(error.offset, `${b1}:0`);
     assert.match(error.message, /source 'test-source', split 'split-1', offset \d+:0: avro: sync marker mismatch/);
     assert.deepEqual(Buffer.from(handler.raws[0] as Uint8Array), corrupt.subarray(b1, b2));
@@ -182,6 +191,8 @@ test('a block that does not decompress is skipped as one bad record; a truncated
   assert.equal(rows.length, records.length - inBlock1.length);
   assert.equal(handler.errors[0]?.offset, `${b1}:0`);
   assert.match(handler.errors[0]?.message ?? '', /cannot decompress block/);
+  assert.equal(handler.errors[0]?.records, inBlock1.length);
+  assert.equal(handler.errors[0]?.bytes, (starts[2] as number) - b1);
 
   const truncated = new RecordingHandler('skip');
   const cut = (starts[3] as number) + 7;
@@ -189,6 +200,29 @@ test('a block that does not decompress is skipped as one bad record; a truncated
   assert.deepEqual(partial.rows, (await decode(avro, bytes.subarray(0, starts[3]))).rows);
   assert.equal(truncated.errors[0]?.offset, `${starts[3]}:0`);
   assert.match(truncated.errors[0]?.message ?? '', /ends inside a block/);
+  const inBlock3 = (await decode(avro, bytes.subarray(0, starts[4]), `${starts[3]}:0`)).rows.length;
+  assert.equal(truncated.errors[0]?.records, inBlock3);
+  assert.equal(truncated.errors[0]?.bytes, 7);
+});
+
+test('a corrupt block size: the bytes to the next sync marker are counted, with the block header\'s records as a lower bound', async () => {
+  const records = readings(40);
+  const bytes = await writeAvro(records, 'null');
+  const starts = await blockStarts(bytes);
+  const b1 = starts[1] as number;
+  const b2 = starts[2] as number;
+  const corrupt = Buffer.from(bytes);
+  // Block 1's count is one varint byte (a few records); its size follows: make it far too large.
+  corrupt[b1 + 1] = 0xfe;
+  corrupt.writeUInt8(0x7f, b1 + 2);
+  const tracker = new BadRecordTracker('skip');
+  const { rows } = await decode(avro, corrupt, null, { seed: 6 }, context(tracker));
+  const stats = tracker.stats;
+  assert.equal(stats.errors, 1);
+  // Resynchronised at block 1's own sync marker: exactly block 1 is lost.
+  assert.equal(stats.bytes, b2 - b1);
+  assert.equal(stats.skipped, records.length - rows.length);
+  assert.match(stats.samples[0]?.message ?? '', /corrupt block header/);
 });
 
 test('context.convert errors are bad records at block:index', async () => {

@@ -156,34 +156,40 @@ const badFile = 'a,b\n1,2\n3\n4,5\n"6,7\n8,9\n"x"y,1\n10,11\n';
 test('bad records under skip: counted with source, split, offset and raw bytes; decoding goes on', async () => {
   const handler = new RecordingHandler('skip');
   const { rows } = await decode(csv, utf8(badFile), null, 'bytes', context(handler));
-  // "6,7\n8,9\n"x"y,1 is one quoted field running to the quote before x, then `x` after a closing quote.
+  // "6,7\n8,9\n"x"y,1 reads as one quoted field running to the quote before x, then `x` after a
+  // closing quote: the opening quote is taken for a stray one, its line is skipped, and `8,9` is
+  // read again as a record; `"x"y,1` is malformed in its own right.
   assert.deepEqual(rows, [
     { a: '1', b: '2' },
     { a: '4', b: '5' },
+    { a: '8', b: '9' },
     { a: '10', b: '11' },
   ]);
-  assert.equal(handler.errors.length, 2);
-  const [fieldCount, afterQuote] = handler.errors as [BadRecordError, BadRecordError];
+  assert.equal(handler.errors.length, 3);
+  const [fieldCount, afterQuote, strayQuote] = handler.errors as [BadRecordError, BadRecordError, BadRecordError];
   assert.ok(fieldCount instanceof BadRecordError);
   assert.equal(fieldCount.source, 'test-source');
   assert.equal(fieldCount.split, 'split-1');
   assert.equal(fieldCount.offset, String('a,b\n1,2\n'.length));
-  assert.match(fieldCount.message, /source 'test-source', split 'split-1', offset 8: .*expected 2 fields, found 1/);
+  assert.match(fieldCount.message, /source 'test-source', split 'split-1', offset 8, line 3: .*expected 2 fields, found 1/);
   assert.equal(Buffer.from(handler.raws[0] as Uint8Array).toString(), '3\n');
   assert.equal(afterQuote.offset, String('a,b\n1,2\n3\n4,5\n'.length));
-  assert.match(afterQuote.message, /unexpected character "x" after the closing quote/);
-  assert.equal(Buffer.from(handler.raws[1] as Uint8Array).toString(), '"6,7\n8,9\n"x"y,1\n');
+  assert.match(afterQuote.message, /line 5: .*unexpected character "x" after the closing quote of field 1, in a quoted field spanning lines/);
+  assert.equal(Buffer.from(handler.raws[1] as Uint8Array).toString(), '"6,7\n');
+  assert.match(strayQuote.message, /line 7: .*unexpected character "y" after the closing quote/);
+  assert.equal(Buffer.from(handler.raws[2] as Uint8Array).toString(), '"x"y,1\n');
 });
 
 test('bad records under dead-letter are handed over with their bytes; under fail the first one throws', async () => {
   const dead = new RecordingHandler('dead-letter');
   const { rows } = await decode(csv, utf8(badFile), null, { seed: 3 }, context(dead));
-  assert.equal(rows.length, 3);
+  assert.equal(rows.length, 4);
   assert.deepEqual(
     dead.deadLetters.map((d) => [d.error.offset, Buffer.from(d.raw as Uint8Array).toString()]),
     [
       ['8', '3\n'],
-      ['14', '"6,7\n8,9\n"x"y,1\n'],
+      ['14', '"6,7\n'],
+      ['23', '"x"y,1\n'],
     ],
   );
   const fail = new RecordingHandler('fail');
@@ -194,12 +200,14 @@ test('bad records under dead-letter are handed over with their bytes; under fail
   });
 });
 
-test('an unterminated quote at the end of a bounded file is a bad record at its offset', async () => {
+test('an unterminated quote at the end of a bounded file is a bad record at its offset: its line only', async () => {
   const handler = new RecordingHandler('skip');
   const { rows, nextOffset } = await decode(csv, utf8('a\n1\n"open\n2\n'), null, 'bytes', context(handler));
-  assert.deepEqual(rows, [{ a: '1' }]);
+  assert.deepEqual(rows, [{ a: '1' }, { a: '2' }]);
+  assert.equal(handler.errors.length, 1);
   assert.equal(handler.errors[0]?.offset, '4');
-  assert.match(handler.errors[0]?.message ?? '', /unterminated quoted field/);
+  assert.equal(handler.errors[0]?.bytes, 6);
+  assert.match(handler.errors[0]?.message ?? '', /line 3: .*unterminated quoted field/);
   assert.equal(nextOffset, '12');
 });
 
@@ -214,7 +222,7 @@ test('context.convert applies to every row; its errors are bad records at the ro
   assert.deepEqual(rows, [{ n: 1 }, { n: 3 }]);
   assert.equal(handler.errors.length, 1);
   assert.equal(handler.errors[0]?.offset, '4');
-  assert.match(handler.errors[0]?.message ?? '', /offset 4: column n: not an integer: x/);
+  assert.match(handler.errors[0]?.message ?? '', /offset 4, line 3: column n: not an integer: x/);
   assert.equal(Buffer.from(handler.raws[0] as Uint8Array).toString(), 'x\n');
 });
 

@@ -67,7 +67,7 @@ test('NDJSON: malformed lines and non-objects are bad records at their offsets, 
     ['8', '14', '20'],
   );
   assert.ok(skip.errors.every((e) => e instanceof BadRecordError && e.source === 'test-source' && e.split === 'split-1'));
-  assert.match(skip.errors[0]?.message ?? '', /offset 8: malformed JSON line/);
+  assert.match(skip.errors[0]?.message ?? '', /offset 8, line 2: malformed JSON line/);
   assert.match(skip.errors[1]?.message ?? '', /expected a JSON object, got an array/);
   assert.match(skip.errors[2]?.message ?? '', /expected a JSON object, got a string/);
   assert.deepEqual(
@@ -123,7 +123,7 @@ test('JSON array file: bad elements and a truncated file are bad records', async
   const { rows } = await decode(json, bytes, null, 'bytes', context(skip));
   assert.deepEqual(rows, [{ a: 1 }, { a: 2 }]);
   assert.deepEqual(
-    skip.errors.map((e) => e.message.replace(/^.*?offset \d+: /, '')),
+    skip.errors.map((e) => e.message.replace(/^.*?offset \d+, line \d+: /, '')),
     [
       'malformed JSON array element: expected a JSON object, got a number',
       expect(skip.errors[1]?.message, /malformed JSON array element: /),
@@ -144,7 +144,7 @@ test('JSON array file: bad elements and a truncated file are bad records', async
 /** Returns the actual message when it matches, so that a list comparison can include it. */
 function expect(message: string | undefined, pattern: RegExp): string {
   assert.match(message ?? '', pattern);
-  return (message ?? '').replace(/^.*?offset \d+: /, '');
+  return (message ?? '').replace(/^.*?offset \d+, line \d+: /, '');
 }
 
 test('decodeMessage: one JSON object per payload (RisingWave json_c)', async (t) => {
@@ -218,5 +218,27 @@ test('NDJSON: reads larger than a decoding window, a line longer than one: rows 
     const expectedBad = starts.filter((_, i) => rejected(i)).map(String);
     assert.deepEqual(handler.errors.map((e) => e.offset), expectedBad, JSON.stringify(chunking));
     for (const { index, offset } of batchStarts) assert.equal(offset, String(starts[(rows[index] as { i: number }).i]));
+  }
+});
+
+test('JSON array: a stray closing brace between elements is one bad element, not an endless loop (found by the fuzzer)', async () => {
+  const handler = new RecordingHandler('skip');
+  const { rows } = await decode(json, utf8('[{"a":1},\n"big":9007199254740993},\n{"b":2}]'), null, 'whole', context(handler));
+  assert.deepEqual(rows, [{ a: 1 }, { b: 2 }]);
+  assert.ok(handler.errors.length >= 1 && handler.errors.length <= 4, `${handler.errors.length} errors`);
+  assert.ok(handler.errors.every((e) => e.line === 2));
+});
+
+test('JSON array: data after the closing bracket is one bad record with all its bytes, however it is cut (found by the fuzzer)', async () => {
+  const text = '[{"a":1}]\n{"b":2}\n{"c":3}\n';
+  for (const chunking of ['whole', 'bytes', { seed: 2 }] as const) {
+    const handler = new RecordingHandler('skip');
+    const { rows, nextOffset } = await decode(json, utf8(text), null, chunking, context(handler));
+    assert.deepEqual(rows, [{ a: 1 }]);
+    assert.equal(handler.errors.length, 1, JSON.stringify(chunking));
+    assert.equal(handler.errors[0]?.offset, String(text.indexOf('{"b"')));
+    assert.equal(handler.errors[0]?.bytes, text.length - text.indexOf('{"b"'));
+    assert.equal(handler.errors[0]?.line, 2);
+    assert.equal(nextOffset, String(text.length));
   }
 });
