@@ -214,34 +214,79 @@ class Compiler {
     };
   }
 
+  /**
+   * A binary operator and the chain of binary operators down its left side, compiled in a loop
+   * and evaluated in one: `a OR b OR ...` and `x + y + ...` parse left-deep, thousands of terms
+   * long, and neither compiling nor evaluating them may recurse once per term. (Right operands
+   * nest only through parentheses and the like, which the parser bounds.)
+   */
   private binary(e: Expression & { kind: 'binary' }): CompiledExpression {
+    const spine: (Expression & { kind: 'binary' })[] = [];
+    let leaf: Expression = e;
+    while (leaf.kind === 'binary') {
+      spine.push(leaf);
+      leaf = leaf.left;
+    }
+    let first = this.compile(leaf);
+    let left: CompiledExpression = first;
+    let leftSource: Expression = leaf;
+    const steps: Step[] = [];
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const node = spine[i]!;
+      const built = this.step(node, left, leftSource, this.compile(node.right));
+      // Only the leaf can be an untyped literal that takes the type of its right operand.
+      if (i === spine.length - 1) first = built.left;
+      steps.push(built.step);
+      left = { type: built.type, name: '?column?', evaluate: () => undefined };
+      leftSource = node;
+    }
+    const start = first;
+    return {
+      type: left.type,
+      name: '?column?',
+      evaluate: (row) => {
+        let value = start.evaluate(row);
+        for (const step of steps) value = step(value, row);
+        return value;
+      },
+    };
+  }
+
+  /**
+   * One `left op right` of a chain: its type, the left operand after coercion, and a step that
+   * combines the value of the left side (already evaluated) with the right operand.
+   */
+  private step(
+    e: Expression & { kind: 'binary' },
+    leftCompiled: CompiledExpression,
+    leftSource: Expression,
+    rightCompiled: CompiledExpression,
+  ): { type: ExpressionType; left: CompiledExpression; step: Step } {
     const { operator } = e;
     if (operator === 'and' || operator === 'or') {
-      const left = this.expect(this.compile(e.left), 'boolean', e.left.position, operator.toUpperCase());
-      const right = this.expect(this.compile(e.right), 'boolean', e.right.position, operator.toUpperCase());
+      const left = this.expect(leftCompiled, 'boolean', leftSource.position, operator.toUpperCase());
+      const right = this.expect(rightCompiled, 'boolean', e.right.position, operator.toUpperCase());
       const combine = operator === 'and' ? and : or;
       return {
         type: 'boolean',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row) as boolean | null;
+        left,
+        step: (l, row) => {
           // Short-circuit where the result is already known, as SQL allows.
           if (operator === 'and' && l === false) return false;
           if (operator === 'or' && l === true) return true;
-          return combine(l, right.evaluate(row) as boolean | null);
+          return combine(l as boolean | null, right.evaluate(row) as boolean | null);
         },
       };
     }
-    let left = this.compile(e.left);
-    let right = this.compile(e.right);
-    left = this.coerceTo(left, e.left, right.type);
+    let left = leftCompiled;
+    let right = rightCompiled;
+    left = this.coerceTo(left, leftSource, right.type);
     right = this.coerceTo(right, e.right, left.type);
     if (operator === '||') {
       return {
         type: 'text',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row);
+        left,
+        step: (l, row) => {
           const r = right.evaluate(row);
           return l === null || r === null ? null : sqlValueText(l) + sqlValueText(r);
         },
@@ -252,9 +297,8 @@ class Compiler {
       const test = COMPARISONS[operator];
       return {
         type: 'boolean',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row);
+        left,
+        step: (l, row) => {
           const r = right.evaluate(row);
           return l === null || r === null ? null : test(compareValues(l, r));
         },
@@ -272,9 +316,8 @@ class Compiler {
     const apply = ARITHMETIC[operator];
     return {
       type,
-      name: '?column?',
-      evaluate: (row) => {
-        const l = left.evaluate(row);
+      left,
+      step: (l, row) => {
         const r = right.evaluate(row);
         if (l === null || r === null) return null;
         return apply(promote(l, r, type));
@@ -330,7 +373,7 @@ class Compiler {
 
   private call(e: Expression & { kind: 'call' }): CompiledExpression {
     const args = e.args.map((a) => this.compile(a));
-    const fn = FUNCTIONS[e.name];
+    const fn = Object.hasOwn(FUNCTIONS, e.name) ? FUNCTIONS[e.name] : undefined; // not `constructor`
     if (fn === undefined) {
       const hint = didYouMean(e.name, Object.keys(FUNCTIONS));
       throw new SqlError(
@@ -380,6 +423,9 @@ class Compiler {
     return compiled;
   }
 }
+
+/** One link of a binary chain: the value so far and the row give the value after this operator. */
+type Step = (left: unknown, row: Row) => unknown;
 
 function constant(type: ExpressionType, value: unknown): CompiledExpression {
   return { type, name: '?column?', evaluate: () => value };

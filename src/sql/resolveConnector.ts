@@ -1,6 +1,6 @@
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import type { ConnectorFactory, PropertySpec } from '../connectors/ConnectorFactory.js';
-import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
+import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
 import { didYouMean } from './didYouMean.js';
 import { SqlError, type SqlPosition } from './SqlError.js';
 
@@ -36,7 +36,8 @@ export interface ResolvedConnector {
  *
  * Checks: an unknown property (with a did-you-mean by edit distance), a property given twice
  * (by name and alias), a missing required one, a value not of its declared type
- * (integer, boolean, enum). Values of secret properties never appear in a message.
+ * (integer, boolean, enum), an integer out of its range (timer delays: `*.ms` up to 2^31-1, see
+ * {@link integerRange}). Values of secret properties never appear in a message.
  * Aliases are mapped to canonical names; enum values to their declared spelling.
  *
  * @example
@@ -175,6 +176,19 @@ export function resolveConnector(
   };
 }
 
+/**
+ * The range of an integer property: declared (`min`/`max`), or that of a timer delay when its
+ * name says it is one (`*.ms`, `*.sec`), since Node turns a longer delay into 1 ms.
+ */
+function integerRange(spec: PropertySpec): { min: number; max: number; unit: string } | undefined {
+  const seconds = /[._](sec|seconds)$/.test(spec.name);
+  const delay = seconds || /[._]ms$/.test(spec.name);
+  if (spec.min === undefined && spec.max === undefined && !delay) return undefined;
+  const max = spec.max ?? (seconds ? Math.floor(MAX_TIMER_DELAY_MS / 1000) : delay ? MAX_TIMER_DELAY_MS : Number.MAX_SAFE_INTEGER);
+  const min = spec.min ?? (delay ? 0 : Number.MIN_SAFE_INTEGER);
+  return { min, max, unit: delay ? (seconds ? ' (seconds, a timer delay)' : ' (milliseconds, a timer delay)') : '' };
+}
+
 function findSpec(factory: ConnectorFactory, key: string): PropertySpec | undefined {
   return factory.properties.find((s) => s.name === key || (s.aliases ?? []).includes(key));
 }
@@ -199,8 +213,13 @@ function checkValue(spec: PropertySpec, p: GivenProperty): string | { message: s
   const shown = spec.secret === true ? '(secret value not shown)' : `'${p.value}'`;
   const problem = (expected: string) => ({ message: `property '${p.key}' must be ${expected}, got ${shown}`, position: p.position });
   switch (spec.type) {
-    case 'integer':
-      return /^\s*-?\d+\s*$/.test(p.value) && Number.isSafeInteger(Number(p.value)) ? String(Number(p.value)) : problem('an integer');
+    case 'integer': {
+      const range = integerRange(spec);
+      const n = Number(p.value);
+      const ok = /^\s*-?\d+\s*$/.test(p.value) && Number.isSafeInteger(n) && (range === undefined || (n >= range.min && n <= range.max));
+      if (ok) return String(n);
+      return problem(range === undefined ? 'an integer' : `an integer between ${range.min} and ${range.max}${range.unit}`);
+    }
     case 'boolean': {
       const v = p.value.trim().toLowerCase();
       return v === 'true' || v === 'false' ? v : problem('true or false');
