@@ -52,17 +52,23 @@ export function findSecretValues(sql: string, isSecretKey: IsSecretKey = looksSe
         j += 2;
       }
     }
-    if (isSecretKey(key)) {
+    // `token > 1` in a query: an operator after the name (other than `=` or a sign) starts no value.
+    const startsValue = isOp(tokens[j], '=') || isOp(tokens[j], '-') || tokens[j]?.kind !== 'op';
+    if (isSecretKey(key) && startsValue) {
       if (isOp(tokens[j], '=')) j++;
+      const first = j;
       for (let taken = 0; taken < MAX_VALUE_TOKENS && j < tokens.length; taken++, j++) {
         const value = tokens[j]!;
         if (value.kind === 'eof' || isOp(value, ',') || isOp(value, ')') || isOp(value, ';')) break;
         // A column named `token` in a query is followed by keywords, not by its value.
         if (value.kind === 'word' && (KEYWORDS.has(value.value) || Object.hasOwn(SQL_TYPE_ALIASES, value.value))) break;
-        if (value.kind !== 'op') {
-          found.add(value.value);
-          found.add(value.text);
-        }
+        if (value.kind !== 'op') found.add(value.value);
+        if (value.kind === 'word') found.add(value.text); // as written; `value` is lower case
+      }
+      // An unquoted `abc-def` is three tokens: the text they span is the secret.
+      if (j - first > 1) {
+        const last = tokens[j - 1]!;
+        found.add(sql.slice(tokens[first]!.position.index, last.position.index + last.text.length));
       }
     }
     i = j;

@@ -17,6 +17,10 @@ export interface Token {
   readonly position: SqlPosition;
 }
 
+// Sticky (`y`): matched at `lastIndex` in the whole text, without slicing it for every token.
+const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+
 const OPERATORS = ['<>', '!=', '<=', '>=', '||', '::', '(', ')', ',', ';', '.', '*', '+', '-', '/', '%', '=', '<', '>'];
 
 /**
@@ -104,7 +108,8 @@ function scan(text: string, tokens: Token[]): void {
       advance(next);
       continue;
     }
-    const number = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(index, index + 400));
+    NUMBER.lastIndex = index;
+    const number = NUMBER.exec(text);
     if (number !== null) {
       const end = index + number[0].length;
       if (end < text.length && /[A-Za-z_]/.test(text[end]!)) {
@@ -115,9 +120,9 @@ function scan(text: string, tokens: Token[]): void {
       advance(end);
       continue;
     }
-    if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      let i = index + 1;
-      while (i < text.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(text[i]!)) i++;
+    WORD.lastIndex = index;
+    if (WORD.test(text)) {
+      const i = WORD.lastIndex;
       const word = text.slice(index, i);
       tokens.push({ kind: 'word', value: word.toLowerCase(), text: word, position });
       advance(i);
