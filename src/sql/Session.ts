@@ -172,9 +172,15 @@ export class Session {
     // messages of the sources' runs, through `redact`.
     for (const value of findSecretValues(sql, this.isSecretKey)) this.addSecret(value);
     try {
-      return parseSql(sql, { isSecretKey: this.isSecretKey }).map((statement) =>
-        statement.kind === 'create source' ? this.createFromStatement(statement) : { kind: 'select', query: this.compile(statement) },
-      );
+      return parseSql(sql, { isSecretKey: this.isSecretKey }).map((statement) => {
+        try {
+          return statement.kind === 'create source' ? this.createFromStatement(statement) : { kind: 'select', query: this.compile(statement) };
+        } catch (err) {
+          // A problem of the statement as a whole (no row format, a missing property) is placed at its start.
+          if (err instanceof SqlError && err.position === undefined) throw new SqlError(err.message, statement.position, { cause: err });
+          throw err;
+        }
+      });
     } catch (err) {
       throw redactError(err, this.secrets);
     }
