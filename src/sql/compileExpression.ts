@@ -158,7 +158,12 @@ class Compiler {
           if (n <= 2147483647n) return constant('integer', Number(n));
           if (n <= 9223372036854775807n) return constant('bigint', n);
         }
-        return constant('numeric', Decimal.parse(literal.text));
+        try {
+          return constant('numeric', Decimal.parse(literal.text));
+        } catch (err) {
+          // `1e999999999`: a SQL error at the literal, not a crash of the compiler.
+          throw new SqlError(`invalid numeric literal: ${(err as Error).message}`, e.position);
+        }
       }
     }
   }

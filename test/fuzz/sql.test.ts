@@ -98,7 +98,7 @@ function mutate(rng: Rng, text: string): string {
   const other = Math.floor(rng() * parts.length);
   const insert = (what: string): string => [...parts.slice(0, at), ` ${what} `, ...parts.slice(at)].join('');
   const depth = pick(rng, [10, 200, 255, 256, 257, 1000, 5000]);
-  switch (Math.floor(rng() * 16)) {
+  switch (Math.floor(rng() * 17)) {
     case 0:
       return parts.filter((_, i) => i !== at).join('');
     case 1:
@@ -144,6 +144,15 @@ function mutate(rng: Rng, text: string): string {
         : insert(pick(rng, [`password '${SECRET}'`, `password = ${SECRET}`, `token = '${SECRET}`, `'s3.credentials.secret' = '${SECRET}' '${SECRET}'`]));
     case 14: // a big or bad number where an integer property or a limit goes
       return insert(pick(rng, ["checkpoint.interval.ms = '99999999999'", "fs.poll.interval.ms = '-1'", 'limit 99999999999999999999', "refresh.interval.sec = '9999999'"]));
+    case 15: {
+      // A literal or name where one was: numbers and strings become extreme ones.
+      const replacement = pick(rng, ['1e999999999', '-.5e-999999999', '9'.repeat(400), '0', '-1', "''", "'1e999999999'", "'9999-99-99'", "'NaN'", 'x', 'constructor']);
+      const index = parts.findIndex((p, i) => i >= at && /(\d|')\s*$/.test(p));
+      if (index === -1) return insert(replacement);
+      const part = parts[index]!;
+      const token = /(?:'(?:[^']|'')*'|[\d.]+(?:[eE][+-]?\d+)?)\s*$/.exec(part);
+      return [...parts.slice(0, index), token === null ? part : part.slice(0, token.index) + replacement, ...parts.slice(index + 1)].join('');
+    }
     default:
       return [...parts.slice(0, at), ...parts.slice(other)].join('');
   }

@@ -167,3 +167,8 @@ test('expressions nested to the limit through every grammar level compile and ev
   // f(0) = 1, f(k) = 1 - f(k-1): 1 after an even number of rounds.
   assert.deepEqual(row, { v: 1 });
 });
+
+test('a numeric literal beyond NUMERIC is a SQL error at the literal (found by the fuzzer)', () => {
+  const err = sqlError(`select id + 1e999999999 from t`);
+  assert.match(err.message, /^1:13: invalid numeric literal: decimal exponent out of range/);
+});
