@@ -3,7 +3,7 @@ import type { Column } from './Column.js';
 import { convertValue, describeValue } from './convertValue.js';
 import { Decimal } from './Decimal.js';
 import { didYouMean } from './didYouMean.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
 import { formatSqlType, type SqlType, type SqlTypeName } from './SqlType.js';
 import { sqlValueText } from './sqlValueText.js';
 import type { Expression } from './Statement.js';
@@ -409,7 +409,7 @@ class Compiler {
     try {
       value = convertValue(source.literal.value, { name: type }, { textInput: true });
     } catch (err) {
-      throw new SqlError(`invalid ${type.toUpperCase()} literal '${source.literal.value}': ${(err as Error).message}`, source.position);
+      throw new SqlError(`invalid ${type.toUpperCase()} literal ${quoted(source.literal.value)}: ${(err as Error).message}`, source.position);
     }
     return constant(type, value);
   }

@@ -2,7 +2,7 @@ import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import type { ConnectorFactory, PropertySpec } from '../connectors/ConnectorFactory.js';
 import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
 import { didYouMean } from './didYouMean.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
 
 /** A WITH property as given: key, value, and where it was written (absent from code). */
 export interface GivenProperty {
@@ -60,7 +60,7 @@ export function resolveConnector(
 
   const names = new Set(selectors.map((p) => p.value.toLowerCase()));
   if (names.size > 1) {
-    throw new SqlError(`${where}: ${selectors.map((p) => `'${p.key}' = '${p.value}'`).join(' and ')} name different connectors`, selectors[1]!.position);
+    throw new SqlError(`${where}: ${selectors.map((p) => `'${p.key}' = ${quoted(p.value)}`).join(' and ')} name different connectors`, selectors[1]!.position);
   }
   const [selector] = selectors;
   let factory: ConnectorFactory;
@@ -70,7 +70,7 @@ export function resolveConnector(
     if (named.length === 0) {
       const hint = didYouMean(wanted, factories.flatMap((f) => f.connectorNames));
       throw new SqlError(
-        `${where}: no connector is named '${selector.value}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; ` +
+        `${where}: no connector is named ${quoted(selector.value)}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; ` +
           `considered: ${factories.map((f) => `${f.name} (${f.connectorNames.map((n) => `'${n}'`).join(', ')})`).join(', ') || 'none registered'}`,
         selector.position,
       );
@@ -80,7 +80,7 @@ export function resolveConnector(
       const fitting = named.filter((f) => rest.every((p) => findSpec(f, p.key) !== undefined));
       if (fitting.length !== 1) {
         throw new SqlError(
-          `${where}: '${selector.key}' = '${selector.value}' names ${named.length} connectors and the properties ${
+          `${where}: '${selector.key}' = ${quoted(selector.value)} names ${named.length} connectors and the properties ${
             fitting.length === 0 ? 'fit none of them' : 'fit several'
           }; considered: ${describeCandidates(named, rest)}`,
           selector.position,
@@ -210,7 +210,7 @@ function describeCandidates(factories: readonly ConnectorFactory[], given: reado
 
 /** The value in canonical form, or the problem; the value itself is quoted only if not secret. */
 function checkValue(spec: PropertySpec, p: GivenProperty): string | { message: string; position: SqlPosition | undefined } {
-  const shown = spec.secret === true ? '(secret value not shown)' : `'${p.value}'`;
+  const shown = spec.secret === true ? '(secret value not shown)' : quoted(p.value);
   const problem = (expected: string) => ({ message: `property '${p.key}' must be ${expected}, got ${shown}`, position: p.position });
   switch (spec.type) {
     case 'integer': {

@@ -82,8 +82,13 @@ export function findSecretValues(sql: string, isSecretKey: IsSecretKey = looksSe
  */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;
-  for (const secret of [...secrets].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length)) {
-    out = out.replaceAll(secret, '***');
+  const list = [...secrets].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of list) out = out.replaceAll(secret, '***');
+  // A long value is quoted cut short (`quoted` in SqlError.ts): the cut may end inside a secret.
+  if (out.includes('…')) {
+    for (const secret of list) {
+      for (let k = Math.min(secret.length - 1, 1000); k >= MIN_REDACTED_LENGTH; k--) out = out.replaceAll(`${secret.slice(0, k)}…`, '***…');
+    }
   }
   return out;
 }

@@ -96,3 +96,16 @@ test('declared plain names that look secret keep their values in messages', () =
   );
   assert.equal(redactSecrets('a abc b', ['abc']), 'a abc b'); // too short to redact safely
 });
+
+test('a long value quoted cut short in a message is redacted up to the cut', () => {
+  const session = new Session({ connectors: [vault] });
+  const long = `${'a'.repeat(52)}${SECRET}${'b'.repeat(100)}`;
+  assert.throws(
+    () => session.execute(`create source v with (connector = 'vault', vault.pin = '${SECRET}', vault.retries = '${long}') format plain encode json`),
+    (err: unknown) => {
+      assert.ok(err instanceof SqlError);
+      assert.match(err.message, /must be an integer, got 'a{52}\*\*\*…' \(164 characters\)/);
+      return true;
+    },
+  );
+});
