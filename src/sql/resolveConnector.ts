@@ -122,7 +122,7 @@ export function resolveConnector(
         message:
           formatSpec !== undefined
             ? `'${p.key}' is a ${formatSpec.format} format property`
-            : `unknown property '${p.key}' for connector ${factory.name}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
+            : `unknown property ${quoted(p.key)} for connector ${factory.name}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
         position: p.position,
       });
       continue;
@@ -198,7 +198,7 @@ function describeCandidates(factories: readonly ConnectorFactory[], given: reado
   return factories
     .map((f) => {
       const matched = given.filter((p) => findSpec(f, p.key) !== undefined).map((p) => p.key);
-      const unknown = given.filter((p) => findSpec(f, p.key) === undefined).map((p) => p.key);
+      const unknown = given.filter((p) => findSpec(f, p.key) === undefined).map((p) => (p.key.length > 60 ? quoted(p.key) : p.key));
       const missing = f.properties.filter((s) => s.required === true && !given.some((p) => findSpec(f, p.key) === s)).map((s) => s.name);
       const parts = [`matched [${matched.join(', ')}]`];
       if (unknown.length > 0) parts.push(`unknown [${unknown.join(', ')}]`);

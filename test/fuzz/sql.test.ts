@@ -28,7 +28,7 @@ const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 11);
 const ONLY = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.env.FUZZ_ONLY);
 /** Longest time one input may take before it counts as a finding (the slowest seen is far below). */
-const PER_INPUT_MS = 2_000;
+const PER_INPUT_MS = 3_000;
 /** Longest time before the watchdog declares a hang and kills the process. */
 const HANG_MS = 20_000;
 

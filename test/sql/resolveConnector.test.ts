@@ -161,3 +161,9 @@ test('timer delays (*.ms, *.sec) and declared ranges bound integer properties', 
   // checkpoint.interval.ms, common to every connector: 1 to 2^31-1.
   assert.match(sqlError(() => resolve({ 'checkpoint.interval.ms': '0' })).message, /'checkpoint.interval.ms' must be an integer between 1 and 2147483647/);
 });
+
+test('a huge unknown property name is quoted cut short, and did-you-mean skips it cheaply', () => {
+  const key = `fs.${'x'.repeat(200_000)}`;
+  const err = sqlError(() => resolveConnector('o', props({ connector: 'fs', 'fs.path': '/d', [key]: 'v' }), all));
+  assert.match(err.message, /unknown property 'fs\.x{57}…' \(200003 characters\) for connector fs$/);
+});
