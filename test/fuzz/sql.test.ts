@@ -169,11 +169,63 @@ function spliceChars(rng: Rng, text: string): string {
   return out;
 }
 
+/** A typed source for generated queries: every column type, and a schemaless one. */
+const TYPED_SOURCE = `create source t (i int, b bigint, n numeric(10,2), r double precision, s varchar(20), c char(3), x text, d date, ts timestamp, tz timestamptz, ok boolean, j jsonb, bt bytea, tm time) with (connector = 'fs', fs.path = '/tmp') format plain encode json;
+create source u with (connector = 'fs', fs.path = '/tmp') format plain encode json;`;
+const COLUMNS = ['i', 'b', 'n', 'r', 's', 'c', 'x', 'd', 'ts', 'tz', 'ok', 'j', 'bt', 'tm'];
+const LITERALS = ['0', '1', '-1', '2147483647', '2147483648', '9223372036854775807', '9223372036854775808', '1.5', '1e3', '.5', "'a'", "''", "'2024-01-31'", "'2024-01-31 10:00:00'", "'10:00'", "'true'", "'1.5'", 'null', 'true', 'false', "date '2024-02-29'", "timestamp '2024-01-01 00:00'", "numeric '1.25'"];
+const TYPES = ['int', 'smallint', 'bigint', 'numeric', 'numeric(5,2)', 'real', 'double precision', 'text', 'varchar(2)', 'char(1)', 'boolean', 'date', 'timestamp', 'timestamptz', 'time', 'jsonb', 'bytea'];
+const FUNCTIONS = ['lower', 'upper', 'length', 'char_length', 'trim', 'substr', 'concat', 'coalesce', 'nullif', 'abs', 'round', 'floor', 'ceil', 'nosuch'];
+
+/** A random well-formed (not necessarily well-typed) expression over the columns of `t`. */
+function expression(rng: Rng, depth: number): string {
+  const leaf = (): string => (rng() < 0.5 ? pick(rng, COLUMNS) : pick(rng, LITERALS));
+  if (depth <= 0 || rng() < 0.25) return leaf();
+  const sub = (): string => expression(rng, depth - 1);
+  switch (Math.floor(rng() * 12)) {
+    case 0:
+      return `(${sub()} ${pick(rng, ['+', '-', '*', '/', '%', '||'])} ${sub()})`;
+    case 1:
+      return `${sub()} ${pick(rng, ['=', '<>', '!=', '<', '<=', '>', '>='])} ${sub()}`;
+    case 2:
+      return `(${sub()} ${pick(rng, ['and', 'or'])} ${sub()})`;
+    case 3:
+      return `${pick(rng, ['not', '-', '+'])} (${sub()})`;
+    case 4:
+      return `${sub()} is ${pick(rng, ['', 'not '])}${pick(rng, ['null', 'true', 'false'])}`;
+    case 5:
+      return `${sub()} ${pick(rng, ['', 'not '])}${pick(rng, ['like', 'ilike'])} ${pick(rng, ["'%a%'", "'a_'", "'\\%'", "'['", sub()])}`;
+    case 6:
+      return `${sub()} ${pick(rng, ['', 'not '])}in (${Array.from({ length: 1 + Math.floor(rng() * 3) }, sub).join(', ')})`;
+    case 7:
+      return `${sub()} ${pick(rng, ['', 'not '])}between ${sub()} and ${sub()}`;
+    case 8:
+      return rng() < 0.5 ? `cast(${sub()} as ${pick(rng, TYPES)})` : `(${sub()})::${pick(rng, TYPES)}`;
+    case 9: {
+      const args = Array.from({ length: Math.floor(rng() * 4) }, sub);
+      return `${pick(rng, FUNCTIONS)}(${args.join(', ')})`;
+    }
+    case 10:
+      return `case ${rng() < 0.3 ? sub() : ''} when ${sub()} then ${sub()} ${rng() < 0.5 ? `else ${sub()}` : ''} end`;
+    default:
+      return `(${sub()})`;
+  }
+}
+
+/** A generated query: it parses, and often compiles, so that compilation and evaluation are fuzzed too. */
+function generated(rng: Rng): string {
+  const items = Array.from({ length: 1 + Math.floor(rng() * 3) }, (_, k) => `${expression(rng, 4)} as c${k}`).join(', ');
+  const where = rng() < 0.7 ? ` where ${expression(rng, 4)}` : '';
+  return `${TYPED_SOURCE}\nselect ${items} from ${rng() < 0.5 ? 't' : 'u'}${where}${rng() < 0.3 ? ' limit 3' : ''};`;
+}
+
 /** Input number `i` of the sequence of `seed`: built from its own PRNG, so any one replays alone. */
 function input(seed: number, i: number, seeds: readonly string[]): string {
   const rng = prng((seed * 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b));
-  let text = rng() < 0.15 ? pick(rng, RISINGWAVE.filter((s) => s.includes(SECRET))) : pick(rng, seeds);
-  const mutations = 1 + Math.floor(rng() * 4);
+  const origin = rng();
+  let text = origin < 0.15 ? pick(rng, RISINGWAVE.filter((s) => s.includes(SECRET))) : origin < 0.5 ? generated(rng) : pick(rng, seeds);
+  // Generated queries are often left whole: mutations almost always make a syntax error.
+  const mutations = origin >= 0.15 && origin < 0.5 && rng() < 0.6 ? 0 : 1 + Math.floor(rng() * 4);
   for (let m = 0; m < mutations; m++) text = mutate(rng, text);
   return text;
 }
@@ -183,6 +235,17 @@ interface Finding {
   readonly problem: string;
   readonly input: string;
 }
+
+/** Rows the compiled queries are evaluated on: nulls, ordinary values, odd ones (as schemaless JSON or Avro may give). */
+const ROWS: readonly Record<string, unknown>[] = [
+  {},
+  { i: 1, b: 2n, n: '1.50', r: 0.5, s: 'abc', c: 'ab ', x: '%', d: '2024-01-31', ts: new Date(0), tz: new Date(0), ok: true, j: { k: [1] }, bt: new Uint8Array([1]), tm: '10:00:00' },
+  { i: -2147483648, b: -(2n ** 63n), n: Number.NaN, r: Infinity, s: '', c: null, x: '\u{1F600}', d: 'not a date', ts: 'x', tz: 0, ok: 'yes', j: [], bt: 'ff', tm: 25 },
+  { i: [1], b: { a: 1 }, n: 1e308, r: -0, s: 2n, c: true, x: null, d: new Date(Number.NaN), ts: null, tz: undefined, ok: 0, j: null, bt: null, tm: null },
+];
+
+/** How far the inputs got: a fuzzer that only ever hits the first syntax error proves little. */
+const reached = { parsed: 0, executed: 0, evaluated: 0 };
 
 /** Runs every stage on one input; returns what is wrong, if anything. */
 function check(text: string): string | undefined {
@@ -203,11 +266,13 @@ function check(text: string): string | undefined {
   let statements: ReturnType<typeof parseSql> | undefined;
   try {
     statements = parseSql(text);
+    reached.parsed++;
   } catch (err) {
     expectSqlError('parseSql', err);
   }
   try {
     new Session().execute(text);
+    reached.executed++;
   } catch (err) {
     expectSqlError('Session.execute', err);
   }
@@ -222,7 +287,8 @@ function check(text: string): string | undefined {
       expectSqlError('compileQuery', err);
       continue;
     }
-    for (const row of [{}, { a: 1, b: 'x', c: null, d: true }, { a: -1.5, b: 2n, c: [1], d: { e: 'f' } }]) {
+    for (const row of ROWS) {
+      reached.evaluated++;
       try {
         if (query.filter === undefined || query.filter(row)) query.project(row);
       } catch (err) {
@@ -289,7 +355,8 @@ test(`SQL fuzzer: ${ONLY === undefined ? `${ITERATIONS} mutated statements` : `i
   }
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(
-    `sql fuzzer: ${ONLY === undefined ? ITERATIONS : 1} inputs, seed ${SEED}, ${seconds.toFixed(1)} s, slowest input ${slowest.i} (${Math.round(slowest.ms)} ms), ${findings.length} finding(s)\n`,
+    `sql fuzzer: ${ONLY === undefined ? ITERATIONS : 1} inputs, seed ${SEED}, ${seconds.toFixed(1)} s, slowest input ${slowest.i} (${Math.round(slowest.ms)} ms), ` +
+      `${reached.parsed} parsed, ${reached.executed} executed, ${reached.evaluated} rows evaluated, ${findings.length} finding(s)\n`,
   );
   const report = findings
     .map((f) => `input ${f.i} (FUZZ_SEED=${SEED} FUZZ_ONLY=${f.i}): ${f.problem.split('\n').slice(0, 6).join('\n    ')}\n  input: ${JSON.stringify(f.input.length > 400 ? `${f.input.slice(0, 400)}...` : f.input)}`)
