@@ -4,6 +4,7 @@ import { convertValue, describeValue } from './convertValue.js';
 import { Decimal } from './Decimal.js';
 import { didYouMean } from './didYouMean.js';
 import { quoted, SqlError, type SqlPosition } from './SqlError.js';
+import { likeMatcher } from './likeMatcher.js';
 import { formatSqlType, type SqlType, type SqlTypeName } from './SqlType.js';
 import { sqlValueText } from './sqlValueText.js';
 import type { Expression } from './Statement.js';
@@ -333,8 +334,8 @@ class Compiler {
   private like(e: Expression & { kind: 'like' }): CompiledExpression {
     const operand = this.compile(e.operand);
     const pattern = this.compile(e.pattern);
-    const flags = e.caseInsensitive ? 'is' : 's';
-    let cached: { text: string; regex: RegExp } | undefined;
+    const caseInsensitive = e.caseInsensitive;
+    let cached: { text: string; matches: (text: string) => boolean } | undefined;
     const negated = e.negated;
     return {
       type: 'boolean',
@@ -344,8 +345,8 @@ class Compiler {
         const p = pattern.evaluate(row);
         if (v === null || p === null) return null;
         const text = sqlValueText(p);
-        if (cached === undefined || cached.text !== text) cached = { text, regex: likeRegex(text, flags) };
-        return cached.regex.test(sqlValueText(v)) !== negated;
+        if (cached === undefined || cached.text !== text) cached = { text, matches: likeMatcher(text, caseInsensitive) };
+        return cached.matches(sqlValueText(v)) !== negated;
       },
     };
   }
@@ -555,7 +556,12 @@ function roundHalfAway(n: number): number {
   return Math.sign(n) * Math.round(Math.abs(n));
 }
 
-/** A LIKE pattern as a regular expression: `%` any run, `_` one character, `\` escapes. */
+/**
+ * A LIKE pattern as a regular expression: `%` any run, `_` one character, `\` escapes.
+ *
+ * @deprecated Backtracking makes patterns with many `%` take exponential time on some texts;
+ * queries use {@link likeMatcher}, which does not.
+ */
 export function likeRegex(pattern: string, flags = 's'): RegExp {
   let source = '^';
   for (let i = 0; i < pattern.length; i++) {

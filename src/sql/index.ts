@@ -24,6 +24,7 @@ export { Decimal } from './Decimal.js';
 export { convertValue, type ConvertOptions } from './convertValue.js';
 export { createRowConverter } from './createRowConverter.js';
 export { compileExpression, compareValues, likeRegex, type CompiledExpression, type ExpressionType, type Scope } from './compileExpression.js';
+export { likeMatcher } from './likeMatcher.js';
 export { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
 export { sqlValueText } from './sqlValueText.js';
 export {
