@@ -194,7 +194,7 @@ function expression(rng: Rng, depth: number): string {
     case 4:
       return `${sub()} is ${pick(rng, ['', 'not '])}${pick(rng, ['null', 'true', 'false'])}`;
     case 5:
-      return `${sub()} ${pick(rng, ['', 'not '])}${pick(rng, ['like', 'ilike'])} ${pick(rng, ["'%a%'", "'a_'", "'\\%'", "'['", sub()])}`;
+      return `${sub()} ${pick(rng, ['', 'not '])}${pick(rng, ['like', 'ilike'])} ${pick(rng, ["'%a%'", "'a_'", "'\\%'", "'['", "'%a%a%a%a%a%a%a%a%a%a%a%a%c'", sub()])}`;
     case 6:
       return `${sub()} ${pick(rng, ['', 'not '])}in (${Array.from({ length: 1 + Math.floor(rng() * 3) }, sub).join(', ')})`;
     case 7:
