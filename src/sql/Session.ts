@@ -221,8 +221,9 @@ export class Session {
 
   /**
    * `text` with the value of every secret property of this session's sources replaced by
-   * `***`: a safety net for messages from connectors and client libraries, which tributary's own
-   * errors do not need (they never include secret values).
+   * `***`, and of every value written after a secret-looking name in the SQL it executed (even
+   * a misspelt one): for messages from connectors and client libraries at run time. `execute`
+   * and `createSource` already redact their own errors with the same values.
    */
   redact(text: string): string {
     return redactSecrets(text, this.secrets);
