@@ -194,7 +194,7 @@ function expression(rng: Rng, depth: number): string {
     case 4:
       return `${sub()} is ${pick(rng, ['', 'not '])}${pick(rng, ['null', 'true', 'false'])}`;
     case 5:
-      return `${sub()} ${pick(rng, ['', 'not '])}${pick(rng, ['like', 'ilike'])} ${pick(rng, ["'%a%'", "'a_'", "'\\%'", "'['", "'%a%a%a%a%a%a%a%a%a%a%a%a%c'", sub()])}`;
+      return `${rng() < 0.5 ? pick(rng, COLUMNS) : sub()} ${pick(rng, ['', 'not '])}${pick(rng, ['like', 'ilike'])} ${pick(rng, ["'%a%'", "'a_'", "'\\%'", "'['", "'%a%a%a%a%a%a%a%a%a%a%a%a%c'", sub()])}`;
     case 6:
       return `${sub()} ${pick(rng, ['', 'not '])}in (${Array.from({ length: 1 + Math.floor(rng() * 3) }, sub).join(', ')})`;
     case 7:
@@ -240,7 +240,7 @@ interface Finding {
 const ROWS: readonly Record<string, unknown>[] = [
   {},
   { i: 1, b: 2n, n: '1.50', r: 0.5, s: 'abc', c: 'ab ', x: '%', d: '2024-01-31', ts: new Date(0), tz: new Date(0), ok: true, j: { k: [1] }, bt: new Uint8Array([1]), tm: '10:00:00' },
-  { i: -2147483648, b: -(2n ** 63n), n: Number.NaN, r: Infinity, s: 'a'.repeat(60), c: null, x: '\u{1F600}', d: 'not a date', ts: 'x', tz: 0, ok: 'yes', j: [], bt: 'ff', tm: 25 },
+  { i: -2147483648, b: -(2n ** 63n), n: Number.NaN, r: Infinity, s: 'a'.repeat(60), c: null, x: `\u{1F600}${'a'.repeat(60)}`, d: 'not a date', ts: 'x', tz: 0, ok: 'yes', j: [], bt: 'ff', tm: 25 },
   { i: [1], b: { a: 1 }, n: 1e308, r: -0, s: 2n, c: true, x: null, d: new Date(Number.NaN), ts: null, tz: undefined, ok: 0, j: null, bt: null, tm: null },
 ];
 
