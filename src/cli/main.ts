@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { builtinConnectors } from '../sql/builtinConnectors.js';
+import { MAX_TIMER_DELAY_MS } from '../sql/commonProperties.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { helpText } from './helpText.js';
@@ -49,8 +50,11 @@ async function main(argv: readonly string[]): Promise<number> {
   let checkpointIntervalMs: number | undefined;
   if (values['checkpoint-interval'] !== undefined) {
     checkpointIntervalMs = Number(values['checkpoint-interval']);
-    if (!/^\d+$/.test(values['checkpoint-interval']) || checkpointIntervalMs < 1) {
-      throw new UsageError(`--checkpoint-interval must be a whole number of milliseconds >= 1, got '${values['checkpoint-interval']}'`);
+    // Above the longest timer delay Node would warn and fire every 1 ms.
+    if (!/^\d+$/.test(values['checkpoint-interval']) || checkpointIntervalMs < 1 || checkpointIntervalMs > MAX_TIMER_DELAY_MS) {
+      throw new UsageError(
+        `--checkpoint-interval must be a whole number of milliseconds between 1 and ${MAX_TIMER_DELAY_MS}, got '${values['checkpoint-interval']}'`,
+      );
     }
   }
   const badRecords = values['bad-records'];

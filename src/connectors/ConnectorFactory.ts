@@ -18,6 +18,13 @@ export interface PropertySpec {
   readonly values?: readonly string[];
   readonly required?: boolean;
   readonly default?: string;
+  /**
+   * For `integer`: the smallest and largest value accepted. Without them, a property named
+   * `*.ms` / `*_ms` is a timer delay (0 to 2^31-1 ms, the most `setTimeout` takes) and one named
+   * `*.sec` / `*_sec` the same in seconds.
+   */
+  readonly min?: number;
+  readonly max?: number;
   /** Secret values never appear in errors or logs. */
   readonly secret?: boolean;
   /** One line, shown in errors and `tributary --help`. */

@@ -30,6 +30,8 @@ import { didYouMean } from './didYouMean.js';
 import { parseSql } from './parseSql.js';
 import { resolveConnector, type GivenProperty } from './resolveConnector.js';
 import { resolveFormat } from './resolveFormat.js';
+import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
+import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES } from './commonProperties.js';
 import { SqlError, type SqlPosition } from './SqlError.js';
 import type { CreateSourceStatement, FormatClause, SelectStatement } from './Statement.js';
 
@@ -123,14 +125,28 @@ export interface CreateSourceOptions<R> {
  */
 export class Session {
   private readonly registry = new Map<string, RegisteredSource>();
-  /** Values of secret properties of every source created, for {@link redact}. */
+  /** Values of secret properties of every source created or statement seen, for {@link redact}. */
   private readonly secrets = new Set<string>();
   private readonly connectors: readonly ConnectorFactory[];
   private readonly store: StateStore;
   private readonly formats: FormatFactory;
+  /**
+   * Which property names hold secrets: those the connectors declare secret, and any other name
+   * matching `SECRET_KEY_PATTERN` (a misspelt or unknown one) that no connector declares plain.
+   */
+  private readonly isSecretKey: IsSecretKey;
 
   constructor(private readonly options: SessionOptions = {}) {
     this.connectors = options.connectors ?? builtinConnectors;
+    const secret = new Set<string>();
+    const plain = new Set<string>([...CONNECTOR_SELECTORS, ...SOURCE_PROPERTIES.map((s) => s.name), ...FORMAT_PROPERTIES.map((s) => s.name)]);
+    for (const spec of this.connectors.flatMap((f) => f.properties)) {
+      for (const name of [spec.name, ...(spec.aliases ?? [])]) (spec.secret === true ? secret : plain).add(name.toLowerCase());
+    }
+    this.isSecretKey = (key) => {
+      const name = key.toLowerCase();
+      return secret.has(name) || (!plain.has(name) && SECRET_KEY_PATTERN.test(name));
+    };
     this.store = options.store ?? new MemoryStore();
     this.formats = options.formats ?? ((name, formatOptions, columns) => createFormat(name, formatOptions, columns));
   }
@@ -151,9 +167,23 @@ export class Session {
    * `SqlError` (syntax, unknown connector or property, unknown column...) before anything runs.
    */
   execute(sql: string): StatementResult[] {
-    return parseSql(sql).map((statement) =>
-      statement.kind === 'create source' ? this.createFromStatement(statement) : { kind: 'select', query: this.compile(statement) },
-    );
+    // Every value written after a secret name, found before parsing: an error anywhere in the
+    // text (parse, property check, type check, connector) is redacted with them, and so are the
+    // messages of the sources' runs, through `redact`.
+    for (const value of findSecretValues(sql, this.isSecretKey)) this.addSecret(value);
+    try {
+      return parseSql(sql, { isSecretKey: this.isSecretKey }).map((statement) => {
+        try {
+          return statement.kind === 'create source' ? this.createFromStatement(statement) : { kind: 'select', query: this.compile(statement) };
+        } catch (err) {
+          // A problem of the statement as a whole (no row format, a missing property) is placed at its start.
+          if (err instanceof SqlError && err.position === undefined) throw new SqlError(err.message, statement.position, { cause: err });
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw redactError(err, this.secrets);
+    }
   }
 
   /** Runs `sql` and returns the query of its last statement, which must be a SELECT. */
@@ -176,22 +206,32 @@ export class Session {
       { key: 'connector', value: connectorName },
       ...Object.entries(options.properties ?? {}).map(([key, value]) => ({ key, value: String(value) })),
     ];
+    for (const p of given) if (this.isSecretKey(p.key)) this.addSecret(p.value);
     const format: FormatClause = { encode: (typeof options.format === 'string' ? options.format : options.format.name).toLowerCase(), options: [] };
     const extraFormatOptions = typeof options.format === 'string' ? {} : (options.format.options ?? {});
-    const registered = this.register(name, connectors, options.schema?.columns, given, format, extraFormatOptions, options, undefined);
+    let registered: RegisteredSource;
+    try {
+      registered = this.register(name, connectors, options.schema?.columns, given, format, extraFormatOptions, options, undefined);
+    } catch (err) {
+      throw redactError(err, this.secrets);
+    }
     // The converter built from `schema` makes every row a `R`; the source itself is untyped.
     return registered.source as unknown as Source<R>;
   }
 
   /**
    * `text` with the value of every secret property of this session's sources replaced by
-   * `***`: a safety net for messages from connectors and client libraries, which tributary's own
-   * errors do not need (they never include secret values).
+   * `***`, and of every value written after a secret-looking name in the SQL it executed (even
+   * a misspelt one): for messages from connectors and client libraries at run time. `execute`
+   * and `createSource` already redact their own errors with the same values.
    */
   redact(text: string): string {
-    let out = text;
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.replaceAll(secret, '***');
-    return out;
+    return redactSecrets(text, this.secrets);
+  }
+
+  private addSecret(value: string): void {
+    // Very short values would blank out ordinary words of unrelated messages.
+    if (value.length >= MIN_REDACTED_LENGTH) this.secrets.add(value);
   }
 
   /** Drops a source from the catalog (its checkpoints stay in the store). */
@@ -223,8 +263,7 @@ export class Session {
     const resolved = resolveConnector(name, given, connectors);
     for (const spec of resolved.factory.properties) {
       const value = resolved.properties[spec.name];
-      // Very short values would blank out ordinary words of unrelated messages.
-      if (spec.secret === true && value !== undefined && value.length >= 4) this.secrets.add(value);
+      if (spec.secret === true && value !== undefined) this.addSecret(value);
     }
     const formatSpec = resolveFormat(name, formatClause, resolved.formatOptions);
     let format: Format;
@@ -236,6 +275,10 @@ export class Session {
     const convert = columns === undefined ? undefined : createRowConverter(columns, { textInput: formatSpec.name === 'csv' });
     const { options } = this;
     const checkpointIntervalMs = overrides.checkpointIntervalMs ?? resolved.checkpointIntervalMs ?? options.checkpointIntervalMs;
+    if (checkpointIntervalMs !== undefined && !(Number.isInteger(checkpointIntervalMs) && checkpointIntervalMs >= 1 && checkpointIntervalMs <= MAX_TIMER_DELAY_MS)) {
+      // From code (SQL checks its property): a longer delay would fire every 1 ms.
+      throw new SqlError(`source "${name}": checkpointIntervalMs must be a whole number between 1 and ${MAX_TIMER_DELAY_MS}, got ${checkpointIntervalMs}`, position);
+    }
     const badRecords = overrides.badRecords ?? resolved.badRecords ?? options.badRecords;
     const barriers =
       overrides.barriers ??

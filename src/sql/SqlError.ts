@@ -41,3 +41,17 @@ export class SqlSyntaxError extends SqlError {
     this.column = position.column;
   }
 }
+
+/** Longest value an error message quotes whole; see {@link quoted}. */
+const MAX_QUOTED = 60;
+
+/**
+ * A value as an error message quotes it: `'text'`, or its start and length when long (a 1 MB
+ * literal must not become a 1 MB line on stderr).
+ *
+ * @example
+ * quoted('x'.repeat(100)) // "'xxxx…' (100 characters)"
+ */
+export function quoted(value: string): string {
+  return value.length <= MAX_QUOTED ? `'${value}'` : `'${value.slice(0, MAX_QUOTED)}…' (${value.length} characters)`;
+}

@@ -1,5 +1,11 @@
 import type { PropertySpec } from '../connectors/ConnectorFactory.js';
 
+/**
+ * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after
+ * 1 ms with a TimeoutOverflowWarning, so intervals and timeouts beyond it are refused.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** Property names that name the connector: the seed's `upstream.source`, RisingWave's `connector`. */
 export const CONNECTOR_SELECTORS: readonly string[] = ['upstream.source', 'connector'];
 
@@ -18,6 +24,8 @@ export const SOURCE_PROPERTIES: readonly PropertySpec[] = [
   {
     name: 'checkpoint.interval.ms',
     type: 'integer',
+    min: 1,
+    max: MAX_TIMER_DELAY_MS,
     default: '1000',
     description: 'Milliseconds between checkpoint barriers.',
   },

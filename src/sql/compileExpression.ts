@@ -3,7 +3,8 @@ import type { Column } from './Column.js';
 import { convertValue, describeValue } from './convertValue.js';
 import { Decimal } from './Decimal.js';
 import { didYouMean } from './didYouMean.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
+import { likeMatcher } from './likeMatcher.js';
 import { formatSqlType, type SqlType, type SqlTypeName } from './SqlType.js';
 import { sqlValueText } from './sqlValueText.js';
 import type { Expression } from './Statement.js';
@@ -158,7 +159,12 @@ class Compiler {
           if (n <= 2147483647n) return constant('integer', Number(n));
           if (n <= 9223372036854775807n) return constant('bigint', n);
         }
-        return constant('numeric', Decimal.parse(literal.text));
+        try {
+          return constant('numeric', Decimal.parse(literal.text));
+        } catch (err) {
+          // `1e999999999`: a SQL error at the literal, not a crash of the compiler.
+          throw new SqlError(`invalid numeric literal: ${(err as Error).message}`, e.position);
+        }
       }
     }
   }
@@ -214,34 +220,79 @@ class Compiler {
     };
   }
 
+  /**
+   * A binary operator and the chain of binary operators down its left side, compiled in a loop
+   * and evaluated in one: `a OR b OR ...` and `x + y + ...` parse left-deep, thousands of terms
+   * long, and neither compiling nor evaluating them may recurse once per term. (Right operands
+   * nest only through parentheses and the like, which the parser bounds.)
+   */
   private binary(e: Expression & { kind: 'binary' }): CompiledExpression {
+    const spine: (Expression & { kind: 'binary' })[] = [];
+    let leaf: Expression = e;
+    while (leaf.kind === 'binary') {
+      spine.push(leaf);
+      leaf = leaf.left;
+    }
+    let first = this.compile(leaf);
+    let left: CompiledExpression = first;
+    let leftSource: Expression = leaf;
+    const steps: Step[] = [];
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const node = spine[i]!;
+      const built = this.step(node, left, leftSource, this.compile(node.right));
+      // Only the leaf can be an untyped literal that takes the type of its right operand.
+      if (i === spine.length - 1) first = built.left;
+      steps.push(built.step);
+      left = { type: built.type, name: '?column?', evaluate: () => undefined };
+      leftSource = node;
+    }
+    const start = first;
+    return {
+      type: left.type,
+      name: '?column?',
+      evaluate: (row) => {
+        let value = start.evaluate(row);
+        for (const step of steps) value = step(value, row);
+        return value;
+      },
+    };
+  }
+
+  /**
+   * One `left op right` of a chain: its type, the left operand after coercion, and a step that
+   * combines the value of the left side (already evaluated) with the right operand.
+   */
+  private step(
+    e: Expression & { kind: 'binary' },
+    leftCompiled: CompiledExpression,
+    leftSource: Expression,
+    rightCompiled: CompiledExpression,
+  ): { type: ExpressionType; left: CompiledExpression; step: Step } {
     const { operator } = e;
     if (operator === 'and' || operator === 'or') {
-      const left = this.expect(this.compile(e.left), 'boolean', e.left.position, operator.toUpperCase());
-      const right = this.expect(this.compile(e.right), 'boolean', e.right.position, operator.toUpperCase());
+      const left = this.expect(leftCompiled, 'boolean', leftSource.position, operator.toUpperCase());
+      const right = this.expect(rightCompiled, 'boolean', e.right.position, operator.toUpperCase());
       const combine = operator === 'and' ? and : or;
       return {
         type: 'boolean',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row) as boolean | null;
+        left,
+        step: (l, row) => {
           // Short-circuit where the result is already known, as SQL allows.
           if (operator === 'and' && l === false) return false;
           if (operator === 'or' && l === true) return true;
-          return combine(l, right.evaluate(row) as boolean | null);
+          return combine(l as boolean | null, right.evaluate(row) as boolean | null);
         },
       };
     }
-    let left = this.compile(e.left);
-    let right = this.compile(e.right);
-    left = this.coerceTo(left, e.left, right.type);
+    let left = leftCompiled;
+    let right = rightCompiled;
+    left = this.coerceTo(left, leftSource, right.type);
     right = this.coerceTo(right, e.right, left.type);
     if (operator === '||') {
       return {
         type: 'text',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row);
+        left,
+        step: (l, row) => {
           const r = right.evaluate(row);
           return l === null || r === null ? null : sqlValueText(l) + sqlValueText(r);
         },
@@ -252,9 +303,8 @@ class Compiler {
       const test = COMPARISONS[operator];
       return {
         type: 'boolean',
-        name: '?column?',
-        evaluate: (row) => {
-          const l = left.evaluate(row);
+        left,
+        step: (l, row) => {
           const r = right.evaluate(row);
           return l === null || r === null ? null : test(compareValues(l, r));
         },
@@ -272,9 +322,8 @@ class Compiler {
     const apply = ARITHMETIC[operator];
     return {
       type,
-      name: '?column?',
-      evaluate: (row) => {
-        const l = left.evaluate(row);
+      left,
+      step: (l, row) => {
         const r = right.evaluate(row);
         if (l === null || r === null) return null;
         return apply(promote(l, r, type));
@@ -285,8 +334,8 @@ class Compiler {
   private like(e: Expression & { kind: 'like' }): CompiledExpression {
     const operand = this.compile(e.operand);
     const pattern = this.compile(e.pattern);
-    const flags = e.caseInsensitive ? 'is' : 's';
-    let cached: { text: string; regex: RegExp } | undefined;
+    const caseInsensitive = e.caseInsensitive;
+    let cached: { text: string; matches: (text: string) => boolean } | undefined;
     const negated = e.negated;
     return {
       type: 'boolean',
@@ -296,8 +345,8 @@ class Compiler {
         const p = pattern.evaluate(row);
         if (v === null || p === null) return null;
         const text = sqlValueText(p);
-        if (cached === undefined || cached.text !== text) cached = { text, regex: likeRegex(text, flags) };
-        return cached.regex.test(sqlValueText(v)) !== negated;
+        if (cached === undefined || cached.text !== text) cached = { text, matches: likeMatcher(text, caseInsensitive) };
+        return cached.matches(sqlValueText(v)) !== negated;
       },
     };
   }
@@ -330,7 +379,7 @@ class Compiler {
 
   private call(e: Expression & { kind: 'call' }): CompiledExpression {
     const args = e.args.map((a) => this.compile(a));
-    const fn = FUNCTIONS[e.name];
+    const fn = Object.hasOwn(FUNCTIONS, e.name) ? FUNCTIONS[e.name] : undefined; // not `constructor`
     if (fn === undefined) {
       const hint = didYouMean(e.name, Object.keys(FUNCTIONS));
       throw new SqlError(
@@ -361,7 +410,7 @@ class Compiler {
     try {
       value = convertValue(source.literal.value, { name: type }, { textInput: true });
     } catch (err) {
-      throw new SqlError(`invalid ${type.toUpperCase()} literal '${source.literal.value}': ${(err as Error).message}`, source.position);
+      throw new SqlError(`invalid ${type.toUpperCase()} literal ${quoted(source.literal.value)}: ${(err as Error).message}`, source.position);
     }
     return constant(type, value);
   }
@@ -380,6 +429,9 @@ class Compiler {
     return compiled;
   }
 }
+
+/** One link of a binary chain: the value so far and the row give the value after this operator. */
+type Step = (left: unknown, row: Row) => unknown;
 
 function constant(type: ExpressionType, value: unknown): CompiledExpression {
   return { type, name: '?column?', evaluate: () => value };
@@ -504,7 +556,12 @@ function roundHalfAway(n: number): number {
   return Math.sign(n) * Math.round(Math.abs(n));
 }
 
-/** A LIKE pattern as a regular expression: `%` any run, `_` one character, `\` escapes. */
+/**
+ * A LIKE pattern as a regular expression: `%` any run, `_` one character, `\` escapes.
+ *
+ * @deprecated Backtracking makes patterns with many `%` take exponential time on some texts;
+ * queries use {@link likeMatcher}, which does not.
+ */
 export function likeRegex(pattern: string, flags = 's'): RegExp {
   let source = '^';
   for (let i = 0; i < pattern.length; i++) {

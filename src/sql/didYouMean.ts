@@ -12,6 +12,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: a 200k-character name costs nothing.
+    if (Math.abs(candidate.length - w.length) > limit) continue;
     const d = editDistance(w, candidate.toLowerCase());
     if (d <= limit && d < bestDistance) {
       best = candidate;

@@ -9,13 +9,14 @@
 export { Session, queryOperator } from './Session.js';
 export type { SessionOptions, CreateSourceOptions, RegisteredSource, Query, StatementResult, FormatFactory } from './Session.js';
 export { builtinConnectors } from './builtinConnectors.js';
-export { parseSql } from './parseSql.js';
+export { parseSql, MAX_EXPRESSION_DEPTH, type ParseSqlOptions } from './parseSql.js';
+export { findSecretValues, redactSecrets, SECRET_KEY_PATTERN, type IsSecretKey } from './secretValues.js';
 export { tokenize, type Token } from './tokenize.js';
 export type * from './Statement.js';
 export { SqlError, SqlSyntaxError, type SqlPosition } from './SqlError.js';
 export { resolveConnector, type GivenProperty, type ResolvedConnector } from './resolveConnector.js';
 export { resolveFormat, FORMAT_NAMES, type ResolvedFormat } from './resolveFormat.js';
-export { CONNECTOR_SELECTORS, SOURCE_PROPERTIES, FORMAT_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
+export { CONNECTOR_SELECTORS, SOURCE_PROPERTIES, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, type FormatPropertySpec } from './commonProperties.js';
 export { didYouMean, editDistance } from './didYouMean.js';
 export type { Column } from './Column.js';
 export { formatSqlType, SQL_TYPE_ALIASES, type SqlType, type SqlTypeName, type SqlValue, type SqlValueTypes } from './SqlType.js';
@@ -23,6 +24,7 @@ export { Decimal } from './Decimal.js';
 export { convertValue, type ConvertOptions } from './convertValue.js';
 export { createRowConverter } from './createRowConverter.js';
 export { compileExpression, compareValues, likeRegex, type CompiledExpression, type ExpressionType, type Scope } from './compileExpression.js';
+export { likeMatcher } from './likeMatcher.js';
 export { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
 export { sqlValueText } from './sqlValueText.js';
 export {

@@ -8,7 +8,7 @@
 // would then have to walk its AST to reject, and it would add a runtime dependency to a library
 // whose only one is RxJS.
 import type { Column } from './Column.js';
-import { SqlSyntaxError } from './SqlError.js';
+import { SqlSyntaxError, type SqlPosition } from './SqlError.js';
 import { SQL_TYPE_ALIASES, type SqlType, type SqlTypeName } from './SqlType.js';
 import type {
   BinaryOperator,
@@ -20,6 +20,7 @@ import type {
   SelectStatement,
   Statement,
 } from './Statement.js';
+import { findSecretValues, redactError, type IsSecretKey } from './secretValues.js';
 import { tokenize, type Token } from './tokenize.js';
 
 /** Words that end an expression or select item, so they cannot be a bare alias. */
@@ -28,6 +29,17 @@ const RESERVED = new Set([
   'ilike', 'in', 'is', 'like', 'limit', 'not', 'null', 'offset', 'on', 'or', 'order', 'select', 'then', 'true',
   'when', 'where', 'with', 'row', 'format', 'encode', 'join', 'union',
 ]);
+
+/**
+ * How deeply expressions may nest: parentheses, NOT, unary minus, CASE, CAST, function calls,
+ * and chains of `IS ...` and `::type` each add a level. SQLite has such a fixed limit
+ * (SQLITE_MAX_EXPR_DEPTH, 1000) where PostgreSQL checks the C stack (max_stack_depth); ours is
+ * lower because a level costs a dozen JavaScript frames to parse and more to compile and
+ * evaluate, and 256 levels stay far below Node's default stack whatever the grammar level. Long
+ * flat chains (`a OR b OR ...`, `x + y + ...`) are not nesting: they parse and evaluate in
+ * loops, at any length.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
 
 /**
  * Parses a SQL text of one or more statements (separated by `;`; a statement that ends
@@ -40,18 +52,41 @@ const RESERVED = new Set([
  *
  * Keywords are case-insensitive, unquoted identifiers fold to lower case, `"quoted"` ones keep
  * their case; `--` and `/* *\/` comments are skipped. Throws {@link SqlSyntaxError} with the line
- * and column of the first problem and what was expected there.
+ * and column of the first problem and what was expected there; an expression nested deeper than
+ * {@link MAX_EXPRESSION_DEPTH} is such an error too.
+ *
+ * Errors never quote a string literal (described as "a string literal", with its position), nor
+ * any word or number inside a `WITH (...)` or `ENCODE (...)` list: secrets are written there, and
+ * redaction cannot help before the statement is understood.
  *
  * @example
  * const [create] = parseSql(`create source part (p_partkey INTEGER NOT NULL,)
  *   with ('upstream.source' = 'fs', 'fs.path' = 'data/part') row format 'csv'`);
  */
-export function parseSql(text: string): Statement[] {
-  return new Parser(tokenize(text)).statements();
+export function parseSql(text: string, options: ParseSqlOptions = {}): Statement[] {
+  try {
+    return new Parser(tokenize(text)).statements();
+  } catch (err) {
+    // The parser quotes no string literal; this also covers words in odd places.
+    throw redactError(err, findSecretValues(text, options.isSecretKey));
+  }
+}
+
+/** Options of {@link parseSql}. */
+export interface ParseSqlOptions {
+  /**
+   * Which property names hold secrets, whose values (wherever written) are redacted from error
+   * messages; `SECRET_KEY_PATTERN` (secretValues.ts) by default. A `Session` adds its connectors' declarations.
+   */
+  readonly isSecretKey?: IsSecretKey;
 }
 
 class Parser {
   private index = 0;
+  /** Expression nesting levels open now; see {@link MAX_EXPRESSION_DEPTH}. */
+  private depth = 0;
+  /** Inside a `WITH (...)` or `ENCODE (...)` list, where error messages quote no token text. */
+  private inProperties = false;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -139,7 +174,8 @@ class Parser {
     };
     if (spelled === 'double') follow(['precision']);
     else if (spelled === 'character') follow(['varying']);
-    let name: SqlTypeName | undefined = SQL_TYPE_ALIASES[spelled];
+    // Own keys only: `constructor` is no type.
+    let name: SqlTypeName | undefined = Object.hasOwn(SQL_TYPE_ALIASES, spelled) ? SQL_TYPE_ALIASES[spelled] : undefined;
     if (name === undefined) {
       throw new SqlSyntaxError(
         `unknown column type "${token.text}"; expected one of SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, NUMERIC(p,s), BOOLEAN, VARCHAR(n), CHAR(n), TEXT, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BYTEA, JSONB`,
@@ -190,12 +226,14 @@ class Parser {
   private propertyList(what: string): Property[] {
     const properties: Property[] = [];
     this.expectOp('(');
+    this.inProperties = true;
     this.commaList(')', () => {
       const position = this.peek().position;
       const key = this.propertyKey(what);
       this.expectOp('=');
       properties.push({ key, value: this.propertyValue(), position });
     });
+    this.inProperties = false;
     return properties;
   }
 
@@ -307,7 +345,20 @@ class Parser {
   }
 
   expression(): Expression {
-    return this.or();
+    const saved = this.depth;
+    try {
+      this.enter(this.peek().position);
+      return this.or();
+    } finally {
+      this.depth = saved;
+    }
+  }
+
+  /** One more level of nesting, or the error when that crosses {@link MAX_EXPRESSION_DEPTH}. */
+  private enter(position: SqlPosition): void {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) {
+      throw new SqlSyntaxError(`expression nested too deeply (more than ${MAX_EXPRESSION_DEPTH} levels)`, position);
+    }
   }
 
   private or(): Expression {
@@ -331,22 +382,37 @@ class Parser {
   private not(): Expression {
     if (this.isWord(this.peek(), 'not')) {
       const position = this.next().position;
-      return { kind: 'unary', operator: 'not', operand: this.not(), position };
+      const saved = this.depth;
+      try {
+        this.enter(position);
+        return { kind: 'unary', operator: 'not', operand: this.not(), position };
+      } finally {
+        this.depth = saved;
+      }
     }
     return this.is();
   }
 
   private is(): Expression {
     let operand = this.comparison();
-    while (this.isWord(this.peek(), 'is')) {
-      const position = this.next().position;
-      const negated = this.acceptWord('not');
-      if (this.acceptWord('null')) operand = { kind: 'is null', operand, negated, position };
-      else if (this.acceptWord('true')) operand = { kind: 'is boolean', operand, value: true, negated, position };
-      else if (this.acceptWord('false')) operand = { kind: 'is boolean', operand, value: false, negated, position };
-      else throw this.expected('NULL, TRUE or FALSE after IS');
+    const saved = this.depth;
+    try {
+      while (this.isWord(this.peek(), 'is')) operand = this.isTest(operand);
+    } finally {
+      this.depth = saved;
     }
     return operand;
+  }
+
+  /** `operand IS [NOT] NULL | TRUE | FALSE`, one more nesting level (they chain: `x IS NULL IS FALSE`). */
+  private isTest(operand: Expression): Expression {
+    const position = this.next().position;
+    this.enter(position);
+    const negated = this.acceptWord('not');
+    if (this.acceptWord('null')) return { kind: 'is null', operand, negated, position };
+    if (this.acceptWord('true')) return { kind: 'is boolean', operand, value: true, negated, position };
+    if (this.acceptWord('false')) return { kind: 'is boolean', operand, value: false, negated, position };
+    throw this.expected('NULL, TRUE or FALSE after IS');
   }
 
   private comparison(): Expression {
@@ -423,16 +489,28 @@ class Parser {
     const token = this.peek();
     if (this.isOp(token, '-') || this.isOp(token, '+')) {
       this.index++;
-      return { kind: 'unary', operator: token.value as '-' | '+', operand: this.unary(), position: token.position };
+      const saved = this.depth;
+      try {
+        this.enter(token.position);
+        return { kind: 'unary', operator: token.value as '-' | '+', operand: this.unary(), position: token.position };
+      } finally {
+        this.depth = saved;
+      }
     }
     return this.postfix();
   }
 
   private postfix(): Expression {
     let operand = this.primary();
-    while (this.isOp(this.peek(), '::')) {
-      const position = this.next().position;
-      operand = { kind: 'cast', operand, type: this.type(), position };
+    const saved = this.depth;
+    try {
+      while (this.isOp(this.peek(), '::')) {
+        const position = this.next().position;
+        this.enter(position);
+        operand = { kind: 'cast', operand, type: this.type(), position };
+      }
+    } finally {
+      this.depth = saved;
     }
     return operand;
   }
@@ -484,7 +562,7 @@ class Parser {
         return this.caseExpression();
     }
     // A typed literal: DATE '2024-01-31', TIMESTAMP '...', NUMERIC '1.5'.
-    if (SQL_TYPE_ALIASES[token.value] !== undefined && this.peek(1).kind === 'string') {
+    if (Object.hasOwn(SQL_TYPE_ALIASES, token.value) && this.peek(1).kind === 'string') {
       const type = this.type();
       const literal = this.next();
       return { kind: 'cast', operand: { kind: 'literal', literal: { type: 'string', value: literal.value }, position: literal.position }, type, position };
@@ -602,8 +680,28 @@ class Parser {
 
   private expected(what: string): SqlSyntaxError {
     const token = this.peek();
-    const found = token.kind === 'eof' ? 'end of input' : token.kind === 'string' ? `'${token.value}'` : `"${token.text}"`;
-    return new SqlSyntaxError(`expected ${what}, found ${found}`, token.position);
+    return new SqlSyntaxError(`expected ${what}, found ${this.describe(token)}`, token.position);
+  }
+
+  /**
+   * A token as an error message shows it. A string literal is never quoted (it may be a secret,
+   * written where the parser did not expect it), nor is any word or number of a property list.
+   */
+  private describe(token: Token): string {
+    switch (token.kind) {
+      case 'eof':
+        return 'end of input';
+      case 'string':
+        return 'a string literal';
+      case 'op':
+        return `"${token.text}"`;
+      case 'word':
+        return this.inProperties ? 'an unquoted word' : `"${token.text}"`;
+      case 'quoted':
+        return this.inProperties ? 'a quoted identifier' : `"${token.text}"`;
+      case 'number':
+        return this.inProperties ? 'a number' : `"${token.text}"`;
+    }
   }
 
   private unsupported(what: string): SqlSyntaxError {

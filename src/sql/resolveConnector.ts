@@ -1,8 +1,8 @@
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import type { ConnectorFactory, PropertySpec } from '../connectors/ConnectorFactory.js';
-import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
+import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
 import { didYouMean } from './didYouMean.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
 
 /** A WITH property as given: key, value, and where it was written (absent from code). */
 export interface GivenProperty {
@@ -36,7 +36,8 @@ export interface ResolvedConnector {
  *
  * Checks: an unknown property (with a did-you-mean by edit distance), a property given twice
  * (by name and alias), a missing required one, a value not of its declared type
- * (integer, boolean, enum). Values of secret properties never appear in a message.
+ * (integer, boolean, enum), an integer out of its range (timer delays: `*.ms` up to 2^31-1, see
+ * {@link integerRange}). Values of secret properties never appear in a message.
  * Aliases are mapped to canonical names; enum values to their declared spelling.
  *
  * @example
@@ -59,7 +60,7 @@ export function resolveConnector(
 
   const names = new Set(selectors.map((p) => p.value.toLowerCase()));
   if (names.size > 1) {
-    throw new SqlError(`${where}: ${selectors.map((p) => `'${p.key}' = '${p.value}'`).join(' and ')} name different connectors`, selectors[1]!.position);
+    throw new SqlError(`${where}: ${selectors.map((p) => `'${p.key}' = ${quoted(p.value)}`).join(' and ')} name different connectors`, selectors[1]!.position);
   }
   const [selector] = selectors;
   let factory: ConnectorFactory;
@@ -69,7 +70,7 @@ export function resolveConnector(
     if (named.length === 0) {
       const hint = didYouMean(wanted, factories.flatMap((f) => f.connectorNames));
       throw new SqlError(
-        `${where}: no connector is named '${selector.value}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; ` +
+        `${where}: no connector is named ${quoted(selector.value)}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; ` +
           `considered: ${factories.map((f) => `${f.name} (${f.connectorNames.map((n) => `'${n}'`).join(', ')})`).join(', ') || 'none registered'}`,
         selector.position,
       );
@@ -79,7 +80,7 @@ export function resolveConnector(
       const fitting = named.filter((f) => rest.every((p) => findSpec(f, p.key) !== undefined));
       if (fitting.length !== 1) {
         throw new SqlError(
-          `${where}: '${selector.key}' = '${selector.value}' names ${named.length} connectors and the properties ${
+          `${where}: '${selector.key}' = ${quoted(selector.value)} names ${named.length} connectors and the properties ${
             fitting.length === 0 ? 'fit none of them' : 'fit several'
           }; considered: ${describeCandidates(named, rest)}`,
           selector.position,
@@ -121,7 +122,7 @@ export function resolveConnector(
         message:
           formatSpec !== undefined
             ? `'${p.key}' is a ${formatSpec.format} format property`
-            : `unknown property '${p.key}' for connector ${factory.name}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
+            : `unknown property ${quoted(p.key)} for connector ${factory.name}${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
         position: p.position,
       });
       continue;
@@ -175,6 +176,19 @@ export function resolveConnector(
   };
 }
 
+/**
+ * The range of an integer property: declared (`min`/`max`), or that of a timer delay when its
+ * name says it is one (`*.ms`, `*.sec`), since Node turns a longer delay into 1 ms.
+ */
+function integerRange(spec: PropertySpec): { min: number; max: number; unit: string } | undefined {
+  const seconds = /[._](sec|seconds)$/.test(spec.name);
+  const delay = seconds || /[._]ms$/.test(spec.name);
+  if (spec.min === undefined && spec.max === undefined && !delay) return undefined;
+  const max = spec.max ?? (seconds ? Math.floor(MAX_TIMER_DELAY_MS / 1000) : delay ? MAX_TIMER_DELAY_MS : Number.MAX_SAFE_INTEGER);
+  const min = spec.min ?? (delay ? 0 : Number.MIN_SAFE_INTEGER);
+  return { min, max, unit: delay ? (seconds ? ' (seconds, a timer delay)' : ' (milliseconds, a timer delay)') : '' };
+}
+
 function findSpec(factory: ConnectorFactory, key: string): PropertySpec | undefined {
   return factory.properties.find((s) => s.name === key || (s.aliases ?? []).includes(key));
 }
@@ -184,7 +198,7 @@ function describeCandidates(factories: readonly ConnectorFactory[], given: reado
   return factories
     .map((f) => {
       const matched = given.filter((p) => findSpec(f, p.key) !== undefined).map((p) => p.key);
-      const unknown = given.filter((p) => findSpec(f, p.key) === undefined).map((p) => p.key);
+      const unknown = given.filter((p) => findSpec(f, p.key) === undefined).map((p) => (p.key.length > 60 ? quoted(p.key) : p.key));
       const missing = f.properties.filter((s) => s.required === true && !given.some((p) => findSpec(f, p.key) === s)).map((s) => s.name);
       const parts = [`matched [${matched.join(', ')}]`];
       if (unknown.length > 0) parts.push(`unknown [${unknown.join(', ')}]`);
@@ -196,11 +210,16 @@ function describeCandidates(factories: readonly ConnectorFactory[], given: reado
 
 /** The value in canonical form, or the problem; the value itself is quoted only if not secret. */
 function checkValue(spec: PropertySpec, p: GivenProperty): string | { message: string; position: SqlPosition | undefined } {
-  const shown = spec.secret === true ? '(secret value not shown)' : `'${p.value}'`;
+  const shown = spec.secret === true ? '(secret value not shown)' : quoted(p.value);
   const problem = (expected: string) => ({ message: `property '${p.key}' must be ${expected}, got ${shown}`, position: p.position });
   switch (spec.type) {
-    case 'integer':
-      return /^\s*-?\d+\s*$/.test(p.value) && Number.isSafeInteger(Number(p.value)) ? String(Number(p.value)) : problem('an integer');
+    case 'integer': {
+      const range = integerRange(spec);
+      const n = Number(p.value);
+      const ok = /^\s*-?\d+\s*$/.test(p.value) && Number.isSafeInteger(n) && (range === undefined || (n >= range.min && n <= range.max));
+      if (ok) return String(n);
+      return problem(range === undefined ? 'an integer' : `an integer between ${range.min} and ${range.max}${range.unit}`);
+    }
     case 'boolean': {
       const v = p.value.trim().toLowerCase();
       return v === 'true' || v === 'false' ? v : problem('true or false');

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { didYouMean } from './didYouMean.js';
-import { SqlError } from './SqlError.js';
+import { quoted, SqlError } from './SqlError.js';
 import type { FormatClause } from './Statement.js';
 
 /** The formats a source can declare. */
@@ -67,7 +67,7 @@ export function resolveFormat(
     switch (option.key) {
       case 'without_header': {
         const v = option.value.toLowerCase();
-        if (v !== 'true' && v !== 'false') throw new SqlError(`${where}: without_header must be 'true' or 'false', got '${option.value}'`, option.position);
+        if (v !== 'true' && v !== 'false') throw new SqlError(`${where}: without_header must be 'true' or 'false', got ${quoted(option.value)}`, option.position);
         options.header = v === 'true' ? 'false' : 'true';
         break;
       }
@@ -84,7 +84,7 @@ export function resolveFormat(
 function schemaPath(where: string, location: string, position: FormatClause['position']): string {
   if (location.startsWith('file://')) return fileURLToPath(location);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new SqlError(`${where}: schema.location '${location}' is not supported: give a file:// URL or a path`, position);
+    throw new SqlError(`${where}: schema.location ${quoted(location)} is not supported: give a file:// URL or a path`, position);
   }
   return location;
 }

@@ -17,20 +17,49 @@ export interface Token {
   readonly position: SqlPosition;
 }
 
+// Sticky (`y`): matched at `lastIndex` in the whole text, without slicing it for every token.
+const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+
 const OPERATORS = ['<>', '!=', '<=', '>=', '||', '::', '(', ')', ',', ';', '.', '*', '+', '-', '/', '%', '=', '<', '>'];
 
 /**
  * Splits SQL text into tokens, tracking line and column for every one. `--` line comments and
- * (nested) `/* *\/` block comments are skipped.
+ * (nested) `/* *\/` block comments are skipped; a byte order mark at the start is ignored
+ * (columns count from after it).
+ *
+ * Error messages never quote the text of a string literal or a run of characters (a secret may
+ * be written there): at most the one character that cannot start a token.
  *
  * @example
  * tokenize("select 'a' -- note").map((t) => t.kind) // ['word', 'string', 'eof']
  */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  let index = 0;
+  scan(text, tokens);
+  return tokens;
+}
+
+/**
+ * The tokens before the first lexical error (all of them, `eof` included, when there is none):
+ * what the secret scan of a text that does not tokenize can still look at.
+ */
+export function tokenizePrefix(text: string): Token[] {
+  const tokens: Token[] = [];
+  try {
+    scan(text, tokens);
+  } catch {
+    // The tokens before the error are what the caller wants.
+  }
+  return tokens;
+}
+
+/** Appends the tokens of `text` to `tokens`; throws at the first lexical error. */
+function scan(text: string, tokens: Token[]): void {
+  // U+FEFF at the start is a byte order mark some editors write, not part of the SQL.
+  let index = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = index;
   const here = (): SqlPosition => ({ line, column: index - lineStart + 1, index });
   const advance = (to: number): void => {
     for (let i = index; i < to; i++) {
@@ -79,19 +108,21 @@ export function tokenize(text: string): Token[] {
       advance(next);
       continue;
     }
-    const number = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(index, index + 400));
+    NUMBER.lastIndex = index;
+    const number = NUMBER.exec(text);
     if (number !== null) {
       const end = index + number[0].length;
       if (end < text.length && /[A-Za-z_]/.test(text[end]!)) {
-        throw new SqlSyntaxError(`invalid number "${text.slice(index, end + 1)}"`, position);
+        // Not quoted: `password = 123abc` would print the start of a secret.
+        throw new SqlSyntaxError('invalid number: a letter follows its digits directly', position);
       }
       tokens.push({ kind: 'number', value: number[0], text: number[0], position });
       advance(end);
       continue;
     }
-    if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      let i = index + 1;
-      while (i < text.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(text[i]!)) i++;
+    WORD.lastIndex = index;
+    if (WORD.test(text)) {
+      const i = WORD.lastIndex;
       const word = text.slice(index, i);
       tokens.push({ kind: 'word', value: word.toLowerCase(), text: word, position });
       advance(i);
@@ -103,7 +134,6 @@ export function tokenize(text: string): Token[] {
     advance(index + op.length);
   }
   tokens.push({ kind: 'eof', value: '', text: 'end of input', position: here() });
-  return tokens;
 }
 
 /**

@@ -240,3 +240,17 @@ test('an evaluation error fails the query, naming the source', async () => {
     message: 'query on source "part": division by zero',
   });
 });
+
+test('a checkpoint interval from code beyond the longest timer delay is refused, not run every 1 ms', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-session-interval-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sql = `create source t (a int) with (connector = 'fs', fs.path = '${dir}') format plain encode csv`;
+  for (const checkpointIntervalMs of [2 ** 31, 0, 1.5]) {
+    assert.throws(() => new Session({ checkpointIntervalMs }).execute(sql), (err: unknown) => err instanceof SqlError && /^1:1: source "t": checkpointIntervalMs must be a whole number between 1 and 2147483647/.test(err.message));
+  }
+  assert.throws(
+    () => new Session().createSource('t', { connector: 'fs', properties: { 'fs.path': dir }, format: 'csv', checkpointIntervalMs: 1e12 }),
+    /checkpointIntervalMs must be a whole number between 1 and 2147483647, got 1000000000000/,
+  );
+  assert.equal(new Session({ checkpointIntervalMs: 2 ** 31 - 1 }).execute(sql).length, 1);
+});

@@ -141,3 +141,34 @@ test('a schemaless source passes rows through SELECT * and types values at run t
   assert.deepEqual(typed.project({ a: 1.5, b: 'x' }), { d: 3, b: 'x' });
   assert.deepEqual(typed.project({ a: 2 }), { d: 4, b: null });
 });
+
+test('5,000- and 20,000-term chains compile and evaluate in a loop, with SQL semantics at every link', () => {
+  for (const n of [5_000, 20_000]) {
+    const ors = Array.from({ length: n }, (_, i) => `id = ${i + 2}`).join(' or ');
+    assert.deepEqual(run(`select id from t where ${ors}`).map((r) => r.id), [2, 7]);
+    // NULL OR ... OR TRUE is TRUE; NULL AND ... AND TRUE is NULL (the row is dropped).
+    assert.deepEqual(run(`select id from t where ok or ${Array.from({ length: n }, () => 'id = 1').join(' or ')}`).map((r) => r.id), [1]);
+    assert.deepEqual(run(`select id from t where ok is null or (${Array.from({ length: n }, () => 'ok').join(' and ')})`).map((r) => r.id), [1, 7]);
+    const sum = run(`select ${Array.from({ length: n }, () => 'id').join(' + ')} - id as s, ${Array.from({ length: n }, () => "'x'").join(' || ')} as x from t`);
+    assert.deepEqual(sum.map((r) => r.s), [n - 1, 2 * (n - 1), 7 * (n - 1)]);
+    assert.equal((sum[0]!.x as string).length, n);
+  }
+  // Types still combine link by link: INTEGER + ... + NUMERIC is NUMERIC, exactly.
+  assert.deepEqual(run(`select id + 1 + price + 0.25 as v from t where id = 1`), [{ v: Decimal.parse('12.75') }]);
+  assert.match(sqlError(`select id + 1 + name from t`).message, /operator does not exist: INTEGER \+ VARCHAR/);
+});
+
+test('expressions nested to the limit through every grammar level compile and evaluate', () => {
+  // Each round nests three levels: parentheses, unary minus, parentheses.
+  let sql = 'id';
+  const rounds = 84;
+  for (let i = 0; i < rounds; i++) sql = `(id + 1 * -(${sql}) + 0)`;
+  const [row] = run(`select ${sql} as v from t where ${sql} is not null and id = 1`);
+  // f(0) = 1, f(k) = 1 - f(k-1): 1 after an even number of rounds.
+  assert.deepEqual(row, { v: 1 });
+});
+
+test('a numeric literal beyond NUMERIC is a SQL error at the literal (found by the fuzzer)', () => {
+  const err = sqlError(`select id + 1e999999999 from t`);
+  assert.match(err.message, /^1:13: invalid numeric literal: decimal exponent out of range/);
+});

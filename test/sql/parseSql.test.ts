@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSql } from '../../src/sql/parseSql.js';
+import { MAX_EXPRESSION_DEPTH, parseSql } from '../../src/sql/parseSql.js';
 import { SqlSyntaxError } from '../../src/sql/SqlError.js';
 import type { CreateSourceStatement, SelectStatement } from '../../src/sql/Statement.js';
 import { SEED_STATEMENT } from './seedStatement.js';
@@ -163,4 +163,44 @@ test('a syntax error names line, column and what was expected', () => {
   assert.match(syntaxError(`select a from p group by a`).message, /GROUP not supported/);
   assert.match(syntaxError(`select a from p, q`).message, /joins/);
   assert.match(syntaxError(`create source p (a numeric(3, 5))`).message, /scale 5 must not exceed precision 3/);
+});
+
+test('nesting beyond MAX_EXPRESSION_DEPTH is a syntax error at the token where it is crossed, for every way of nesting', () => {
+  assert.equal(MAX_EXPRESSION_DEPTH, 256);
+  // The select item is level 1: 255 parentheses fit, the 256th crosses the limit.
+  parseSql(`select ${'('.repeat(255)}a${')'.repeat(255)} from t`);
+  const parens = syntaxError(`select ${'('.repeat(2000)}a${')'.repeat(2000)} from t`);
+  assert.equal(parens.message, `1:${8 + 256}: expression nested too deeply (more than 256 levels)`);
+  for (const deep of [
+    'not '.repeat(300) + 'a',
+    '- '.repeat(300) + 'a',
+    'a' + '::int'.repeat(300),
+    'a' + ' is null'.repeat(300),
+    'cast('.repeat(300) + 'a' + ' as int)'.repeat(300),
+    'abs('.repeat(300) + 'a' + ')'.repeat(300),
+    'case when true then '.repeat(300) + 'a' + ' end'.repeat(300),
+    'a in ('.repeat(300) + 'a' + ')'.repeat(300),
+  ]) {
+    const err = syntaxError(`select\n ${deep} from t`);
+    assert.match(err.message, /^2:\d+: expression nested too deeply \(more than 256 levels\)$/, deep.slice(0, 20));
+  }
+});
+
+test('long flat chains parse without recursion: 50,000 ORs, ANDs, + and ||', () => {
+  for (const op of ['or', 'and', '+', '||']) {
+    const [select] = parseSql(`select a from t where ${Array.from({ length: 50_000 }, () => 'a').join(` ${op} `)}`) as SelectStatement[];
+    assert.equal(select!.where!.kind, 'binary');
+  }
+});
+
+test('a byte order mark at the start is ignored; columns count from after it', () => {
+  assert.equal(parseSql('\uFEFFselect a from t').length, 1);
+  assert.equal(syntaxError('\uFEFFselect a frm t').message, '1:14: expected FROM, found "t"');
+  // Anywhere else it is not whitespace.
+  syntaxError('select \uFEFF');
+});
+
+test('words that name Object.prototype members are not types', () => {
+  assert.match(syntaxError('create source t (a constructor)').message, /unknown column type "constructor"/);
+  assert.match(syntaxError('create source t (a __proto__)').message, /unknown column type "__proto__"/);
 });

@@ -139,3 +139,31 @@ test('did-you-mean allows plausible typos only', () => {
   assert.equal(didYouMean('ab', ['xy']), undefined);
 });
 
+
+test('timer delays (*.ms, *.sec) and declared ranges bound integer properties', () => {
+  const timed = factory('timed', ['timed'], [
+    { name: 'timed.poll.interval.ms', type: 'integer', description: 'Poll.' },
+    { name: 'refresh.interval.sec', type: 'integer', description: 'Refresh.' },
+    { name: 'timed.window', type: 'integer', min: 1, max: 10, description: 'Window.' },
+    { name: 'timed.start.timestamp.millis', type: 'integer', description: 'An instant, not a delay.' },
+  ]);
+  const resolve = (entries: Record<string, string>) => resolveConnector('o', props({ connector: 'timed', ...entries }), [timed]);
+  assert.equal(resolve({ 'timed.poll.interval.ms': '2147483647' }).properties['timed.poll.interval.ms'], '2147483647');
+  assert.match(
+    sqlError(() => resolve({ 'timed.poll.interval.ms': '2147483648' })).message,
+    /property 'timed.poll.interval.ms' must be an integer between 0 and 2147483647 \(milliseconds, a timer delay\), got '2147483648'/,
+  );
+  assert.match(sqlError(() => resolve({ 'timed.poll.interval.ms': '-1' })).message, /between 0 and 2147483647/);
+  assert.equal(resolve({ 'refresh.interval.sec': '2147483' }).properties['refresh.interval.sec'], '2147483');
+  assert.match(sqlError(() => resolve({ 'refresh.interval.sec': '2147484' })).message, /between 0 and 2147483 \(seconds, a timer delay\)/);
+  assert.match(sqlError(() => resolve({ 'timed.window': '0' })).message, /'timed.window' must be an integer between 1 and 10, got '0'/);
+  assert.equal(resolve({ 'timed.start.timestamp.millis': '99999999999999' }).properties['timed.start.timestamp.millis'], '99999999999999');
+  // checkpoint.interval.ms, common to every connector: 1 to 2^31-1.
+  assert.match(sqlError(() => resolve({ 'checkpoint.interval.ms': '0' })).message, /'checkpoint.interval.ms' must be an integer between 1 and 2147483647/);
+});
+
+test('a huge unknown property name is quoted cut short, and did-you-mean skips it cheaply', () => {
+  const key = `fs.${'x'.repeat(200_000)}`;
+  const err = sqlError(() => resolveConnector('o', props({ connector: 'fs', 'fs.path': '/d', [key]: 'v' }), all));
+  assert.match(err.message, /unknown property 'fs\.x{57}…' \(200003 characters\) for connector fs$/);
+});
