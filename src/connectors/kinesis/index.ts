@@ -24,4 +24,4 @@ export {
   type KinesisStartupMode,
 } from './kinesisProperties.js';
 export type { KinesisShardSplit, ShardStart } from './KinesisShardSplit.js';
-export { classifyKinesisError, backoffMs, type KinesisErrorKind } from './kinesisRetry.js';
+export { classifyKinesisError, backoffMs, type KinesisErrorKind, type KinesisOperation, type KinesisRetryEvent } from './kinesisRetry.js';

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createKinesisSource, type KinesisSourceOptions } from '../../../src/connectors/kinesis/createKinesisSource.js';
+import { SourceError } from '../../../src/core/SourceError.js';
+import { createFormat } from '../../../src/formats/createFormat.js';
+import { closedEndpoint, kinesaliteCredentials, startKinesalite } from '../../support/aws.js';
+import { eventually, runSource, startRun } from '../s3/s3Helpers.js';
+
+// Every connector must fail with a clear error within its retry budget when its endpoint is
+// unreachable: before this, a failed first ListShards page ended the listing with no shards, so a
+// source on a dead endpoint ran forever, committing empty epochs, and never said a word.
+
+const attempts = 3;
+const maxBackoffMs = 200;
+
+/** The longest the backoff of `retries` retries may take (each wait is at most its exponential step). */
+function budgetMs(retries: number, baseMs: number): number {
+  let total = 0;
+  for (let n = 1; n <= retries; n++) total += Math.min(maxBackoffMs, baseMs * 2 ** (n - 1));
+  return total;
+}
+
+function source(endpoint: string, stream: string, options: Partial<KinesisSourceOptions> = {}) {
+  return createKinesisSource({ ...source.defaults(endpoint, stream), ...options });
+}
+source.defaults = (endpoint: string, stream: string): KinesisSourceOptions => ({
+    name: 'kinesis-down',
+    stream,
+    endpoint,
+    credentials: kinesaliteCredentials,
+    format: createFormat('json'),
+    pollIntervalMs: 20,
+    transientRetries: attempts,
+    maxBackoffMs,
+    checkpointIntervalMs: 50,
+});
+
+describe('kinesis: an unreachable endpoint fails the source within its retry budget', { timeout: 30_000 }, () => {
+  test('a closed port: ListShards is retried the configured times, then the source fails naming stream and endpoint', async () => {
+    const endpoint = await closedEndpoint();
+    const retries: string[] = [];
+    const started = Date.now();
+    const err = await runSource(source(endpoint, 'nowhere', { onRetry: (e) => retries.push(`${e.operation}:${e.kind}#${e.attempt}`) })).then(
+      (run) => assert.fail(`expected an error, got completion with ${run.rows.length} rows`),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.equal(err.source, 'kinesis-down');
+    assert.match(err.message, /stream 'nowhere'/);
+    assert.ok(err.message.includes(endpoint), err.message);
+    assert.match(err.message, new RegExp(`after ${attempts + 1} attempts`));
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.deepEqual(retries, ['ListShards:transient#1', 'ListShards:transient#2', 'ListShards:transient#3']);
+    // The enumerator's base backoff is 500 ms, capped at maxBackoffMs; allow 2 s for the calls.
+    const budget = budgetMs(attempts, 500);
+    assert.ok(elapsed < budget + 2000, `failed after ${elapsed} ms; backoff budget ${budget} ms`);
+    console.log(`# kinesis, closed port: failed after ${elapsed} ms (backoff budget ${budget} ms, ${attempts} retries)`);
+  });
+
+  test('kinesalite dies mid-run: the shard reader retries, then fails naming source, shard, position and endpoint', async (t) => {
+    const peer = await startKinesalite(t);
+    await peer.createStream('dies', 1);
+    await peer.put('dies', Array.from({ length: 10 }, (_, i) => ({ key: 'k', data: JSON.stringify({ i }) })));
+    const retries: string[] = [];
+    // Discovery far apart: the reader, polling every 20 ms, is the one that meets the dead server.
+    const live = startRun(
+      source(peer.endpoint, 'dies', { shardDiscoveryIntervalMs: 600_000, onRetry: (e) => retries.push(`${e.operation}:${e.kind}`) }),
+    );
+    t.after(() => live.stop());
+    await eventually(() => live.run.rows.length >= 10 || live.error !== undefined, 'the ten records');
+    assert.equal(live.error, undefined);
+    const lastSequence = live.run.chunks.at(-1)!.nextOffset;
+    const killed = Date.now();
+    await peer.kill();
+    const err = await live.done.then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - killed;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.equal(err.source, 'kinesis-down');
+    assert.equal(err.split, 'shardId-000000000000');
+    assert.equal(err.offset, lastSequence, 'the error names the last delivered sequence number');
+    assert.ok(err.message.includes(peer.endpoint), err.message);
+    assert.match(err.message, /GetRecords on stream 'dies'/);
+    assert.match(err.message, new RegExp(`after ${attempts + 1} attempts`));
+    assert.deepEqual(retries, Array.from({ length: attempts }, () => 'GetRecords:transient'));
+    assert.deepEqual(live.run.rows.map((r) => r.i), Array.from({ length: 10 }, (_, i) => i), 'every record before the death arrived once');
+    const budget = budgetMs(attempts, 100);
+    assert.ok(elapsed < budget + 2000, `failed ${elapsed} ms after the kill; backoff budget ${budget} ms`);
+    console.log(`# kinesis, server killed mid-run: failed ${elapsed} ms after the kill (backoff budget ${budget} ms, ${attempts} retries)`);
+  });
+
+  test('the default budget (10 retries, 10 s cap) ends too: a closed port fails the source, never runs on silently', async () => {
+    const endpoint = await closedEndpoint();
+    const started = Date.now();
+    const { transientRetries: _omitted, ...defaults } = { ...source.defaults(endpoint, 'nowhere'), maxBackoffMs: 300 };
+    const err = await runSource(createKinesisSource(defaults)).then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.match(err.message, /after 11 attempts/);
+    console.log(`# kinesis, closed port, 10 retries with a 300 ms cap: failed after ${elapsed} ms`);
+  });
+});
