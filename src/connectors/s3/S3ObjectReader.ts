@@ -3,7 +3,8 @@ import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { DecodedBatch, Row } from '../../formats/Format.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
-import { readerError } from '../aws/awsErrors.js';
+import { AwsCallError, readerError } from '../aws/awsErrors.js';
+import { SourceError } from '../../core/SourceError.js';
 import { pauseGate, runLoop } from '../aws/runLoop.js';
 import type { S3Handle } from './s3Client.js';
 import { ObjectVersionGoneError, S3ObjectInput } from './S3ObjectInput.js';
@@ -13,6 +14,8 @@ import type { S3Compression } from './s3Properties.js';
 /** What an {@link S3ObjectReader} needs. */
 export interface S3ReaderDeps extends AwsReaderDeps<S3Handle> {
   readonly compression: S3Compression;
+  /** Where requests go, for error messages (`describeEndpoint`). */
+  readonly endpoint: string;
 }
 
 /**
@@ -63,7 +66,12 @@ export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
             if (!(err instanceof ObjectVersionGoneError)) throw err;
           }
         }),
-      (err) => readerError(err, deps.secrets, { source: context.source, split: split.id, offset: position }),
+      (err) =>
+        readerError(err instanceof SourceError ? err : new AwsCallError(`reading s3://${split.bucket}/${split.key} at ${deps.endpoint}`, err), deps.secrets, {
+          source: context.source,
+          split: split.id,
+          offset: position,
+        }),
     );
   }
 }

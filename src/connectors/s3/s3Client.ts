@@ -16,7 +16,9 @@ export interface S3Handle {
  *
  * Flexible checksums are only computed and checked when an operation requires them: S3-compatible
  * stores (MinIO, s3rver, older Ceph) reject or lack the CRC headers SDK v3 sends by default. An
- * endpoint implies path-style addressing, which every S3-compatible store understands.
+ * endpoint implies path-style addressing, which every S3-compatible store understands. Retries
+ * are the SDK's standard strategy with `retryAttempts` attempts: a failed call's error then
+ * carries how many were made (`$metadata.attempts`), which the connector's errors report.
  */
 export async function createS3Handle(config: S3Config): Promise<S3Handle> {
   const sdk: S3Sdk = await loadPeer(() => import('@aws-sdk/client-s3'), 's3', '@aws-sdk/client-s3');
@@ -25,6 +27,7 @@ export async function createS3Handle(config: S3Config): Promise<S3Handle> {
     ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: config.retryAttempts,
   });
   return { sdk, client };
 }
