@@ -4,7 +4,7 @@ import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { DecodedBatch, Row } from '../../formats/Format.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
 import { AwsCallError, readerError } from '../aws/awsErrors.js';
-import { SourceError } from '../../core/SourceError.js';
+import { BadRecordError, SourceError } from '../../core/SourceError.js';
 import { pauseGate, runLoop } from '../aws/runLoop.js';
 import type { S3Handle } from './s3Client.js';
 import { ObjectVersionGoneError, S3ObjectInput } from './S3ObjectInput.js';
@@ -26,9 +26,15 @@ export interface S3ReaderDeps extends AwsReaderDeps<S3Handle> {
  *
  * Honors `paused$` by not pulling the next body bytes (TCP backpressure does the rest).
  *
- * An object replaced or deleted while it is read ends its split where it stands: the old
- * version's remaining bytes no longer exist, and the new version is a new split (another ETag)
- * that the next listing finds. Bytes of two versions are never mixed.
+ * An object replaced while it is read ends its split where it stands: the old version's
+ * remaining bytes no longer exist, and the new version is a new split (another ETag) that the
+ * next listing finds and reads whole. Bytes of two versions are never mixed.
+ *
+ * An object deleted before it was read to its end (found by the GET of a resume, or of a split
+ * not started yet) loses the records after the position reached, with no new version to read
+ * them from: that is a bad record under the source's policy, naming the object and the offset.
+ * `fail` (default) fails the source, `skip` counts it and ends the split, `dead-letter` sends it
+ * (without bytes) to `deadLetters$`.
  */
 export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
   constructor(private readonly deps: S3ReaderDeps) {}
@@ -64,6 +70,17 @@ export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
             if (!signal.aborted) emit(decoder.end());
           } catch (err) {
             if (!(err instanceof ObjectVersionGoneError)) throw err;
+            if (err.reason === 'deleted') {
+              const at = position === null ? 'before anything of it was read' : 'before it was read to its end';
+              context.badRecords.handle(
+                new BadRecordError(`${err.message} ${at}: the records after this offset are lost`, {
+                  source: context.source,
+                  split: split.id,
+                  offset: position ?? '0',
+                }),
+                null,
+              );
+            }
           }
         }),
       (err) =>
