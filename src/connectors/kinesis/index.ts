@@ -6,7 +6,9 @@
  *   (closed and read to the end), so each partition key stays in order; shards discovered after
  *   the first start begin at `TRIM_HORIZON` whatever the startup mode.
  * - Throttling is absorbed with jittered exponential backoff (never surfaced, never lost),
- *   transient errors are retried a bounded number of times, expired iterators are replaced.
+ *   transient errors (ListShards included) are retried `kinesis.retry.transient.attempts` times,
+ *   then the source fails naming stream, shard, position and endpoint; expired iterators are
+ *   replaced.
  * - Uses an HTTP/1.1 handler (`@smithy/node-http-handler`), which AWS and emulators
  *   (kinesalite, LocalStack, moto) all serve, instead of the SDK's HTTP/2 default.
  *
