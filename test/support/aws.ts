@@ -279,6 +279,11 @@ export interface Proxy {
   readonly requests: ProxiedRequest[];
   /** Return a response to answer a request without forwarding it (fault injection). */
   intercept: ((request: ProxiedRequest) => InterceptedResponse | undefined) | undefined;
+  /**
+   * Return a byte count to forward only that much of the real server's response body and then
+   * drop the connection (a network failure mid-body); `undefined` forwards the whole response.
+   */
+  cutBody: ((request: ProxiedRequest) => number | undefined) | undefined;
 }
 
 /**
@@ -289,7 +294,7 @@ export interface Proxy {
 export async function startProxy(t: TestContext, target: string): Promise<Proxy> {
   const { createServer, request: httpRequest } = await import('node:http');
   const targetUrl = new URL(target);
-  const proxy: Proxy = { endpoint: '', requests: [], intercept: undefined };
+  const proxy: Proxy = { endpoint: '', requests: [], intercept: undefined, cutBody: undefined };
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
@@ -307,7 +312,29 @@ export async function startProxy(t: TestContext, target: string): Promise<Proxy>
         { hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
         (upstreamRes) => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
+          const cut = proxy.cutBody?.(seen);
+          if (cut === undefined) {
+            upstreamRes.pipe(res);
+            return;
+          }
+          let passed = 0;
+          const drop = (): void => {
+            upstreamRes.destroy();
+            // Let the bytes written go out, then drop the connection without ending the response.
+            setImmediate(() => res.socket?.destroy());
+          };
+          res.flushHeaders();
+          if (cut === 0) {
+            drop();
+            return;
+          }
+          upstreamRes.on('data', (bytes: Buffer) => {
+            if (passed >= cut) return;
+            const part = bytes.subarray(0, cut - passed);
+            passed += part.length;
+            res.write(part);
+            if (passed >= cut) drop();
+          });
         },
       );
       upstream.on('error', () => res.destroy());

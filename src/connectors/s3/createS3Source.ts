@@ -48,6 +48,7 @@ export function createS3Source(options: S3SourceOptions): Source<Row> {
       format: options.format,
       compression: config.compression,
       endpoint: describeEndpoint(config),
+      retryAttempts: config.retryAttempts,
       ...(options.convert !== undefined ? { convert: options.convert } : {}),
     }),
   }));
