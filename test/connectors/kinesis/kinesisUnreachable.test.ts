@@ -20,10 +20,9 @@ function budgetMs(retries: number, baseMs: number): number {
   return total;
 }
 
-function source(endpoint: string, stream: string, options: Partial<KinesisSourceOptions> = {}) {
-  return createKinesisSource({ ...source.defaults(endpoint, stream), ...options });
-}
-source.defaults = (endpoint: string, stream: string): KinesisSourceOptions => ({
+/** The options of a source on `endpoint` with a small retry budget. */
+function options(endpoint: string, stream: string): KinesisSourceOptions {
+  return {
     name: 'kinesis-down',
     stream,
     endpoint,
@@ -33,7 +32,12 @@ source.defaults = (endpoint: string, stream: string): KinesisSourceOptions => ({
     transientRetries: attempts,
     maxBackoffMs,
     checkpointIntervalMs: 50,
-});
+  };
+}
+
+function source(endpoint: string, stream: string, overrides: Partial<KinesisSourceOptions> = {}) {
+  return createKinesisSource({ ...options(endpoint, stream), ...overrides });
+}
 
 describe('kinesis: an unreachable endpoint fails the source within its retry budget', { timeout: 30_000 }, () => {
   test('a closed port: ListShards is retried the configured times, then the source fails naming stream and endpoint', async () => {
@@ -95,7 +99,7 @@ describe('kinesis: an unreachable endpoint fails the source within its retry bud
   test('the default budget (10 retries, 10 s cap) ends too: a closed port fails the source, never runs on silently', async () => {
     const endpoint = await closedEndpoint();
     const started = Date.now();
-    const { transientRetries: _omitted, ...defaults } = { ...source.defaults(endpoint, 'nowhere'), maxBackoffMs: 300 };
+    const { transientRetries: _omitted, ...defaults } = { ...options(endpoint, 'nowhere'), maxBackoffMs: 300 };
     const err = await runSource(createKinesisSource(defaults)).then(
       () => assert.fail('expected an error'),
       (e: unknown) => e,
