@@ -34,6 +34,8 @@ export interface KinesisConfig extends AwsConnection {
   readonly maxBackoffMs: number;
   /** Attempts for transient errors (5xx, network) before the source fails; throttling is retried without limit. Default 10. */
   readonly transientRetries: number;
+  /** Longest silence on a connection, in ms, before a call fails as transient (a server that accepts and never answers). Default 30 000. */
+  readonly requestTimeoutMs: number;
   readonly metadata: KinesisMetadataColumns;
 }
 
@@ -45,6 +47,7 @@ export const kinesisDefaults = {
   recordsPerCall: 1000,
   maxBackoffMs: 10_000,
   transientRetries: 10,
+  requestTimeoutMs: 30_000,
 } as const satisfies Partial<KinesisConfig>;
 
 /** Properties of the `kinesis` connector, in tributary's spelling with RisingWave's as aliases. */
@@ -62,6 +65,7 @@ export const kinesisPropertySpecs: readonly PropertySpec[] = [
   { name: 'kinesis.records.per.call', type: 'integer', default: String(kinesisDefaults.recordsPerCall), description: 'GetRecords Limit (1-10000).' },
   { name: 'kinesis.retry.max.backoff.ms', type: 'integer', default: String(kinesisDefaults.maxBackoffMs), description: 'Longest wait between retries after throttling or a transient error.' },
   { name: 'kinesis.retry.transient.attempts', type: 'integer', default: String(kinesisDefaults.transientRetries), description: 'Retries of transient errors (5xx, network) before failing; throttling is retried without limit.' },
+  { name: 'kinesis.request.timeout.ms', type: 'integer', default: String(kinesisDefaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (a transient error).' },
   { name: 'kinesis.include.partition_key', type: 'string', description: 'Add the partition key to rows under this column name.' },
   { name: 'kinesis.include.sequence_number', type: 'string', description: 'Add the sequence number to rows under this column name.' },
   { name: 'kinesis.include.timestamp', type: 'string', description: 'Add the approximate arrival timestamp (ms) to rows under this column name.' },
@@ -104,6 +108,7 @@ export function kinesisConfigFromProperties(properties: Readonly<Record<string, 
     recordsPerCall: p.integer('kinesis.records.per.call', { min: 1, max: 10_000, fallback: kinesisDefaults.recordsPerCall }),
     maxBackoffMs: p.integer('kinesis.retry.max.backoff.ms', { min: 1, fallback: kinesisDefaults.maxBackoffMs }),
     transientRetries: p.integer('kinesis.retry.transient.attempts', { min: 0, fallback: kinesisDefaults.transientRetries }),
+    requestTimeoutMs: p.integer('kinesis.request.timeout.ms', { min: 1, fallback: kinesisDefaults.requestTimeoutMs }),
     metadata,
   };
 }

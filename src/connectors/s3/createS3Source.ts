@@ -74,6 +74,7 @@ function s3Config(options: S3SourceOptions): S3Config {
     listPageSize: options.listPageSize ?? s3Defaults.listPageSize,
     compression: options.compression ?? s3Defaults.compression,
     retryAttempts: options.retryAttempts ?? s3Defaults.retryAttempts,
+    requestTimeoutMs: options.requestTimeoutMs ?? s3Defaults.requestTimeoutMs,
   };
   checkIntegers('createS3Source', [
     ['refreshIntervalMs', config.refreshIntervalMs, 1, Infinity],
@@ -81,6 +82,7 @@ function s3Config(options: S3SourceOptions): S3Config {
     ['window', config.window, 1, Infinity],
     ['listPageSize', config.listPageSize, 1, 1000],
     ['retryAttempts', config.retryAttempts, 1, 100],
+    ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
   ]);
   return config;
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { createKinesisSource, type KinesisSourceOptions } from '../../../src/connectors/kinesis/createKinesisSource.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
-import { closedEndpoint, kinesaliteCredentials, startKinesalite } from '../../support/aws.js';
+import { closedEndpoint, kinesaliteCredentials, silentEndpoint, startKinesalite } from '../../support/aws.js';
 import { eventually, runSource, startRun } from '../s3/s3Helpers.js';
 
 // Every connector must fail with a clear error within its retry budget when its endpoint is
@@ -60,6 +60,21 @@ describe('kinesis: an unreachable endpoint fails the source within its retry bud
     const budget = budgetMs(attempts, 500);
     assert.ok(elapsed < budget + 2000, `failed after ${elapsed} ms; backoff budget ${budget} ms`);
     console.log(`# kinesis, closed port: failed after ${elapsed} ms (backoff budget ${budget} ms, ${attempts} retries)`);
+  });
+
+  test('a server that accepts and never answers: each call times out after kinesis.request.timeout.ms, then the source fails', async (t) => {
+    const endpoint = await silentEndpoint(t);
+    const started = Date.now();
+    const err = await runSource(source(endpoint, 'nowhere', { requestTimeoutMs: 300, transientRetries: 1 })).then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.ok(err.message.includes(`listing the shards of stream 'nowhere' at ${endpoint} failed after 2 attempts`), err.message);
+    assert.match(err.message, /timed? ?out/i);
+    assert.ok(elapsed >= 600 && elapsed < 800 + 2000, `failed after ${elapsed} ms`);
+    console.log(`# kinesis, silent server: failed after ${elapsed} ms (2 attempts x 300 ms timeout)`);
   });
 
   test('kinesalite dies mid-run: the shard reader retries, then fails naming source, shard, position and endpoint', async (t) => {

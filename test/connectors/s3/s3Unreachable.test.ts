@@ -4,7 +4,7 @@ import { createS3Source, type S3SourceOptions } from '../../../src/connectors/s3
 import { s3ConfigFromProperties } from '../../../src/connectors/s3/s3Properties.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
-import { closedEndpoint, s3rverCredentials, startProxy, startS3rver } from '../../support/aws.js';
+import { closedEndpoint, s3rverCredentials, silentEndpoint, startProxy, startS3rver } from '../../support/aws.js';
 import { testNdjsonFormat } from '../../support/awsTestFormat.js';
 import { eventually, runSource, startRun } from './s3Helpers.js';
 
@@ -50,6 +50,22 @@ describe('s3: an unreachable endpoint fails the source within its retry budget',
     // The SDK's standard backoff: a random wait up to 100 ms × 2^n per retry (0.1 + 0.2 + 0.4 s).
     assert.ok(elapsed < 700 + 2000, `failed after ${elapsed} ms`);
     console.log(`# s3, closed port: failed after ${elapsed} ms (4 attempts, SDK backoff budget 700 ms)`);
+  });
+
+  test('a server that accepts and never answers: each attempt times out after s3.request.timeout.ms, then the source fails', async (t) => {
+    const endpoint = await silentEndpoint(t);
+    const started = Date.now();
+    const err = await runSource(source(endpoint, { retryAttempts: 2, requestTimeoutMs: 300 })).then(
+      (run) => assert.fail(`expected an error, got completion with ${run.rows.length} rows`),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.ok(err.message.includes(`listing s3://tributary/in/ at ${endpoint} failed after 2 attempts`), err.message);
+    assert.match(err.message, /timed? ?out/i);
+    // Two attempts of 300 ms and one SDK backoff of at most 200 ms.
+    assert.ok(elapsed >= 600 && elapsed < 800 + 2000, `failed after ${elapsed} ms`);
+    console.log(`# s3, silent server: failed after ${elapsed} ms (2 attempts x 300 ms timeout)`);
   });
 
   test('s3rver dies during an unbounded scan: the next listing fails the source, after everything before arrived', async (t) => {
