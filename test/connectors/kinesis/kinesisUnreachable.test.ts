@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { createKinesisSource, type KinesisSourceOptions } from '../../../src/connectors/kinesis/createKinesisSource.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
-import { closedEndpoint, kinesaliteCredentials, silentEndpoint, startKinesalite } from '../../support/aws.js';
+import { closedEndpoint, kinesaliteCredentials, silentEndpoint, startKinesalite, startProxy } from '../../support/aws.js';
 import { eventually, runSource, startRun } from '../s3/s3Helpers.js';
 
 // Every connector must fail with a clear error within its retry budget when its endpoint is
@@ -60,6 +60,26 @@ describe('kinesis: an unreachable endpoint fails the source within its retry bud
     const budget = budgetMs(attempts, 500);
     assert.ok(elapsed < budget + 2000, `failed after ${elapsed} ms; backoff budget ${budget} ms`);
     console.log(`# kinesis, closed port: failed after ${elapsed} ms (backoff budget ${budget} ms, ${attempts} retries)`);
+  });
+
+  test('a ListShards page that fails once is retried, not taken for a stream without shards', async (t) => {
+    const peer = await startKinesalite(t);
+    await peer.createStream('blip', 1);
+    await peer.put('blip', [{ key: 'k', data: '{"i":0}' }]);
+    const proxy = await startProxy(t, peer.endpoint);
+    let listShards = 0;
+    proxy.intercept = (r) =>
+      String(r.headers['x-amz-target']).endsWith('ListShards') && ++listShards === 1
+        ? { status: 500, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: 'InternalFailure', message: 'blip' }) }
+        : undefined;
+    const retries: string[] = [];
+    // Discovery 10 minutes apart: only a retry of the failed page can find the shard in time.
+    const live = startRun(source(proxy.endpoint, 'blip', { shardDiscoveryIntervalMs: 600_000, onRetry: (e) => retries.push(`${e.operation}:${e.kind}#${e.attempt}`) }));
+    t.after(() => live.stop());
+    await eventually(() => live.run.rows.length >= 1 || live.error !== undefined, 'the record', 10_000);
+    assert.equal(live.error, undefined);
+    assert.deepEqual(live.run.rows, [{ i: 0 }]);
+    assert.deepEqual(retries, ['ListShards:transient#1']);
   });
 
   test('a server that accepts and never answers: each call times out after kinesis.request.timeout.ms, then the source fails', async (t) => {
