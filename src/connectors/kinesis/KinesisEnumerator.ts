@@ -118,6 +118,7 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
               operation: 'ListShards',
               shard: '',
               transientRetries: config.transientRetries,
+              throttledRetries: config.throttledRetries,
               baseMs: 500,
               maxBackoffMs: config.maxBackoffMs,
               signal,

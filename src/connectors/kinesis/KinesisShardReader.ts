@@ -28,7 +28,7 @@ export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
  * (a resume reads `AFTER_SEQUENCE_NUMBER` it); records that decode to nothing (tombstones,
  * skipped bad records) still advance it, through chunks with no rows.
  *
- * Throttling is retried with backoff without limit, transient errors a bounded number of times;
+ * Throttling and transient errors are retried with backoff, each up to its budget;
  * an expired iterator is replaced by one after the last delivered sequence number (or, if
  * nothing was delivered yet, at the split's start again). A closed shard (no
  * `NextShardIterator`) completes the split, which lets its children start.
@@ -56,6 +56,7 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
               operation,
               shard: split.id,
               transientRetries: config.transientRetries,
+              throttledRetries: config.throttledRetries,
               baseMs: Math.max(config.pollIntervalMs, 100),
               maxBackoffMs: config.maxBackoffMs,
               signal,

@@ -70,6 +70,7 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     recordsPerCall: options.recordsPerCall ?? kinesisDefaults.recordsPerCall,
     maxBackoffMs: options.maxBackoffMs ?? kinesisDefaults.maxBackoffMs,
     transientRetries: options.transientRetries ?? kinesisDefaults.transientRetries,
+    throttledRetries: options.throttledRetries ?? kinesisDefaults.throttledRetries,
     requestTimeoutMs: options.requestTimeoutMs ?? kinesisDefaults.requestTimeoutMs,
     metadata: options.metadata ?? {},
   };
@@ -79,6 +80,7 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     ['recordsPerCall', config.recordsPerCall, 1, 10_000],
     ['maxBackoffMs', config.maxBackoffMs, 1, Infinity],
     ['transientRetries', config.transientRetries, 0, Infinity],
+    ['throttledRetries', config.throttledRetries, 0, Infinity],
     ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
   ]);
   return config;

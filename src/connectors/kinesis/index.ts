@@ -5,7 +5,8 @@
  * - Resharding: children of a split or merge are read only after their parents are finished
  *   (closed and read to the end), so each partition key stays in order; shards discovered after
  *   the first start begin at `TRIM_HORIZON` whatever the startup mode.
- * - Throttling is absorbed with jittered exponential backoff (never surfaced, never lost),
+ * - Throttling is absorbed with jittered exponential backoff (never lost; only minutes of
+ *   uninterrupted throttling, `kinesis.retry.throttled.attempts`, fail the source),
  *   transient errors (ListShards included) are retried `kinesis.retry.transient.attempts` times,
  *   then the source fails naming stream, shard, position and endpoint; expired iterators are
  *   replaced.

@@ -2,7 +2,7 @@ import { errorName, httpStatus, RetriesExhaustedError } from '../aws/awsErrors.j
 
 /**
  * How the reader treats a failed Kinesis call:
- * - `throttled`: over the shard's or account's limits; wait and retry, without limit (data is
+ * - `throttled`: over the shard's or account's limits; wait and retry, a large number of times (data is
  *   not lost, only delayed);
  * - `expired`: the shard iterator is older than 5 minutes; get a new one after the last
  *   delivered sequence number and go on;
@@ -80,6 +80,8 @@ export interface KinesisRetryPolicy {
   readonly shard: string;
   /** Retries of transient errors before giving up. */
   readonly transientRetries: number;
+  /** Retries of throttling before giving up. */
+  readonly throttledRetries: number;
   readonly baseMs: number;
   readonly maxBackoffMs: number;
   readonly signal: AbortSignal;
@@ -90,9 +92,9 @@ export interface KinesisRetryPolicy {
 }
 
 /**
- * Runs one Kinesis call with the connector's retry rules: throttling is retried with backoff
- * without limit (the data is only delayed), transient errors (5xx, refused or reset connections,
- * timeouts) up to `transientRetries` times, after which it throws a
+ * Runs one Kinesis call with the connector's retry rules: throttling is retried with backoff up
+ * to `throttledRetries` times (a large budget: the data is only delayed), transient errors (5xx,
+ * refused or reset connections, timeouts) up to `transientRetries` times; then it throws a
  * {@link RetriesExhaustedError}; an expired iterator returns `'expired'` at once; anything
  * else is rethrown as it is. Every retry is reported to `onRetry` before its backoff.
  */
@@ -112,8 +114,8 @@ export async function callKinesis<R>(call: () => Promise<R>, policy: KinesisRetr
         return 'expired';
       }
       const attempt = kind === 'throttled' ? ++throttled : ++transient;
-      if (kind === 'transient' && attempt > policy.transientRetries) {
-        throw new RetriesExhaustedError(attempt, policy.describe(err), errorName(err));
+      if (attempt > (kind === 'throttled' ? policy.throttledRetries : policy.transientRetries)) {
+        throw new RetriesExhaustedError(attempt, `${kind === 'throttled' ? 'throttled: ' : ''}${policy.describe(err)}`, errorName(err));
       }
       policy.onRetry?.({ operation, shard, kind, attempt, error: policy.describe(err) });
       await policy.sleep(backoffMs(attempt, policy.baseMs, policy.maxBackoffMs), policy.signal);

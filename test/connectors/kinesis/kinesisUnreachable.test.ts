@@ -82,6 +82,33 @@ describe('kinesis: an unreachable endpoint fails the source within its retry bud
     assert.deepEqual(retries, ['ListShards:transient#1']);
   });
 
+  test('an endpoint that throttles every GetRecords fails the source after kinesis.retry.throttled.attempts', async (t) => {
+    const peer = await startKinesalite(t);
+    await peer.createStream('hot', 1);
+    const proxy = await startProxy(t, peer.endpoint);
+    proxy.intercept = (r) =>
+      String(r.headers['x-amz-target']).endsWith('GetRecords')
+        ? {
+            status: 400,
+            headers: { 'content-type': 'application/x-amz-json-1.1' },
+            body: JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for shard' }),
+          }
+        : undefined;
+    const retries: string[] = [];
+    const started = Date.now();
+    const err = await runSource(source(proxy.endpoint, 'hot', { throttledRetries: 4, onRetry: (e) => retries.push(`${e.operation}:${e.kind}`) })).then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof SourceError, String(err));
+    assert.equal(err.split, 'shardId-000000000000');
+    assert.ok(err.message.includes(`GetRecords on stream 'hot' at ${proxy.endpoint} failed after 5 attempts: throttled: Rate exceeded`), err.message);
+    assert.deepEqual(retries, Array.from({ length: 4 }, () => 'GetRecords:throttled'));
+    const budget = budgetMs(4, 100);
+    assert.ok(elapsed < budget + 2000, `failed after ${elapsed} ms; backoff budget ${budget} ms`);
+  });
+
   test('a server that accepts and never answers: each call times out after kinesis.request.timeout.ms, then the source fails', async (t) => {
     const endpoint = await silentEndpoint(t);
     const started = Date.now();
