@@ -37,6 +37,8 @@ export interface S3Peer {
   readonly client: S3Client;
   put(key: string, body: string | Uint8Array, options?: { contentEncoding?: string }): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Stops the server now and drops its open connections (s3rver only). */
+  kill(): Promise<void>;
 }
 
 let desShimInstalled = false;
@@ -117,19 +119,26 @@ export async function startS3rver(t: TestContext, bucket = 'tributary'): Promise
   const address = await server.run();
   const httpServer = (server as unknown as { httpServer: Server }).httpServer;
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const peer = await s3Admin(endpoint, bucket, s3rverCredentials);
+  const admin = await s3Admin(endpoint, bucket, s3rverCredentials);
+  let stopped: Promise<void> | undefined;
+  const kill = (): Promise<void> => {
+    stopped ??= (async () => {
+      const closed = server.close();
+      httpServer.closeAllConnections();
+      await closed;
+    })();
+    return stopped;
+  };
   t.after(async () => {
-    peer.client.destroy();
-    const closed = server.close();
-    httpServer.closeAllConnections();
-    await closed;
+    admin.client.destroy();
+    await kill();
     rmSync(directory, { recursive: true, force: true });
   });
-  return peer;
+  return { ...admin, kill };
 }
 
 /** An admin client for `bucket` at `endpoint` (s3rver, moto), creating the bucket if needed. */
-export async function s3Admin(endpoint: string, bucket: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<S3Peer> {
+export async function s3Admin(endpoint: string, bucket: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<Omit<S3Peer, 'kill'>> {
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -175,6 +184,8 @@ export interface KinesisPeer {
   splitShard(stream: string, shardId: string): Promise<void>;
   /** Merges two adjacent shards and waits until the stream is ACTIVE. */
   mergeShards(stream: string, shardId: string, adjacentShardId: string): Promise<void>;
+  /** Stops the server now and drops its open connections: the endpoint then refuses connections. */
+  kill(): Promise<void>;
 }
 
 /** Kinesalite's fixed account, region and credentials (it does not check signatures). */
@@ -191,18 +202,21 @@ export async function startKinesalite(t: TestContext, options: { shardLimit?: nu
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const admin = kinesisAdmin(endpoint, kinesaliteCredentials);
-  t.after(async () => {
-    admin.client.destroy();
+  const kill = async (): Promise<void> => {
     // Sources under test may still be polling: do not wait for their keep-alive connections.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;
+  };
+  t.after(async () => {
+    admin.client.destroy();
+    await kill();
   });
-  return { ...admin, server };
+  return { ...admin, server, kill };
 }
 
 /** Admin operations on a Kinesis endpoint (kinesalite, moto). */
-export function kinesisAdmin(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): Omit<KinesisPeer, 'server'> {
+export function kinesisAdmin(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): Omit<KinesisPeer, 'server' | 'kill'> {
   const client = new KinesisClient({ endpoint, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() });
   const waitActive = async (stream: string): Promise<void> => {
     for (let i = 0; i < 500; i++) {
@@ -265,6 +279,11 @@ export interface Proxy {
   readonly requests: ProxiedRequest[];
   /** Return a response to answer a request without forwarding it (fault injection). */
   intercept: ((request: ProxiedRequest) => InterceptedResponse | undefined) | undefined;
+  /**
+   * Return a byte count to forward only that much of the real server's response body and then
+   * drop the connection (a network failure mid-body); `undefined` forwards the whole response.
+   */
+  cutBody: ((request: ProxiedRequest) => number | undefined) | undefined;
 }
 
 /**
@@ -275,7 +294,7 @@ export interface Proxy {
 export async function startProxy(t: TestContext, target: string): Promise<Proxy> {
   const { createServer, request: httpRequest } = await import('node:http');
   const targetUrl = new URL(target);
-  const proxy: Proxy = { endpoint: '', requests: [], intercept: undefined };
+  const proxy: Proxy = { endpoint: '', requests: [], intercept: undefined, cutBody: undefined };
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
@@ -293,7 +312,29 @@ export async function startProxy(t: TestContext, target: string): Promise<Proxy>
         { hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
         (upstreamRes) => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
+          const cut = proxy.cutBody?.(seen);
+          if (cut === undefined) {
+            upstreamRes.pipe(res);
+            return;
+          }
+          let passed = 0;
+          const drop = (): void => {
+            upstreamRes.destroy();
+            // Let the bytes written go out, then drop the connection without ending the response.
+            setImmediate(() => res.socket?.destroy());
+          };
+          res.flushHeaders();
+          if (cut === 0) {
+            drop();
+            return;
+          }
+          upstreamRes.on('data', (bytes: Buffer) => {
+            if (passed >= cut) return;
+            const part = bytes.subarray(0, cut - passed);
+            passed += part.length;
+            res.write(part);
+            if (passed >= cut) drop();
+          });
         },
       );
       upstream.on('error', () => res.destroy());
@@ -330,3 +371,40 @@ export const motoHowToStart = 'moto: run `node scripts/peers/moto.mjs up` (pip i
 
 /** moto accepts any credentials. */
 export const motoCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+/**
+ * An endpoint on 127.0.0.1 where nothing listens (a port bound, then released): connections to
+ * it are refused at once, as to a server that is down.
+ */
+export async function closedEndpoint(): Promise<string> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * An endpoint on 127.0.0.1 that accepts connections and never answers (a hung server, or a
+ * middlebox that swallows traffic); closed, with its connections, when the test ends.
+ */
+export async function silentEndpoint(t: TestContext): Promise<string> {
+  const { createServer } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${port}`;
+}

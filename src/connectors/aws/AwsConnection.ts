@@ -29,6 +29,15 @@ export function awsClientConfig(connection: AwsConnection): { region?: string; e
   };
 }
 
+/**
+ * Where requests go, for error messages: the custom endpoint, or AWS's endpoint for the region.
+ * Endpoints carry no credentials (the SDK signs requests instead). @internal
+ */
+export function describeEndpoint(connection: AwsConnection): string {
+  if (connection.endpoint !== undefined) return connection.endpoint;
+  return connection.region !== undefined ? `the AWS endpoint of region ${connection.region}` : "the AWS endpoint of the SDK's default region";
+}
+
 /** Values that must never appear in an error message or a log: the credentials, all of them. @internal */
 export function awsSecrets(connection: AwsConnection): string[] {
   const c = connection.credentials;

@@ -37,6 +37,50 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/**
+ * Transient errors outlasted a connector's own retry budget. Its message is the last error's
+ * (already scrubbed), its name the last error's (`ECONNREFUSED`, `InternalFailure` ...).
+ */
+export class RetriesExhaustedError extends Error {
+  constructor(
+    readonly attempts: number,
+    message: string,
+    name: string,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * How many attempts a failed call made: a connector's own count ({@link RetriesExhaustedError}) or
+ * the SDK's (`$metadata.attempts`, when the SDK retried).
+ */
+export function attemptsOf(err: unknown): number | undefined {
+  if (err instanceof RetriesExhaustedError) return err.attempts;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const attempts = (err as { $metadata?: { attempts?: unknown } }).$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : undefined;
+}
+
+/** `failed: <message>` or `failed after N attempts: <message>`, scrubbed of `secrets`. */
+function failedMessage(err: unknown, secrets: readonly string[]): string {
+  const attempts = attemptsOf(err);
+  return `failed${attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : ''}: ${scrubAwsError(err, secrets).message}`;
+}
+
+/**
+ * An SDK call that failed, with what it was and where it went: `GetRecords on stream 's' at
+ * http://host:4567 failed after 4 attempts: connect ECONNREFUSED ...`. Keeps the SDK error's
+ * name, not the SDK object (see {@link scrubAwsError}). @internal
+ */
+export class AwsCallError extends Error {
+  constructor(what: string, err: unknown, secrets: readonly string[] = []) {
+    super(`${what} ${failedMessage(err, secrets)}`);
+    this.name = errorName(err);
+  }
+}
+
 /** True when the error comes from an aborted request (the subscriber went away). */
 export function isAbort(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || errorName(err) === 'AbortError';
@@ -61,5 +105,5 @@ export function readerError(err: unknown, secrets: readonly string[], where: { s
 export function enumeratorError(err: unknown, secrets: readonly string[], what: string, source: string): SourceError {
   if (err instanceof SourceError) return err;
   const cause = scrubAwsError(err, secrets);
-  return SourceError.wrap(new Error(`${what} failed: ${cause.message}`, { cause }), { source });
+  return SourceError.wrap(new Error(`${what} ${failedMessage(err, secrets)}`, { cause }), { source });
 }

@@ -4,17 +4,20 @@ import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import type { JsonValue } from '../../core/Json.js';
 import { CorruptStateError } from '../../core/SourceError.js';
 import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
-import { enumeratorError } from '../aws/awsErrors.js';
+import { describeEndpoint } from '../aws/AwsConnection.js';
+import { enumeratorError, scrubAwsError } from '../aws/awsErrors.js';
 import { runLoop } from '../aws/runLoop.js';
 import { sleep as defaultSleep } from '../aws/sleep.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
-import { backoffMs, classifyKinesisError } from './kinesisRetry.js';
+import { callKinesis, type KinesisRetryEvent } from './kinesisRetry.js';
 import type { KinesisShardSplit, ShardStart } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisEnumerator} needs besides the configuration. */
 export interface KinesisEnumeratorDeps extends AwsEnumeratorDeps<KinesisHandle> {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Called before each retry of ListShards (logging, tests). */
+  readonly onRetry?: (event: KinesisRetryEvent) => void;
 }
 
 /** Saved with every checkpoint. */
@@ -102,28 +105,30 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
           wake?.(); // a closed shard has children: look for them now
         });
 
+        // Each page is one call with the connector's retry rules: a failed page is retried (the
+        // listing must not end early, or the shards after it would look gone), and when
+        // transient errors outlast the budget the source fails instead of listing nothing.
         const listShards = async (handle: KinesisHandle): Promise<Shard[]> => {
           const { sdk, client } = handle;
           const shards: Shard[] = [];
           let token: string | undefined;
-          let failures = 0;
           do {
-            try {
-              const page = await client.send(
-                new sdk.ListShardsCommand(token !== undefined ? { NextToken: token } : { StreamName: config.stream }),
-                { abortSignal: signal },
-              );
-              failures = 0;
-              shards.push(...(page.Shards ?? []));
-              token = page.NextToken;
-            } catch (err) {
-              const kind = classifyKinesisError(err);
-              if (signal.aborted || kind === 'fatal' || kind === 'expired') throw err;
-              failures++;
-              if (kind === 'transient' && failures > config.transientRetries) throw err;
-              await sleep(backoffMs(failures, 500, config.maxBackoffMs), signal);
-              if (signal.aborted) throw err;
-            }
+            const request = token !== undefined ? { NextToken: token } : { StreamName: config.stream };
+            const page = await callKinesis(() => client.send(new sdk.ListShardsCommand(request), { abortSignal: signal }), {
+              operation: 'ListShards',
+              shard: '',
+              transientRetries: config.transientRetries,
+              throttledRetries: config.throttledRetries,
+              baseMs: 500,
+              maxBackoffMs: config.maxBackoffMs,
+              signal,
+              sleep,
+              onRetry: deps.onRetry,
+              describe: (err) => scrubAwsError(err, deps.secrets).message,
+            });
+            if (page === 'expired') throw new Error('ListShards answered ExpiredIteratorException');
+            shards.push(...(page.Shards ?? []));
+            token = page.NextToken;
           } while (token !== undefined);
           return shards;
         };
@@ -162,7 +167,7 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
           finishedSubscription.unsubscribe();
         }
       },
-      (err) => enumeratorError(err, deps.secrets, `listing the shards of stream '${config.stream}'`, context.source),
+      (err) => enumeratorError(err, deps.secrets, `listing the shards of stream '${config.stream}' at ${describeEndpoint(config)}`, context.source),
     );
   }
 

@@ -1,16 +1,17 @@
 import type { _Record as KinesisRecord, GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { Observable } from 'rxjs';
-import { BadRecordError } from '../../core/SourceError.js';
+import { BadRecordError, SourceError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Row } from '../../formats/Format.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
-import { readerError, scrubAwsError } from '../aws/awsErrors.js';
+import { describeEndpoint } from '../aws/AwsConnection.js';
+import { AwsCallError, readerError, scrubAwsError } from '../aws/awsErrors.js';
 import { pauseGate, runLoop } from '../aws/runLoop.js';
 import { sleep as defaultSleep } from '../aws/sleep.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
-import { backoffMs, classifyKinesisError } from './kinesisRetry.js';
+import { callKinesis, type KinesisOperation, type KinesisRetryEvent } from './kinesisRetry.js';
 import type { KinesisShardSplit } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisShardReader} needs. */
@@ -18,7 +19,7 @@ export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
   /** Replaceable in unit tests of the retry logic. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each retry (logging, tests). */
-  readonly onRetry?: (event: { shard: string; kind: 'throttled' | 'expired' | 'transient'; attempt: number; error: string }) => void;
+  readonly onRetry?: (event: KinesisRetryEvent) => void;
 }
 
 /**
@@ -27,7 +28,7 @@ export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
  * (a resume reads `AFTER_SEQUENCE_NUMBER` it); records that decode to nothing (tombstones,
  * skipped bad records) still advance it, through chunks with no rows.
  *
- * Throttling is retried with backoff without limit, transient errors a bounded number of times;
+ * Throttling and transient errors are retried with backoff, each up to its budget;
  * an expired iterator is replaced by one after the last delivered sequence number (or, if
  * nothing was delivered yet, at the split's start again). A closed shard (no
  * `NextShardIterator`) completes the split, which lets its children start.
@@ -42,41 +43,31 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
     const { config, deps } = this;
     const sleep = deps.sleep ?? defaultSleep;
     let last = offset;
+    /** The call in progress, for the error message. */
+    let operation: KinesisOperation = 'GetShardIterator';
     return runLoop<Chunk<Row>>(
       ({ subscriber, signal }) =>
         deps.clients.use(async ({ sdk, client }) => {
           const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
           if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Kinesis records`);
           const gate = pauseGate(context.paused$, signal);
-          let throttledAttempts = 0;
-          let transientAttempts = 0;
-          /** Runs `call`, retrying throttling and transient errors; `'expired'` on an expired iterator. */
-          const attempt = async <R>(call: () => Promise<R>): Promise<R | 'expired'> => {
-            for (;;) {
-              try {
-                const result = await call();
-                throttledAttempts = 0;
-                transientAttempts = 0;
-                return result;
-              } catch (err) {
-                if (signal.aborted) throw err;
-                const kind = classifyKinesisError(err);
-                if (kind === 'fatal') throw err;
-                if (kind === 'expired') {
-                  deps.onRetry?.({ shard: split.id, kind, attempt: 1, error: scrubAwsError(err, deps.secrets).message });
-                  return 'expired';
-                }
-                const n = kind === 'throttled' ? ++throttledAttempts : ++transientAttempts;
-                if (kind === 'transient' && n > config.transientRetries) throw err;
-                deps.onRetry?.({ shard: split.id, kind, attempt: n, error: scrubAwsError(err, deps.secrets).message });
-                await sleep(backoffMs(n, Math.max(config.pollIntervalMs, 100), config.maxBackoffMs), signal);
-                if (signal.aborted) throw err;
-              }
-            }
-          };
+          const attempt = <R>(operation: KinesisOperation, call: () => Promise<R>): Promise<R | 'expired'> =>
+            callKinesis(call, {
+              operation,
+              shard: split.id,
+              transientRetries: config.transientRetries,
+              throttledRetries: config.throttledRetries,
+              baseMs: Math.max(config.pollIntervalMs, 100),
+              maxBackoffMs: config.maxBackoffMs,
+              signal,
+              sleep,
+              onRetry: deps.onRetry,
+              describe: (err) => scrubAwsError(err, deps.secrets).message,
+            });
           const getIterator = async (): Promise<string | undefined> => {
+            operation = 'GetShardIterator';
             for (;;) {
-              const out = await attempt(() =>
+              const out = await attempt('GetShardIterator', () =>
                 client.send(
                   new sdk.GetShardIteratorCommand({
                     StreamName: split.stream,
@@ -101,7 +92,8 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
             if (signal.aborted) return;
             lastCall = Date.now();
             const current: string = iterator;
-            const out: GetRecordsCommandOutput | 'expired' = await attempt(() =>
+            operation = 'GetRecords';
+            const out: GetRecordsCommandOutput | 'expired' = await attempt('GetRecords', () =>
               client.send(new sdk.GetRecordsCommand({ ShardIterator: current, Limit: config.recordsPerCall }), { abortSignal: signal }),
             );
             if (out === 'expired') {
@@ -121,7 +113,12 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
             await gate.wait();
           }
         }),
-      (err) => readerError(err, deps.secrets, { source: context.source, split: split.id, offset: last }),
+      (err) =>
+        readerError(err instanceof SourceError ? err : new AwsCallError(`${operation} on stream '${split.stream}' at ${describeEndpoint(config)}`, err), deps.secrets, {
+          source: context.source,
+          split: split.id,
+          offset: last,
+        }),
     );
   }
 

@@ -15,7 +15,7 @@ export interface KinesisSourceOptions extends SourceOptions, Partial<Omit<Kinesi
   /** Decodes each record's data; it must implement `decodeMessage`. */
   readonly format: Format;
   readonly convert?: RowConverter;
-  /** Called before each retry of a throttled, failed or expired call (for logs and metrics). */
+  /** Called before each retry of a throttled, failed or expired call, ListShards included (for logs and metrics). */
   readonly onRetry?: KinesisReaderDeps['onRetry'];
 }
 
@@ -38,7 +38,7 @@ export function createKinesisSource(options: KinesisSourceOptions): Source<Row> 
   const config = kinesisConfig(options);
   const secrets = awsSecrets(config);
   return createAwsSource(options, () => createKinesisHandle(config), (clients) => ({
-    enumerator: new KinesisEnumerator(config, { clients, secrets }),
+    enumerator: new KinesisEnumerator(config, { clients, secrets, ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}) }),
     reader: new KinesisShardReader(config, {
       clients,
       secrets,
@@ -70,6 +70,8 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     recordsPerCall: options.recordsPerCall ?? kinesisDefaults.recordsPerCall,
     maxBackoffMs: options.maxBackoffMs ?? kinesisDefaults.maxBackoffMs,
     transientRetries: options.transientRetries ?? kinesisDefaults.transientRetries,
+    throttledRetries: options.throttledRetries ?? kinesisDefaults.throttledRetries,
+    requestTimeoutMs: options.requestTimeoutMs ?? kinesisDefaults.requestTimeoutMs,
     metadata: options.metadata ?? {},
   };
   checkIntegers('createKinesisSource', [
@@ -78,6 +80,8 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     ['recordsPerCall', config.recordsPerCall, 1, 10_000],
     ['maxBackoffMs', config.maxBackoffMs, 1, Infinity],
     ['transientRetries', config.transientRetries, 0, Infinity],
+    ['throttledRetries', config.throttledRetries, 0, Infinity],
+    ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
   ]);
   return config;
 }

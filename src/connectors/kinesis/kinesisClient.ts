@@ -24,7 +24,12 @@ export async function createKinesisHandle(config: KinesisConfig): Promise<Kinesi
   const sdk: KinesisSdk = await loadPeer(() => import('@aws-sdk/client-kinesis'), 'kinesis', '@aws-sdk/client-kinesis');
   // Installed with the AWS SDK, so only missing when the SDK install is broken.
   const { NodeHttpHandler } = await loadPeer(() => import('@smithy/node-http-handler'), 'kinesis', '@smithy/node-http-handler');
-  const requestHandler = new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 30_000 });
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
+    requestTimeout: config.requestTimeoutMs,
+    // Without it, an exceeded requestTimeout only logs a warning and the call waits on forever.
+    throwOnRequestTimeout: true,
+  });
   const client = new sdk.KinesisClient({
     ...awsClientConfig(config),
     requestHandler,

@@ -32,8 +32,16 @@ export interface KinesisConfig extends AwsConnection {
   readonly recordsPerCall: number;
   /** Longest backoff after throttling or a transient error. Default 10 000. */
   readonly maxBackoffMs: number;
-  /** Attempts for transient errors (5xx, network) before the source fails; throttling is retried without limit. Default 10. */
+  /** Retries of transient errors (5xx, network, timeouts) before the source fails. Default 10. */
   readonly transientRetries: number;
+  /**
+   * Retries of one call throttled again and again before the source fails. Throttling only
+   * delays data, so the budget is large: with the default backoff cap, 4 to 6 minutes of
+   * uninterrupted throttling. Default 40.
+   */
+  readonly throttledRetries: number;
+  /** Longest silence on a connection, in ms, before a call fails as transient (a server that accepts and never answers). Default 30 000. */
+  readonly requestTimeoutMs: number;
   readonly metadata: KinesisMetadataColumns;
 }
 
@@ -45,6 +53,8 @@ export const kinesisDefaults = {
   recordsPerCall: 1000,
   maxBackoffMs: 10_000,
   transientRetries: 10,
+  throttledRetries: 40,
+  requestTimeoutMs: 30_000,
 } as const satisfies Partial<KinesisConfig>;
 
 /** Properties of the `kinesis` connector, in tributary's spelling with RisingWave's as aliases. */
@@ -61,7 +71,9 @@ export const kinesisPropertySpecs: readonly PropertySpec[] = [
   { name: 'kinesis.poll.interval.ms', type: 'integer', default: String(kinesisDefaults.pollIntervalMs), description: 'Minimum milliseconds between GetRecords calls on one shard.' },
   { name: 'kinesis.records.per.call', type: 'integer', default: String(kinesisDefaults.recordsPerCall), description: 'GetRecords Limit (1-10000).' },
   { name: 'kinesis.retry.max.backoff.ms', type: 'integer', default: String(kinesisDefaults.maxBackoffMs), description: 'Longest wait between retries after throttling or a transient error.' },
-  { name: 'kinesis.retry.transient.attempts', type: 'integer', default: String(kinesisDefaults.transientRetries), description: 'Retries of transient errors (5xx, network) before failing; throttling is retried without limit.' },
+  { name: 'kinesis.retry.transient.attempts', type: 'integer', default: String(kinesisDefaults.transientRetries), description: 'Retries of transient errors (5xx, network, timeouts) before the source fails.' },
+  { name: 'kinesis.retry.throttled.attempts', type: 'integer', default: String(kinesisDefaults.throttledRetries), description: 'Retries of one call throttled again and again before the source fails.' },
+  { name: 'kinesis.request.timeout.ms', type: 'integer', default: String(kinesisDefaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (a transient error).' },
   { name: 'kinesis.include.partition_key', type: 'string', description: 'Add the partition key to rows under this column name.' },
   { name: 'kinesis.include.sequence_number', type: 'string', description: 'Add the sequence number to rows under this column name.' },
   { name: 'kinesis.include.timestamp', type: 'string', description: 'Add the approximate arrival timestamp (ms) to rows under this column name.' },
@@ -104,6 +116,8 @@ export function kinesisConfigFromProperties(properties: Readonly<Record<string, 
     recordsPerCall: p.integer('kinesis.records.per.call', { min: 1, max: 10_000, fallback: kinesisDefaults.recordsPerCall }),
     maxBackoffMs: p.integer('kinesis.retry.max.backoff.ms', { min: 1, fallback: kinesisDefaults.maxBackoffMs }),
     transientRetries: p.integer('kinesis.retry.transient.attempts', { min: 0, fallback: kinesisDefaults.transientRetries }),
+    throttledRetries: p.integer('kinesis.retry.throttled.attempts', { min: 0, fallback: kinesisDefaults.throttledRetries }),
+    requestTimeoutMs: p.integer('kinesis.request.timeout.ms', { min: 1, fallback: kinesisDefaults.requestTimeoutMs }),
     metadata,
   };
 }

@@ -1,8 +1,8 @@
-import { errorName, httpStatus } from '../aws/awsErrors.js';
+import { errorName, httpStatus, RetriesExhaustedError } from '../aws/awsErrors.js';
 
 /**
  * How the reader treats a failed Kinesis call:
- * - `throttled`: over the shard's or account's limits; wait and retry, without limit (data is
+ * - `throttled`: over the shard's or account's limits; wait and retry, a large number of times (data is
  *   not lost, only delayed);
  * - `expired`: the shard iterator is older than 5 minutes; get a new one after the last
  *   delivered sequence number and go on;
@@ -57,4 +57,69 @@ export function classifyKinesisError(err: unknown): KinesisErrorKind {
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const exp = Math.min(maxMs, Math.max(1, baseMs) * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/** The Kinesis calls the connector makes, as named in retry events and errors. */
+export type KinesisOperation = 'ListShards' | 'GetShardIterator' | 'GetRecords';
+
+/** One retry of a Kinesis call, reported before its backoff (for logs, metrics and tests). */
+export interface KinesisRetryEvent {
+  readonly operation: KinesisOperation;
+  /** The shard read, or `''` for ListShards. */
+  readonly shard: string;
+  readonly kind: 'throttled' | 'expired' | 'transient';
+  /** 1 for the first retry of this call. */
+  readonly attempt: number;
+  /** The error, scrubbed of credentials. */
+  readonly error: string;
+}
+
+/** How {@link callKinesis} retries. */
+export interface KinesisRetryPolicy {
+  readonly operation: KinesisOperation;
+  readonly shard: string;
+  /** Retries of transient errors before giving up. */
+  readonly transientRetries: number;
+  /** Retries of throttling before giving up. */
+  readonly throttledRetries: number;
+  readonly baseMs: number;
+  readonly maxBackoffMs: number;
+  readonly signal: AbortSignal;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly onRetry?: ((event: KinesisRetryEvent) => void) | undefined;
+  /** Scrubs an SDK error's message for the retry event. */
+  readonly describe: (err: unknown) => string;
+}
+
+/**
+ * Runs one Kinesis call with the connector's retry rules: throttling is retried with backoff up
+ * to `throttledRetries` times (a large budget: the data is only delayed), transient errors (5xx,
+ * refused or reset connections, timeouts) up to `transientRetries` times; then it throws a
+ * {@link RetriesExhaustedError}; an expired iterator returns `'expired'` at once; anything
+ * else is rethrown as it is. Every retry is reported to `onRetry` before its backoff.
+ */
+export async function callKinesis<R>(call: () => Promise<R>, policy: KinesisRetryPolicy): Promise<R | 'expired'> {
+  let throttled = 0;
+  let transient = 0;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (policy.signal.aborted) throw err;
+      const kind = classifyKinesisError(err);
+      if (kind === 'fatal') throw err;
+      const { operation, shard } = policy;
+      if (kind === 'expired') {
+        policy.onRetry?.({ operation, shard, kind, attempt: 1, error: policy.describe(err) });
+        return 'expired';
+      }
+      const attempt = kind === 'throttled' ? ++throttled : ++transient;
+      if (attempt > (kind === 'throttled' ? policy.throttledRetries : policy.transientRetries)) {
+        throw new RetriesExhaustedError(attempt, `${kind === 'throttled' ? 'throttled: ' : ''}${policy.describe(err)}`, errorName(err));
+      }
+      policy.onRetry?.({ operation, shard, kind, attempt, error: policy.describe(err) });
+      await policy.sleep(backoffMs(attempt, policy.baseMs, policy.maxBackoffMs), policy.signal);
+      if (policy.signal.aborted) throw err;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
+import { describeEndpoint } from '../aws/AwsConnection.js';
 import { enumeratorError } from '../aws/awsErrors.js';
 import { runLoop } from '../aws/runLoop.js';
 import { sleep } from '../aws/sleep.js';
@@ -113,7 +114,7 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
           finished.unsubscribe();
         }
       },
-      (err) => enumeratorError(err, deps.secrets, `listing s3://${config.bucket}/${config.prefix}`, context.source),
+      (err) => enumeratorError(err, deps.secrets, `listing s3://${config.bucket}/${config.prefix} at ${describeEndpoint(config)}`, context.source),
     );
   }
 }

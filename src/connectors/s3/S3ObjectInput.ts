@@ -13,7 +13,11 @@ import type { S3Compression } from './s3Properties.js';
  * deleted. Its replacement, if any, is a new split that a later listing finds.
  */
 export class ObjectVersionGoneError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** `replaced`: another version is under the key (412, or another ETag); `deleted`: nothing is (404). */
+    readonly reason: 'replaced' | 'deleted',
+  ) {
     super(message);
     this.name = 'ObjectVersionGoneError';
   }
@@ -116,7 +120,7 @@ export class S3ObjectInput implements ByteInput {
 
   private checkEtag(etag: string | undefined): void {
     if (etag !== undefined && unquoteEtag(etag) !== this.split.etag) {
-      throw new ObjectVersionGoneError(`object '${this.split.key}' was replaced (ETag ${unquoteEtag(etag)}, expected ${this.split.etag})`);
+      throw new ObjectVersionGoneError(`object '${this.split.key}' was replaced (ETag ${unquoteEtag(etag)}, expected ${this.split.etag})`, 'replaced');
     }
   }
 
@@ -125,10 +129,10 @@ export class S3ObjectInput implements ByteInput {
     const name = errorName(err);
     const status = httpStatus(err);
     if (name === 'PreconditionFailed' || status === 412) {
-      return new ObjectVersionGoneError(`object '${this.split.key}' was replaced (ETag ${this.split.etag} no longer matches)`);
+      return new ObjectVersionGoneError(`object '${this.split.key}' was replaced (ETag ${this.split.etag} no longer matches)`, 'replaced');
     }
     if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
-      return new ObjectVersionGoneError(`object '${this.split.key}' was deleted`);
+      return new ObjectVersionGoneError(`object '${this.split.key}' was deleted`, 'deleted');
     }
     return undefined;
   }

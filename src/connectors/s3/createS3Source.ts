@@ -1,7 +1,7 @@
 import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
-import { awsSecrets } from '../aws/AwsConnection.js';
+import { awsSecrets, describeEndpoint } from '../aws/AwsConnection.js';
 import { createAwsSource } from '../aws/createAwsSource.js';
 import { checkIntegers } from '../aws/propertyReader.js';
 import { keyPattern } from './keyPattern.js';
@@ -47,6 +47,8 @@ export function createS3Source(options: S3SourceOptions): Source<Row> {
       secrets,
       format: options.format,
       compression: config.compression,
+      endpoint: describeEndpoint(config),
+      retryAttempts: config.retryAttempts,
       ...(options.convert !== undefined ? { convert: options.convert } : {}),
     }),
   }));
@@ -71,12 +73,16 @@ function s3Config(options: S3SourceOptions): S3Config {
     window: options.window ?? s3Defaults.window,
     listPageSize: options.listPageSize ?? s3Defaults.listPageSize,
     compression: options.compression ?? s3Defaults.compression,
+    retryAttempts: options.retryAttempts ?? s3Defaults.retryAttempts,
+    requestTimeoutMs: options.requestTimeoutMs ?? s3Defaults.requestTimeoutMs,
   };
   checkIntegers('createS3Source', [
     ['refreshIntervalMs', config.refreshIntervalMs, 1, Infinity],
     ['latenessMs', config.latenessMs, 0, Infinity],
     ['window', config.window, 1, Infinity],
     ['listPageSize', config.listPageSize, 1, 1000],
+    ['retryAttempts', config.retryAttempts, 1, 100],
+    ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
   ]);
   return config;
 }

@@ -12,6 +12,9 @@
  *   checkpoint and memory stay bounded. What was read is remembered in bounded space: see
  *   `S3ScanState` (a key cursor with `s3.keys.ordered`, else a LastModified horizon with
  *   `s3.scan.lateness.ms` plus the recent objects).
+ * - An object deleted before it was read to its end is a bad record under the source's policy
+ *   (its remaining records are lost upstream); calls are retried `s3.retry.attempts` times in
+ *   all, then the source fails naming the prefix or object, the position and the endpoint.
  * - `createS3LookupTable` serves `lookupJoin` from objects, rebuilt when their ETags change.
  *
  * @packageDocumentation

@@ -44,6 +44,17 @@ export interface S3Config extends AwsConnection {
   readonly listPageSize: number;
   /** Default `auto`. */
   readonly compression: S3Compression;
+  /**
+   * Attempts per S3 call, the first included, before the source fails (the SDK's standard retry
+   * strategy: 5xx, throttling, refused or reset connections and timeouts are retried with jittered
+   * exponential backoff). Default 3.
+   */
+  readonly retryAttempts: number;
+  /**
+   * Longest silence on a connection, in ms, before the call counts as failed (and is retried):
+   * a server that accepts and never answers. Default 30 000.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 /** Defaults of {@link S3Config}. */
@@ -56,6 +67,8 @@ export const s3Defaults = {
   window: 16,
   listPageSize: 1000,
   compression: 'auto',
+  retryAttempts: 3,
+  requestTimeoutMs: 30_000,
 } as const satisfies Partial<S3Config>;
 
 /** Properties of the `s3` connector, in tributary's spelling with RisingWave's as aliases. */
@@ -75,6 +88,8 @@ export const s3PropertySpecs: readonly PropertySpec[] = [
   { name: 's3.scan.lateness.ms', type: 'integer', default: String(s3Defaults.latenessMs), description: 'Unordered unbounded scans: longest delay between an object\'s LastModified and its appearance in listings.' },
   { name: 's3.scan.window', type: 'integer', default: String(s3Defaults.window), description: 'Objects read concurrently; listing pauses while this many are unfinished.' },
   { name: 's3.list.page.size', type: 'integer', default: String(s3Defaults.listPageSize), description: 'Keys per ListObjectsV2 page (1-1000).' },
+  { name: 's3.retry.attempts', type: 'integer', default: String(s3Defaults.retryAttempts), description: 'Attempts per S3 call (first included) before the source fails; transient errors are retried with backoff.' },
+  { name: 's3.request.timeout.ms', type: 'integer', default: String(s3Defaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (and is retried).' },
   { name: 's3.compression', type: 'enum', values: ['auto', 'gzip', 'none'], default: 'auto', description: "auto: gunzip '.gz' keys and Content-Encoding: gzip objects." },
 ];
 
@@ -105,5 +120,7 @@ export function s3ConfigFromProperties(properties: Readonly<Record<string, strin
     window: p.integer('s3.scan.window', { min: 1, fallback: s3Defaults.window }),
     listPageSize: p.integer('s3.list.page.size', { min: 1, max: 1000, fallback: s3Defaults.listPageSize }),
     compression: p.oneOf('s3.compression', ['auto', 'gzip', 'none'] as const, s3Defaults.compression),
+    retryAttempts: p.integer('s3.retry.attempts', { min: 1, max: 100, fallback: s3Defaults.retryAttempts }),
+    requestTimeoutMs: p.integer('s3.request.timeout.ms', { min: 1, fallback: s3Defaults.requestTimeoutMs }),
   };
 }

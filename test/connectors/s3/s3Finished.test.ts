@@ -20,7 +20,6 @@ import { eventually, runSource, startRun } from './s3Helpers.js';
 
 const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, i) => JSON.stringify({ n: from + i })).join('\n') + '\n';
 const ns = (rows: readonly Row[]): number[] => rows.map((r) => r.n as number).sort((a, b) => a - b);
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A store whose snapshot writes (`setMany`) each wait until the test lets them through. */
 function gatedStore(inner: MemoryStore): StateStore & { readonly waiting: number; releaseNext(): void } {
@@ -43,20 +42,27 @@ function gatedStore(inner: MemoryStore): StateStore & { readonly waiting: number
   };
 }
 
-/** `testNdjsonFormat`, counting the objects read to their end. */
-function countingFormat(): Format & { ended: number } {
+/** `testNdjsonFormat`, counting the objects read to their end and the rows it decoded. */
+function countingFormat(): Format & { ended: number; decoded: number } {
   const base = testNdjsonFormat();
-  const format: Format & { ended: number } = {
+  const format: Format & { ended: number; decoded: number } = {
     name: base.name,
     ended: 0,
+    decoded: 0,
     async openStream(input, offset, context) {
       const decoder = await base.openStream!(input, offset, context);
       return {
         startByte: decoder.startByte,
-        push: (bytes) => decoder.push(bytes),
+        push: (bytes) => {
+          const batch = decoder.push(bytes);
+          format.decoded += batch.rows.length;
+          return batch;
+        },
         end: () => {
           format.ended++;
-          return decoder.end();
+          const batch = decoder.end();
+          format.decoded += batch.rows.length;
+          return batch;
         },
       };
     },
@@ -90,7 +96,11 @@ describe('s3: an object counts as read only once its last records went downstrea
     // a is read to its end and its reader completes while epoch 1's write is still open, so all
     // of a's chunks are held; window 1 keeps b waiting for a to leave the window.
     await eventually(() => format.ended >= 1 || live.error !== undefined, "a's reader to reach the end");
-    for (let i = 0; i < 5; i++) await tick();
+    // The reader hands each decoded batch to the source synchronously, the last one right after
+    // `end()` returns, and the source forwards a chunk synchronously unless it holds it: so by
+    // the time the poll above sees the end, all 40 rows were offered, and what is not downstream
+    // now is held, not late. No wait is needed before the negative check.
+    assert.equal(format.decoded, 40, 'the reader produced all of a');
     assert.equal(live.run.chunks.length, 0, 'nothing went downstream yet');
     gated.releaseNext(); // epoch 1 done; epoch 2's snapshot is taken now, ahead of a's chunks
     await eventually(() => gated.waiting === 1 || live.error !== undefined, "epoch 2's write");
@@ -143,12 +153,18 @@ describe('s3: an object counts as read only once its last records went downstrea
 
     await eventually(() => keys().join() === 'f/a,f/b', 'the first window');
     const a = sets.at(-1)![0]!;
-    // Nothing but finished$ moves the window: the listing waits, whatever readers do.
-    for (let i = 0; i < 20; i++) await tick();
+    // Nothing but finished$ moves the window. The set a,b is emitted only when the listing has
+    // reached c and found the window full (a and b are handed out without an emission of their
+    // own), so the enumerator is now parked until finished$ frees a slot: the checks below need
+    // no wait. The page that held c was listed: the saved cursor says so.
+    const parked = saved.at(-1) as { after: string | null; window: Array<{ key: string }> };
+    assert.equal(parked.after, 'f/b', 'the cursor stopped after b, with c listed and waiting for room');
+    const setsWhenParked = sets.length;
     assert.deepEqual(keys(), ['f/a', 'f/b']);
     finished$.next('f/zzz@unknown'); // not in the window: ignored
     assert.deepEqual(keys(), ['f/a', 'f/b']);
 
+    assert.equal(sets.length, setsWhenParked, 'an unknown id emits nothing');
     const before = sets.length;
     finished$.next(a.id);
     assert.equal(sets.length, before + 1, 'the set changes synchronously, in step with the source');

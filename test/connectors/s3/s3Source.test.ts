@@ -151,7 +151,8 @@ describe('s3 connector against s3rver', () => {
     await peer.put('in/1.ndjson', lines(0, 5));
     await peer.put('in/2.ndjson', lines(5, 10));
     const proxy = await startProxy(t, peer.endpoint);
-    const live = startRun(source(peer, { endpoint: proxy.endpoint, prefix: 'in/', scanMode: 'unbounded', refreshIntervalMs: 50 }));
+    // window 1: objects are read one at a time, in the order listings hand them out.
+    const live = startRun(source(peer, { endpoint: proxy.endpoint, prefix: 'in/', scanMode: 'unbounded', refreshIntervalMs: 50, window: 1 }));
     t.after(() => live.stop());
     await eventually(() => live.run.rows.length >= 10 || live.error !== undefined, 'the first objects');
     await peer.put('in/3.ndjson', lines(10, 15));
@@ -159,8 +160,12 @@ describe('s3 connector against s3rver', () => {
     await eventually(() => live.run.rows.length >= 20 || live.error !== undefined, 'the objects that arrived later');
     const listsAfter = proxy.requests.filter((r) => r.url.includes('list-type=2')).length;
     await eventually(() => proxy.requests.filter((r) => r.url.includes('list-type=2')).length >= listsAfter + 3, 'three more listings');
+    // A sentinel that sorts last: an object read twice in the passes up to the sentinel's would be
+    // handed out, and with window 1 delivered, before it.
+    await peer.put('in/~sentinel.ndjson', lines(99, 100));
+    await eventually(() => ns(live.run.rows).includes(99) || live.error !== undefined, 'the sentinel');
     assert.equal(live.error, undefined);
-    assert.deepEqual(ns(live.run.rows).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i), 'every row once, nothing read twice');
+    assert.deepEqual(ns(live.run.rows).sort((a, b) => a - b), [...Array.from({ length: 20 }, (_, i) => i), 99], 'every row once, nothing read twice');
   });
 
   test('a replaced object (new ETag) is read again as a new split, never mixed with the old version', async (t) => {
@@ -186,7 +191,9 @@ describe('s3 connector against s3rver', () => {
     const peer = await startS3rver(t);
     await peer.put('ord/2024-01-01.ndjson', lines(0, 2));
     const proxy = await startProxy(t, peer.endpoint);
-    const live = startRun(source(peer, { endpoint: proxy.endpoint, prefix: 'ord/', scanMode: 'unbounded', refreshIntervalMs: 50, keysOrdered: true }));
+    const live = startRun(
+      source(peer, { endpoint: proxy.endpoint, prefix: 'ord/', scanMode: 'unbounded', refreshIntervalMs: 50, keysOrdered: true, window: 1 }),
+    );
     t.after(() => live.stop());
     await eventually(() => live.run.rows.length >= 2 || live.error !== undefined, 'the first object');
     await peer.put('ord/2024-01-02.ndjson', lines(2, 4));
@@ -194,8 +201,13 @@ describe('s3 connector against s3rver', () => {
     await peer.put('ord/2023-12-31.ndjson', lines(50, 52)); // "in the past": skipped by design
     const lists = proxy.requests.filter((r) => r.url.includes('list-type=2')).length;
     await eventually(() => proxy.requests.filter((r) => r.url.includes('list-type=2')).length >= lists + 3, 'more listings');
-    assert.deepEqual(ns(live.run.rows), [0, 1, 2, 3]);
-    const later = proxy.requests.filter((r) => r.url.includes('list-type=2')).slice(-2);
+    // A later key as sentinel: had the past object been listed, it would be handed out (key
+    // order) and, with window 1, delivered before it.
+    await peer.put('ord/2024-01-03.ndjson', lines(4, 6));
+    await eventually(() => live.run.rows.length >= 6 || live.error !== undefined, 'the sentinel');
+    assert.equal(live.error, undefined);
+    assert.deepEqual(ns(live.run.rows), [0, 1, 2, 3, 4, 5]);
+    const later = proxy.requests.filter((r) => r.url.includes('list-type=2')).slice(lists, lists + 2);
     assert.ok(later.every((r) => r.url.includes('start-after=ord%2F2024-01-02.ndjson')), later.map((r) => r.url).join(' '));
   });
 
