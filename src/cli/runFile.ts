@@ -79,6 +79,10 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   const { source } = query;
   const writer = new NdjsonWriter(io.stdout);
   const progress = new ProgressLine(io.stderr, () => writer);
+  // Warnings (a pattern matching nothing, a file re-read from the start): one line each on stderr.
+  const warnings = source.warnings$?.subscribe((w) =>
+    io.stderr.write(`tributary: ${oneLine(redact(`source '${w.source}': ${w.split === undefined ? '' : `split '${w.split}': `}${w.message}`))}\n`),
+  );
   return new Promise<number>((resolve) => {
     let subscription: Subscription | undefined;
     let done = false;
@@ -89,6 +93,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       if (done) return;
       done = true;
       subscription?.unsubscribe();
+      warnings?.unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       io.stdout.off('error', onStdoutError);
