@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { FINGERPRINT_BYTES, TAIL_BYTES, bytePositionOf, encodePosition, type FilePosition } from './FilePosition.js';
 
 /** Device and inode of a file, as decimal strings. */
@@ -49,6 +49,8 @@ function hash(bytes: Uint8Array): string {
  * when it did not.
  */
 export class FileGuard {
+  /** Kept open between checks while reading (one open per read, not per check); see `release`. */
+  #handle: FileHandle | undefined;
   #identity: FileIdentity | undefined;
   #head: { readonly hash: string; readonly len: number } | undefined;
   #tail: { readonly at: number; readonly hash: string; readonly len: number } | undefined;
@@ -60,6 +62,7 @@ export class FileGuard {
    * gone is not "changed" here: the read that follows reports it.
    */
   async open(stored: FilePosition): Promise<string | undefined> {
+    await this.release();
     const now = await statFile(this.path);
     this.#tail = undefined;
     this.#head = undefined;
@@ -68,7 +71,7 @@ export class FileGuard {
     const at = bytePositionOf(stored.at);
     if (now.size < at) return `shrank to ${now.size} bytes, below the stored position (byte ${at})`;
     if (stored.head !== undefined && stored.headLen !== undefined && stored.headLen > 0) {
-      const head = await hashRange(this.path, 0, stored.headLen);
+      const head = await this.#hash(0, stored.headLen);
       if (head !== stored.head) {
         return head === undefined
           ? `shrank below its ${stored.headLen}-byte fingerprint`
@@ -76,7 +79,7 @@ export class FileGuard {
       }
     }
     if (stored.tail !== undefined && stored.tailLen !== undefined && stored.tailLen > 0 && at >= stored.tailLen) {
-      const tail = await hashRange(this.path, at - stored.tailLen, stored.tailLen);
+      const tail = await this.#hash(at - stored.tailLen, stored.tailLen);
       if (tail !== stored.tail) return `the ${stored.tailLen} bytes before the stored position changed (truncated and rewritten)`;
     }
     return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), undefined);
@@ -87,21 +90,37 @@ export class FileGuard {
    * the file shrank below what was read, or its first bytes changed.
    */
   async check(read: number): Promise<string | undefined> {
-    const now = await statFile(this.path);
+    // The path's inode and size, and the head through the open handle, at once.
+    const [now, headChanged] = await Promise.all([statFile(this.path), this.#headChanged()]);
     if (now === undefined) return undefined;
     if (this.#identity !== undefined && (now.dev !== this.#identity.dev || now.ino !== this.#identity.ino)) {
       return `was replaced by another file (inode ${this.#identity.ino} became ${now.ino}) while being read`;
     }
     if (now.size < read) return `shrank to ${now.size} bytes, below the ${read} bytes already read (truncated while being read)`;
+    if (headChanged !== undefined) return headChanged;
     return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), 'while being read');
   }
 
-  /** The position to store for format offset `at`, `read` bytes into the file. */
-  async position(at: string | null, read: number): Promise<string> {
+  /** Closes the handle kept for checks (the reader calls it when it stops reading for now). */
+  async release(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  /**
+   * The position to store for format offset `at`, `read` bytes into the file. `recent`, the
+   * bytes that end at `read`, spares a read when they hold the bytes before the offset.
+   */
+  async position(at: string | null, read: number, recent?: Uint8Array): Promise<string> {
     const byte = bytePositionOf(at);
     const tailLen = Math.min(byte, TAIL_BYTES);
     if (tailLen > 0 && this.#tail?.at !== byte) {
-      const tail = await hashRange(this.path, byte - tailLen, tailLen);
+      const from = read - (recent?.length ?? 0);
+      const tail =
+        recent !== undefined && byte - tailLen >= from && byte <= read
+          ? hash(recent.subarray(byte - tailLen - from, byte - from))
+          : await this.#hash(byte - tailLen, tailLen);
       this.#tail = tail === undefined ? undefined : { at: byte, hash: tail, len: tailLen };
     }
     const position: FilePosition = {
@@ -114,20 +133,41 @@ export class FileGuard {
     return encodePosition(position);
   }
 
-  /** Re-hashes the first `len` bytes, checking that the part hashed before is unchanged. */
+  /** Whether the head hashed so far still reads the same (a phrase when not). */
+  async #headChanged(): Promise<string | undefined> {
+    const old = this.#head;
+    if (old === undefined || old.len === 0) return undefined;
+    const again = await this.#hash(0, old.len);
+    return again === old.hash ? undefined : `its first ${old.len} bytes changed while being read (rewritten)`;
+  }
+
+  /** Hash of `[start, start + length)` through the kept handle, or `undefined` when the file has fewer bytes. */
+  async #hash(start: number, length: number): Promise<string | undefined> {
+    const bytes = await this.#bytes(start, length);
+    return bytes === undefined ? undefined : hash(bytes);
+  }
+
+  /** Extends the head hash to the first `len` bytes (a small file that grew). */
   async #refreshHead(len: number, when: string | undefined): Promise<string | undefined> {
     const old = this.#head;
-    if (old !== undefined && old.len > 0) {
-      const again = await hashRange(this.path, 0, old.len);
-      if (again !== old.hash) return `its first ${old.len} bytes changed${when === undefined ? '' : ` ${when}`} (rewritten)`;
-    }
-    if (len === 0) {
-      this.#head = undefined;
-      return undefined;
-    }
-    if (old?.len === len) return undefined;
-    const hashNow = await hashRange(this.path, 0, len);
-    if (hashNow !== undefined) this.#head = { hash: hashNow, len };
+    if (len === 0 || old?.len === len) return undefined;
+    if (old !== undefined && old.len > len) return `shrank below its ${old.len}-byte fingerprint${when === undefined ? '' : ` ${when}`}`;
+    const bytes = await this.#bytes(0, len);
+    if (bytes === undefined) return undefined;
+    if (old !== undefined && hash(bytes.subarray(0, old.len)) !== old.hash) return `its first ${old.len} bytes changed${when === undefined ? '' : ` ${when}`} (rewritten)`;
+    this.#head = { hash: hash(bytes), len };
     return undefined;
+  }
+
+  async #bytes(start: number, length: number): Promise<Buffer | undefined> {
+    this.#handle ??= await open(this.path, 'r');
+    const buffer = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.#handle.read(buffer, got, length - got, start + got);
+      if (bytesRead === 0) return undefined;
+      got += bytesRead;
+    }
+    return buffer;
   }
 }

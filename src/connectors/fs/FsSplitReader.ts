@@ -155,10 +155,12 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         );
       };
 
+      /** The last bytes read, ending at the read position: usually hold the bytes before the offset. */
+      let recent: Uint8Array | undefined;
       const emit = async (batch: DecodedBatch, read: number): Promise<void> => {
         if (closed) return;
         if (batch.rows.length === 0 && batch.nextOffset === lastAt) return;
-        const next = await guard.position(batch.nextOffset, read);
+        const next = await guard.position(batch.nextOffset, read, recent);
         if (closed) return;
         // Only bad records (skipped or dead-lettered) in a stretch without rows still moves the
         // position past them, so a restart does not hand them to the policy a second time.
@@ -172,6 +174,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         for await (const bytes of input.stream(at)) {
           if (closed) break;
           at += bytes.length;
+          recent = bytes;
           // Before decoding: bytes read after a truncation or rewrite must not become rows.
           changed(await guard.check(at));
           await emit(decoder.push(bytes), at);
@@ -214,7 +217,13 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       /** Runs `fn` holding an open-file permit (when the source limits them). */
       const withPermit = async (fn: () => Promise<void>): Promise<void> => {
         const { openFiles } = this.options;
-        if (openFiles === undefined) return fn();
+        if (openFiles === undefined) {
+          try {
+            return await fn();
+          } finally {
+            await guard.release();
+          }
+        }
         const release = await openFiles.acquire({
           get aborted() {
             return closed;
@@ -223,6 +232,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         try {
           await fn();
         } finally {
+          await guard.release();
           release();
         }
       };
@@ -315,6 +325,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         for (const s of subscriptions) s.unsubscribe();
         for (const t of timers) clearTimeout(t);
         input.close();
+        void guard.release().catch(() => undefined);
       };
     });
   }
