@@ -91,8 +91,16 @@ export class FileGuard {
    */
   async check(read: number): Promise<string | undefined> {
     // The path's inode and size, and the head through the open handle, at once.
-    const [now, headChanged] = await Promise.all([statFile(this.path), this.#headChanged()]);
-    if (now === undefined) return undefined;
+    const [now, headChanged] = await Promise.all([
+      statFile(this.path),
+      this.#headChanged().catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }),
+    ]);
+    // Gone (deleted, or renamed away before the new file appears): no verdict; the enumerator
+    // drops a deleted file, and the next check sees what took its place.
+    if (now === undefined || headChanged === null) return undefined;
     if (this.#identity !== undefined && (now.dev !== this.#identity.dev || now.ino !== this.#identity.ino)) {
       return `was replaced by another file (inode ${this.#identity.ino} became ${now.ino}) while being read`;
     }

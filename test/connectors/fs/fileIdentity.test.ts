@@ -229,3 +229,42 @@ test('warnings: a pattern matching nothing, dangling links, link loops and direc
     [`pattern '*.csv' matches no file in '${data}'`],
   );
 });
+
+test('unbounded, reread: a tailed file truncated and rewritten (copytruncate) is read again from its start, with a warning', async (t) => {
+  const { data } = await dirs(t);
+  const path = join(data, 'app.log');
+  await writeFile(path, ndjson(rows('old', 10)));
+  const source = createFsSource({ name: 'tail', path: data, scanMode: 'unbounded', format: createFormat('json'), barriers: NEVER, pollIntervalMs: 20, onFileChanged: 'reread' });
+  const warnings: SourceWarning[] = [];
+  const w = source.warnings$?.subscribe((x) => warnings.push(x));
+  t.after(() => w?.unsubscribe());
+  const r = run(source);
+  t.after(() => r.subscription.unsubscribe());
+  await waitFor(() => r.records.length === 10, 'the file');
+  // copytruncate: the content was copied away, the file truncated, and the writer goes on.
+  await truncate(path, 0);
+  await appendFile(path, ndjson(rows('new', 3)));
+  await waitFor(() => r.records.length === 13 || r.error() !== undefined, 'the new lines');
+  assert.equal(r.error(), undefined);
+  assert.deepEqual(r.records, [...rows('old', 10), ...rows('new', 3)]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!.message, /app\.log.*(shrank|first \d+ bytes changed).*reading it again from the start/);
+});
+
+test('unbounded, fail: a tailed file replaced by another (rotation while running) fails the source, naming file and offset', async (t) => {
+  const { data } = await dirs(t);
+  const path = join(data, 'app.log');
+  await writeFile(path, ndjson(rows('old', 10)));
+  const r = run(createFsSource({ name: 'tail', path: data, pattern: 'app.log', scanMode: 'unbounded', format: createFormat('json'), barriers: NEVER, pollIntervalMs: 20 }));
+  t.after(() => r.subscription.unsubscribe());
+  await waitFor(() => r.records.length === 10, 'the file');
+  await rename(path, `${path}.1`);
+  await writeFile(path, ndjson(rows('new', 30)));
+  await r.done;
+  const err = r.error();
+  assert.ok(err instanceof SourceError, String(err));
+  assert.equal(err.split, 'app.log');
+  assert.equal(err.offset, String(Buffer.byteLength(ndjson(rows('old', 10)))));
+  assert.match(err.message, /app\.log' was replaced by another file \(inode \d+ became \d+\) while being read/);
+  assert.deepEqual(r.records, rows('old', 10), 'nothing read from the new file at the old offset');
+});
