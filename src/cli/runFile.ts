@@ -113,6 +113,10 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     },
   };
   const progress = new ProgressLine(io.stderr, () => output);
+  // Warnings (a pattern matching nothing, a file re-read from the start): one line each on stderr.
+  const warnings = source.warnings$?.subscribe((w) =>
+    io.stderr.write(`tributary: ${oneLine(redact(`source '${w.source}': ${w.split === undefined ? '' : `split '${w.split}': `}${w.message}`))}\n`),
+  );
   return new Promise<number>((resolve) => {
     let subscription: Subscription | undefined;
     let letterSubscription: Subscription | undefined;
@@ -125,6 +129,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       done = true;
       subscription?.unsubscribe();
       letterSubscription?.unsubscribe();
+      warnings?.unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       io.stdout.off('error', onStdoutError);

@@ -25,6 +25,8 @@ export interface EnumeratorContext<S extends SourceSplit> {
    * not for the reader's completion, or a crash in between could lose the split's last records.
    */
   readonly finished$: Observable<string>;
+  /** Reports a warning on the source's `warnings$` (a pattern matching nothing, say). */
+  readonly warn?: (message: string, split?: string) => void;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { StateStore } from '../state/StateStore.js';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { SourceEvent } from './SourceEvent.js';
+import type { SourceWarning } from './SourceWarning.js';
 
 /**
  * A running-ready source: a cold Observable of chunks and barriers. Every subscription restores
@@ -30,4 +31,9 @@ export interface Source<T> extends Observable<SourceEvent<T>> {
   readonly badRecordStats: BadRecordStats;
   /** Records set aside under the `dead-letter` policy. */
   readonly deadLetters$: Observable<DeadLetter>;
+  /**
+   * Warnings from the enumerator and readers (see {@link SourceWarning}): hot, never completes.
+   * Optional so that wrappers and hand-written sources need not provide it.
+   */
+  readonly warnings$?: Observable<SourceWarning>;
 }

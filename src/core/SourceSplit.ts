@@ -11,6 +11,12 @@ import type { JsonValue } from './Json.js';
 export interface SourceSplit {
   /** Unique within its source, stable across restarts: the key of its position in checkpoints. */
   readonly id: string;
+  /**
+   * Fields are the connector's own, except `reopen`: an enumerator sets `reopen: true` on a split
+   * whose stored position is `finished` but whose upstream has more to read now (a file that grew
+   * between runs), and the source reads it again from its stored offset instead of skipping it.
+   * Only looked at when a reader is started.
+   */
   readonly [field: string]: JsonValue;
 }
 

@@ -15,6 +15,8 @@ export interface ReaderContext {
    * should, and resume when it turns `false`. Readers that cannot pause may ignore it.
    */
   readonly paused$: Observable<boolean>;
+  /** Reports a warning on the source's `warnings$` (absent in hand-built contexts). */
+  readonly warn?: (message: string) => void;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { Source } from './Source.js';
 import { SourceError } from './SourceError.js';
 import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
+import type { SourceWarning } from './SourceWarning.js';
 import type { ReaderContext, SplitReader } from './SplitReader.js';
 
 /** Everything {@link createSource} needs: where splits come from, how one is read, and the common options. */
@@ -83,6 +84,8 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
   /** Lowest epoch that may still have a snapshot in the store: where garbage collection starts. */
   private oldestRetained = 0;
   private committed = 0;
+  private readonly warnings = new Subject<SourceWarning>();
+  readonly warnings$: Observable<SourceWarning> = this.warnings.asObservable();
 
   constructor(private readonly options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
@@ -126,7 +129,7 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
         next: (restored) => {
           this.committed = restored.snapshot?.epoch ?? 0;
           this.oldestRetained = this.committed;
-          const run = new SourceRun(this.options, this.name, this.store, this.badRecords, this.highWaterMark, restored, subscriber);
+          const run = new SourceRun(this.options, this.name, this.store, this.badRecords, this.highWaterMark, restored, subscriber, this.warnings);
           this.run = run;
           subscription.add(() => {
             run.stop();
@@ -181,6 +184,7 @@ class SourceRun<S extends SourceSplit, T> {
     private readonly highWaterMark: number,
     restored: RestoredCheckpoint<S>,
     private readonly subscriber: Subscriber<SourceEvent<T>>,
+    private readonly warnings: Subject<SourceWarning>,
   ) {
     this.lastEpoch = restored.lastEpoch;
     this.enumeratorState = restored.snapshot?.enumerator;
@@ -193,6 +197,7 @@ class SourceRun<S extends SourceSplit, T> {
       source: name,
       badRecords,
       paused$: this.paused.pipe(distinctUntilChanged()),
+      warn: (message) => this.warn(message),
     };
   }
 
@@ -207,6 +212,7 @@ class SourceRun<S extends SourceSplit, T> {
         this.dirty = true;
       },
       finished$: this.finished.asObservable(),
+      warn: (message, split) => this.warn(message, split),
     };
     this.subscriptions.add(
       defer(() => this.options.enumerator.splits(context)).subscribe({
@@ -228,6 +234,11 @@ class SourceRun<S extends SourceSplit, T> {
         error: (err: unknown) => this.fail(SourceError.wrap(err, { source: this.name })),
       }),
     );
+  }
+
+  private warn(message: string, split?: string): void {
+    if (this.stopped) return;
+    this.warnings.next(split === undefined ? { source: this.name, message } : { source: this.name, split, message });
   }
 
   stop(): void {
@@ -287,7 +298,8 @@ class SourceRun<S extends SourceSplit, T> {
       } else if (position.split !== split) {
         this.positions.set(id, { ...position, split });
       }
-      if (!this.readers.has(id) && !(position?.finished ?? false)) this.startReader(split, position?.offset ?? null);
+      // A finished split is read again only when the enumerator says its upstream grew.
+      if (!this.readers.has(id) && (!(position?.finished ?? false) || split['reopen'] === true)) this.startReader(split, position?.offset ?? null);
       if (this.stopped) return;
     }
     this.checkComplete();

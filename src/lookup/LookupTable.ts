@@ -199,20 +199,28 @@ export class LookupTable<K extends LookupKey> implements Lookup<K> {
       this.#checkAgain = true;
       return;
     }
-    this.#checking = (async () => {
-      do {
-        this.#checkAgain = false;
-        if (this.#index === undefined || this.#stale) continue;
-        let current: string | undefined;
-        try {
-          current = await version();
-        } catch {
-          current = undefined; // Unreadable now: treat as changed; the rebuild reports the error.
-        }
-        if (current !== this.#indexVersion && !this.#stale) this.invalidate();
-      } while (this.#checkAgain && !this.#closed);
-    })().finally(() => {
-      this.#checking = undefined;
-    });
+    // `#checking` is cleared in the same synchronous step that leaves the loop: cleared in a later
+    // `.finally` callback, a hint arriving in between would set `#checkAgain` for a loop that had
+    // already ended, and be lost.
+    let finished = false;
+    const checking = (async () => {
+      try {
+        do {
+          this.#checkAgain = false;
+          if (this.#index === undefined || this.#stale) continue;
+          let current: string | undefined;
+          try {
+            current = await version();
+          } catch {
+            current = undefined; // Unreadable now: treat as changed; the rebuild reports the error.
+          }
+          if (current !== this.#indexVersion && !this.#stale) this.invalidate();
+        } while (this.#checkAgain && !this.#closed);
+      } finally {
+        finished = true;
+        this.#checking = undefined;
+      }
+    })();
+    if (!finished) this.#checking = checking;
   }
 }

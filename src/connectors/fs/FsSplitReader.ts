@@ -6,6 +6,8 @@ import { SourceError, type SourceErrorLocation } from '../../core/SourceError.js
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from '../../formats/Format.js';
 import { DEFAULT_READ_BUFFER_BYTES, FileByteInput } from './FileByteInput.js';
+import { FileGuard, statFile } from './FileGuard.js';
+import { decodePosition, describeOffset } from './FilePosition.js';
 import type { FileChange } from './fileChanges.js';
 import type { FileSplit } from './FileSplit.js';
 import type { ScanMode } from './FsEnumerator.js';
@@ -36,7 +38,21 @@ export interface FsSplitReaderOptions {
    * (reading to the current end), not while it waits for appends. Unlimited when omitted.
    */
   readonly openFiles?: Semaphore;
+  /** What to do with a file that changed under a stored or current position. Default `'fail'`. */
+  readonly onFileChanged?: FileChangedPolicy;
 }
+
+/**
+ * What an `fs` source does with a file that no longer matches its stored position: it shrank
+ * below it, its first bytes (fingerprint) or the bytes just before the position changed, or it
+ * was replaced while being read (`fs.file.changed`).
+ * - `fail` (default): the source fails with an error naming the source, file and offset.
+ *   Appends are never a change; a truncated or rewritten file is ambiguous (new data? the same
+ *   data again?) and only the operator knows, so nothing is read on a guess.
+ * - `reread`: a warning, then the file is read again from its first byte (duplicates whatever
+ *   the old and new contents share: at-least-once). Suits `copytruncate` log rotation.
+ */
+export type FileChangedPolicy = 'fail' | 'reread';
 
 /**
  * Reads one file through the source's format, chunk by chunk, with the format's resumable
@@ -71,16 +87,22 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
   read(split: FileSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
     return new Observable<Chunk<Row>>((subscriber) => {
       const { root, format, convert, readBufferBytes = DEFAULT_READ_BUFFER_BYTES } = this.options;
+      const policy: FileChangedPolicy = this.options.onFileChanged ?? 'fail';
       const path = join(root, ...split.id.split('/'));
       const input = new FileByteInput(path, readBufferBytes);
+      const guard = new FileGuard(path);
       const subscriptions: Subscription[] = [];
       const timers = new Set<NodeJS.Timeout>();
       let closed = false;
-      let lastNextOffset = offset;
+      // Where this read starts: a rotated file inherits its old name's position (`from`), a new
+      // file under a rotated name starts afresh (`fresh`); see FsEnumerator.
+      let startOffset: string | null = split['fresh'] === true ? null : typeof split['from'] === 'string' ? split['from'] : offset;
+      /** The format offset of the last position emitted (for errors and to skip empty chunks). */
+      let lastAt: string | null = describeOffset(startOffset) ?? null;
       const location = (): SourceErrorLocation => ({
         source: context.source,
         split: split.id,
-        ...(lastNextOffset === null ? {} : { offset: lastNextOffset }),
+        ...(lastAt === null ? {} : { offset: lastAt }),
       });
 
       // Flow control: remember the latest paused$ value, and wake the read loop when it clears.
@@ -123,16 +145,27 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           timers.add(timer);
         });
 
-      const emit = (batch: DecodedBatch): void => {
+      /** Fails (policy `fail`) or signals a restart from byte 0 (policy `reread`). */
+      const changed = (reason: string | undefined): void => {
+        if (reason === undefined) return;
+        if (policy === 'reread') throw new FileChanged(reason);
+        throw new SourceError(
+          `file '${path}' ${reason}: its stored position no longer applies, and reading on would mix old and new bytes (fs.file.changed = 'fail'; 'reread' reads such a file again from the start)`,
+          location(),
+        );
+      };
+
+      /** The last bytes read, ending at the read position: usually hold the bytes before the offset. */
+      let recent: Uint8Array | undefined;
+      const emit = async (batch: DecodedBatch, read: number): Promise<void> => {
         if (closed) return;
-        if (batch.rows.length > 0) {
-          subscriber.next(chunk(split.id, batch.rows, batch.offset, batch.nextOffset));
-        } else if (batch.nextOffset !== lastNextOffset) {
-          // Only bad records (skipped or dead-lettered) in this stretch: move the position past
-          // them anyway, so a restart does not hand them to the policy a second time.
-          subscriber.next(chunk(split.id, [], batch.nextOffset, batch.nextOffset));
-        }
-        lastNextOffset = batch.nextOffset;
+        if (batch.rows.length === 0 && batch.nextOffset === lastAt) return;
+        const next = await guard.position(batch.nextOffset, read, recent);
+        if (closed) return;
+        // Only bad records (skipped or dead-lettered) in a stretch without rows still moves the
+        // position past them, so a restart does not hand them to the policy a second time.
+        subscriber.next(chunk(split.id, batch.rows, batch.rows.length > 0 ? batch.offset : next, next));
+        lastAt = batch.nextOffset;
       };
 
       /** Streams from `position` to the current end; returns the position reached. */
@@ -141,20 +174,14 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         for await (const bytes of input.stream(at)) {
           if (closed) break;
           at += bytes.length;
-          emit(decoder.push(bytes));
+          recent = bytes;
+          // Before decoding: bytes read after a truncation or rewrite must not become rows.
+          changed(await guard.check(at));
+          await emit(decoder.push(bytes), at);
           await whilePaused();
           if (closed) break;
         }
         return at;
-      };
-
-      const fileSize = async (): Promise<number | undefined> => {
-        try {
-          return (await stat(path)).size;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-          throw err;
-        }
       };
 
       const waitUntilStable = async (stableMs: number): Promise<void> => {
@@ -168,7 +195,15 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         }
       };
 
-      const open = async (): Promise<StreamDecoder> => {
+      /** Verifies the stored position against the file and opens the format's decoder there. */
+      const open = async (from: string | null): Promise<StreamDecoder> => {
+        let stored;
+        try {
+          stored = decodePosition(from);
+        } catch (err) {
+          throw new SourceError((err as Error).message, location());
+        }
+        changed(await guard.open(stored));
         const decodeContext: DecodeContext = {
           source: context.source,
           splitId: split.id,
@@ -176,13 +211,19 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           ...(convert === undefined ? {} : { convert }),
         };
         // Checked in the constructor.
-        return (format.openStream as NonNullable<Format['openStream']>)(input, offset, decodeContext);
+        return (format.openStream as NonNullable<Format['openStream']>)(input, stored.at, decodeContext);
       };
 
       /** Runs `fn` holding an open-file permit (when the source limits them). */
       const withPermit = async (fn: () => Promise<void>): Promise<void> => {
         const { openFiles } = this.options;
-        if (openFiles === undefined) return fn();
+        if (openFiles === undefined) {
+          try {
+            return await fn();
+          } finally {
+            await guard.release();
+          }
+        }
         const release = await openFiles.acquire({
           get aborted() {
             return closed;
@@ -191,7 +232,60 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         try {
           await fn();
         } finally {
+          await guard.release();
           release();
+        }
+      };
+
+      const readOnce = async (from: string | null): Promise<void> => {
+        await withPermit(async () => {
+          const decoder = await open(from);
+          await emitStart(from, decoder);
+          const at = await drain(decoder, decoder.startByte);
+          if (closed) return;
+          const last = decoder.end();
+          // The end of the file as read: still the same file, of at least that size, same head.
+          changed(await guard.check(at));
+          await emit(last, at);
+        });
+      };
+
+      /**
+       * A start that differs from the stored position (an inherited position after rotation, a
+       * fresh file under a rotated name, a re-read) is stored at once, before any row: a
+       * checkpoint taken now must not point into the old file.
+       */
+      let announce = startOffset !== offset;
+      const emitStart = async (from: string | null, decoder: StreamDecoder): Promise<void> => {
+        if (closed || !announce) return;
+        announce = false;
+        const start = await guard.position(decodePosition(from).at, decoder.startByte);
+        if (!closed) subscriber.next(chunk(split.id, [], start, start));
+      };
+
+      const tail = async (from: string | null): Promise<void> => {
+        let decoder: StreamDecoder | undefined;
+        let position = 0;
+        await withPermit(async () => {
+          decoder = await open(from);
+          await emitStart(from, decoder);
+          position = await drain(decoder, decoder.startByte);
+        });
+        for (;;) {
+          if (closed || decoder === undefined) return;
+          const seen = hints;
+          const now = await statFile(path);
+          if (closed) return;
+          if (now !== undefined) changed(await guard.check(position));
+          if (now !== undefined && now.size > position) {
+            const d = decoder;
+            await withPermit(async () => {
+              position = await drain(d, position);
+            });
+            continue;
+          }
+          // At the end (or the file is gone and the enumerator is about to drop this split).
+          await nextHint(seen);
         }
       };
 
@@ -200,40 +294,17 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           await waitUntilStable(this.options.stableMs ?? DEFAULT_STABLE_MS);
           if (closed) return;
         }
-        if (!this.tailing) {
-          await withPermit(async () => {
-            const decoder = await open();
-            await drain(decoder, decoder.startByte);
-            if (!closed) emit(decoder.end());
-          });
-          return;
-        }
-        let decoder: StreamDecoder | undefined;
-        let position = 0;
-        await withPermit(async () => {
-          decoder = await open();
-          position = await drain(decoder, decoder.startByte);
-        });
         for (;;) {
-          if (closed || decoder === undefined) return;
-          const seen = hints;
-          const size = await fileSize();
-          if (closed) return;
-          if (size !== undefined && size < position) {
-            throw new SourceError(
-              `file '${path}' shrank to ${size} bytes, below the ${position} bytes already read: it was truncated or replaced, and its stored position no longer applies`,
-              location(),
-            );
+          try {
+            await (this.tailing ? tail(startOffset) : readOnce(startOffset));
+            return;
+          } catch (err) {
+            if (!(err instanceof FileChanged) || closed) throw err;
+            context.warn?.(`split '${split.id}': file '${path}' ${err.reason}; reading it again from the start (fs.file.changed = 'reread')`);
+            startOffset = null;
+            lastAt = null;
+            announce = true;
           }
-          if (size !== undefined && size > position) {
-            const from = decoder;
-            await withPermit(async () => {
-              position = await drain(from, position);
-            });
-            continue;
-          }
-          // At the end (or the file is gone and the enumerator is about to drop this split).
-          await nextHint(seen);
         }
       };
 
@@ -254,8 +325,16 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         for (const s of subscriptions) s.unsubscribe();
         for (const t of timers) clearTimeout(t);
         input.close();
+        void guard.release().catch(() => undefined);
       };
     });
+  }
+}
+
+/** A file changed under the `reread` policy: the reader starts it again from byte 0. */
+class FileChanged extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
   }
 }
 

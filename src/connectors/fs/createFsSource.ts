@@ -5,7 +5,7 @@ import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import { fileChanges } from './fileChanges.js';
 import { FsEnumerator, type ScanMode } from './FsEnumerator.js';
-import { FsSplitReader } from './FsSplitReader.js';
+import { FsSplitReader, type FileChangedPolicy } from './FsSplitReader.js';
 import { globMatcher } from './globMatcher.js';
 import { Semaphore } from './Semaphore.js';
 
@@ -39,6 +39,13 @@ export interface FsSourceOptions extends SourceOptions {
   readonly maxOpenFiles?: number;
   /** Called when `fs.watch` fails and the source falls back to polling. */
   readonly onWatchError?: (err: unknown) => void;
+  /**
+   * A file that no longer matches its stored or current position (shrank below it, its first
+   * 1024 bytes or the 64 bytes before the position changed, replaced while read): `'fail'`
+   * (default) fails the source naming file and offset, `'reread'` warns and reads it again from
+   * the start (`fs.file.changed`). See {@link FileChangedPolicy}.
+   */
+  readonly onFileChanged?: FileChangedPolicy;
 }
 
 /**
@@ -48,6 +55,16 @@ export interface FsSourceOptions extends SourceOptions {
  * checkpoint. Unbounded keeps going: new files are picked up, and files of a tailable format
  * (JSON lines, CSV) are tailed: appended records are read as they arrive. Files of a
  * non-tailable format (Avro) are read once, when they have stopped changing.
+ *
+ * Positions carry the file's identity (device, inode, a hash of its first 1024 bytes and of the
+ * 64 bytes before the offset; see {@link FilePosition}). A restart resumes a file that grew
+ * (bounded too: a finished file that grew is read on from where it stopped), follows a file
+ * renamed while the job was down (the old position moves with the inode; the new file under the
+ * old name starts at 0), and applies `onFileChanged` to a file that shrank or was rewritten.
+ * Restored onto another machine (other inodes), a file is recognised by its fingerprints alone:
+ * same bytes, same position; a rotation that happened meanwhile is then not followed, and the
+ * file under the old name counts as changed. Dangling links, link loops, directories named
+ * like files and a pattern matching nothing are reported on `warnings$`.
  *
  * @example
  * const source = createFsSource({
@@ -60,7 +77,7 @@ export interface FsSourceOptions extends SourceOptions {
  * source.pipe(commitEpochs(source), toRecords()).subscribe(console.log);
  */
 export function createFsSource(options: FsSourceOptions): Source<Row> {
-  const { path, pattern = '*', scanMode = 'bounded', format, convert, watch, pollIntervalMs, stableMs, readBufferBytes, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, onWatchError, ...common } = options;
+  const { path, pattern = '*', scanMode = 'bounded', format, convert, watch, pollIntervalMs, stableMs, readBufferBytes, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, onWatchError, onFileChanged, ...common } = options;
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`fs source '${common.name}': a directory path is required`);
   if (scanMode !== 'bounded' && scanMode !== 'unbounded') {
     throw new TypeError(`fs source '${common.name}': scan mode must be 'bounded' or 'unbounded', not '${String(scanMode)}'`);
@@ -81,6 +98,9 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
   }
   if (!(Number.isInteger(maxOpenFiles) && maxOpenFiles > 0)) {
     throw new TypeError(`fs source '${common.name}': the open-file limit must be a positive integer, not ${String(maxOpenFiles)}`);
+  }
+  if (onFileChanged !== undefined && onFileChanged !== 'fail' && onFileChanged !== 'reread') {
+    throw new TypeError(`fs source '${common.name}': the file-changed policy must be 'fail' or 'reread', not '${String(onFileChanged)}'`);
   }
   if (format.openStream === undefined) {
     throw new TypeError(`fs source '${common.name}': format '${format.name}' cannot decode files (it has no stream decoder)`);
@@ -110,6 +130,7 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
     ...(convert === undefined ? {} : { convert }),
     ...(readBufferBytes === undefined ? {} : { readBufferBytes }),
     ...(stableMs === undefined ? {} : { stableMs }),
+    ...(onFileChanged === undefined ? {} : { onFileChanged }),
   });
   return createSource({ ...common, enumerator, reader });
 }

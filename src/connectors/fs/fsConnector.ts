@@ -4,6 +4,7 @@ import type { Row } from '../../formats/Format.js';
 import { createFsSource } from './createFsSource.js';
 import { DEFAULT_READ_BUFFER_BYTES } from './FileByteInput.js';
 import type { ScanMode } from './FsEnumerator.js';
+import type { FileChangedPolicy } from './FsSplitReader.js';
 
 const properties: readonly PropertySpec[] = [
   {
@@ -59,6 +60,14 @@ const properties: readonly PropertySpec[] = [
     default: '16',
     description: 'Files read at the same time; each holds a read buffer, so this bounds memory and file descriptors.',
   },
+  {
+    name: 'fs.file.changed',
+    type: 'enum',
+    values: ['fail', 'reread'],
+    default: 'fail',
+    description:
+      "A file that shrank below its stored position or whose bytes before it changed (fingerprint: first 1024 bytes and the 64 before the offset), or that is truncated or replaced while read: fail (name file and offset) or reread it from the start (duplicates; suits copytruncate rotation).",
+  },
 ];
 
 /**
@@ -97,6 +106,7 @@ export const fsConnector: ConnectorFactory = {
       pollIntervalMs: integerOf(context.name, 'fs.poll.interval.ms', p['fs.poll.interval.ms'], 1000, 0),
       stableMs: integerOf(context.name, 'fs.stable.ms', p['fs.stable.ms'], 1000, 0),
       maxOpenFiles: integerOf(context.name, 'fs.max.open.files', p['fs.max.open.files'], 16, 1),
+      onFileChanged: fileChangedOf(context.name, p['fs.file.changed']),
       readBufferBytes: integerOf(context.name, 'fs.read.buffer.bytes', p['fs.read.buffer.bytes'], DEFAULT_READ_BUFFER_BYTES, 1),
     });
   },
@@ -106,6 +116,12 @@ function scanModeOf(source: string, value: string | undefined): ScanMode {
   const mode = (value ?? 'bounded').toLowerCase();
   if (mode === 'bounded' || mode === 'unbounded') return mode;
   throw new TypeError(`fs source '${source}': fs.scan.mode must be 'bounded' or 'unbounded', not '${value}'`);
+}
+
+function fileChangedOf(source: string, value: string | undefined): FileChangedPolicy {
+  const policy = (value ?? 'fail').toLowerCase();
+  if (policy === 'fail' || policy === 'reread') return policy;
+  throw new TypeError(`fs source '${source}': fs.file.changed must be 'fail' or 'reread', not '${value}'`);
 }
 
 function booleanOf(source: string, name: string, value: string | undefined, fallback: boolean): boolean {

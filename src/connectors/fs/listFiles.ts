@@ -9,6 +9,9 @@ export interface ListedFile {
   readonly id: string;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Device and inode (decimal strings: they can exceed 2^53); they recognise a renamed file. */
+  readonly dev: string;
+  readonly ino: string;
 }
 
 /**
@@ -17,10 +20,14 @@ export interface ListedFile {
  * rules out cycles. A directory that vanishes during the walk is skipped (a race, not an error);
  * any other error (a missing root, a directory without read permission) rejects, with an
  * `Error` naming the directory and the system error as `cause`.
+ *
+ * What is left out but may have been meant is reported to `warn` (one line each): a dangling
+ * link or a link loop the pattern matches, a link to a directory, and a directory the pattern
+ * names as if it were a file (`data.csv/` under `*.csv`).
  */
-export async function listFiles(root: string, matcher: GlobMatcher): Promise<ListedFile[]> {
+export async function listFiles(root: string, matcher: GlobMatcher, warn?: (message: string) => void): Promise<ListedFile[]> {
   const found: ListedFile[] = [];
-  await walk(root, '', 0, matcher, found, true);
+  await walk(root, '', 0, matcher, found, true, warn ?? (() => {}));
   found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return found;
 }
@@ -32,6 +39,7 @@ async function walk(
   matcher: GlobMatcher,
   found: ListedFile[],
   isRoot: boolean,
+  warn: (message: string) => void,
 ): Promise<void> {
   const dir = prefix === '' ? root : join(root, prefix);
   let entries: Dirent[];
@@ -52,19 +60,32 @@ async function walk(
       try {
         const target = await stat(join(root, id));
         isFile = target.isFile();
-      } catch {
-        continue; // A dangling link is not a file.
+        if (target.isDirectory()) warn(`'${id}' is a symbolic link to a directory: not followed (links to directories could form a cycle)`);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (matcher(id)) {
+          warn(
+            code === 'ELOOP'
+              ? `'${id}' is a symbolic link loop: skipped`
+              : code === 'ENOENT'
+                ? `'${id}' is a dangling symbolic link (its target does not exist): skipped`
+                : `'${id}' is a symbolic link that cannot be followed (${code ?? String(err)}): skipped`,
+          );
+        }
+        continue;
       }
       isDirectory = false;
     }
+    // A directory the pattern names but whose contents it does not: meant to be a file?
+    if (isDirectory && matcher(id) && !matcher(`${id}/x`)) warn(`'${id}' matches the pattern but is a directory: not read as a file`);
     if (isDirectory) {
       if (depth + 1 > matcher.maxDepth) continue;
       if (entry.name.startsWith('.') && !matcher.matchesHiddenDirectories) continue;
-      await walk(root, id, depth + 1, matcher, found, false);
+      await walk(root, id, depth + 1, matcher, found, false, warn);
     } else if (isFile && matcher(id)) {
       try {
-        const s = await stat(join(root, id));
-        found.push({ id, size: s.size, mtimeMs: s.mtimeMs });
+        const s = await stat(join(root, id), { bigint: true });
+        found.push({ id, size: Number(s.size), mtimeMs: Number(s.mtimeMs), dev: String(s.dev), ino: String(s.ino) });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // Deleted since readdir.
         throw new Error(`file '${join(root, id)}' cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });

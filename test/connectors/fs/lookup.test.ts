@@ -104,15 +104,26 @@ test('LookupTable checks its version on every change hint and rebuilds only when
   let version = 'v1';
   let data: Row[] = [{ id: 'k', v: 1 }];
   const hints = new Subject<void>();
-  const table = new LookupTable<string>({ name: 'hinted', scan: () => rowsOf(data), keyOf: (r) => r.id as string, version: async () => version, changes: hints });
+  let versionChecks = 0;
+  const table = new LookupTable<string>({
+    name: 'hinted',
+    scan: () => rowsOf(data),
+    keyOf: (r) => r.id as string,
+    // Reads `version` when called: a later change does not alter a check already made.
+    version: async () => (versionChecks++, version),
+    changes: hints,
+  });
   assert.deepEqual(await table.lookup('k'), [{ id: 'k', v: 1 }]);
+  const before = versionChecks;
   hints.next();
-  await new Promise((r) => setImmediate(r));
-  assert.equal(table.generation, 0, 'same version: nothing to do');
+  // Positive events only: the first hint's check has read 'v1' before the version moves, and
+  // the second hint's rebuild is the only one (generation 1, two builds in all).
+  await waitFor(() => versionChecks > before, 'the first version check');
   version = 'v2';
   data = [{ id: 'k', v: 2 }];
   hints.next();
-  await waitFor(() => table.generation === 1, 'the version check');
+  await waitFor(() => versionChecks > before + 1 && table.generation >= 1, 'the second version check');
+  assert.equal(table.generation, 1, 'same version: nothing to do; a new one: one rebuild');
   assert.deepEqual(await table.lookup('k'), [{ id: 'k', v: 2 }]);
   assert.equal(table.builds, 2);
   table.close();

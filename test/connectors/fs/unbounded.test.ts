@@ -158,8 +158,8 @@ import { toRecords } from ${src('core/toRecords.ts')};
 import { NEVER } from ${JSON.stringify(import.meta.resolve('rxjs'))};
 const source = createFsSource({ name: 'alive', path: ${JSON.stringify(join(dir, 'data'))}, scanMode: 'unbounded', format: createFormat('json'),
   watch: ${watch}, pollIntervalMs: ${poll}, barriers: NEVER });
+source.warnings$?.subscribe((w) => console.log('listed: ' + w.message));
 source.pipe(commitEpochs(source), toRecords()).subscribe((row) => { console.log(JSON.stringify(row)); process.exit(0); });
-console.log('ready');
 `,
     );
     await mkdir(join(dir, 'data'));
@@ -170,10 +170,11 @@ console.log('ready');
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     let exitCode: number | null | undefined;
     void exited.then((c) => (exitCode = c));
-    await waitFor(() => out.includes('ready') || exitCode !== undefined, 'the child to start');
-    // Let the child settle into waiting: its first listing is done once it has had a few turns.
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(exitCode, undefined, 'the child is still running with nothing to read');
+    // The first listing found nothing (its warning is the positive event); only a live source
+    // can then see the file written afterwards and print its row: a child kept alive by nothing
+    // would exit 0 without it.
+    await waitFor(() => out.includes('listed: ') || exitCode !== undefined, 'the first listing');
+    assert.match(out, /listed: pattern '\*' matches no file/);
     await writeFile(join(dir, 'data', 'a.json'), '{"id":1}\n');
     assert.equal(await exited, 0);
     assert.match(out, /\{"id":1\}/);
