@@ -1,0 +1,97 @@
+// kill -9 of `tributary run … --state` at seeded random moments, restarted until done, over a
+// multi-file fs job (CSV bounded, NDJSON unbounded, files appended to and added between runs) and
+// over a multi-partition Kafka topic (produced to before and during the runs), with stdout to a
+// pipe read by a slow consumer and to a file. See harness.ts for what is checked.
+//
+// The default suite runs a small fixed slice (a few kills each). `npm run test:crash` runs the
+// full loops: CRASH_KILLS kills per scenario (default there 100); CRASH_SEED replays a seed,
+// CRASH_ONLY=<part of a name> runs matching scenarios only.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { prng } from '../../bench/prng.js';
+import { needKafka } from '../support/kafka.js';
+import { FsUpstream, type FsFormat } from './FsUpstream.js';
+import { runScenario, summary, type Output, type ScenarioReport } from './harness.js';
+import { KafkaUpstream } from './KafkaUpstream.js';
+import type { Upstream } from './Upstream.js';
+
+const fullKills = process.env['CRASH_KILLS'] === undefined ? undefined : Number(process.env['CRASH_KILLS']);
+const seedOverride = process.env['CRASH_SEED'] === undefined ? undefined : Number(process.env['CRASH_SEED']);
+const only = process.env['CRASH_ONLY'];
+
+interface Case {
+  readonly name: string;
+  readonly seed: number;
+  /** Kills in the default suite's slice. */
+  readonly sliceKills: number;
+  readonly output: Output;
+  readonly mode: 'bounded' | 'unbounded';
+  readonly maxKillDelayMs: number;
+  readonly upstream: (dir: string, random: () => number, t: TestContext) => Promise<Upstream | undefined>;
+}
+
+/**
+ * Behind a pipe the slow consumer sets the pace, so little data makes long runs; to a file the
+ * CLI runs at full speed, so it gets more data, for kills to land mid-run rather than after it.
+ */
+function fs(format: FsFormat, mode: 'bounded' | 'unbounded', output: Output, appendToFinished = false): Case['upstream'] {
+  const size = output === 'pipe' ? { rowsPerFile: 800, newFileRows: [50, 300] as const } : { rowsPerFile: 5000, newFileRows: [1000, 4000] as const };
+  return async (dir, random) => new FsUpstream({ dir, format, mode, random, files: 6, ...size, appendToFinished });
+}
+
+const kafka: Case['upstream'] = async (_dir, random, t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return undefined;
+  return new KafkaUpstream({ brokers, random, partitions: 4, initialPerPartition: 1200 });
+};
+
+const cases: readonly Case[] = [
+  { name: 'fs csv bounded, stdout to a pipe', seed: 1101, sliceKills: 3, output: 'pipe', mode: 'bounded', maxKillDelayMs: 1500, upstream: fs('csv', 'bounded', 'pipe') },
+  { name: 'fs csv bounded, stdout to a file', seed: 1102, sliceKills: 3, output: 'file', mode: 'bounded', maxKillDelayMs: 300, upstream: fs('csv', 'bounded', 'file') },
+  { name: 'fs ndjson unbounded, stdout to a pipe', seed: 1103, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: fs('ndjson', 'unbounded', 'pipe') },
+  { name: 'fs ndjson unbounded, stdout to a file', seed: 1104, sliceKills: 3, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: fs('ndjson', 'unbounded', 'file') },
+  { name: 'kafka unbounded, stdout to a pipe', seed: 1105, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: kafka },
+  { name: 'kafka unbounded, stdout to a file', seed: 1106, sliceKills: 2, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: kafka },
+];
+
+function firstFew<T>(items: readonly T[], show: (item: T) => string): string {
+  return items.length === 0 ? 'none' : `${items.slice(0, 5).map(show).join(', ')}${items.length > 5 ? ', …' : ''}`;
+}
+
+function check(report: ScenarioReport): void {
+  const figures = summary(report);
+  assert.deepEqual(report.problems, [], `${figures}`);
+  assert.equal(
+    report.lostAtCommit.length,
+    0,
+    `${figures}\nrows committed before the consumer had them: ${firstFew(report.lostAtCommit, (l) => `${l.id} (run ${l.run})`)}`,
+  );
+  assert.equal(
+    report.repeatedBeforeCheckpoint.length,
+    0,
+    `${figures}\nrows delivered again from before the restored checkpoint: ${firstFew(report.repeatedBeforeCheckpoint, (r) => `${r.id} (run ${r.run})`)}`,
+  );
+  assert.equal(report.neverDelivered.length, 0, `${figures}\nrows never delivered: ${firstFew(report.neverDelivered, (id) => id)}`);
+}
+
+for (const c of cases) {
+  if (only !== undefined && !c.name.includes(only)) continue;
+  const kills = fullKills ?? c.sliceKills;
+  const seed = seedOverride ?? c.seed;
+  test(`crash: ${c.name}: ${kills} kill -9s, nothing committed undelivered, nothing before the checkpoint repeated (seed ${seed})`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-crash-'));
+    let keep = false;
+    t.after(() => (keep ? undefined : rm(dir, { recursive: true, force: true })));
+    const upstream = await c.upstream(dir, prng(seed ^ 0x5eed), t);
+    if (upstream === undefined) return;
+    const report = await runScenario({ name: c.name, dir, seed, kills, output: c.output, mode: c.mode, upstream, maxKillDelayMs: c.maxKillDelayMs });
+    t.diagnostic(summary(report));
+    keep = process.env['CRASH_KEEP'] === '1';
+    if (keep) t.diagnostic(`kept ${dir}`);
+    assert.equal(report.kills, kills, `${summary(report)}: the harness delivered fewer kills than planned`);
+    check(report);
+  });
+}
