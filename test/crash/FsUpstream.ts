@@ -136,6 +136,7 @@ export class FsUpstream implements Upstream {
       file.ends.push(size);
     }
     appendFileSync(join(this.data, name), text);
+    appendFileSync(join(this.options.dir, 'appends.log'), `${new Date().toISOString()} ${name}: rows ${file.ids.length - rows + 1}-${file.ids.length}, bytes to ${size}\n`);
     file.size = size;
   }
 }

@@ -54,7 +54,7 @@ const cases: readonly Case[] = [
   { name: 'fs ndjson unbounded, stdout to a pipe', seed: 1103, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: fs('ndjson', 'unbounded', 'pipe') },
   { name: 'fs ndjson unbounded, stdout to a file', seed: 1104, sliceKills: 3, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: fs('ndjson', 'unbounded', 'file') },
   { name: 'kafka unbounded, stdout to a pipe', seed: 1105, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: kafka },
-  { name: 'kafka unbounded, stdout to a file', seed: 1106, sliceKills: 2, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: kafka },
+  { name: 'kafka unbounded, stdout to a file', seed: 1116, sliceKills: 2, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: kafka },
 ];
 
 function firstFew<T>(items: readonly T[], show: (item: T) => string): string {
@@ -87,7 +87,9 @@ for (const c of cases) {
     t.after(() => (keep ? undefined : rm(dir, { recursive: true, force: true })));
     const upstream = await c.upstream(dir, prng(seed ^ 0x5eed), t);
     if (upstream === undefined) return;
-    const report = await runScenario({ name: c.name, dir, seed, kills, output: c.output, mode: c.mode, upstream, maxKillDelayMs: c.maxKillDelayMs });
+    const report = await runScenario({ name: c.name, dir, seed, kills, output: c.output, mode: c.mode, upstream, maxKillDelayMs: c.maxKillDelayMs,
+      ...(process.env['CRASH_VERBOSE'] === '1' ? { onRun: (line: string) => t.diagnostic(line) } : {}),
+    });
     t.diagnostic(summary(report));
     keep = process.env['CRASH_KEEP'] === '1';
     if (keep) t.diagnostic(`kept ${dir}`);

@@ -11,7 +11,7 @@
 //   delivers nothing; an unbounded one, once its checkpoint covers everything, stops on SIGTERM
 //   with exit 0.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intBetween, prng } from '../../bench/prng.js';
@@ -44,6 +44,8 @@ export interface ScenarioOptions {
   readonly checkpointIntervalMs?: number;
   /** How long the final run may take to finish (bounded) or to cover everything (unbounded). */
   readonly finalTimeoutMs?: number;
+  /** Told about every run as it ends (for CRASH_VERBOSE). */
+  readonly onRun?: (line: string) => void;
 }
 
 /** A row the committed checkpoint covered although the consumer never got it. */
@@ -185,7 +187,8 @@ async function runCli(s: ScenarioOptions, run: number, job: string, stateDir: st
   };
 
   if (ending.kind === 'kill') {
-    if (ending.afterBytes > 0) await waitFor(() => outputSize() >= ending.afterBytes, 60_000);
+    // Bounded by time too: an unbounded run never ends by itself, and a share of the output is an estimate.
+    if (ending.afterBytes > 0) await waitFor(() => outputSize() >= ending.afterBytes, 15_000);
     startDuring();
     await within(cliExit, ending.delayMs);
     if (!cliDone) cli.kill('SIGKILL');
@@ -257,8 +260,12 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
   let kills = 0;
 
   /** Records a run's rows and checks them against the checkpoint it restored, then reads the new one. */
-  const account = (result: RunResult): void => {
+  const account = (result: RunResult, ending: string, startedAt: number): void => {
     runs++;
+    s.onRun?.(
+      `run ${runs} (${ending}): ${result.signal ?? `exit ${result.code}`} after ${Date.now() - startedAt} ms, ` +
+        `${result.ids.length} rows${result.torn ? ' + a torn line' : ''}`,
+    );
     const seenThisRun = new Set<string>();
     for (const id of result.ids) {
       receivedTotal++;
@@ -268,6 +275,8 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
       seenThisRun.add(id);
       received.set(id, (received.get(id) ?? 0) + 1);
     }
+    // Kept beside the run's output, for a scenario kept with CRASH_KEEP=1.
+    if (existsSync(join(stateDir, 'state.json'))) copyFileSync(join(stateDir, 'state.json'), join(s.dir, 'out', `state-after-run-${runs}.json`));
     const next = readCommitted(stateDir, upstream.source);
     const nextCovered = new Set(upstream.covered(next));
     for (const id of covered) {
@@ -288,8 +297,8 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
     while (kills < s.kills && runs < s.kills * 3 + 5) {
       if (runs > 0) await upstream.betweenRuns(positions);
       // Where kills land: one in ten during startup, the rest after the first output, or once
-      // the output reached a random share of what this run has left to deliver (about 80 bytes
-      // a row), so that kills hit short runs mid-way too.
+      // the output reached a random share of what this run has left to deliver (rows are 40 to
+      // 120 bytes), so that kills hit short runs mid-way too.
       const pick = random();
       const left = upstream.ids().length - covered.size;
       const ending: Ending =
@@ -297,9 +306,10 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
           ? { kind: 'kill', afterBytes: 0, delayMs: intBetween(random, 0, s.maxKillDelayMs) }
           : pick < 0.5
             ? { kind: 'kill', afterBytes: 1, delayMs: intBetween(random, 0, s.maxKillDelayMs) }
-            : { kind: 'kill', afterBytes: Math.max(1, Math.floor(random() * left * 80)), delayMs: 0 };
+            : { kind: 'kill', afterBytes: Math.max(1, Math.floor(random() * left * 60)), delayMs: 0 };
+      const at = Date.now();
       const result = await runCli(s, runs + 1, job, stateDir, ending, random);
-      account(result);
+      account(result, ending.afterBytes === 0 ? `kill ${ending.delayMs} ms after start` : ending.afterBytes === 1 ? `kill ${ending.delayMs} ms after the first output` : `kill at ${ending.afterBytes} bytes of output`, at);
       if (result.signal === 'SIGKILL') kills++;
       else if (result.code !== 0) problems.push(`run ${runs} failed: ${describeExit(result)}`);
     }
@@ -307,6 +317,7 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
     // Final run: no kill.
     await upstream.betweenRuns(positions);
     const timeoutMs = s.finalTimeoutMs ?? 120_000;
+    let at = Date.now();
     const final = await runCli(
       s,
       runs + 1,
@@ -317,13 +328,14 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
         : { kind: 'terminate', until: () => upstream.coversAll(readCommitted(stateDir, upstream.source)), timeoutMs },
       random,
     );
-    account(final);
+    account(final, 'final', at);
     if (final.code !== 0) problems.push(`the final run did not exit 0: ${describeExit(final)}`);
 
     if (s.mode === 'bounded' && final.code === 0) {
       // Done means done: a rerun delivers nothing and exits 0.
+      at = Date.now();
       const rerun = await runCli(s, runs + 1, job, stateDir, { kind: 'finish', timeoutMs }, random);
-      account(rerun);
+      account(rerun, 'rerun after completion', at);
       if (rerun.code !== 0) problems.push(`the rerun after completion did not exit 0: ${describeExit(rerun)}`);
       if (rerun.ids.length > 0) problems.push(`the rerun after completion delivered ${rerun.ids.length} rows (first ${rerun.ids[0]})`);
     }
