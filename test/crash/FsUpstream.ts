@@ -71,8 +71,9 @@ export class FsUpstream implements Upstream {
     for (const [name, position] of positions) {
       const file = this.files.get(name);
       if (file === undefined) throw new Error(`the checkpoint holds a split '${name}' that is no file of the scenario`);
-      if (position.offset === null) continue;
-      const offset = Number(position.offset);
+      const at = byteOffset(position.offset);
+      if (at === null) continue;
+      const offset = Number(at);
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > file.size) {
         throw new Error(`the checkpoint holds offset ${position.offset} for '${name}', outside its ${file.size} bytes`);
       }
@@ -83,8 +84,9 @@ export class FsUpstream implements Upstream {
 
   coversAll(positions: CommittedPositions): boolean {
     for (const [name, file] of this.files) {
-      const offset = positions.get(name)?.offset;
-      if (offset === undefined || offset === null || Number(offset) < file.size) return false;
+      const position = positions.get(name);
+      const at = position === undefined ? null : byteOffset(position.offset);
+      if (at === null || Number(at) < file.size) return false;
     }
     return true;
   }
@@ -139,4 +141,16 @@ export class FsUpstream implements Upstream {
     appendFileSync(join(this.options.dir, 'appends.log'), `${new Date().toISOString()} ${name}: rows ${file.ids.length - rows + 1}-${file.ids.length}, bytes to ${size}\n`);
     file.size = size;
   }
+}
+
+/**
+ * The byte offset in a stored fs split offset: a plain decimal, or a position that also
+ * identifies the file (JSON with the format's offset in `at`, as issue 11's fingerprinting
+ * stores it).
+ */
+function byteOffset(offset: string | null): string | null {
+  if (offset === null || !offset.startsWith('{')) return offset;
+  const at = (JSON.parse(offset) as { at?: unknown }).at;
+  if (at !== null && typeof at !== 'string') throw new Error(`a stored fs position without an offset: ${offset}`);
+  return at;
 }

@@ -51,6 +51,8 @@ const kafka: Case['upstream'] = async (_dir, random, t) => {
 const cases: readonly Case[] = [
   { name: 'fs csv bounded, stdout to a pipe', seed: 1101, sliceKills: 3, output: 'pipe', mode: 'bounded', maxKillDelayMs: 1500, upstream: fs('csv', 'bounded', 'pipe') },
   { name: 'fs csv bounded, stdout to a file', seed: 1102, sliceKills: 3, output: 'file', mode: 'bounded', maxKillDelayMs: 300, upstream: fs('csv', 'bounded', 'file') },
+  // Issue 11: a file that grew resumes at its offset in both scan modes, finished or not.
+  { name: 'fs csv bounded, appends to finished files, stdout to a file', seed: 1107, sliceKills: 2, output: 'file', mode: 'bounded', maxKillDelayMs: 300, upstream: fs('csv', 'bounded', 'file', true) },
   { name: 'fs ndjson unbounded, stdout to a pipe', seed: 1103, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: fs('ndjson', 'unbounded', 'pipe') },
   { name: 'fs ndjson unbounded, stdout to a file', seed: 1104, sliceKills: 3, output: 'file', mode: 'unbounded', maxKillDelayMs: 600, upstream: fs('ndjson', 'unbounded', 'file') },
   { name: 'kafka unbounded, stdout to a pipe', seed: 1105, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: kafka },
