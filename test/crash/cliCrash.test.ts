@@ -99,3 +99,18 @@ for (const c of cases) {
     check(report);
   });
 }
+
+// The harness checks itself: with the state deleted before one restart, the rows the deleted
+// checkpoint covered come again, and it must say so (it would pass a CLI that ignores --state).
+test('crash harness: a run that ignores the checkpoint is caught repeating rows from before it', async (t) => {
+  if (only !== undefined && !'harness self-check'.includes(only)) return;
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-crash-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const seed = 1108;
+  const upstream = new FsUpstream({ dir, format: 'csv', mode: 'bounded', random: prng(seed), files: 2, rowsPerFile: 500, newFileRows: [100, 300], appendToFinished: false });
+  const report = await runScenario({ name: 'harness self-check', dir, seed, kills: 1, output: 'file', mode: 'bounded', upstream, maxKillDelayMs: 300, forgetStateOnce: true });
+  t.diagnostic(summary(report));
+  assert.equal(report.stateForgotten, true, summary(report));
+  assert.ok(report.repeatedBeforeCheckpoint.length > 0, `${summary(report)}: the repeats went unnoticed`);
+  assert.equal(report.neverDelivered.length, 0, summary(report));
+});

@@ -11,7 +11,7 @@
 //   delivers nothing; an unbounded one, once its checkpoint covers everything, stops on SIGTERM
 //   with exit 0.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intBetween, prng } from '../../bench/prng.js';
@@ -44,6 +44,12 @@ export interface ScenarioOptions {
   readonly checkpointIntervalMs?: number;
   /** How long the final run may take to finish (bounded) or to cover everything (unbounded). */
   readonly finalTimeoutMs?: number;
+  /**
+   * The harness's own check: delete the state once, before the first restart after a checkpoint
+   * covered rows, so the next run repeats them; the report must then show repeats before the
+   * checkpoint.
+   */
+  readonly forgetStateOnce?: boolean;
   /** Told about every run as it ends (for CRASH_VERBOSE). */
   readonly onRun?: (line: string) => void;
 }
@@ -77,6 +83,8 @@ export interface ScenarioReport {
   readonly repeatedBeforeCheckpoint: ReadonlyArray<{ readonly id: string; readonly run: number }>;
   /** Other violations (a checkpoint going back, a rerun printing rows, a bad exit). */
   readonly problems: readonly string[];
+  /** Whether `forgetStateOnce` deleted the state. */
+  readonly stateForgotten: boolean;
   readonly elapsedMs: number;
 }
 
@@ -268,11 +276,14 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
         `${result.ids.length} rows${result.torn ? ' + a torn line' : ''}`,
     );
     const seenThisRun = new Set<string>();
+    const known = new Set(upstream.ids());
+    let unknown = 0;
     for (const id of result.ids) {
       receivedTotal++;
+      if (!known.has(id) && unknown++ === 0) problems.push(`run ${runs}: delivered a row that the upstream never held: ${id}`);
       if (covered.has(id)) repeatedBeforeCheckpoint.push({ id, run: runs });
       if (seenThisRun.has(id)) duplicatesWithinRun++;
-      else if (received.has(id)) duplicates++;
+      else if (received.has(id) && !covered.has(id)) duplicates++;
       seenThisRun.add(id);
       received.set(id, (received.get(id) ?? 0) + 1);
     }
@@ -291,12 +302,21 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
     covered = nextCovered;
   };
 
+  let stateForgotten = false;
+  const beforeRestart = (): void => {
+    if (s.forgetStateOnce === true && !stateForgotten && covered.size > 0) {
+      rmSync(stateDir, { recursive: true, force: true });
+      stateForgotten = true;
+    }
+  };
+
   const describeExit = (r: RunResult): string => `code ${r.code} signal ${r.signal}; stderr: ${r.stderr.trim().slice(0, 500)}`;
 
   try {
     // Kill loop. A bounded run may finish before its kill; it then counts as a run, not a kill.
     while (kills < s.kills && runs < s.kills * 3 + 5) {
       if (runs > 0) await upstream.betweenRuns(positions);
+      beforeRestart();
       // Where kills land: one in ten during startup, the rest after the first output, or once
       // the output reached a random share of what this run has left to deliver (rows are 40 to
       // 120 bytes), so that kills hit short runs mid-way too.
@@ -317,6 +337,7 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
 
     // Final run: no kill.
     await upstream.betweenRuns(positions);
+    beforeRestart();
     const timeoutMs = s.finalTimeoutMs ?? 120_000;
     let at = Date.now();
     const final = await runCli(
@@ -334,6 +355,7 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
 
     if (s.mode === 'bounded' && final.code === 0) {
       // Done means done: a rerun delivers nothing and exits 0.
+      beforeRestart();
       at = Date.now();
       const rerun = await runCli(s, runs + 1, job, stateDir, { kind: 'finish', timeoutMs }, random);
       account(rerun, 'rerun after completion', at);
@@ -359,6 +381,7 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
     neverDelivered,
     repeatedBeforeCheckpoint,
     problems,
+    stateForgotten,
     elapsedMs: Date.now() - started,
   };
 }
