@@ -5,7 +5,11 @@
 //
 // The default suite runs a small fixed slice (a few kills each). `npm run test:crash` runs the
 // full loops: CRASH_KILLS kills per scenario (default there 100); CRASH_SEED replays a seed,
-// CRASH_ONLY=<part of a name> runs matching scenarios only.
+// CRASH_ONLY=<part of a name> runs matching scenarios only, CRASH_VERBOSE=1 reports every run,
+// CRASH_KEEP=1 keeps the scenario's directory (data, job, every run's output and the state after it).
+//
+// Kill timing is wall-clock, so a seed fixes the kill plan, the data and the consumer's pace, not
+// the exact rows in flight at each kill.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
