@@ -1,3 +1,4 @@
+import { bytePositionOf, decodePosition } from '../../src/connectors/fs/FilePosition.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,11 @@ function dataDir(name: string, files: Record<string, string | Buffer>): string {
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+/** The byte position a stored fs offset covers (offsets carry the file's identity as JSON). */
+function committedBytes(offset: string | null | undefined): number {
+  return bytePositionOf(decodePosition(offset ?? null).at);
+}
 
 /** The committed snapshot of source `name` in a FileStore directory, or undefined before the first commit. */
 function committedSnapshot(state: string, name: string): { epoch: number; splits: Record<string, { offset: string | null; finished: boolean }> } | undefined {
@@ -121,7 +127,7 @@ test('stdout to a stalled pipe: nothing is committed past what the pipe accepted
   child.stdout.resume();
   let snapshot = committedSnapshot(state, 's');
   const deadline = Date.now() + 60_000;
-  while ((snapshot === undefined || Number(snapshot.splits['rows.csv']?.offset ?? 0) === 0) && Date.now() < deadline) {
+  while ((snapshot === undefined || committedBytes(snapshot.splits['rows.csv']?.offset) === 0) && Date.now() < deadline) {
     await sleep(10);
     snapshot = committedSnapshot(state, 's');
   }
@@ -136,13 +142,13 @@ test('stdout to a stalled pipe: nothing is committed past what the pipe accepted
     child.stdout.resume();
   });
   assert.ok(snapshot !== undefined, `a commit within a minute of slow reading (stderr: ${stderr})`);
-  const committedOffset = Number(snapshot.splits['rows.csv']!.offset);
+  const committedOffset = committedBytes(snapshot.splits['rows.csv']!.offset);
   const receivedIds = new Set(lines(received).map((l) => (JSON.parse(l) as { id: number }).id));
   const covered = lineEnds.filter((end) => end <= committedOffset).length;
   t.diagnostic(`peak RSS during a 2 s stall: ${peakRss.toFixed(0)} MiB; committed during the stall: ${duringStall === undefined ? 'nothing' : `offset ${duringStall.splits['rows.csv']?.offset}`}; at the kill: ${covered} rows committed, ${receivedIds.size} received`);
   for (let id = 0; id < covered; id++) assert.ok(receivedIds.has(id), `row ${id} is covered by the committed epoch ${snapshot.epoch} (offset ${committedOffset}) but never reached the reader (${receivedIds.size} received)`);
   // The stalled reader held the whole job back: during the stall, far from the whole file was committed.
-  const coveredDuringStall = lineEnds.filter((end) => end <= Number(duringStall?.splits['rows.csv']?.offset ?? 0)).length;
+  const coveredDuringStall = lineEnds.filter((end) => end <= committedBytes(duringStall?.splits['rows.csv']?.offset)).length;
   assert.ok(coveredDuringStall < count / 2, `a commit during the stall covers ${coveredDuringStall} of ${count} rows although the reader read nothing`);
   assert.ok(peakRss < 400, `peak RSS ${peakRss} MiB during the stall`);
 
@@ -213,7 +219,7 @@ test('SIGINT stops an unbounded run with a final checkpoint and exit 0; the reru
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(lines(first.stdout), ['{"id":1}', '{"id":2}']);
   // The interval is ten minutes: only the signal's final checkpoint can have committed these.
-  assert.equal(committedSnapshot(state, 't')?.splits['log.csv']?.offset, String('id\n1\n2\n'.length));
+  assert.equal(committedBytes(committedSnapshot(state, 't')?.splits['log.csv']?.offset), 'id\n1\n2\n'.length);
 
   appendFileSync(join(data, 'log.csv'), '3\n4\n');
   const second = await stopAfter(2);
@@ -319,11 +325,11 @@ test('a dead letter is in its file before the epoch that skipped its record comm
   const result = finish(child);
   // Wait for a commit past the bad line, then kill: no exit path gets to write anything.
   const deadline = Date.now() + 30_000;
-  while (Number(committedSnapshot(state, 'k')?.splits['log.csv']?.offset ?? 0) < text.length && Date.now() < deadline) await sleep(10);
+  while (committedBytes(committedSnapshot(state, 'k')?.splits['log.csv']?.offset) < text.length && Date.now() < deadline) await sleep(10);
   child.kill('SIGKILL');
   const killed = await result;
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
-  assert.equal(Number(committedSnapshot(state, 'k')?.splits['log.csv']?.offset), text.length);
+  assert.equal(committedBytes(committedSnapshot(state, 'k')?.splits['log.csv']?.offset), text.length);
   const written = lines(readFileSync(letters, 'utf8')).map((l) => JSON.parse(l) as DeadLetterLine);
   assert.deepEqual(
     written.map((l) => [l.split, l.position]),
