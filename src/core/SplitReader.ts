@@ -1,7 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { BadRecordHandler } from './BadRecordHandler.js';
+import type { MaybePromise } from './MaybePromise.js';
 import type { Chunk } from './SourceEvent.js';
-import type { SourceSplit } from './SourceSplit.js';
+import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 
 /** What a reader is handed for one split. */
 export interface ReaderContext {
@@ -31,4 +32,29 @@ export interface ReaderContext {
  */
 export interface SplitReader<S extends SourceSplit, T> {
   read(split: S, offset: string | null, context: ReaderContext): Observable<Chunk<T>>;
+  /**
+   * The checkpoint-complete hook (Flink's `SourceReader.notifyCheckpointComplete`): called with
+   * the split positions of an epoch's snapshot once that epoch is committed (its barrier passed
+   * the whole pipeline and the commit is in the state store), never before, never for an epoch
+   * that was rolled back. This is where a connector tells its upstream what it may forget or
+   * report: a Kafka lag commit, a Pulsar acknowledgement, a PostgreSQL slot's confirmed LSN.
+   *
+   * Calls come in epoch order, one at a time: the next waits until the promise of the previous
+   * one settled. Epochs committed meanwhile are coalesced into the newest (its positions subsume
+   * the older ones), so a slow hook never queues unboundedly. A hook's failure does not undo the
+   * commit (the data is safe in the checkpoint): it is reported on the source's `warnings$`, and
+   * the next epoch's call carries newer positions anyway.
+   *
+   * The call may come after the run that took the snapshot has ended (the final epoch of a
+   * bounded source commits after its readers completed): a reader whose client is closed must
+   * handle it, e.g. by ignoring it.
+   */
+  checkpointComplete?(checkpoint: CompletedCheckpoint<S>): MaybePromise<void>;
+}
+
+/** What the checkpoint-complete hook is handed: a committed epoch and its snapshot's positions. */
+export interface CompletedCheckpoint<S extends SourceSplit = SourceSplit> {
+  readonly epoch: number;
+  /** Every split assigned at the barrier, by id, with the position stored for it. */
+  readonly splits: ReadonlyMap<string, SplitPosition<S>>;
 }

@@ -23,7 +23,7 @@ import { SourceError } from './SourceError.js';
 import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 import type { SourceWarning } from './SourceWarning.js';
-import type { ReaderContext, SplitReader } from './SplitReader.js';
+import type { CompletedCheckpoint, ReaderContext, SplitReader } from './SplitReader.js';
 
 /** Everything {@link createSource} needs: where splits come from, how one is read, and the common options. */
 export interface CreateSourceOptions<S extends SourceSplit, T> extends SourceOptions {
@@ -84,6 +84,15 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
   /** Lowest epoch that may still have a snapshot in the store: where garbage collection starts. */
   private oldestRetained = 0;
   private committed = 0;
+  /**
+   * Snapshots of the current run written but not yet committed, kept for the reader's
+   * checkpoint-complete hook (only when it has one). A new run starts empty: epochs of a run that
+   * failed are never committed, so their hook never fires.
+   */
+  private readonly uncommitted = new Map<number, ReadonlyMap<string, SplitPosition<S>>>();
+  /** A hook call is in flight; the next one waits in `hookNext` (newest epoch wins). */
+  private hookBusy = false;
+  private hookNext: CompletedCheckpoint<S> | undefined;
   private readonly warnings = new Subject<SourceWarning>();
   readonly warnings$: Observable<SourceWarning> = this.warnings.asObservable();
 
@@ -110,12 +119,63 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
     this.committed = epoch;
     this.oldestRetained = epoch;
     this.run?.committed(epoch);
+    const splits = this.uncommitted.get(epoch);
+    for (const e of this.uncommitted.keys()) if (e <= epoch) this.uncommitted.delete(e);
     const stale: string[] = [];
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
     const written = this.store.set(checkpointKeys.committed(this.name), epoch);
+    // The hook fires only once the commit is durable: an upstream told to forget (a Pulsar ack,
+    // a slot's confirmed LSN) before that could lose what a crash then rolls back to.
+    const notify = (): void => {
+      if (splits !== undefined) this.checkpointComplete({ epoch, splits });
+    };
     // Garbage collection follows the commit: deleting first could leave no snapshot to restore.
     const collect = (): MaybePromise<void> => (stale.length > 0 ? this.store.delMany(stale) : undefined);
-    return isThenable(written) ? written.then(collect) : collect();
+    if (isThenable(written)) {
+      return written.then(() => {
+        notify();
+        return collect();
+      });
+    }
+    notify();
+    return collect();
+  }
+
+  /** Runs the reader's checkpoint-complete hook: in epoch order, one call at a time, coalescing. */
+  private checkpointComplete(checkpoint: CompletedCheckpoint<S>): void {
+    if (this.hookBusy) {
+      this.hookNext = checkpoint;
+      return;
+    }
+    const hook = this.options.reader.checkpointComplete?.bind(this.options.reader);
+    if (hook === undefined) return;
+    this.hookBusy = true;
+    const settle = (): void => {
+      this.hookBusy = false;
+      const next = this.hookNext;
+      this.hookNext = undefined;
+      if (next !== undefined) this.checkpointComplete(next);
+    };
+    const failed = (err: unknown): void => {
+      this.warnings.next({ source: this.name, message: `the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${describe(err)}` });
+      settle();
+    };
+    let result: MaybePromise<void>;
+    try {
+      result = hook(checkpoint);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (isThenable(result)) result.then(settle, failed);
+    else settle();
+  }
+
+  /** Keeps a written snapshot for the hook until its epoch commits (bounded like flow control's marks). */
+  private snapshotWritten(epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>): void {
+    if (this.options.reader.checkpointComplete === undefined) return;
+    this.uncommitted.set(epoch, new Map(Object.entries(splits)));
+    if (this.uncommitted.size > MAX_UNCOMMITTED_EPOCHS) this.uncommitted.delete(this.uncommitted.keys().next().value!);
   }
 
   acknowledge(records: number): void {
@@ -129,7 +189,10 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
         next: (restored) => {
           this.committed = restored.snapshot?.epoch ?? 0;
           this.oldestRetained = this.committed;
-          const run = new SourceRun(this.options, this.name, this.store, this.badRecords, this.highWaterMark, restored, subscriber, this.warnings);
+          this.uncommitted.clear();
+          const run = new SourceRun(this.options, this.name, this.store, this.badRecords, this.highWaterMark, restored, subscriber, this.warnings, (epoch, splits) =>
+            this.snapshotWritten(epoch, splits),
+          );
           this.run = run;
           subscription.add(() => {
             run.stop();
@@ -185,6 +248,7 @@ class SourceRun<S extends SourceSplit, T> {
     restored: RestoredCheckpoint<S>,
     private readonly subscriber: Subscriber<SourceEvent<T>>,
     private readonly warnings: Subject<SourceWarning>,
+    private readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>) => void,
   ) {
     this.lastEpoch = restored.lastEpoch;
     this.enumeratorState = restored.snapshot?.enumerator;
@@ -409,6 +473,7 @@ class SourceRun<S extends SourceSplit, T> {
         complete: () => {
           if (this.stopped) return;
           this.writing = false;
+          this.snapshotWritten(epoch, splits);
           this.emittedAtEpoch.set(epoch, this.emitted);
           // Without commitEpochs downstream nothing ever clears this; the oldest entries are the
           // least useful to flow control, so a bound costs nothing.
