@@ -52,8 +52,8 @@ export function createKafkaSource(
 }
 
 function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode: KafkaRecordDecoder<T>): KafkaSource<T> {
-  const hub = new KafkaConsumerHub(config);
   const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  const hub = new KafkaConsumerHub(config, scheduler);
   const source = createSource({
     name,
     store,
