@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Subject, takeWhile } from 'rxjs';
 import { checkpointKeys } from '../../../src/core/Checkpoint.js';
 import { commitEpochs } from '../../../src/core/commitEpochs.js';
@@ -33,13 +33,20 @@ function snapshotOffsets(store: MemoryStore, source: string, epoch: number): Map
 const messages = (partitions: number, perPartition: number) =>
   Array.from({ length: partitions * perPartition }, (_, n) => ({ partition: n % partitions, value: `m${n}` }));
 
-test('the group holds the last committed epoch\'s positions, never those of a barrier that did not reach commitEpochs', async (t) => {
+/** A fresh topic of `partitions` partitions holding `perPartition` records each, and a fresh group name; `undefined` when skipped. */
+async function filledTopic(t: TestContext, prefix: string, partitions: number, perPartition: number) {
   const brokers = await needKafka(t);
-  if (brokers === undefined) return;
-  const topic = uniqueTopic('kafka-lag');
-  const group = uniqueTopic('kafka-lag-group');
-  await createTopic(brokers, topic, 3);
-  await produce(brokers, topic, messages(3, 10));
+  if (brokers === undefined) return undefined;
+  const topic = uniqueTopic(prefix);
+  await createTopic(brokers, topic, partitions);
+  await produce(brokers, topic, messages(partitions, perPartition));
+  return { brokers, topic, group: uniqueTopic(`${prefix}-group`) };
+}
+
+test('the group holds the last committed epoch\'s positions, never those of a barrier that did not reach commitEpochs', async (t) => {
+  const peer = await filledTopic(t, 'kafka-lag', 3, 10);
+  if (peer === undefined) return;
+  const { brokers, topic, group } = peer;
   const store = new MemoryStore();
   const barriers = new Subject<void>();
   // Small fetches, so that reading goes on in several chunks after the first barrier.
@@ -87,12 +94,9 @@ test('the group holds the last committed epoch\'s positions, never those of a ba
 });
 
 test('a bounded source\'s final epoch, committed after its readers completed, still reaches the group; then the member leaves', async (t) => {
-  const brokers = await needKafka(t);
-  if (brokers === undefined) return;
-  const topic = uniqueTopic('kafka-lag-bounded');
-  const group = uniqueTopic('kafka-lag-group');
-  await createTopic(brokers, topic, 2);
-  await produce(brokers, topic, messages(2, 7));
+  const peer = await filledTopic(t, 'kafka-lag-bounded', 2, 7);
+  if (peer === undefined) return;
+  const { brokers, topic, group } = peer;
   // Commit writes that take a while, as a durable store's do: the final epoch then commits after
   // the last reader's subscription has ended, so the hook runs with no partition being read.
   const memory = new MemoryStore();
@@ -116,11 +120,9 @@ test('a bounded source\'s final epoch, committed after its readers completed, st
 });
 
 test('with consumerGroup: false nothing is committed anywhere', async (t) => {
-  const brokers = await needKafka(t);
-  if (brokers === undefined) return;
-  const topic = uniqueTopic('kafka-lag-off');
-  await createTopic(brokers, topic, 1);
-  await produce(brokers, topic, messages(1, 3));
+  const peer = await filledTopic(t, 'kafka-lag-off', 1, 3);
+  if (peer === undefined) return;
+  const { brokers, topic } = peer;
   const source = createKafkaSource({ name: 'kafka-lag-off', topic, brokers, boundedMode: 'latest', consumerGroup: false });
   await readAll(source.pipe(commitEpochs(source)));
   await source.closed();
