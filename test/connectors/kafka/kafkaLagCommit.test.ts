@@ -132,3 +132,76 @@ test('with consumerGroup: false nothing is committed anywhere', async (t) => {
     [],
   );
 });
+
+/** Polls the group until `expected` is what it holds (at most `ms`); what it held last. */
+async function groupReaches(brokers: string, group: string, topic: string, expected: Map<number, string>, ms = 15_000): Promise<Map<number, string>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const held = await groupOffsets(brokers, group, topic);
+    if (Date.now() > until || JSON.stringify([...held]) === JSON.stringify([...expected])) return held;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('an epoch reaches the group only once its commit is durable in the store, not when its barrier passes', async (t) => {
+  const peer = await filledTopic(t, 'kafka-lag-durable', 2, 20);
+  if (peer === undefined) return;
+  const { brokers, topic, group } = peer;
+  const memory = new MemoryStore();
+  // The commit write of epoch 2 (`set` of the committed epoch) waits for the test to let it go.
+  let release: (() => void) | undefined;
+  let held: (() => void) | undefined;
+  const holding = new Promise<void>((resolve) => (held = resolve));
+  const store: StateStore = {
+    get: (key) => memory.get(key),
+    setMany: (entries) => memory.setMany(entries),
+    del: (key) => memory.del(key),
+    delMany: (keys) => memory.delMany(keys),
+    entries: () => memory.entries(),
+    set: (key, value) => {
+      if (value !== 2) return memory.set(key, value);
+      held?.();
+      return new Promise<void>((resolve) => (release = () => resolve(memory.set(key, value))));
+    },
+  };
+  const barriers = new Subject<void>();
+  const source = createKafkaSource({ name: 'kafka-lag-durable', topic, brokers, store, barriers, consumerGroup: group, maxPartitionFetchBytes: 64 });
+  const warnings: SourceWarning[] = [];
+  source.warnings$?.subscribe((w) => warnings.push(w));
+  let records = 0;
+  let asked = 0;
+  const subscription = source.pipe(commitEpochs(source)).subscribe({
+    next: (event) => {
+      if (event.type === 'barrier') return;
+      records += event.records.length;
+      if ((records >= 5 && asked === 0) || (records >= 25 && asked === 1)) {
+        asked++;
+        barriers.next();
+      }
+    },
+  });
+  try {
+    // Epoch 1 commits at once: the committer joins the group and commits (so from here on a
+    // commit takes milliseconds, and an early one could not hide in the wait below).
+    const epoch1 = await groupReaches(brokers, group, topic, await waitForSnapshot(memory, 'kafka-lag-durable', 1));
+    assert.deepEqual(epoch1, snapshotOffsets(memory, 'kafka-lag-durable', 1));
+    await holding;
+    const epoch2 = snapshotOffsets(memory, 'kafka-lag-durable', 2);
+    assert.notDeepEqual(epoch2, epoch1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(await groupOffsets(brokers, group, topic), epoch1, "epoch 2's barrier passed, its commit is not durable: the group still holds epoch 1");
+    release!();
+    assert.deepEqual(await groupReaches(brokers, group, topic, epoch2), epoch2);
+  } finally {
+    release?.();
+    subscription.unsubscribe();
+    await source.closed();
+  }
+  assert.deepEqual(warnings, []);
+});
+
+/** Waits until the snapshot of `epoch` is in the store; its positions. */
+async function waitForSnapshot(store: MemoryStore, source: string, epoch: number): Promise<Map<number, string>> {
+  for (let i = 0; i < 200 && store.get(checkpointKeys.snapshot(source, epoch)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return snapshotOffsets(store, source, epoch);
+}
