@@ -43,6 +43,18 @@ async function filledTopic(t: TestContext, prefix: string, partitions: number, p
   return { brokers, topic, group: uniqueTopic(`${prefix}-group`) };
 }
 
+/** `memory` with its own `set` (the write that commits an epoch) replaced by `set`. */
+function withCommitWrite(memory: MemoryStore, set: StateStore['set']): StateStore {
+  return {
+    get: (key) => memory.get(key),
+    setMany: (entries) => memory.setMany(entries),
+    del: (key) => memory.del(key),
+    delMany: (keys) => memory.delMany(keys),
+    entries: () => memory.entries(),
+    set,
+  };
+}
+
 test('the group holds the last committed epoch\'s positions, never those of a barrier that did not reach commitEpochs', async (t) => {
   const peer = await filledTopic(t, 'kafka-lag', 3, 10);
   if (peer === undefined) return;
@@ -100,14 +112,7 @@ test('a bounded source\'s final epoch, committed after its readers completed, st
   // Commit writes that take a while, as a durable store's do: the final epoch then commits after
   // the last reader's subscription has ended, so the hook runs with no partition being read.
   const memory = new MemoryStore();
-  const store: StateStore = {
-    get: (key) => memory.get(key),
-    setMany: (entries) => memory.setMany(entries),
-    del: (key) => memory.del(key),
-    delMany: (keys) => memory.delMany(keys),
-    entries: () => memory.entries(),
-    set: (key, value) => new Promise<void>((resolve) => setTimeout(() => resolve(memory.set(key, value)), 100)),
-  };
+  const store = withCommitWrite(memory, (key, value) => new Promise<void>((resolve) => setTimeout(() => resolve(memory.set(key, value)), 100)));
   const source = createKafkaSource({ name: 'kafka-lag-bounded', topic, brokers, store, boundedMode: 'latest', consumerGroup: group, barriers: new Subject() });
   const events = await readAll(source.pipe(commitEpochs(source)));
   await source.closed();
@@ -152,18 +157,11 @@ test('an epoch reaches the group only once its commit is durable in the store, n
   let release: (() => void) | undefined;
   let held: (() => void) | undefined;
   const holding = new Promise<void>((resolve) => (held = resolve));
-  const store: StateStore = {
-    get: (key) => memory.get(key),
-    setMany: (entries) => memory.setMany(entries),
-    del: (key) => memory.del(key),
-    delMany: (keys) => memory.delMany(keys),
-    entries: () => memory.entries(),
-    set: (key, value) => {
-      if (value !== 2) return memory.set(key, value);
-      held?.();
-      return new Promise<void>((resolve) => (release = () => resolve(memory.set(key, value))));
-    },
-  };
+  const store = withCommitWrite(memory, (key, value) => {
+    if (value !== 2) return memory.set(key, value);
+    held?.();
+    return new Promise<void>((resolve) => (release = () => resolve(memory.set(key, value))));
+  });
   const barriers = new Subject<void>();
   const source = createKafkaSource({ name: 'kafka-lag-durable', topic, brokers, store, barriers, consumerGroup: group, maxPartitionFetchBytes: 64 });
   const warnings: SourceWarning[] = [];
