@@ -68,17 +68,6 @@ export class AwsCallError extends Error {
 }
 
 /**
- * The error a split reader fails with: a {@link SourceError} passes through (a bad record, say);
- * anything else is scrubbed and wrapped with the source, split and last delivered offset.
- * @internal
- */
-export function readerError(err: unknown, secrets: readonly string[], where: { source: string; split: string; offset: string | null }): SourceError {
-  if (err instanceof SourceError) return err;
-  const { source, split, offset } = where;
-  return SourceError.wrap(scrubAwsError(err, secrets), { source, split, ...(offset !== null ? { offset } : {}) });
-}
-
-/**
  * The error an enumerator fails with: `what` failed (`listing s3://b/p`), with the scrubbed SDK
  * error as message and cause.
  * @internal
