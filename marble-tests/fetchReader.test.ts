@@ -4,7 +4,7 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 import { fetchReader, type FetchReaderOptions } from '../src/connectors/base/fetchReader.js';
 import { RetriesExhaustedError } from '../src/connectors/base/RetriesExhaustedError.js';
 import type { Fetched } from '../src/connectors/base/SplitFetch.js';
-import type { RetryEvent } from '../src/connectors/base/withRetries.js';
+import type { RetryEvent } from '../src/connectors/base/RetryBudget.js';
 import { BadRecordTracker } from '../src/core/BadRecordTracker.js';
 import { SourceError } from '../src/core/SourceError.js';
 import type { Chunk } from '../src/core/SourceEvent.js';

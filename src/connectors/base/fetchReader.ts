@@ -1,14 +1,13 @@
-import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, type Observable, type SchedulerLike } from 'rxjs';
 import { SourceError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { SourceSplit } from '../../core/SourceSplit.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
-import { backoffDelay } from './backoff.js';
 import { pauseGate } from './pauseGate.js';
 import { runLoop } from './runLoop.js';
 import { sleep } from './sleep.js';
 import type { FetchIo, Fetched, FetchStep, SplitFetch } from './SplitFetch.js';
-import { exhaustedError, type RetryPolicy } from './withRetries.js';
+import { RetryBudget, type RetryPolicy } from './RetryBudget.js';
 
 /** What {@link fetchReader} builds a reader from: a fetch step and how to pace and retry it. */
 export type FetchReaderOptions<S extends SourceSplit, T> = (
@@ -87,60 +86,56 @@ function readSplit<S extends SourceSplit, T>(options: FetchReaderOptions<S, T>, 
   const scheduler = options.scheduler ?? asyncScheduler;
   const intervalMs = options.intervalMs ?? 0;
   const idleMs = options.idleMs ?? 0;
-  const { retry } = options;
-  let position = offset;
-  let fetch: SplitFetch<T> | undefined;
-  return runLoop<Chunk<T>>(
-    async ({ subscriber, signal }) => {
-      const io: FetchIo = { signal, scheduler, context };
-      const gate = pauseGate(context.paused$, signal);
-      const { open } = options;
-      fetch = open !== undefined ? await open(split, offset, io) : { next: (at) => options.fetch(split, at, io) };
-      try {
-        /** Failures in a row since the position last moved, per budget. */
-        const failures = new Map<string, number>();
-        let lastStart = -Infinity;
-        for (;;) {
-          await gate.wait();
-          if (signal.aborted) return;
-          if (intervalMs > 0) await sleep(lastStart + intervalMs - scheduler.now(), signal, scheduler);
-          if (signal.aborted) return;
-          lastStart = scheduler.now();
-          let fetched: Fetched<T>;
-          try {
-            fetched = await fetch.next(position);
-          } catch (err) {
-            const kind = signal.aborted || retry === undefined ? null : retry.classify(err);
-            if (kind === null || retry === undefined) throw err;
-            const attempt = (failures.get(kind) ?? 0) + 1;
-            failures.set(kind, attempt);
-            if (attempt > (retry.retries[kind] ?? 0)) throw exhaustedError(retry, err, kind, attempt);
-            const delayMs = backoffDelay(attempt, retry.backoff);
-            retry.onRetry?.({ kind, attempt, delayMs, error: err });
-            await sleep(delayMs, signal, scheduler);
-            continue;
+  // Per subscription: a resubscribed read starts again from `offset`.
+  return defer(() => {
+    let position = offset;
+    let fetch: SplitFetch<T> | undefined;
+    return runLoop<Chunk<T>>(
+      async ({ subscriber, signal }) => {
+        const io: FetchIo = { signal, scheduler, context };
+        const gate = pauseGate(context.paused$, signal);
+        const { open } = options;
+        fetch = open !== undefined ? await open(split, offset, io) : { next: (at) => options.fetch(split, at, io) };
+        try {
+          /** Failures in a row since the position last moved, per budget. */
+          const budget = options.retry === undefined ? undefined : new RetryBudget(options.retry);
+          let lastStart = -Infinity;
+          for (;;) {
+            await gate.wait();
+            if (signal.aborted) return;
+            if (intervalMs > 0) await sleep(lastStart + intervalMs - scheduler.now(), signal, scheduler);
+            if (signal.aborted) return;
+            lastStart = scheduler.now();
+            let fetched: Fetched<T>;
+            try {
+              fetched = await fetch.next(position);
+            } catch (err) {
+              if (signal.aborted || budget === undefined) throw err;
+              await sleep(budget.failed(err), signal, scheduler);
+              continue;
+            }
+            if (signal.aborted) return;
+            const { records, nextOffset } = fetched;
+            if (nextOffset === undefined && records.length > 0) {
+              throw new Error('the fetch step returned records without a nextOffset: a checkpoint could not say where they end');
+            }
+            const moved = nextOffset !== undefined && nextOffset !== position;
+            if (moved) budget?.reset();
+            if (nextOffset !== undefined && (moved || records.length > 0)) {
+              subscriber.next(chunk(split.id, records, fetched.offset ?? position ?? nextOffset, nextOffset));
+              position = nextOffset;
+            }
+            if (fetched.done === true) return;
+            if (!moved && records.length === 0 && idleMs > 0) await sleep(idleMs, signal, scheduler);
           }
-          if (signal.aborted) return;
-          const { records, nextOffset } = fetched;
-          if (nextOffset === undefined && records.length > 0) {
-            throw new Error('the fetch step returned records without a nextOffset: a checkpoint could not say where they end');
-          }
-          const moved = nextOffset !== undefined && nextOffset !== position;
-          if (moved) failures.clear();
-          if (nextOffset !== undefined && (moved || records.length > 0)) {
-            subscriber.next(chunk(split.id, records, fetched.offset ?? position ?? nextOffset, nextOffset));
-            position = nextOffset;
-          }
-          if (fetched.done === true) return;
-          if (!moved && records.length === 0 && idleMs > 0) await sleep(idleMs, signal, scheduler);
+        } finally {
+          fetch.close?.();
         }
-      } finally {
-        fetch.close?.();
-      }
-    },
-    (err) => {
-      const described = fetch?.describe !== undefined && !(err instanceof SourceError) ? fetch.describe(err) : err;
-      return SourceError.wrap(described, { source: context.source, split: split.id, ...(position === null ? {} : { offset: position }) });
-    },
-  );
+      },
+      (err) => {
+        const described = fetch?.describe !== undefined && !(err instanceof SourceError) ? fetch.describe(err) : err;
+        return SourceError.wrap(described, { source: context.source, split: split.id, ...(position === null ? {} : { offset: position }) });
+      },
+    );
+  });
 }

@@ -12,4 +12,5 @@ export { RetriesExhaustedError } from './RetriesExhaustedError.js';
 export { isAbort, runLoop, type LoopIo } from './runLoop.js';
 export { sleep } from './sleep.js';
 export type { FetchIo, Fetched, FetchStep, SplitFetch } from './SplitFetch.js';
-export { withRetries, type RetryEvent, type RetryIo, type RetryPolicy } from './withRetries.js';
+export { RetryBudget, type RetryEvent, type RetryPolicy } from './RetryBudget.js';
+export { withRetries, type RetryIo } from './withRetries.js';
