@@ -83,7 +83,9 @@ export class PulsarEnumerator implements Enumerator<PulsarSplit> {
         let split: PulsarSplit = base;
         if (configuredStart && config.startupMode === 'latest') {
           const last = await deps.admin.lastMessageId(name, signal);
-          split = { ...base, start: 'message', startMessageId: encodeMessageId({ ledgerId: BigInt(last.ledgerId), entryId: BigInt(last.entryId), partition }) };
+          // With the batch index: a start id without one makes the broker deliver that whole batch entry again.
+          const startMessageId = encodeMessageId({ ledgerId: BigInt(last.ledgerId), entryId: BigInt(last.entryId), partition, batchIndex: last.batchIndex ?? -1 });
+          split = { ...base, start: 'message', startMessageId };
         } else if (configuredStart && config.startupMode === 'timestamp') {
           split = { ...base, start: 'timestamp', startTimestamp: config.startupTimestampMs ?? 0 };
         }

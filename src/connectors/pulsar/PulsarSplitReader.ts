@@ -86,7 +86,11 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
         const ws = await deps.ws();
         const topic = parseTopicName(split.id);
         const gate = pauseGate(context.paused$, signal);
-        /** For a timestamp start: messages of the first batch entry published before it are skipped. */
+        /**
+         * For a timestamp start: messages published before it are skipped until the first one at
+         * or after it (the broker starts at the entry before the one the timestamp names, and a
+         * batch entry holds messages of either side).
+         */
         let notBefore = split.start === 'timestamp' && last === null ? split.startTimestamp : null;
         let failures = 0;
 
@@ -114,8 +118,8 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
             for (;;) {
               const messages = await fetchMessages(socket, signal);
               if (signal.aborted) return;
-              const { rows, first, lastId, done } = this.decode(messages, split, end, notBefore, decodeMessage, context);
-              notBefore = null;
+              const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
+              if (reached) notBefore = null;
               if (lastId !== undefined) {
                 last = lastId;
                 subscriber.next(chunk(split.id, rows, first!, lastId));
@@ -159,7 +163,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     notBefore: number | null,
     decodeMessage: (payload: Uint8Array) => Row | null,
     context: ReaderContext,
-  ): { rows: Row[]; first: string | undefined; lastId: string | undefined; done: boolean } {
+  ): { rows: Row[]; first: string | undefined; lastId: string | undefined; done: boolean; reached: boolean } {
     const { include } = this.config;
     const convert = this.deps.convert;
     const rows: Row[] = [];
@@ -238,6 +242,6 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       }
       if (done) break;
     }
-    return { rows, first, lastId, done };
+    return { rows, first, lastId, done, reached: !skipping };
   }
 }
