@@ -99,7 +99,7 @@ function pulsarConfig(options: PulsarSourceOptions): PulsarConfig {
   };
   checkIntegers('createPulsarSource', [
     ['partitionDiscoveryIntervalMs', config.partitionDiscoveryIntervalMs, 0, 2 ** 31 - 1],
-    ['receiverQueueSize', config.receiverQueueSize, 1, 1000],
+    ['receiverQueueSize', config.receiverQueueSize, 2, 1000],
     ['retryAttempts', config.retryAttempts, 0, 1000],
     ['maxBackoffMs', config.maxBackoffMs, 1, 2 ** 31 - 1],
     ['requestTimeoutMs', config.requestTimeoutMs, 1, 2 ** 31 - 1],

@@ -39,7 +39,9 @@ export interface PulsarConfig {
   /**
    * Messages the WebSocket service may send a reader ahead of the permits it got back (the
    * reader endpoint's `receiverQueueSize`, at most 1000): the bound of what one split buffers.
-   * Default 1000.
+   * At least 2: with 1, a reader started after a single-message entry never receives anything
+   * (Pulsar 4.0's reader spends its one permit on the start message it filters out, and asks for
+   * no more). Default 1000.
    */
   readonly receiverQueueSize: number;
   /** Reconnects (or admin calls) in a row that may fail before the source fails. Default 15. */
@@ -107,7 +109,7 @@ export const pulsarPropertySpecs: readonly PropertySpec[] = [
   {
     name: 'pulsar.receiver.queue.size',
     type: 'integer',
-    min: 1,
+    min: 2,
     max: 1000,
     default: String(pulsarDefaults.receiverQueueSize),
     description: 'Messages the WebSocket service sends a split ahead of consumption (its receiverQueueSize): what one split buffers at most.',
@@ -181,7 +183,7 @@ export function pulsarConfigFromProperties(properties: Readonly<Record<string, s
     startupTimestampMs: timestamp !== undefined ? p.integer('pulsar.scan.startup.timestamp.millis', { min: 0 }) : undefined,
     bounded: p.oneOf('pulsar.scan.bounded.mode', ['unbounded', 'latest'] as const, 'unbounded') === 'latest',
     partitionDiscoveryIntervalMs: p.integer('pulsar.partition.discovery.interval.ms', { min: 0, max: 2 ** 31 - 1, fallback: pulsarDefaults.partitionDiscoveryIntervalMs }),
-    receiverQueueSize: p.integer('pulsar.receiver.queue.size', { min: 1, max: 1000, fallback: pulsarDefaults.receiverQueueSize }),
+    receiverQueueSize: p.integer('pulsar.receiver.queue.size', { min: 2, max: 1000, fallback: pulsarDefaults.receiverQueueSize }),
     retryAttempts: p.integer('pulsar.retry.attempts', { min: 0, max: 1000, fallback: pulsarDefaults.retryAttempts }),
     maxBackoffMs: pulsarDefaults.maxBackoffMs,
     requestTimeoutMs: pulsarDefaults.requestTimeoutMs,
