@@ -14,6 +14,8 @@ export interface PulsarOptions {
   heap?: string;
   timeoutMs?: number;
   quiet?: boolean;
+  /** Turns token authentication on: the HS256 secret (base64, at least 32 bytes). */
+  authSecret?: string;
 }
 
 export interface PulsarInstance {
@@ -29,6 +31,8 @@ export interface PulsarInstance {
   readonly home: string;
   readonly logFile: string;
   readonly pidFile: string;
+  /** The peer's own token (role admin), when authentication is on. */
+  readonly adminToken: string | undefined;
 }
 
 export const DEFAULT_PULSAR_VERSION: string;
@@ -38,5 +42,6 @@ export function startPulsar(options?: PulsarOptions): Promise<PulsarInstance & {
 export function stopPulsar(options?: PulsarOptions, stop?: { graceMs?: number }): Promise<boolean>;
 export function upPulsar(options?: PulsarOptions): Promise<PulsarInstance & { pid: number | undefined; started: boolean }>;
 export function cleanPulsar(options?: PulsarOptions): Promise<void>;
-export function pulsarAnswers(adminUrl: string, timeoutMs?: number): Promise<boolean>;
+export function pulsarAnswers(adminUrl: string, timeoutMs?: number, token?: string): Promise<boolean>;
+export function signToken(secret: string, subject: string): string;
 export function statusPulsar(options?: PulsarOptions): Promise<{ name: string; serviceUrl: string; adminUrl: string; pid: number | undefined; answers: boolean }>;

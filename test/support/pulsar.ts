@@ -48,16 +48,23 @@ export function uniqueTopic(prefix: string): string {
 /** The full name of partition `i` of `topic` (in public/default), or of the topic itself for -1. */
 export const partitionOf = (topic: string, i: number): string => `persistent://public/default/${i < 0 ? topic : `${topic}-partition-${i}`}`;
 
-async function call(method: string, url: string, body?: string): Promise<void> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(30_000) });
+const bearer = (token: string | undefined): Record<string, string> => (token !== undefined ? { authorization: `Bearer ${token}` } : {});
+
+async function call(method: string, url: string, body?: string, token?: string): Promise<void> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...bearer(token) },
+    ...(body !== undefined ? { body } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
 }
 
 /** Creates a topic in public/default: partitioned with `partitions` > 0, else non-partitioned. */
-export async function createTopic(adminUrl: string, topic: string, partitions: number): Promise<void> {
+export async function createTopic(adminUrl: string, topic: string, partitions: number, token?: string): Promise<void> {
   const base = `${adminUrl}/admin/v2/persistent/public/default/${topic}`;
-  if (partitions > 0) await call('PUT', `${base}/partitions`, String(partitions));
-  else await call('PUT', base);
+  if (partitions > 0) await call('PUT', `${base}/partitions`, String(partitions), token);
+  else await call('PUT', base, undefined, token);
 }
 
 /** Grows a partitioned topic to `partitions` partitions. */
@@ -80,11 +87,11 @@ export interface TestMessage {
  * acknowledged. `batching` makes the producer pack them into batch entries (several messages
  * under one entry id, told apart by batch index).
  */
-export async function produce(adminUrl: string, topic: string, partition: number, messages: readonly TestMessage[], batching = false): Promise<string[]> {
+export async function produce(adminUrl: string, topic: string, partition: number, messages: readonly TestMessage[], batching = false, token?: string): Promise<string[]> {
   if (messages.length === 0) return [];
   const path = partitionOf(topic, partition).replace('://', '/');
   const query = batching ? '?batchingEnabled=true&batchingMaxMessages=5&batchingMaxPublishDelay=20' : '';
-  const socket = new WebSocket(`${adminUrl.replace(/^http/, 'ws')}/ws/v2/producer/${path}${query}`);
+  const socket = new WebSocket(`${adminUrl.replace(/^http/, 'ws')}/ws/v2/producer/${path}${query}`, { headers: bearer(token) });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

@@ -44,7 +44,7 @@ export interface PulsarConfig {
    * no more). Default 1000.
    */
   readonly receiverQueueSize: number;
-  /** Reconnects (or admin calls) in a row that may fail before the source fails. Default 15. */
+  /** Reconnects (or admin calls) in a row that may fail before the source fails: with the backoff (200 ms doubling up to 5 s, jittered) about two minutes, longer than a broker restart. Default 30. */
   readonly retryAttempts: number;
   /** Longest wait between two reconnects. Default 5000. */
   readonly maxBackoffMs: number;
@@ -58,7 +58,7 @@ export const pulsarDefaults = {
   startupMode: 'earliest',
   partitionDiscoveryIntervalMs: 30_000,
   receiverQueueSize: 1000,
-  retryAttempts: 15,
+  retryAttempts: 30,
   maxBackoffMs: 5_000,
   requestTimeoutMs: 10_000,
 } as const satisfies Partial<PulsarConfig>;
