@@ -210,3 +210,27 @@ test('a restart resumes from the last committed epoch: nothing lost, nothing twi
   assert.equal(new Set(all).size, all.length, 'no message delivered twice');
   assert.deepEqual(byPartition([...delivered1, ...delivered2]), concat(expected([0, 1, 2], 10), expected([0, 1, 2], 5, 'late')));
 });
+
+test('bad payloads: skipped and counted under `skip`; under `fail` the error names source, split and message id', async (t) => {
+  const adminUrl = await needPulsar(t);
+  if (adminUrl === undefined) return;
+  const { SourceError } = await import('../../../src/core/SourceError.js');
+  const topic = uniqueTopic('bad');
+  await createTopic(adminUrl, topic, 0);
+  const ids = await produce(adminUrl, topic, -1, [...jsonMessages(-1, 3), { value: '{"p": -1, "i": not json' }, ...jsonMessages(-1, 3, 'm', 3)]);
+  const skipping = createPulsarSource({ name: 'bad-skip', topic, adminUrl, format: json(), badRecords: 'skip' });
+  const rows = await readUntil(skipping, (r) => r.length >= 6);
+  assert.deepEqual(byPartition(rows), expected([-1], 6));
+  assert.equal(skipping.badRecordStats.skipped, 1);
+
+  const failing = createPulsarSource({ name: 'bad-fail', topic, adminUrl, format: json() });
+  const failure = await new Promise<unknown>((resolve) => failing.subscribe({ error: resolve, complete: () => resolve(new Error('completed')) }));
+  assert.ok(failure instanceof SourceError, String(failure));
+  assert.equal(failure.source, 'bad-fail');
+  assert.equal(failure.split, partitionOf(topic, -1));
+  // The position is the bad message's own id (the producer's and the reader's spelling of an id differ in optional fields).
+  const { decodeMessageId } = await import('../../../src/connectors/pulsar/messageId.js');
+  const at = decodeMessageId(failure.offset!);
+  const bad = decodeMessageId(ids[3]!);
+  assert.deepEqual([at.ledgerId, at.entryId], [bad.ledgerId, bad.entryId]);
+});
