@@ -14,7 +14,8 @@ export const MAX_DISCOVERY_FAILURES = 5;
 
 /** What a {@link PulsarEnumerator} needs besides the configuration. */
 export interface PulsarEnumeratorDeps {
-  readonly admin: PulsarAdmin;
+  /** The admin calls it makes (an interface, so that timing tests can script them). */
+  readonly admin: Pick<PulsarAdmin, 'partitions' | 'lastMessageId'>;
   /** Discovery polls and backoffs run on it (virtual time in tests). */
   readonly scheduler?: SchedulerLike | undefined;
 }

@@ -29,7 +29,7 @@ export interface PulsarReconnectEvent {
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
 export interface PulsarReaderDeps {
   readonly ws: () => Promise<WsModule>;
-  readonly admin: PulsarAdmin;
+  readonly admin: Pick<PulsarAdmin, 'messageIdAt'>;
   readonly format: Format;
   readonly convert?: RowConverter | undefined;
   readonly scheduler?: SchedulerLike | undefined;
