@@ -50,9 +50,10 @@ const HEALTHY_CONNECTION_MS = 10_000;
  * reader skips the batch up to it): RisingWave #22486 delivered the message at the checkpoint
  * twice, and the tests check exactly that message.
  *
- * Flow control: messages are taken from the socket, decoded and emitted as one chunk; only then,
- * and only while `paused$` is false, does the reader give the endpoint its permits back. A paused
- * split therefore holds at most `receiverQueueSize` messages, and the broker holds the rest.
+ * Flow control: the reader gives the endpoint its permits back for the messages it takes from the
+ * socket only while `paused$` is false, then decodes and emits them as one chunk. A paused split
+ * therefore holds at most twice `receiverQueueSize` messages (one take being emitted, one in the
+ * socket), and the broker holds the rest.
  *
  * Failures: a dropped connection or a 5xx on reconnect (a restarting broker) is retried with
  * backoff, resuming after the last message emitted; `retryAttempts` failures in a row fail the
@@ -118,6 +119,12 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
             for (;;) {
               const messages = await fetchMessages(socket, signal);
               if (signal.aborted) return;
+              // Permits go back before the taken messages are decoded, so that the broker sends
+              // the next ones meanwhile; while paused, none do. A split thus holds at most twice
+              // `receiverQueueSize` messages: those being decoded and those in the socket.
+              await gate.wait();
+              if (signal.aborted) return;
+              socket.permit(messages);
               const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
               if (reached) notBefore = null;
               if (lastId !== undefined) {
@@ -125,9 +132,6 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
                 subscriber.next(chunk(split.id, rows, first!, lastId));
               }
               if (done) return;
-              await gate.wait();
-              if (signal.aborted) return;
-              socket.permit(messages);
             }
           } catch (err) {
             if (signal.aborted) return;
@@ -171,9 +175,11 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     let lastId: string | undefined;
     let done = false;
     let skipping = notBefore !== null;
+    // Ids grow along a partition: when the take's last message is before the end, all are.
+    const endInView = end !== undefined && messages.length > 0 && positionAgainstEnd(decodeMessageId(messages[messages.length - 1]!.messageId), end) !== 'before';
     for (const message of messages) {
       let where: 'before' | 'last' | 'past' = 'before';
-      if (end !== undefined) {
+      if (endInView && end !== undefined) {
         where = positionAgainstEnd(decodeMessageId(message.messageId), end);
         if (where === 'past') {
           done = true;

@@ -38,7 +38,7 @@ test('a subscriber that stops acknowledging stops the readers: what arrives is b
     const stalledAt = rows.length;
     t.diagnostic(`received while stalled: ${stalledAt} of ${2 * PER_PARTITION}`);
     assert.ok(stalledAt >= HIGH_WATER_MARK, `reading went on up to the mark (${stalledAt})`);
-    // Over the mark, each split can still emit what its socket held (at most QUEUE) once.
+    // Over the mark, each split can still emit the take it was decoding and what its socket held (at most QUEUE each).
     assert.ok(stalledAt <= HIGH_WATER_MARK + 2 * 2 * QUEUE, `at most ${stalledAt} in flight, mark ${HIGH_WATER_MARK}, queue ${QUEUE}`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(rows.length, stalledAt, 'nothing more arrives while stalled');
