@@ -111,6 +111,8 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
           let openedAt = 0;
           try {
             const start = await startPosition();
+            // Bounded, and starting at or after the end (latest, or a timestamp past the last message): nothing to read.
+            if (end !== undefined && start !== 'earliest' && positionAgainstEnd(decodeMessageId(start), end) !== 'before') return;
             const url =
               `${config.webSocketUrl}/ws/v2/reader/${topicPath(topic)}?messageId=${encodeURIComponent(start)}` +
               `&receiverQueueSize=${config.receiverQueueSize}&readerName=${encodeURIComponent(deps.readerName)}`;

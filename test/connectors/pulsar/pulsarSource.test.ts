@@ -55,6 +55,8 @@ test('a partitioned topic from earliest: one split per partition, each in order'
   const source = createPulsarSource({ name: 'parts', topic, adminUrl, format: json() });
   const rows = await readUntil(source, (r) => r.length >= 45);
   assert.deepEqual(byPartition(rows), expected([0, 1, 2], 15));
+  // Unsubscribed: every reader connection is closed, and the broker drops its readers.
+  for (const p of [0, 1, 2]) await eventually(`no reader left on partition ${p}`, async () => !(await readerAttached(adminUrl, partitionOf(topic, p))));
 });
 
 test('splits are the partitions, named by their full topic names', async (t) => {
@@ -233,4 +235,16 @@ test('bad payloads: skipped and counted under `skip`; under `fail` the error nam
   const at = decodeMessageId(failure.offset!);
   const bad = decodeMessageId(ids[3]!);
   assert.deepEqual([at.ledgerId, at.entryId], [bad.ledgerId, bad.entryId]);
+});
+
+test('bounded mode with startup latest: nothing to read, completes at once (does not wait for a message past the end)', async (t) => {
+  const adminUrl = await needPulsar(t);
+  if (adminUrl === undefined) return;
+  const topic = uniqueTopic('bounded-latest');
+  await createTopic(adminUrl, topic, 2);
+  await produce(adminUrl, topic, 0, jsonMessages(0, 7), true);
+  await produce(adminUrl, topic, 1, jsonMessages(1, 3));
+  const source = createPulsarSource({ name: 'bounded-latest', topic, adminUrl, format: json(), bounded: true, startupMode: 'latest' });
+  const rows = await readUntil(source.pipe(commitEpochs(source)), () => false, 20_000);
+  assert.deepEqual(rows, []);
 });
