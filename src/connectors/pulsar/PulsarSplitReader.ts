@@ -188,15 +188,18 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
           break;
         }
       }
-      first ??= message.messageId;
-      lastId = message.messageId;
       if (where === 'last') done = true;
       const publishTime = Date.parse(message.publishTime);
       if (skipping && notBefore !== null && publishTime < notBefore) {
+        // Not a position: a checkpoint here would make a restart resume among the skipped
+        // messages, past the timestamp's check. Until the first message at or after it, the
+        // split stays at its configured start (and a reconnect resolves the timestamp again).
         if (done) break;
         continue;
       }
       skipping = false;
+      first ??= message.messageId;
+      lastId = message.messageId;
       const payload = Buffer.from(message.payload, 'base64');
       if (payload.length > 0) {
         const bad = (what: string, err: unknown): void => {
