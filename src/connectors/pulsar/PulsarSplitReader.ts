@@ -12,19 +12,10 @@ import { backoffMs, describeError, isTransient } from './pulsarErrors.js';
 import type { PulsarConfig } from './pulsarProperties.js';
 import type { PulsarSplit } from './PulsarSplit.js';
 import { parseTopicName, topicPath } from './pulsarTopic.js';
+import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
 import { sleepOn } from './sleepOn.js';
 
-/** One reconnect of a split's reader, reported before its backoff (logs, tests). */
-export interface PulsarReconnectEvent {
-  readonly split: string;
-  /** 1 for the first reconnect in a row. */
-  readonly attempt: number;
-  /** Why, scrubbed of the token. */
-  readonly error: string;
-  /** Where the reader resumes: after this message id, or the split's start (`null`). */
-  readonly after: string | null;
-}
 
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
 export interface PulsarReaderDeps {

@@ -7,7 +7,8 @@ import { loadWs } from './loadWs.js';
 import { PulsarAdmin } from './PulsarAdmin.js';
 import { PulsarEnumerator } from './PulsarEnumerator.js';
 import { pulsarDefaults, pulsarEndpoints, type PulsarConfig, type PulsarMetadataColumn, type PulsarStartupMode } from './pulsarProperties.js';
-import { PulsarSplitReader, type PulsarReconnectEvent } from './PulsarSplitReader.js';
+import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
+import { PulsarSplitReader } from './PulsarSplitReader.js';
 import { parseTopicName } from './pulsarTopic.js';
 
 /** Options of {@link createPulsarSource}: the common source options, the Pulsar settings, a format. */

@@ -26,5 +26,5 @@ export {
   type PulsarStartupMode,
 } from './pulsarProperties.js';
 export type { PulsarSplit, PulsarSplitStart } from './PulsarSplit.js';
-export type { PulsarReconnectEvent } from './PulsarSplitReader.js';
+export type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 export { decodeMessageId, encodeMessageId, compareMessageIds, type MessageId } from './messageId.js';

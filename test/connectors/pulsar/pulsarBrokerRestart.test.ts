@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { commitEpochs } from '../../../src/core/commitEpochs.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createPulsarSource } from '../../../src/connectors/pulsar/createPulsarSource.js';
-import type { PulsarReconnectEvent } from '../../../src/connectors/pulsar/PulsarSplitReader.js';
+import type { PulsarReconnectEvent } from '../../../src/connectors/pulsar/PulsarReconnectEvent.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import type { Row } from '../../../src/formats/Format.js';
 import { createTopic, jsonMessages, produce, uniqueTopic } from '../../support/pulsar.js';
