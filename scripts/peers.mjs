@@ -7,10 +7,11 @@
 //   node scripts/peers.mjs clean [name...]   stop and delete data (download caches stay)
 //
 // One module per peer in scripts/peers/<name>.mjs exporting `peer` = { name, description, up,
-// down, clean, status }. Add PostgreSQL, Pulsar, MinIO ... by adding a module and a line below.
+// down, clean, status }. Add PostgreSQL, MinIO ... by adding a module and a line below.
 const registry = {
   kafka: () => import('./peers/kafka.mjs'),
   moto: () => import('./peers/moto.mjs'),
+  pulsar: () => import('./peers/pulsar.mjs'),
 };
 
 const [command = 'help', ...names] = process.argv.slice(2);

@@ -19,5 +19,7 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'tributary-csv-barriers-memory': async () => (await import('./tributaryFs.js')).tributaryCsvBarriersMemory,
   'tributary-resume-prepare': async () => (await import('./tributaryResume.js')).tributaryResumePrepare,
   'tributary-kafka': async () => (await import('./tributaryKafka.js')).tributaryKafka,
+  'pulsar-websocket-raw': async () => (await import('./pulsarWebSocket.js')).pulsarWebSocketRaw,
+  'tributary-pulsar': async () => (await import('./tributaryPulsar.js')).tributaryPulsar,
   'tributary-resume': async () => (await import('./tributaryResume.js')).tributaryResume,
 };

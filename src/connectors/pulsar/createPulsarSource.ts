@@ -1,0 +1,109 @@
+import { createSource } from '../../core/createSource.js';
+import type { Source } from '../../core/Source.js';
+import type { Format, Row, RowConverter } from '../../formats/Format.js';
+import type { SourceOptions } from '../ConnectorFactory.js';
+import { checkIntegers } from '../aws/propertyReader.js';
+import { loadWs } from './loadWs.js';
+import { PulsarAdmin } from './PulsarAdmin.js';
+import { PulsarEnumerator } from './PulsarEnumerator.js';
+import { pulsarDefaults, pulsarEndpoints, type PulsarConfig, type PulsarMetadataColumn, type PulsarStartupMode } from './pulsarProperties.js';
+import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
+import { PulsarSplitReader } from './PulsarSplitReader.js';
+import { parseTopicName } from './pulsarTopic.js';
+
+/** Options of {@link createPulsarSource}: the common source options, the Pulsar settings, a format. */
+export interface PulsarSourceOptions extends SourceOptions {
+  /** `name`, `tenant/namespace/name` or `persistent://tenant/namespace/name`. */
+  readonly topic: string;
+  /** The admin REST API and WebSocket service: `http://host:8080`. */
+  readonly adminUrl?: string;
+  /** The service URL; used as the admin URL when it is http(s):// or ws(s)://. */
+  readonly serviceUrl?: string;
+  /** The WebSocket service, when apart from the broker. Default: the admin URL. */
+  readonly webSocketUrl?: string;
+  /** Token authentication (never printed). */
+  readonly token?: string;
+  readonly startupMode?: PulsarStartupMode;
+  readonly startupTimestampMs?: number;
+  /** Stop at the last message of each partition at the first start. */
+  readonly bounded?: boolean;
+  readonly partitionDiscoveryIntervalMs?: number;
+  readonly receiverQueueSize?: number;
+  readonly retryAttempts?: number;
+  readonly maxBackoffMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Metadata columns added to every row. */
+  readonly include?: readonly PulsarMetadataColumn[];
+  /** Decodes each payload; it must implement `decodeMessage`. */
+  readonly format: Format;
+  readonly convert?: RowConverter;
+  /** Called before each reconnect of a split (logs, metrics, tests). */
+  readonly onReconnect?: (event: PulsarReconnectEvent) => void;
+}
+
+/**
+ * A Pulsar source over the WebSocket API: one split per partition, message-id checkpoints,
+ * partitions discovered while running, flow control by the reader endpoint's permits.
+ *
+ * @example
+ * const source = createPulsarSource({
+ *   name: 'orders',
+ *   topic: 'persistent://public/default/orders',
+ *   adminUrl: 'http://localhost:8080',
+ *   startupMode: 'earliest',
+ *   format: createFormat('json'),
+ *   include: [{ field: 'key', column: 'order_key' }],
+ *   store,
+ * });
+ */
+export function createPulsarSource(options: PulsarSourceOptions): Source<Row> {
+  const config = pulsarConfig(options);
+  const admin = new PulsarAdmin(config.adminUrl, config.token, config.requestTimeoutMs);
+  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  return createSource({
+    name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler,
+    enumerator: new PulsarEnumerator(config, { admin, scheduler }),
+    reader: new PulsarSplitReader(config, {
+      ws: loadWs,
+      admin,
+      format: options.format,
+      convert: options.convert,
+      scheduler,
+      readerName: `tributary-${name}`,
+      onReconnect: options.onReconnect,
+    }),
+  });
+}
+
+function pulsarConfig(options: PulsarSourceOptions): PulsarConfig {
+  if (!options.topic) throw new TypeError('createPulsarSource: a topic is required');
+  if (options.format.decodeMessage === undefined) {
+    throw new TypeError(`createPulsarSource: format '${options.format.name}' cannot decode single messages`);
+  }
+  const startupMode = options.startupMode ?? pulsarDefaults.startupMode;
+  if (startupMode === 'timestamp' && options.startupTimestampMs === undefined) {
+    throw new TypeError("createPulsarSource: startupMode 'timestamp' needs startupTimestampMs");
+  }
+  const config: PulsarConfig = {
+    topic: parseTopicName(options.topic),
+    ...pulsarEndpoints(options.serviceUrl, options.adminUrl, options.webSocketUrl),
+    token: options.token,
+    startupMode,
+    startupTimestampMs: options.startupTimestampMs,
+    bounded: options.bounded ?? false,
+    partitionDiscoveryIntervalMs: options.partitionDiscoveryIntervalMs ?? pulsarDefaults.partitionDiscoveryIntervalMs,
+    receiverQueueSize: options.receiverQueueSize ?? pulsarDefaults.receiverQueueSize,
+    retryAttempts: options.retryAttempts ?? pulsarDefaults.retryAttempts,
+    maxBackoffMs: options.maxBackoffMs ?? pulsarDefaults.maxBackoffMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? pulsarDefaults.requestTimeoutMs,
+    include: options.include ?? [],
+  };
+  checkIntegers('createPulsarSource', [
+    ['partitionDiscoveryIntervalMs', config.partitionDiscoveryIntervalMs, 0, 2 ** 31 - 1],
+    ['receiverQueueSize', config.receiverQueueSize, 2, 1000],
+    ['retryAttempts', config.retryAttempts, 0, 1000],
+    ['maxBackoffMs', config.maxBackoffMs, 1, 2 ** 31 - 1],
+    ['requestTimeoutMs', config.requestTimeoutMs, 1, 2 ** 31 - 1],
+  ]);
+  return config;
+}

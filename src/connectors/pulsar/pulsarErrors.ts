@@ -1,0 +1,54 @@
+/**
+ * A failed call to the broker (admin REST or WebSocket upgrade), with whether retrying may help:
+ * refused or reset connections, timeouts and 5xx answers are transient (a restarting broker),
+ * a missing topic or refused credentials are not. @internal
+ */
+export class PulsarCallError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PulsarCallError';
+  }
+}
+
+/** Whether an error from `fetch` or a socket is a network failure worth retrying. */
+export function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ?? (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_\w+)$/.test(code)) return true;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError') return true;
+  return err instanceof Error && /fetch failed|socket hang up|ECONNRESET|ECONNREFUSED|network/i.test(err.message);
+}
+
+/** Whether the call may be retried. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof PulsarCallError ? err.transient : isNetworkError(err);
+}
+
+/** Replaces every occurrence of a secret (the token) in a message. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
+  return out;
+}
+
+/** An error's message, scrubbed, with the cause's code when it says more (ECONNREFUSED ...). */
+export function describeError(err: unknown, secrets: readonly string[]): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return scrub(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message, secrets);
+}
+
+/**
+ * Exponential backoff with equal jitter (half the doubled delay plus a random half), capped: many
+ * splits reconnecting to a restarted broker do not retry in lockstep.
+ * TODO(base): replace with the shared backoff of src/connectors/base once it lands.
+ */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
