@@ -1,13 +1,14 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import { SourceError } from '../../core/SourceError.js';
+import { backoffDelay } from '../base/backoff.js';
+import { sleep } from '../base/sleep.js';
 import { encodeMessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
-import { backoffMs, describeError, isTransient } from './pulsarErrors.js';
+import { describeError, isTransient } from './pulsarErrors.js';
 import type { PulsarConfig } from './pulsarProperties.js';
 import type { PulsarSplit } from './PulsarSplit.js';
 import { partitionName, type PulsarTopicName } from './pulsarTopic.js';
-import { sleepOn } from './sleepOn.js';
 
 /** Failed discovery polls in a row (each after its own retries) after which the source fails. */
 export const MAX_DISCOVERY_FAILURES = 5;
@@ -71,7 +72,7 @@ export class PulsarEnumerator implements Enumerator<PulsarSplit> {
             return await deps.admin.partitions(topic, signal);
           } catch (err) {
             if (signal.aborted || !isTransient(err) || attempt > config.retryAttempts) throw err;
-            await sleepOn(scheduler, backoffMs(attempt, 200, config.maxBackoffMs), signal);
+            await sleep(backoffDelay(attempt, { baseMs: 200, maxMs: config.maxBackoffMs, jitter: 'equal' }), signal, scheduler);
           }
         }
       };

@@ -3,18 +3,20 @@ import { BadRecordError, SourceError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
-import { pauseGate, runLoop } from '../aws/runLoop.js';
+import { backoffDelay } from '../base/backoff.js';
+import { pauseGate } from '../base/pauseGate.js';
+import { runLoop } from '../base/runLoop.js';
+import { sleep } from '../base/sleep.js';
 import { fetchMessages } from './fetchMessages.js';
 import type { WsModule } from './loadWs.js';
 import { decodeMessageId, encodeMessageId, positionAgainstEnd, type MessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
-import { backoffMs, describeError, isTransient } from './pulsarErrors.js';
+import { describeError, isTransient } from './pulsarErrors.js';
 import type { PulsarConfig } from './pulsarProperties.js';
 import type { PulsarSplit } from './PulsarSplit.js';
 import { parseTopicName, topicPath } from './pulsarTopic.js';
 import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
-import { sleepOn } from './sleepOn.js';
 
 
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
@@ -134,7 +136,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
               throw new Error(`gave up after ${failures} failed attempts in a row: ${describeError(err, secrets)}`, { cause: err });
             }
             deps.onReconnect?.({ split: split.id, attempt: failures, error: describeError(err, secrets), after: last });
-            await sleepOn(scheduler, backoffMs(failures, 200, config.maxBackoffMs), signal);
+            await sleep(backoffDelay(failures, { baseMs: 200, maxMs: config.maxBackoffMs, jitter: 'equal' }), signal, scheduler);
           } finally {
             socket?.close();
           }

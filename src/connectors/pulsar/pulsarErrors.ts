@@ -43,12 +43,3 @@ export function describeError(err: unknown, secrets: readonly string[]): string 
   return scrub(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message, secrets);
 }
 
-/**
- * Exponential backoff with equal jitter (half the doubled delay plus a random half), capped: many
- * splits reconnecting to a restarted broker do not retry in lockstep.
- * TODO(base): replace with the shared backoff of src/connectors/base once it lands.
- */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
-}
