@@ -1,5 +1,5 @@
 import { Observable, concatMap, map, of } from 'rxjs';
-import type { StateStore } from '../state/StateStore.js';
+import type { StateStore } from './StateStore.js';
 import type { JsonValue } from './Json.js';
 import { fromMaybePromise } from './MaybePromise.js';
 import { CorruptStateError } from './SourceError.js';

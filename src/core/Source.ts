@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { StateStore } from '../state/StateStore.js';
+import type { StateStore } from './StateStore.js';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { SourceEvent } from './SourceEvent.js';

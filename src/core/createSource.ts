@@ -9,9 +9,6 @@ import {
   interval,
   type Subscriber,
 } from 'rxjs';
-import type { ConnectorContext, SourceOptions } from '../connectors/ConnectorFactory.js';
-import { MemoryStore } from '../state/MemoryStore.js';
-import type { StateStore } from '../state/StateStore.js';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import { BadRecordTracker } from './BadRecordTracker.js';
 import { checkpointKeys, loadCheckpoint, writeSnapshot, type RestoredCheckpoint, type Snapshot } from './Checkpoint.js';
@@ -24,6 +21,12 @@ import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 import type { SourceWarning } from './SourceWarning.js';
 import type { CompletedCheckpoint, ReaderContext, SplitReader } from './SplitReader.js';
+import { MemoryStore } from './MemoryStore.js';
+import { DEFAULT_BAD_RECORD_POLICY, DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_HIGH_WATER_MARK, type SourceOptions } from './SourceOptions.js';
+import type { StateStore } from './StateStore.js';
+
+// Kept importable from here, where they were first defined.
+export { DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_HIGH_WATER_MARK, sourceOptionsOf } from './SourceOptions.js';
 
 /** Everything {@link createSource} needs: where splits come from, how one is read, and the common options. */
 export interface CreateSourceOptions<S extends SourceSplit, T> extends SourceOptions {
@@ -31,14 +34,8 @@ export interface CreateSourceOptions<S extends SourceSplit, T> extends SourceOpt
   readonly reader: SplitReader<S, T>;
 }
 
-/** Default records in flight above which readers are asked to pause. */
-export const DEFAULT_HIGH_WATER_MARK = 65_536;
-
 /** Barriers remembered for flow control while their commit is pending. */
 const MAX_UNCOMMITTED_EPOCHS = 1_024;
-
-/** Default checkpoint interval. */
-export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
 
 /**
  * Builds a {@link Source} from an enumerator and a split reader.
@@ -63,15 +60,6 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
  */
 export function createSource<S extends SourceSplit, T>(options: CreateSourceOptions<S, T>): Source<T> {
   return new CheckpointedSource(options);
-}
-
-/**
- * Copies the options every source takes out of a connector context, so factories can spread
- * them into their own `createSource` call.
- */
-export function sourceOptionsOf(context: ConnectorContext): SourceOptions {
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = context;
-  return { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler };
 }
 
 class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEvent<T>> implements Source<T> {
@@ -100,8 +88,10 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
     super((subscriber) => this.start(subscriber));
     if (!options.name) throw new TypeError('createSource: a source needs a name');
     this.name = options.name;
+    // The default store is core's own MemoryStore: a source without a store still checkpoints
+    // (and rolls back within the process); durable stores live in state/, above core.
     this.store = options.store ?? new MemoryStore();
-    this.badRecords = new BadRecordTracker(options.badRecords ?? 'fail');
+    this.badRecords = new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 

@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { createSource } from '../../core/createSource.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { BadRecordStats, DeadLetter } from '../../core/BadRecordHandler.js';
 import type { MaybePromise } from '../../core/MaybePromise.js';
 import { isThenable } from '../../core/MaybePromise.js';
@@ -59,15 +60,8 @@ export function createKafkaSource(
 
 function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode: KafkaRecordDecoder<T>): KafkaSource<T> {
   const hub = new KafkaConsumerHub(config);
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
   const inner = createSource({
-    name,
-    store,
-    barriers,
-    checkpointIntervalMs,
-    badRecords,
-    highWaterMark,
-    scheduler,
+    ...sourceOptionsOf(options),
     enumerator: new KafkaEnumerator(config, hub),
     reader: new KafkaSplitReader(hub, decode),
   });
