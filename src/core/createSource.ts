@@ -56,7 +56,7 @@ const MAX_UNCOMMITTED_EPOCHS = 1_024;
  *
  * @example
  * const source = createSource({ name: 'orders', enumerator, reader, store: new MemoryStore() });
- * source.pipe(commitEpochs(source), toRecords()).subscribe(console.log);
+ * checkpointed(source).pipe(toRecords()).subscribe(console.log);
  */
 export function createSource<S extends SourceSplit, T>(options: CreateSourceOptions<S, T>): Source<T> {
   return new CheckpointedSource(options);
@@ -69,6 +69,11 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
   private readonly highWaterMark: number;
   /** The run (subscription) currently active; commits and acks go to it. */
   private run: SourceRun<S, T> | undefined;
+  /**
+   * The live subscription, from its first moment (the restore may be asynchronous) until it is
+   * torn down or its run has ended: a second subscription meanwhile is refused.
+   */
+  private live: { run: SourceRun<S, T> | undefined } | undefined;
   /** Lowest epoch that may still have a snapshot in the store: where garbage collection starts. */
   private oldestRetained = 0;
   private committed = 0;
@@ -172,8 +177,25 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
     this.run?.acknowledge(records);
   }
 
-  private start(subscriber: Subscriber<SourceEvent<T>>): () => void {
-    const subscription = new Subscription();
+  private start(subscriber: Subscriber<SourceEvent<T>>): (() => void) | undefined {
+    // Two live runs would write the same checkpoints and share commits and acks: the second is
+    // refused rather than silently taking over. A run that failed or completed no longer counts,
+    // so `retry` and `repeat` resubscribe even before the old subscription's teardown has run.
+    if (this.live !== undefined && this.live.run?.stopped !== true) {
+      subscriber.error(
+        new SourceError(
+          'the source is already subscribed: a source runs once at a time (two runs would write the same checkpoints); ' +
+            'subscribe to one pipeline over it and share that (share()), or unsubscribe the first before subscribing again',
+          { source: this.name },
+        ),
+      );
+      return undefined;
+    }
+    const live: { run: SourceRun<S, T> | undefined } = { run: undefined };
+    this.live = live;
+    const subscription = new Subscription(() => {
+      if (this.live === live) this.live = undefined;
+    });
     subscription.add(
       loadCheckpoint<S>(this.store, this.name).subscribe({
         next: (restored) => {
@@ -184,13 +206,17 @@ class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEven
             this.snapshotWritten(epoch, splits),
           );
           this.run = run;
+          live.run = run;
           subscription.add(() => {
             run.stop();
             if (this.run === run) this.run = undefined;
           });
           run.begin();
         },
-        error: (err: unknown) => subscriber.error(SourceError.wrap(err, { source: this.name })),
+        error: (err: unknown) => {
+          if (this.live === live) this.live = undefined;
+          subscriber.error(SourceError.wrap(err, { source: this.name }));
+        },
       }),
     );
     return () => subscription.unsubscribe();
@@ -219,7 +245,8 @@ class SourceRun<S extends SourceSplit, T> {
   private dirty = false;
   private enumeratorDone = false;
   private completing = false;
-  private stopped = false;
+  /** Torn down, failed or completed: nothing more happens in this run. */
+  stopped = false;
   private emitted = 0;
   /** Records read but held back behind a snapshot write: in flight too, for flow control. */
   private held = 0;

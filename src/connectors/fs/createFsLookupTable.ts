@@ -49,7 +49,7 @@ export interface FsLookupTableOptions<K extends LookupKey = LookupKey> {
  *
  * @example
  * const customers = createFsLookupTable({ path: './customers.csv', format: createFormat('csv'), key: 'id' });
- * orders.pipe(lookupJoin(customers, (o) => String(o.customer_id)), commitEpochs(orders), toRecords());
+ * checkpointed(orders, lookupJoin(customers, (o) => String(o.customer_id))).pipe(toRecords());
  */
 export function createFsLookupTable<K extends LookupKey = LookupKey>(options: FsLookupTableOptions<K>): LookupTable<K> {
   const path = resolve(options.path);

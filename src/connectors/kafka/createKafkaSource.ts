@@ -44,7 +44,7 @@ export interface KafkaSource<T> extends Source<T> {
  *   include: ['key', 'timestamp'],
  *   store: await FileStore.open('.state'),
  * });
- * orders.pipe(commitEpochs(orders), toRecords()).subscribe((row) => console.log(row));
+ * checkpointed(orders).pipe(toRecords()).subscribe((row) => console.log(row));
  */
 export function createKafkaSource(options: KafkaSourceOptions & { readonly format: Format; readonly convert?: RowConverter }): KafkaSource<Row>;
 export function createKafkaSource(options: KafkaSourceOptions & { readonly format?: undefined }): KafkaSource<SourceMessage>;

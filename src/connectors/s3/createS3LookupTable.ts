@@ -46,7 +46,7 @@ export interface S3LookupTableOptions<K extends LookupKey = LookupKey> extends A
  *
  * @example
  * const customers = createS3LookupTable({ bucket: 'dims', prefix: 'customers.csv', format: createFormat('csv'), key: 'id' });
- * orders.pipe(lookupJoin(customers, (o) => String(o.customer_id)), commitEpochs(orders), toRecords());
+ * checkpointed(orders, lookupJoin(customers, (o) => String(o.customer_id))).pipe(toRecords());
  */
 export function createS3LookupTable<K extends LookupKey = LookupKey>(options: S3LookupTableOptions<K>): LookupTable<K> {
   const name = options.name ?? `s3://${options.bucket}/${options.prefix}`;
