@@ -1,4 +1,4 @@
-import { checkPropertyValue } from '../checkPropertyValue.js';
+import { checkPropertyValue, integerRange } from '../checkPropertyValue.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import type { AwsCredentials } from './AwsConnection.js';
 
@@ -77,13 +77,21 @@ export function propertyReader(connector: string, specs: readonly PropertySpec[]
 
 /**
  * Checks programmatic integer options (`createS3Source({ window: 0 })`): each must be an integer
- * within its range, or the call throws naming the option.
+ * within the range of the property it mirrors (declared once, in `specs`; see
+ * {@link integerRange}), or the call throws naming the option.
  * @internal
  */
-export function checkIntegers(owner: string, options: ReadonlyArray<readonly [name: string, value: number, min: number, max: number]>): void {
-  for (const [name, value, min, max] of options) {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TypeError(`${owner}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+export function checkIntegers(
+  owner: string,
+  specs: readonly PropertySpec[],
+  options: ReadonlyArray<readonly [name: string, value: number, property: string]>,
+): void {
+  for (const [name, value, property] of options) {
+    const spec = specs.find((p) => p.name === property);
+    const range = spec === undefined ? undefined : integerRange(spec);
+    if (!Number.isInteger(value) || (range !== undefined && (value < range.min || value > range.max))) {
+      const expected = range === undefined ? 'an integer' : `an integer from ${range.min} to ${range.max}`;
+      throw new TypeError(`${owner}: ${name} must be ${expected}, got ${value}`);
     }
   }
 }
