@@ -24,6 +24,13 @@ export interface RestoredCheckpoint<S extends SourceSplit = SourceSplit> {
 }
 
 /**
+ * Epochs remembered while their commit is pending (by flow control and by the checkpoint-complete
+ * hook). A pipeline without `commitEpochs` never commits, so the oldest are dropped past this
+ * bound: they are the least useful, and memory stays bounded.
+ */
+export const MAX_UNCOMMITTED_EPOCHS = 1_024;
+
+/**
  * The layout of a source's checkpoints in a {@link StateStore}, under the prefix `<source>/`:
  * - `epoch/<n>`: the snapshot taken at barrier `n`;
  * - `last-epoch`: the highest `n` written, written atomically with its snapshot;

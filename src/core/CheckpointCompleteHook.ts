@@ -1,13 +1,8 @@
+import { MAX_UNCOMMITTED_EPOCHS } from './Checkpoint.js';
 import { isThenable, type MaybePromise } from './MaybePromise.js';
+import { messageOf } from './SourceError.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 import type { CompletedCheckpoint, SplitReader } from './SplitReader.js';
-
-/**
- * Epochs remembered while their commit is pending (by flow control and by the checkpoint-complete
- * hook). A pipeline without `commitEpochs` never commits, so the oldest are dropped past this
- * bound: they are the least useful, and memory stays bounded.
- */
-export const MAX_UNCOMMITTED_EPOCHS = 1_024;
 
 /**
  * Drives a reader's checkpoint-complete hook ({@link SplitReader.checkpointComplete}) for one
@@ -73,7 +68,7 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
       if (next !== undefined) this.call(next);
     };
     const failed = (err: unknown): void => {
-      this.warn(`the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${describe(err)}`);
+      this.warn(`the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${messageOf(err)}`);
       settle();
     };
     let result: MaybePromise<void>;
@@ -86,9 +81,4 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
     if (isThenable(result)) result.then(settle, failed);
     else settle();
   }
-}
-
-/** An error's message, for warnings and error messages. @internal */
-export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

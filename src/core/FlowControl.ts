@@ -1,5 +1,5 @@
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
-import { MAX_UNCOMMITTED_EPOCHS } from './CheckpointCompleteHook.js';
+import { MAX_UNCOMMITTED_EPOCHS } from './Checkpoint.js';
 
 /**
  * One run's flow control: counts records in flight (emitted, or read and held back behind a

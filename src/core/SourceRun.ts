@@ -1,11 +1,10 @@
 import { Subject, Subscription, asyncScheduler, defer, interval, type Subscriber } from 'rxjs';
 import type { BadRecordTracker } from './BadRecordTracker.js';
 import { writeSnapshot, type RestoredCheckpoint } from './Checkpoint.js';
-import { describe } from './CheckpointCompleteHook.js';
 import { CheckpointState } from './CheckpointState.js';
 import type { Enumerator, EnumeratorContext } from './Enumerator.js';
 import { FlowControl } from './FlowControl.js';
-import { SourceError } from './SourceError.js';
+import { SourceError, messageOf } from './SourceError.js';
 import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, type SourceOptions } from './SourceOptions.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
@@ -255,7 +254,7 @@ export class SourceRun<S extends SourceSplit, T> {
     this.subscriptions.add(
       writeSnapshot(store, name, snapshot).subscribe({
         error: (err: unknown) =>
-          this.fail(new SourceError(`writing the checkpoint of epoch ${epoch} failed: ${describe(err)}`, { source: name }, { cause: err })),
+          this.fail(new SourceError(`writing the checkpoint of epoch ${epoch} failed: ${messageOf(err)}`, { source: name }, { cause: err })),
         complete: () => {
           if (this.stopped) return;
           this.output = 'open';
