@@ -34,6 +34,9 @@ export interface SourceOptions {
 
 /** The keys of {@link SourceOptions}, listed once: {@link sourceOptionsOf} copies exactly these. */
 const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler'] as const satisfies ReadonlyArray<keyof SourceOptions>;
+// A field added to SourceOptions but not to the list above fails to compile here.
+const everyKeyListed: Exclude<keyof SourceOptions, (typeof SOURCE_OPTION_KEYS)[number]> extends never ? true : never = true;
+void everyKeyListed;
 
 /**
  * The {@link SourceOptions} part of a wider options object (a connector context, a connector's

@@ -183,6 +183,8 @@ export function kafkaOptionsFromProperties(
     const text = value(name);
     return text === undefined ? undefined : Number(text);
   };
+  // Every property given is checked, read below or not (the TLS ones only matter under SSL), as SQL checks them.
+  for (const spec of kafkaProperties) value(spec.name);
   const topic = value('kafka.topic') ?? bad('property kafka.topic (topic) is required');
   const brokers = value('kafka.bootstrap.servers') ?? bad('property kafka.bootstrap.servers (properties.bootstrap.server) is required');
 
