@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import type { Format, RowConverter } from '../../formats/Format.js';
 import type { SharedClient } from './SharedClient.js';
 
@@ -7,6 +8,8 @@ export interface AwsEnumeratorDeps<H> {
   readonly clients: SharedClient<H>;
   /** Values scrubbed from error messages. */
   readonly secrets: readonly string[];
+  /** Where every wait (polling, pacing, backoff) runs: the source's scheduler. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /** What an AWS split reader needs besides its configuration. @internal */

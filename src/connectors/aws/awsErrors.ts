@@ -1,4 +1,5 @@
 import { SourceError } from '../../core/SourceError.js';
+import { RetriesExhaustedError } from '../base/RetriesExhaustedError.js';
 
 /**
  * AWS SDK errors carry request details (`$response`, `$metadata`, sometimes a string to sign):
@@ -38,21 +39,6 @@ export function httpStatus(err: unknown): number | undefined {
 }
 
 /**
- * Transient errors outlasted a connector's own retry budget. Its message is the last error's
- * (already scrubbed), its name the last error's (`ECONNREFUSED`, `InternalFailure` ...).
- */
-export class RetriesExhaustedError extends Error {
-  constructor(
-    readonly attempts: number,
-    message: string,
-    name: string,
-  ) {
-    super(message);
-    this.name = name;
-  }
-}
-
-/**
  * How many attempts a failed call made: a connector's own count ({@link RetriesExhaustedError}) or
  * the SDK's (`$metadata.attempts`, when the SDK retried).
  */
@@ -79,22 +65,6 @@ export class AwsCallError extends Error {
     super(`${what} ${failedMessage(err, secrets)}`);
     this.name = errorName(err);
   }
-}
-
-/** True when the error comes from an aborted request (the subscriber went away). */
-export function isAbort(err: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || errorName(err) === 'AbortError';
-}
-
-/**
- * The error a split reader fails with: a {@link SourceError} passes through (a bad record, say);
- * anything else is scrubbed and wrapped with the source, split and last delivered offset.
- * @internal
- */
-export function readerError(err: unknown, secrets: readonly string[], where: { source: string; split: string; offset: string | null }): SourceError {
-  if (err instanceof SourceError) return err;
-  const { source, split, offset } = where;
-  return SourceError.wrap(scrubAwsError(err, secrets), { source, split, ...(offset !== null ? { offset } : {}) });
 }
 
 /**

@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import { SourceError, type SourceErrorLocation } from '../../core/SourceError.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
+import { pauseGate } from '../base/pauseGate.js';
+import { sleep } from '../base/sleep.js';
 import type { DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from '../../formats/Format.js';
 import { DEFAULT_READ_BUFFER_BYTES, FileByteInput } from './FileByteInput.js';
 import { FileGuard, statFile } from './FileGuard.js';
@@ -40,6 +42,8 @@ export interface FsSplitReaderOptions {
   readonly openFiles?: Semaphore;
   /** What to do with a file that changed under a stored or current position. Default `'fail'`. */
   readonly onFileChanged?: FileChangedPolicy;
+  /** Where the reader's waits run (virtual time in tests). Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**
@@ -92,7 +96,8 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       const input = new FileByteInput(path, readBufferBytes);
       const guard = new FileGuard(path);
       const subscriptions: Subscription[] = [];
-      const timers = new Set<NodeJS.Timeout>();
+      // Aborted on unsubscribe: ends the pause gate's and the sleeps' waits.
+      const abort = new AbortController();
       let closed = false;
       // Where this read starts: a rotated file inherits its old name's position (`from`), a new
       // file under a rotated name starts afresh (`fresh`); see FsEnumerator.
@@ -105,19 +110,8 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         ...(lastAt === null ? {} : { offset: lastAt }),
       });
 
-      // Flow control: remember the latest paused$ value, and wake the read loop when it clears.
-      let paused = false;
-      let resume: (() => void) | undefined;
-      subscriptions.push(
-        context.paused$.subscribe((p) => {
-          paused = p;
-          if (!p) resume?.();
-        }),
-      );
-      const whilePaused = async (): Promise<void> => {
-        while (paused && !closed) await new Promise<void>((r) => (resume = r));
-        resume = undefined;
-      };
+      // Flow control: the base's pause gate holds reading between buffers while paused$ is true.
+      const gate = pauseGate(context.paused$, abort.signal);
 
       // Change hints for this file: a counter, so a hint arriving between a stat and the wait is not lost.
       let hints = 0;
@@ -136,15 +130,6 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         while (hints === seen && !closed) await new Promise<void>((r) => (wake = r));
         wake = undefined;
       };
-      const sleep = (ms: number): Promise<void> =>
-        new Promise<void>((r) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            r();
-          }, ms);
-          timers.add(timer);
-        });
-
       /** Fails (policy `fail`) or signals a restart from byte 0 (policy `reread`). */
       const changed = (reason: string | undefined): void => {
         if (reason === undefined) return;
@@ -178,7 +163,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           // Before decoding: bytes read after a truncation or rewrite must not become rows.
           changed(await guard.check(at));
           await emit(decoder.push(bytes), at);
-          await whilePaused();
+          await gate.wait();
           if (closed) break;
         }
         return at;
@@ -187,10 +172,11 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       const waitUntilStable = async (stableMs: number): Promise<void> => {
         for (;;) {
           const s = await stat(path);
+          // Wall clock against mtime (the file system's clock); only the wait runs on the scheduler.
           const age = Date.now() - s.mtimeMs;
           if (age >= stableMs) return;
           // Capped at stableMs: an mtime in the future (clock skew, a touched file) is re-checked, not slept on.
-          await sleep(Math.min(stableMs, Math.max(10, Math.ceil(stableMs - age))));
+          await sleep(Math.min(stableMs, Math.max(10, Math.ceil(stableMs - age))), abort.signal, this.options.scheduler);
           if (closed) return;
         }
       };
@@ -320,10 +306,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
 
       return () => {
         closed = true;
-        resume?.();
+        abort.abort();
         wake?.();
         for (const s of subscriptions) s.unsubscribe();
-        for (const t of timers) clearTimeout(t);
         input.close();
         void guard.release().catch(() => undefined);
       };

@@ -118,6 +118,7 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
           ...(watch === undefined ? {} : { watch }),
           ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
           ...(onWatchError === undefined ? {} : { onWatchError }),
+          scheduler: common.scheduler,
         })
       : undefined;
   const enumerator = new FsEnumerator({ root, matcher, scanMode, ...(changes === undefined ? {} : { changes }) });
@@ -131,6 +132,7 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
     ...(readBufferBytes === undefined ? {} : { readBufferBytes }),
     ...(stableMs === undefined ? {} : { stableMs }),
     ...(onFileChanged === undefined ? {} : { onFileChanged }),
+    scheduler: common.scheduler,
   });
   return createSource({ ...common, enumerator, reader });
 }

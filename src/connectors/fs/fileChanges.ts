@@ -1,5 +1,5 @@
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { Observable, share } from 'rxjs';
+import { asyncScheduler, interval, Observable, share, type SchedulerLike, type Subscription } from 'rxjs';
 
 /**
  * A hint that something below a watched directory may have changed:
@@ -36,6 +36,12 @@ export interface FileChangesOptions {
   readonly keepAlive?: boolean;
   /** Called once when `fs.watch` is unavailable or fails, before falling back to polling alone. */
   readonly onWatchError?: (err: unknown) => void;
+  /**
+   * The polling timer runs here (virtual time in tests). Default `asyncScheduler`. With
+   * `keepAlive: false` and no scheduler given, polling uses an unref'd Node timer instead: a
+   * scheduler's timers cannot be told not to keep the process alive.
+   */
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /** Polling interval used when `fs.watch` fails and polling was configured off. */
@@ -60,10 +66,16 @@ export function fileChanges(root: string, options: FileChangesOptions = {}): Obs
   return new Observable<FileChange>((subscriber) => {
     let watcher: FSWatcher | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let polling: Subscription | undefined;
+    const poll = (): void => subscriber.next({ kind: 'poll', path: null });
     const startPolling = (ms: number): void => {
-      if (timer !== undefined) return;
-      timer = setInterval(() => subscriber.next({ kind: 'poll', path: null }), ms);
-      if (!keepAlive) timer.unref();
+      if (timer !== undefined || polling !== undefined) return;
+      if (!keepAlive && options.scheduler === undefined) {
+        timer = setInterval(poll, ms);
+        timer.unref();
+      } else {
+        polling = interval(ms, options.scheduler ?? asyncScheduler).subscribe(poll);
+      }
     };
     const fallBack = (err: unknown): void => {
       watcher?.close();
@@ -86,6 +98,7 @@ export function fileChanges(root: string, options: FileChangesOptions = {}): Obs
     return () => {
       watcher?.close();
       if (timer !== undefined) clearInterval(timer);
+      polling?.unsubscribe();
     };
   }).pipe(share());
 }

@@ -1,20 +1,31 @@
 import { Observable } from 'rxjs';
+import type { MaybePromise } from '../../core/MaybePromise.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import { SourceError } from '../../core/SourceError.js';
-import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
+import type { CompletedCheckpoint, ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { KafkaConsumerHub, PartitionListener } from './KafkaConsumerHub.js';
+import { KafkaLagCommitter, type LagOffset } from './KafkaLagCommitter.js';
 import type { KafkaRecordDecoder } from './KafkaRecordDecoder.js';
+import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
 
 /**
  * Reads one partition: registers it with the source's shared consumer ({@link KafkaConsumerHub})
  * and turns every delivery into a chunk whose `nextOffset` is the Kafka offset to resume from.
  * Chunks may be empty when only the position moved (a transaction marker, a resolved start).
+ *
+ * With a consumer group configured, its checkpoint-complete hook commits each committed epoch's
+ * positions to that group, for lag monitoring ({@link KafkaLagCommitter}).
  */
 export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
+  /** Partitions being read now: the group membership lasts while this is above zero. */
+  private reading = 0;
+  private lag: KafkaLagCommitter | undefined;
+
   constructor(
     private readonly hub: KafkaConsumerHub,
     private readonly decode: KafkaRecordDecoder<T>,
+    private readonly config: KafkaSourceConfig,
   ) {}
 
   read(split: KafkaSplit, offset: string | null, context: ReaderContext): Observable<Chunk<T>> {
@@ -38,12 +49,47 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
         onEnd: () => subscriber.complete(),
         onError: (err) => subscriber.error(err),
       };
+      this.reading++;
       this.hub.attach(listener);
       const pause = context.paused$.subscribe((paused) => this.hub.setPaused(listener, paused));
       return () => {
         pause.unsubscribe();
         this.hub.detach(listener);
+        // The run is over (or between split sets with nothing to read): leave the lag group
+        // once the commit in flight has landed, rather than hold a membership nobody needs.
+        if (--this.reading === 0) this.releaseLag();
       };
     });
+  }
+
+  /**
+   * Commits the epoch's positions to the consumer group (lag monitoring only). Positions come
+   * from the splits themselves (topic, partition), never from parsing split ids.
+   *
+   * The call may come after the run ended: a bounded source's final epoch commits after its
+   * readers completed. Its positions are committed all the same (they are the committed
+   * checkpoint's, so the group never runs ahead of it), through the membership still open or a
+   * new one, which then leaves the group at once; without this a bounded run would show its
+   * last epoch as lag forever.
+   */
+  checkpointComplete({ splits }: CompletedCheckpoint<KafkaSplit>): MaybePromise<void> {
+    const { consumerGroup } = this.config;
+    if (consumerGroup === null) return;
+    const offsets: LagOffset[] = [];
+    for (const { split, offset } of splits.values()) {
+      if (offset !== null) offsets.push({ topic: split.topic, partition: split.partition, offset });
+    }
+    if (offsets.length === 0) return;
+    const lag = (this.lag ??= new KafkaLagCommitter({ ...this.config, consumerGroup }, this.hub));
+    const sent = lag.commit(offsets);
+    if (this.reading === 0) this.releaseLag();
+    return sent;
+  }
+
+  private releaseLag(): void {
+    const lag = this.lag;
+    this.lag = undefined;
+    // In the hub's view until done, so `KafkaSource.closed()` waits for the last commit too.
+    if (lag !== undefined) this.hub.track(lag.close());
   }
 }

@@ -6,8 +6,8 @@ import { CorruptStateError } from '../../core/SourceError.js';
 import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
 import { describeEndpoint } from '../aws/AwsConnection.js';
 import { enumeratorError, scrubAwsError } from '../aws/awsErrors.js';
-import { runLoop } from '../aws/runLoop.js';
-import { sleep as defaultSleep } from '../aws/sleep.js';
+import { runLoop } from '../base/runLoop.js';
+import { sleep } from '../base/sleep.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 import { callKinesis, type KinesisRetryEvent } from './kinesisRetry.js';
@@ -15,7 +15,6 @@ import type { KinesisShardSplit, ShardStart } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisEnumerator} needs besides the configuration. */
 export interface KinesisEnumeratorDeps extends AwsEnumeratorDeps<KinesisHandle> {
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each retry of ListShards (logging, tests). */
   readonly onRetry?: (event: KinesisRetryEvent) => void;
 }
@@ -61,7 +60,6 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
 
   splits(context: EnumeratorContext<KinesisShardSplit>): Observable<readonly KinesisShardSplit[]> {
     const { config, deps } = this;
-    const sleep = deps.sleep ?? defaultSleep;
     return runLoop<readonly KinesisShardSplit[]>(
       async ({ subscriber, signal }) => {
         const state = parseState(context.restoredState);
@@ -122,7 +120,7 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
               baseMs: 500,
               maxBackoffMs: config.maxBackoffMs,
               signal,
-              sleep,
+              scheduler: deps.scheduler,
               onRetry: deps.onRetry,
               describe: (err) => scrubAwsError(err, deps.secrets).message,
             });
@@ -150,17 +148,15 @@ export class KinesisEnumerator implements Enumerator<KinesisShardSplit> {
               firstListing = false;
               listed = ids;
               evaluate();
-              await new Promise<void>((resolve) => {
-                const timer = setTimeout(done, config.shardDiscoveryIntervalMs);
-                function done(): void {
-                  clearTimeout(timer);
-                  signal.removeEventListener('abort', done);
-                  if (wake === done) wake = undefined;
-                  resolve();
-                }
-                wake = done;
-                signal.addEventListener('abort', done, { once: true });
-              });
+              // A closed shard's children are looked for at once: `wake` cuts the wait short.
+              // (A linked controller, not AbortSignal.any: that one leaks on a long-lived signal in Node 20.)
+              const nap = new AbortController();
+              const stop = (): void => nap.abort();
+              wake = stop;
+              signal.addEventListener('abort', stop, { once: true });
+              await sleep(config.shardDiscoveryIntervalMs, nap.signal, deps.scheduler);
+              signal.removeEventListener('abort', stop);
+              wake = undefined;
             }
           });
         } finally {

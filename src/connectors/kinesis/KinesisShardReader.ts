@@ -1,14 +1,14 @@
 import type { _Record as KinesisRecord, GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { Observable } from 'rxjs';
-import { BadRecordError, SourceError } from '../../core/SourceError.js';
-import { chunk, type Chunk } from '../../core/SourceEvent.js';
+import { BadRecordError } from '../../core/SourceError.js';
+import type { Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Row } from '../../formats/Format.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
 import { describeEndpoint } from '../aws/AwsConnection.js';
-import { AwsCallError, readerError, scrubAwsError } from '../aws/awsErrors.js';
-import { pauseGate, runLoop } from '../aws/runLoop.js';
-import { sleep as defaultSleep } from '../aws/sleep.js';
+import { AwsCallError, scrubAwsError } from '../aws/awsErrors.js';
+import { fetchReader } from '../base/fetchReader.js';
+import type { Fetched, FetchIo, SplitFetch } from '../base/SplitFetch.js';
 import type { KinesisHandle } from './kinesisClient.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 import { callKinesis, type KinesisOperation, type KinesisRetryEvent } from './kinesisRetry.js';
@@ -16,8 +16,6 @@ import type { KinesisShardSplit } from './KinesisShardSplit.js';
 
 /** What a {@link KinesisShardReader} needs. */
 export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
-  /** Replaceable in unit tests of the retry logic. */
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each retry (logging, tests). */
   readonly onRetry?: (event: KinesisRetryEvent) => void;
 }
@@ -32,94 +30,107 @@ export interface KinesisReaderDeps extends AwsReaderDeps<KinesisHandle> {
  * an expired iterator is replaced by one after the last delivered sequence number (or, if
  * nothing was delivered yet, at the split's start again). A closed shard (no
  * `NextShardIterator`) completes the split, which lets its children start.
+ *
+ * The fetch loop (pacing, pause gate) is the connector base's ({@link fetchReader}); this class
+ * is the shard's fetch step: iterator handling, decoding and its errors.
  */
 export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
+  readonly #reader: SplitReader<KinesisShardSplit, Row>;
+
   constructor(
     private readonly config: KinesisConfig,
     private readonly deps: KinesisReaderDeps,
-  ) {}
+  ) {
+    this.#reader = fetchReader<KinesisShardSplit, Row>({
+      open: (split, start, io) => this.open(split, start, io),
+      intervalMs: config.pollIntervalMs,
+      scheduler: deps.scheduler,
+    });
+  }
 
   read(split: KinesisShardSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
+    return this.#reader.read(split, offset, context);
+  }
+
+  private async open(split: KinesisShardSplit, start: string | null, { signal, scheduler, context }: FetchIo): Promise<SplitFetch<Row>> {
     const { config, deps } = this;
-    const sleep = deps.sleep ?? defaultSleep;
-    let last = offset;
+    const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
+    if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Kinesis records`);
+    /** The shared client, taken at the first fetch (so a failure to connect is described like a failed call). */
+    let handle: KinesisHandle | undefined;
     /** The call in progress, for the error message. */
     let operation: KinesisOperation = 'GetShardIterator';
-    return runLoop<Chunk<Row>>(
-      ({ subscriber, signal }) =>
-        deps.clients.use(async ({ sdk, client }) => {
-          const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
-          if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Kinesis records`);
-          const gate = pauseGate(context.paused$, signal);
-          const attempt = <R>(operation: KinesisOperation, call: () => Promise<R>): Promise<R | 'expired'> =>
-            callKinesis(call, {
-              operation,
-              shard: split.id,
-              transientRetries: config.transientRetries,
-              throttledRetries: config.throttledRetries,
-              baseMs: Math.max(config.pollIntervalMs, 100),
-              maxBackoffMs: config.maxBackoffMs,
-              signal,
-              sleep,
-              onRetry: deps.onRetry,
-              describe: (err) => scrubAwsError(err, deps.secrets).message,
-            });
-          const getIterator = async (): Promise<string | undefined> => {
-            operation = 'GetShardIterator';
-            for (;;) {
-              const out = await attempt('GetShardIterator', () =>
-                client.send(
-                  new sdk.GetShardIteratorCommand({
-                    StreamName: split.stream,
-                    ShardId: split.id,
-                    ...(last !== null
-                      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }
-                      : split.start === 'AT_TIMESTAMP'
-                        ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(split.startTimestamp ?? 0) }
-                        : { ShardIteratorType: split.start }),
-                  }),
-                  { abortSignal: signal },
-                ),
-              );
-              if (out !== 'expired') return out.ShardIterator;
-            }
-          };
-
-          let iterator = await getIterator();
-          let lastCall = 0;
-          while (iterator !== undefined && !signal.aborted) {
-            await sleep(lastCall + config.pollIntervalMs - Date.now(), signal);
-            if (signal.aborted) return;
-            lastCall = Date.now();
-            const current: string = iterator;
-            operation = 'GetRecords';
-            const out: GetRecordsCommandOutput | 'expired' = await attempt('GetRecords', () =>
-              client.send(new sdk.GetRecordsCommand({ ShardIterator: current, Limit: config.recordsPerCall }), { abortSignal: signal }),
-            );
-            if (out === 'expired') {
-              iterator = await getIterator();
-              continue;
-            }
-            const records = out.Records ?? [];
-            if (records.length > 0) {
-              const rows = this.decode(records, split, decodeMessage, context);
-              const first = records[0]!.SequenceNumber ?? '';
-              const next = records[records.length - 1]!.SequenceNumber ?? first;
-              last = next;
-              if (signal.aborted) return;
-              subscriber.next(chunk(split.id, rows, first, next));
-            }
-            iterator = out.NextShardIterator ?? undefined;
-            await gate.wait();
-          }
-        }),
-      (err) =>
-        readerError(err instanceof SourceError ? err : new AwsCallError(`${operation} on stream '${split.stream}' at ${describeEndpoint(config)}`, err), deps.secrets, {
-          source: context.source,
-          split: split.id,
-          offset: last,
-        }),
-    );
+    /** The last sequence number delivered: where a new iterator starts. */
+    let last = start;
+    let iterator: string | undefined;
+    const attempt = <R>(op: KinesisOperation, call: () => Promise<R>): Promise<R | 'expired'> => {
+      operation = op;
+      return callKinesis(call, {
+        operation: op,
+        shard: split.id,
+        transientRetries: config.transientRetries,
+        throttledRetries: config.throttledRetries,
+        baseMs: Math.max(config.pollIntervalMs, 100),
+        maxBackoffMs: config.maxBackoffMs,
+        signal,
+        scheduler,
+        onRetry: deps.onRetry,
+        describe: (err) => scrubAwsError(err, deps.secrets).message,
+      });
+    };
+    const getIterator = async ({ sdk, client }: KinesisHandle): Promise<string | undefined> => {
+      for (;;) {
+        const out = await attempt('GetShardIterator', () =>
+          client.send(
+            new sdk.GetShardIteratorCommand({
+              StreamName: split.stream,
+              ShardId: split.id,
+              ...(last !== null
+                ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }
+                : split.start === 'AT_TIMESTAMP'
+                  ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(split.startTimestamp ?? 0) }
+                  : { ShardIteratorType: split.start }),
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        if (out !== 'expired') return out.ShardIterator;
+      }
+    };
+    const next = async (): Promise<Fetched<Row>> => {
+      if (handle === undefined) {
+        handle = await deps.clients.acquire().catch((err: unknown) => {
+          deps.clients.release();
+          throw err;
+        });
+        iterator = await getIterator(handle);
+      }
+      const { sdk, client } = handle;
+      const current = iterator;
+      if (current === undefined) return { records: [], done: true };
+      const out: GetRecordsCommandOutput | 'expired' = await attempt('GetRecords', () =>
+        client.send(new sdk.GetRecordsCommand({ ShardIterator: current, Limit: config.recordsPerCall }), { abortSignal: signal }),
+      );
+      if (out === 'expired') {
+        iterator = await getIterator(handle);
+        return { records: [] };
+      }
+      iterator = out.NextShardIterator ?? undefined;
+      const records = out.Records ?? [];
+      if (records.length === 0) return { records: [], done: iterator === undefined };
+      const rows = this.decode(records, split, decodeMessage, context);
+      const first = records[0]!.SequenceNumber ?? '';
+      last = records[records.length - 1]!.SequenceNumber ?? first;
+      return { records: rows, offset: first, nextOffset: last, done: iterator === undefined };
+    };
+    return {
+      next,
+      close: () => {
+        if (handle !== undefined) deps.clients.release();
+      },
+      // Scrubbed whole: neither the SDK error nor the description may carry a credential.
+      describe: (err) => scrubAwsError(new AwsCallError(`${operation} on stream '${split.stream}' at ${describeEndpoint(config)}`, err), deps.secrets),
+    };
   }
 
   private decode(

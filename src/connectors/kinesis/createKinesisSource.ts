@@ -38,10 +38,11 @@ export function createKinesisSource(options: KinesisSourceOptions): Source<Row> 
   const config = kinesisConfig(options);
   const secrets = awsSecrets(config);
   return createAwsSource(options, () => createKinesisHandle(config), (clients) => ({
-    enumerator: new KinesisEnumerator(config, { clients, secrets, ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}) }),
+    enumerator: new KinesisEnumerator(config, { clients, secrets, scheduler: options.scheduler, ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}) }),
     reader: new KinesisShardReader(config, {
       clients,
       secrets,
+      scheduler: options.scheduler,
       format: options.format,
       ...(options.convert !== undefined ? { convert: options.convert } : {}),
       ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),

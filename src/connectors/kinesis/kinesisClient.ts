@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { awsClientConfig, loadPeer } from '../aws/AwsConnection.js';
+import { requestHandler } from '../aws/requestHandler.js';
 import type { KinesisConfig } from './kinesisProperties.js';
 
 /** The `@aws-sdk/client-kinesis` module, loaded on first use (an optional peer dependency). */
@@ -22,17 +23,9 @@ export interface KinesisHandle {
  */
 export async function createKinesisHandle(config: KinesisConfig): Promise<KinesisHandle> {
   const sdk: KinesisSdk = await loadPeer(() => import('@aws-sdk/client-kinesis'), 'kinesis', '@aws-sdk/client-kinesis');
-  // Installed with the AWS SDK, so only missing when the SDK install is broken.
-  const { NodeHttpHandler } = await loadPeer(() => import('@smithy/node-http-handler'), 'kinesis', '@smithy/node-http-handler');
-  const requestHandler = new NodeHttpHandler({
-    connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
-    requestTimeout: config.requestTimeoutMs,
-    // Without it, an exceeded requestTimeout only logs a warning and the call waits on forever.
-    throwOnRequestTimeout: true,
-  });
   const client = new sdk.KinesisClient({
     ...awsClientConfig(config),
-    requestHandler,
+    requestHandler: await requestHandler('kinesis', config.requestTimeoutMs),
     maxAttempts: 1,
   });
   return { sdk, client };

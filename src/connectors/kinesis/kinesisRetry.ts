@@ -1,4 +1,8 @@
-import { errorName, httpStatus, RetriesExhaustedError } from '../aws/awsErrors.js';
+import type { SchedulerLike } from 'rxjs';
+import { errorName, httpStatus } from '../aws/awsErrors.js';
+import { backoffDelay } from '../base/backoff.js';
+import { RetriesExhaustedError } from '../base/RetriesExhaustedError.js';
+import { withRetries } from '../base/withRetries.js';
 
 /**
  * How the reader treats a failed Kinesis call:
@@ -52,11 +56,11 @@ export function classifyKinesisError(err: unknown): KinesisErrorKind {
 
 /**
  * Exponential backoff with "equal jitter": half the doubled delay, plus a random half, capped.
- * Jitter keeps many shards throttled together from retrying in lockstep.
+ * Jitter keeps many shards throttled together from retrying in lockstep. (The base's
+ * `backoffDelay` with `jitter: 'equal'`, under the name this module has always exported.)
  */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, Math.max(1, baseMs) * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
+  return backoffDelay(attempt, { baseMs, maxMs, jitter: 'equal', random });
 }
 
 /** The Kinesis calls the connector makes, as named in retry events and errors. */
@@ -85,7 +89,8 @@ export interface KinesisRetryPolicy {
   readonly baseMs: number;
   readonly maxBackoffMs: number;
   readonly signal: AbortSignal;
-  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Where backoffs wait (virtual time in tests). */
+  readonly scheduler?: SchedulerLike | undefined;
   readonly onRetry?: ((event: KinesisRetryEvent) => void) | undefined;
   /** Scrubs an SDK error's message for the retry event. */
   readonly describe: (err: unknown) => string;
@@ -99,27 +104,29 @@ export interface KinesisRetryPolicy {
  * else is rethrown as it is. Every retry is reported to `onRetry` before its backoff.
  */
 export async function callKinesis<R>(call: () => Promise<R>, policy: KinesisRetryPolicy): Promise<R | 'expired'> {
-  let throttled = 0;
-  let transient = 0;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if (policy.signal.aborted) throw err;
-      const kind = classifyKinesisError(err);
-      if (kind === 'fatal') throw err;
-      const { operation, shard } = policy;
-      if (kind === 'expired') {
-        policy.onRetry?.({ operation, shard, kind, attempt: 1, error: policy.describe(err) });
+  const { operation, shard } = policy;
+  return withRetries<R | 'expired'>(
+    async () => {
+      try {
+        return await call();
+      } catch (err) {
+        // An expired iterator is not a failure to retry: the caller gets a new iterator.
+        if (policy.signal.aborted || classifyKinesisError(err) !== 'expired') throw err;
+        policy.onRetry?.({ operation, shard, kind: 'expired', attempt: 1, error: policy.describe(err) });
         return 'expired';
       }
-      const attempt = kind === 'throttled' ? ++throttled : ++transient;
-      if (attempt > (kind === 'throttled' ? policy.throttledRetries : policy.transientRetries)) {
-        throw new RetriesExhaustedError(attempt, `${kind === 'throttled' ? 'throttled: ' : ''}${policy.describe(err)}`, errorName(err));
-      }
-      policy.onRetry?.({ operation, shard, kind, attempt, error: policy.describe(err) });
-      await policy.sleep(backoffMs(attempt, policy.baseMs, policy.maxBackoffMs), policy.signal);
-      if (policy.signal.aborted) throw err;
-    }
-  }
+    },
+    {
+      classify: (err) => {
+        const kind = classifyKinesisError(err);
+        return kind === 'throttled' || kind === 'transient' ? kind : null;
+      },
+      retries: { throttled: policy.throttledRetries, transient: policy.transientRetries },
+      backoff: { baseMs: policy.baseMs, maxMs: policy.maxBackoffMs, jitter: 'equal' },
+      onRetry: ({ kind, attempt, error }) => policy.onRetry?.({ operation, shard, kind: kind as 'throttled' | 'transient', attempt, error: policy.describe(error) }),
+      exhausted: (err, kind, attempts) =>
+        new RetriesExhaustedError(attempts, `${kind === 'throttled' ? 'throttled: ' : ''}${policy.describe(err)}`, errorName(err)),
+    },
+    { signal: policy.signal, scheduler: policy.scheduler },
+  );
 }

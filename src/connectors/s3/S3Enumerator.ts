@@ -1,10 +1,10 @@
-import type { Observable } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import type { AwsEnumeratorDeps } from '../aws/AwsDeps.js';
 import { describeEndpoint } from '../aws/AwsConnection.js';
 import { enumeratorError } from '../aws/awsErrors.js';
-import { runLoop } from '../aws/runLoop.js';
-import { sleep } from '../aws/sleep.js';
+import { asyncScheduler, type Observable } from 'rxjs';
+import { runLoop } from '../base/runLoop.js';
+import { sleep } from '../base/sleep.js';
 import { keyPattern } from './keyPattern.js';
 import { listObjectPages } from './listObjectPages.js';
 import type { S3Handle } from './s3Client.js';
@@ -14,7 +14,11 @@ import { S3ScanState } from './S3ScanState.js';
 
 /** What an {@link S3Enumerator} needs besides the configuration. */
 export interface S3EnumeratorDeps extends AwsEnumeratorDeps<S3Handle> {
-  /** Wall clock, replaceable in tests. */
+  /**
+   * Wall clock, replaceable in tests. Pass starts are stamped with it, not with the scheduler:
+   * they are compared with objects' LastModified and stored in checkpoints. The wait between
+   * passes runs on the scheduler.
+   */
   readonly now?: () => number;
 }
 
@@ -44,6 +48,7 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
 
   splits(context: EnumeratorContext<S3ObjectSplit>): Observable<readonly S3ObjectSplit[]> {
     const { config, deps } = this;
+    const scheduler = deps.scheduler ?? asyncScheduler;
     const now = deps.now ?? Date.now;
     const bounded = config.scanMode === 'bounded';
     return runLoop<readonly S3ObjectSplit[]>(
@@ -79,7 +84,7 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
             for (;;) {
               if (scan.passStarted === null) {
                 const last = scan.lastPassStarted;
-                if (last !== null) await sleep(last + config.refreshIntervalMs - now(), signal);
+                if (last !== null) await sleep(last + config.refreshIntervalMs - now(), signal, scheduler);
                 if (signal.aborted) return;
                 scan.beginPass(now());
               }

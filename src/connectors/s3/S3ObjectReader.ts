@@ -1,12 +1,13 @@
 import type { Observable } from 'rxjs';
-import { chunk, type Chunk } from '../../core/SourceEvent.js';
+import { BadRecordError } from '../../core/SourceError.js';
+import type { Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
-import type { DecodedBatch, Row } from '../../formats/Format.js';
+import type { DecodedBatch, Row, StreamDecoder } from '../../formats/Format.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
-import { AwsCallError, errorName, readerError, RetriesExhaustedError } from '../aws/awsErrors.js';
-import { sleep } from '../aws/sleep.js';
-import { BadRecordError, SourceError } from '../../core/SourceError.js';
-import { pauseGate, runLoop } from '../aws/runLoop.js';
+import { AwsCallError, errorName, scrubAwsError } from '../aws/awsErrors.js';
+import { fetchReader } from '../base/fetchReader.js';
+import { RetriesExhaustedError } from '../base/RetriesExhaustedError.js';
+import type { Fetched, FetchIo, SplitFetch } from '../base/SplitFetch.js';
 import type { S3Handle } from './s3Client.js';
 import { ObjectVersionGoneError, S3ObjectInput } from './S3ObjectInput.js';
 import type { S3ObjectSplit } from './S3ObjectSplit.js';
@@ -55,7 +56,27 @@ function isBodyInterruption(err: unknown): boolean {
  * (without bytes) to `deadLetters$`.
  */
 export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
-  constructor(private readonly deps: S3ReaderDeps) {}
+  readonly #reader: SplitReader<S3ObjectSplit, Row>;
+
+  constructor(private readonly deps: S3ReaderDeps) {
+    this.#reader = fetchReader<S3ObjectSplit, Row>({
+      open: (split, _start, io) => this.open(split, io),
+      scheduler: deps.scheduler,
+      // A body cut mid-stream is not retried by the SDK (its retries end when the response
+      // starts): the fetch loop goes on from the position delivered, as a restart would, with
+      // the same number of attempts. Progress since the last cut renews the budget.
+      retry: {
+        classify: (err) => (isBodyInterruption(err) ? 'interrupted' : null),
+        retries: { interrupted: deps.retryAttempts - 1 },
+        backoff: { baseMs: 200, maxMs: 5_000 },
+        exhausted: (err, _kind, attempts) => new RetriesExhaustedError(attempts, err instanceof Error ? err.message : String(err), errorName(err)),
+      },
+    });
+  }
+
+  read(split: S3ObjectSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
+    return this.#reader.read(split, offset, context);
+  }
 
   /** An object deleted before its end: a bad record naming the object and the position reached. */
   private deleted(err: ObjectVersionGoneError, split: S3ObjectSplit, position: string | null, context: ReaderContext): void {
@@ -70,61 +91,57 @@ export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
     );
   }
 
-  read(split: S3ObjectSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
+  /** The object's fetch step: a body stream and the format's decoder, (re)opened at the position. */
+  private async open(split: S3ObjectSplit, { signal, context }: FetchIo): Promise<SplitFetch<Row>> {
     const { deps } = this;
-    let position = offset;
-    return runLoop<Chunk<Row>>(
-      ({ subscriber, signal }) =>
-        deps.clients.use(async (handle) => {
-          const { format } = deps;
-          if (format.openStream === undefined) {
-            throw new Error(`format '${format.name}' cannot decode byte streams, so it cannot read S3 objects`);
-          }
-          const gate = pauseGate(context.paused$, signal);
-          const emit = (batch: DecodedBatch): void => {
-            if (batch.rows.length > 0 && !signal.aborted) subscriber.next(chunk(split.id, batch.rows, batch.offset, batch.nextOffset));
-            position = batch.nextOffset;
-          };
-          let interruptions = 0;
-          for (;;) {
-            const reached = position;
-            try {
-              const input = new S3ObjectInput(handle, split, deps.compression, signal);
-              const decoder = await format.openStream(input, position, {
-                source: context.source,
-                splitId: split.id,
-                badRecords: context.badRecords,
-                ...(deps.convert !== undefined ? { convert: deps.convert } : {}),
-              });
-              for await (const bytes of input.stream(decoder.startByte)) {
-                if (signal.aborted) return;
-                emit(decoder.push(bytes));
-                await gate.wait();
-              }
-              if (!signal.aborted) emit(decoder.end());
-              return;
-            } catch (err) {
-              if (err instanceof ObjectVersionGoneError) {
-                if (err.reason === 'deleted') this.deleted(err, split, position, context);
-                return;
-              }
-              // A body cut mid-stream is not retried by the SDK (its retries end when the
-              // response starts): go on from the position delivered, as a restart would, with
-              // the same number of attempts. Progress since the last cut renews the budget.
-              if (signal.aborted || !isBodyInterruption(err)) throw err;
-              interruptions = position !== reached ? 1 : interruptions + 1;
-              if (interruptions >= deps.retryAttempts) throw new RetriesExhaustedError(interruptions, err instanceof Error ? err.message : String(err), errorName(err));
-              await sleep(Math.min(100 * 2 ** interruptions, 5_000), signal);
-              if (signal.aborted) return;
-            }
-          }
-        }),
-      (err) =>
-        readerError(err instanceof SourceError ? err : new AwsCallError(`reading s3://${split.bucket}/${split.key} at ${deps.endpoint}`, err), deps.secrets, {
-          source: context.source,
-          split: split.id,
-          offset: position,
-        }),
-    );
+    const { format } = deps;
+    const openStream = format.openStream?.bind(format);
+    if (openStream === undefined) throw new Error(`format '${format.name}' cannot decode byte streams, so it cannot read S3 objects`);
+    let handle: S3Handle | undefined;
+    /** The open body and its decoder; dropped on a failure, so the next fetch reopens at the position. */
+    let body: { decoder: StreamDecoder; bytes: AsyncIterator<Uint8Array> } | undefined;
+    const drop = (): void => {
+      void body?.bytes.return?.().catch(() => undefined);
+      body = undefined;
+    };
+    const fetched = (batch: DecodedBatch, done: boolean): Fetched<Row> => ({ records: batch.rows, offset: batch.offset, nextOffset: batch.nextOffset, done });
+    const next = async (position: string | null): Promise<Fetched<Row>> => {
+      try {
+        if (handle === undefined) {
+          handle = await deps.clients.acquire().catch((err: unknown) => {
+            deps.clients.release();
+            throw err;
+          });
+        }
+        if (body === undefined) {
+          const input = new S3ObjectInput(handle, split, deps.compression, signal);
+          const decoder = await openStream(input, position, {
+            source: context.source,
+            splitId: split.id,
+            badRecords: context.badRecords,
+            ...(deps.convert !== undefined ? { convert: deps.convert } : {}),
+          });
+          body = { decoder, bytes: input.stream(decoder.startByte)[Symbol.asyncIterator]() };
+        }
+        const { decoder, bytes } = body;
+        const read = await bytes.next();
+        if (read.done === true) return fetched(decoder.end(), true);
+        return fetched(decoder.push(read.value), false);
+      } catch (err) {
+        drop();
+        if (!(err instanceof ObjectVersionGoneError)) throw err;
+        if (err.reason === 'deleted') this.deleted(err, split, position, context);
+        return { records: [], done: true };
+      }
+    };
+    return {
+      next,
+      close: () => {
+        drop();
+        if (handle !== undefined) deps.clients.release();
+      },
+      // Scrubbed whole: neither the SDK error nor the description may carry a credential.
+      describe: (err) => scrubAwsError(new AwsCallError(`reading s3://${split.bucket}/${split.key} at ${deps.endpoint}`, err), deps.secrets),
+    };
   }
 }

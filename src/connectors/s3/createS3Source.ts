@@ -41,10 +41,11 @@ export function createS3Source(options: S3SourceOptions): Source<Row> {
   if (config.matchPattern !== undefined) keyPattern(config.matchPattern); // reject a bad pattern now, not at the first listing
   const secrets = awsSecrets(config);
   return createAwsSource(options, () => createS3Handle(config), (clients) => ({
-    enumerator: new S3Enumerator(config, { clients, secrets }),
+    enumerator: new S3Enumerator(config, { clients, secrets, scheduler: options.scheduler }),
     reader: new S3ObjectReader({
       clients,
       secrets,
+      scheduler: options.scheduler,
       format: options.format,
       compression: config.compression,
       endpoint: describeEndpoint(config),

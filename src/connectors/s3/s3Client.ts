@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, loadPeer } from '../aws/AwsConnection.js';
+import { requestHandler } from '../aws/requestHandler.js';
 import type { S3Config } from './s3Properties.js';
 
 /** The `@aws-sdk/client-s3` module, loaded on first use (it is an optional peer dependency). */
@@ -23,17 +24,8 @@ export interface S3Handle {
  */
 export async function createS3Handle(config: S3Config): Promise<S3Handle> {
   const sdk: S3Sdk = await loadPeer(() => import('@aws-sdk/client-s3'), 's3', '@aws-sdk/client-s3');
-  // Installed with the AWS SDK, so only missing when the SDK install is broken.
-  const { NodeHttpHandler } = await loadPeer(() => import('@smithy/node-http-handler'), 's3', '@smithy/node-http-handler');
   const client = new sdk.S3Client({
-    // The SDK's default handler waits forever on a server that accepts and never answers.
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
-      // Until the response starts: a body paused by flow control is not cut.
-      requestTimeout: config.requestTimeoutMs,
-      // Without it, an exceeded requestTimeout only logs a warning and the call waits on.
-      throwOnRequestTimeout: true,
-    }),
+    requestHandler: await requestHandler('s3', config.requestTimeoutMs),
     ...awsClientConfig(config),
     ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',

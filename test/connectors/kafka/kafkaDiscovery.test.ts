@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NEVER } from 'rxjs';
 import type { ITopicMetadata } from 'kafkajs';
-import { KafkaEnumerator, MAX_DISCOVERY_FAILURES, type DiscoveryAdmin, type KafkaAdminProvider } from '../../../src/connectors/kafka/KafkaEnumerator.js';
+import { AdminPartitionListing, type DiscoveryAdmin, type KafkaAdminProvider } from '../../../src/connectors/kafka/AdminPartitionListing.js';
+import { KafkaEnumerator, MAX_DISCOVERY_FAILURES } from '../../../src/connectors/kafka/KafkaEnumerator.js';
 import type { KafkaSplit } from '../../../src/connectors/kafka/KafkaSplit.js';
 import { resolveKafkaConfig } from '../../../src/connectors/kafka/KafkaSourceConfig.js';
 import type { EnumeratorContext } from '../../../src/core/Enumerator.js';
@@ -57,7 +58,7 @@ test(`discovery rides out up to ${MAX_DISCOVERY_FAILURES - 1} failed polls in a 
   const { hub, requests } = provider([1, 1, ...refusals, 2, ...refusals, 3]);
   const sets = await new Promise<number[][]>((resolve, reject) => {
     const seen: number[][] = [];
-    const subscription = new KafkaEnumerator(config, hub).splits(context).subscribe({
+    const subscription = new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub)).splits(context).subscribe({
       next: (splits) => {
         seen.push(splits.map((s) => s.partition));
         if (splits.length === 3) {
@@ -75,7 +76,7 @@ test(`discovery rides out up to ${MAX_DISCOVERY_FAILURES - 1} failed polls in a 
 test(`${MAX_DISCOVERY_FAILURES} failed polls in a row fail the source, naming topic, source and brokers`, async () => {
   const { hub, requests } = provider([2, ...Array.from({ length: MAX_DISCOVERY_FAILURES }, refused), 5]);
   const error = await new Promise<Error>((resolve, reject) => {
-    new KafkaEnumerator(config, hub).splits(context).subscribe({ error: resolve, complete: () => reject(new Error('completed')) });
+    new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub)).splits(context).subscribe({ error: resolve, complete: () => reject(new Error('completed')) });
   });
   assert.ok(error instanceof SourceError);
   assert.equal(requests(), 1 + MAX_DISCOVERY_FAILURES);
@@ -89,7 +90,7 @@ test(`${MAX_DISCOVERY_FAILURES} failed polls in a row fail the source, naming to
 test('the first metadata request failing fails at once (no partitions to read meanwhile)', async () => {
   const { hub } = provider([refused()]);
   const error = await new Promise<Error>((resolve, reject) => {
-    new KafkaEnumerator(config, hub).splits(context).subscribe({ error: resolve, complete: () => reject(new Error('completed')) });
+    new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub)).splits(context).subscribe({ error: resolve, complete: () => reject(new Error('completed')) });
   });
   assert.equal(error.message, "source 'disc': cannot reach Kafka brokers 127.0.0.1:9: Connection error: connect ECONNREFUSED 127.0.0.1:9");
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as sdk from '@aws-sdk/client-kinesis';
-import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
+import { BehaviorSubject } from 'rxjs';
 import { SharedClient } from '../../../src/connectors/aws/SharedClient.js';
 import type { KinesisHandle } from '../../../src/connectors/kinesis/kinesisClient.js';
 import { kinesisConfigFromProperties } from '../../../src/connectors/kinesis/kinesisProperties.js';
@@ -11,6 +11,7 @@ import type { KinesisShardSplit } from '../../../src/connectors/kinesis/KinesisS
 import { BadRecordTracker } from '../../../src/core/BadRecordTracker.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
+import { VirtualClock } from '../../../marble-tests/support/virtualTime.js';
 
 const awsError = (name: string, status: number): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
@@ -47,20 +48,23 @@ describe('kinesis retry logic (unit, fake client)', () => {
     } as unknown as sdk.KinesisClient;
     const handle: KinesisHandle = { sdk, client };
     const retries: string[] = [];
+    const clock = new VirtualClock();
     const reader = new KinesisShardReader(config, {
       clients: new SharedClient(async () => handle, () => undefined),
       secrets: [],
       format: createFormat('json'),
-      sleep: async () => undefined,
+      scheduler: clock.scheduler,
       onRetry: (e) => retries.push(`${e.kind}#${e.attempt}`),
     });
     const split: KinesisShardSplit = { id: 'shardId-000000000001', stream: 's', parents: [], start: 'TRIM_HORIZON', startTimestamp: null };
-    const err = await lastValueFrom(
-      reader.read(split, null, { source: 'src', badRecords: new BadRecordTracker('fail'), paused$: new BehaviorSubject(false) }).pipe(toArray()),
-    ).then(
-      () => assert.fail('expected an error'),
-      (e: unknown) => e,
-    );
+    const recording = clock.record(reader.read(split, null, { source: 'src', badRecords: new BadRecordTracker('fail'), paused$: new BehaviorSubject(false) }));
+    await clock.advanceTo(10_000);
+    const last = recording.messages.at(-1);
+    assert.equal(last?.notification.kind, 'E', 'expected an error');
+    const err = last.notification.kind === 'E' ? last.notification.error : undefined;
+    // Backoffs of 100, 200 and 400 ms with equal jitter (half of each, plus up to the other half),
+    // waited in virtual time on the source's scheduler.
+    assert.ok(last.frame >= 350 && last.frame <= 700, `failed at virtual ${last.frame} ms`);
     assert.deepEqual(retries, ['transient#1', 'transient#2', 'transient#3']);
     assert.equal(getRecords, 5);
     assert.ok(err instanceof SourceError);

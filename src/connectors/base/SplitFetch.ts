@@ -1,0 +1,62 @@
+import type { SchedulerLike } from 'rxjs';
+import type { SourceSplit } from '../../core/SourceSplit.js';
+import type { ReaderContext } from '../../core/SplitReader.js';
+
+/**
+ * What one fetch brought: records and the position after them. The fetch loop turns it into a
+ * chunk (see {@link fetchReader}).
+ */
+export interface Fetched<T> {
+  /** In upstream order; may be empty (nothing new yet, or only records that decoded to nothing). */
+  readonly records: readonly T[];
+  /**
+   * The position after the last record: what a checkpoint stores and a restart hands back to the
+   * next fetch. Absent: the position did not move (then `records` must be empty).
+   */
+  readonly nextOffset?: string;
+  /** The position of the first record, for error reports; default the position fetched from. */
+  readonly offset?: string;
+  /** The split is exhausted (a bounded split's end, a closed shard): the read completes. */
+  readonly done?: boolean;
+}
+
+/** What a fetch step gets besides the split and position. */
+export interface FetchIo {
+  /** Aborted when the read is unsubscribed: pass it to every client call. */
+  readonly signal: AbortSignal;
+  /** Where every wait goes (virtual time in marble tests). */
+  readonly scheduler: SchedulerLike;
+  /** The source's reader context: its name, bad-record policy and warnings. */
+  readonly context: ReaderContext;
+}
+
+/**
+ * The fetch step of a stateless connector: reads the records at `position` (`null`: the split's
+ * configured start) and says where the next fetch begins. Called again with the `nextOffset` it
+ * returned, never concurrently.
+ *
+ * @example
+ * const fetch: FetchStep<LineSplit, string> = async (split, position) => {
+ *   const from = Number(position ?? 0);
+ *   const lines = (await readFile(split.path, 'utf8')).split('\n').slice(from, from + 100);
+ *   return { records: lines, nextOffset: String(from + lines.length), done: lines.length === 0 };
+ * };
+ */
+export type FetchStep<S extends SourceSplit, T> = (split: S, position: string | null, io: FetchIo) => Promise<Fetched<T>>;
+
+/**
+ * One split opened for reading, for connectors whose reads carry state from fetch to fetch (a
+ * shard iterator, a stream decoder, a cursor): {@link fetchReader}'s `open` returns it once per read.
+ */
+export interface SplitFetch<T> {
+  /** Fetches from `position`: the read's start at first, then the `nextOffset` returned before. */
+  next(position: string | null): Promise<Fetched<T>>;
+  /** Releases what the read holds; called once when it ends, however it ends. */
+  close?(): void;
+  /**
+   * Turns a failure into the error the read fails with (it is then located at source, split and
+   * position if it is not a `SourceError` already). Here because the read's state knows what was
+   * going on ("GetRecords on stream 's'"). Default: the error as it is.
+   */
+  describe?(err: unknown): unknown;
+}
