@@ -28,6 +28,8 @@ export {
   type CreateSourceOptions,
 } from './core/createSource.js';
 export { commitEpochs } from './core/commitEpochs.js';
+export { checkpointed, type CheckpointedOptions } from './core/checkpointed.js';
+export { DEFAULT_BAD_RECORD_POLICY } from './core/SourceOptions.js';
 export { toRecords } from './core/toRecords.js';
 export { mapRecords } from './core/mapRecords.js';
 export { deliverTo, type RecordSink } from './core/deliverTo.js';

@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NEVER, tap } from 'rxjs';
 import { createFsSource, type FsSourceOptions } from '../../src/connectors/fs/createFsSource.js';
-import { commitEpochs } from '../../src/core/commitEpochs.js';
+import { checkpointed } from '../../src/core/checkpointed.js';
 import type { Source } from '../../src/core/Source.js';
 import { toRecords } from '../../src/core/toRecords.js';
 import { createFormat } from '../../src/formats/createFormat.js';
@@ -12,7 +12,7 @@ import type { Variant, VariantArgs, VariantResult } from '../Variant.js';
 
 /**
  * Reads a source to the end through the pipeline the README shows,
- * `source.pipe(commitEpochs(source), toRecords())`, counting rows (and, on the side, the
+ * `checkpointed(source).pipe(toRecords())`, counting rows (and, on the side, the
  * barriers that went through).
  */
 export function drain(source: Source<Row>): Promise<VariantResult> {
@@ -21,9 +21,8 @@ export function drain(source: Source<Row>): Promise<VariantResult> {
     let rows = 0;
     let barriers = 0;
     let firstRowMs: number | undefined;
-    source
+    checkpointed(source)
       .pipe(
-        commitEpochs(source),
         tap((event) => {
           if (event.type === 'barrier') barriers++;
         }),

@@ -3,7 +3,7 @@
 import 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { createKafkaSource } from '../../src/connectors/kafka/createKafkaSource.js';
-import { commitEpochs } from '../../src/core/commitEpochs.js';
+import { checkpointed } from '../../src/core/checkpointed.js';
 import { toRecords } from '../../src/core/toRecords.js';
 import { createFormat } from '../../src/formats/createFormat.js';
 import type { Variant } from '../Variant.js';
@@ -29,7 +29,7 @@ export const tributaryKafka: Variant = async ({ rows: expected, options }) => {
   let firstRowMs: number | undefined;
   let lastRowMs = 0;
   await new Promise<void>((resolve, reject) => {
-    source.pipe(commitEpochs(source), toRecords()).subscribe({
+    checkpointed(source).pipe(toRecords()).subscribe({
       next: () => {
         rows++;
         if (rows === 1) firstRowMs = performance.now() - started;

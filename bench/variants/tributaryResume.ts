@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Subject, takeWhile, tap } from 'rxjs';
 import { createFsSource } from '../../src/connectors/fs/createFsSource.js';
 import { checkpointKeys } from '../../src/core/Checkpoint.js';
-import { commitEpochs } from '../../src/core/commitEpochs.js';
+import { checkpointed } from '../../src/core/checkpointed.js';
 import type { Source } from '../../src/core/Source.js';
 import { toRecords } from '../../src/core/toRecords.js';
 import { createFormat } from '../../src/formats/createFormat.js';
@@ -35,9 +35,8 @@ export const tributaryResumePrepare: Variant = async (args) => {
   let requested = false;
   let covered = -1;
   await new Promise<void>((resolve, reject) => {
-    source
+    checkpointed(source)
       .pipe(
-        commitEpochs(source),
         tap((event) => {
           // Every chunk before the barrier has been counted by now: that is what it covers.
           if (event.type === 'barrier' && requested) covered = rows;
@@ -79,7 +78,7 @@ export const tributaryResume: Variant = async (args) => {
   let firstRowMs: number | undefined;
   let rows = 0;
   await new Promise<void>((resolve, reject) => {
-    source.pipe(commitEpochs(source), toRecords()).subscribe({
+    checkpointed(source).pipe(toRecords()).subscribe({
       next: () => {
         firstRowMs ??= performance.now() - started;
         rows++;

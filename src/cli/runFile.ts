@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ReplaySubject, tap, type Subscription } from 'rxjs';
+import { ReplaySubject, identity, tap, type Subscription } from 'rxjs';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
-import { commitEpochs } from '../core/commitEpochs.js';
-import { deliverTo, type RecordSink } from '../core/deliverTo.js';
+import { checkpointed } from '../core/checkpointed.js';
+import type { RecordSink } from '../core/deliverTo.js';
 import { isBarrier } from '../core/SourceEvent.js';
 import type { Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
@@ -179,10 +179,8 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     // epoch: the sink's flush at that barrier writes and syncs them before the commit.
     letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
 
-    subscription = source
+    subscription = checkpointed(source, identity, { sink })
       .pipe(
-        deliverTo(sink, source.name),
-        commitEpochs(source),
         tap((event) => {
           if (stopping && isBarrier(event)) finish(0);
           // LIMIT reached: its rows are out; stop without committing the epoch in progress.

@@ -1,8 +1,6 @@
-import type { Observable, SchedulerLike } from 'rxjs';
-import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import type { Source } from '../core/Source.js';
 import type { Format, Row, RowConverter } from '../formats/Format.js';
-import type { StateStore } from '../state/StateStore.js';
+import type { SourceOptions } from '../core/SourceOptions.js';
 
 /** The declared type of a connector property; values always arrive as strings. */
 export type PropertyType = 'string' | 'integer' | 'boolean' | 'enum' | 'list';
@@ -31,23 +29,8 @@ export interface PropertySpec {
   readonly description: string;
 }
 
-/** Options every source takes, whichever connector builds it. */
-export interface SourceOptions {
-  /** Name in errors and state keys. */
-  readonly name: string;
-  /** Checkpoint store; in-memory when omitted. */
-  readonly store?: StateStore;
-  /** Each emission requests a barrier; defaults to one every `checkpointIntervalMs`. */
-  readonly barriers?: Observable<unknown>;
-  /** Default 1000. */
-  readonly checkpointIntervalMs?: number;
-  /** Default `fail`. */
-  readonly badRecords?: BadRecordPolicy;
-  /** Records in flight (emitted, not yet acknowledged) above which readers are asked to pause. */
-  readonly highWaterMark?: number;
-  /** Scheduler for barriers and timers (virtual time in tests). */
-  readonly scheduler?: SchedulerLike;
-}
+/** The options every source takes are core's (src/core/SourceOptions.ts); re-exported for connectors. */
+export type { SourceOptions } from '../core/SourceOptions.js';
 
 /** What a factory gets to build a source from SQL or from code. */
 export interface ConnectorContext extends SourceOptions {

@@ -1,5 +1,5 @@
 import { Observable, concatMap, map, of } from 'rxjs';
-import type { StateStore } from '../state/StateStore.js';
+import type { StateStore } from './StateStore.js';
 import type { JsonValue } from './Json.js';
 import { fromMaybePromise } from './MaybePromise.js';
 import { CorruptStateError } from './SourceError.js';
@@ -22,6 +22,13 @@ export interface RestoredCheckpoint<S extends SourceSplit = SourceSplit> {
   /** The highest epoch ever written, successful or not: new epochs continue after it. */
   readonly lastEpoch: number;
 }
+
+/**
+ * Epochs remembered while their commit is pending (by flow control and by the checkpoint-complete
+ * hook). A pipeline without `commitEpochs` never commits, so the oldest are dropped past this
+ * bound: they are the least useful, and memory stays bounded.
+ */
+export const MAX_UNCOMMITTED_EPOCHS = 1_024;
 
 /**
  * The layout of a source's checkpoints in a {@link StateStore}, under the prefix `<source>/`:

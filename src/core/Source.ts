@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { StateStore } from '../state/StateStore.js';
+import type { StateStore } from './StateStore.js';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { SourceEvent } from './SourceEvent.js';
@@ -8,9 +8,13 @@ import type { SourceWarning } from './SourceWarning.js';
 /**
  * A running-ready source: a cold Observable of chunks and barriers. Every subscription restores
  * from the last successful epoch in the state store, so RxJS `retry` around a pipeline that ends
- * in {@link commitEpochs} is a rollback to the last good checkpoint.
+ * in {@link commitEpochs} is a rollback to the last good checkpoint. {@link checkpointed} builds
+ * that pipeline naming the source once; {@link runWithCheckpoints} adds the retry.
  *
- * Subscribe to one source once at a time: two live subscriptions would write the same checkpoints.
+ * One subscription at a time: two live runs would write the same checkpoints, so a source made
+ * by `createSource` refuses a second subscription while one is live (it errors with a
+ * {@link SourceError} naming the source). Subscribing again after the first ended (completed,
+ * failed or unsubscribed: a retry, a rollback) is how a source resumes.
  */
 export interface Source<T> extends Observable<SourceEvent<T>> {
   /** The name used in errors and as the key prefix in the state store. */

@@ -40,9 +40,13 @@ export class SourceError extends Error {
    */
   static wrap(err: unknown, location: SourceErrorLocation): SourceError {
     if (err instanceof SourceError) return err;
-    const message = err instanceof Error ? err.message : String(err);
-    return new SourceError(message, location, { cause: err });
+    return new SourceError(messageOf(err), location, { cause: err });
   }
+}
+
+/** The message of whatever was thrown, to quote it in a warning or another error. @internal */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** What a bad record cost: the input set aside with it, when the reader knows. */

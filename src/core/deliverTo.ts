@@ -53,6 +53,8 @@ export interface RecordSink<T> {
  *   flush: () => db.sync(),
  * };
  * source.pipe(mapRecords(toOrder), deliverTo(sink, source.name), commitEpochs(source)).subscribe();
+ * // the same, naming the source once:
+ * checkpointed(source, mapRecords(toOrder), { sink }).subscribe();
  */
 export function deliverTo<T>(sink: RecordSink<T>, sourceName = 'pipeline'): MonoTypeOperatorFunction<SourceEvent<T>> {
   return (events) =>

@@ -1,6 +1,5 @@
 import { asyncScheduler, catchError, defer, identity, retry, throwError, timer, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { commitEpochs } from './commitEpochs.js';
-import { deliverTo, type RecordSink } from './deliverTo.js';
+import { checkpointed, type CheckpointedOptions } from './checkpointed.js';
 import type { Source } from './Source.js';
 import { SourceError } from './SourceError.js';
 import type { SourceEvent } from './SourceEvent.js';
@@ -26,18 +25,11 @@ export interface RecoveryOptions {
 }
 
 /** Options of {@link runWithCheckpoints}: recovery, and where the records go. */
-export interface RunWithCheckpointsOptions<R> extends RecoveryOptions {
-  /**
-   * Where the pipeline's records are written before their epoch commits (see {@link deliverTo}):
-   * a barrier commits only after `sink.flush()` resolved. After a rollback the sink receives the
-   * records after the last committed epoch again (at-least-once).
-   */
-  readonly sink?: RecordSink<R>;
-}
+export type RunWithCheckpointsOptions<R> = RecoveryOptions & CheckpointedOptions<R>;
 
 /**
- * Runs `pipeline` over `source` with checkpoints and rollback: the pipeline's output goes
- * through {@link commitEpochs}, and on an error anywhere (a reader, a format, the pipeline) the
+ * Runs `pipeline` over `source` with checkpoints and rollback: {@link checkpointed} with a retry.
+ * The pipeline's output goes through {@link commitEpochs}, and on an error anywhere (a reader, a format, the pipeline) the
  * whole thing is resubscribed, which makes the source resume every split from the last
  * successful epoch: records after it are delivered again, none before it, none lost. The retry
  * budget resets after a run of `resetAfterMs` without errors. When retries run out, the error reaches the subscriber
@@ -69,8 +61,7 @@ export function runWithCheckpoints<T, R = T>(
     let startedAt = scheduler.now();
     return defer(() => {
       startedAt = scheduler.now();
-      const { sink } = options;
-      return sink === undefined ? source.pipe(pipeline, commitEpochs<R>(source)) : source.pipe(pipeline, deliverTo(sink, source.name), commitEpochs<R>(source));
+      return checkpointed(source, pipeline, options);
     }).pipe(
       catchError((err: unknown) => throwError(() => SourceError.wrap(err, { source: source.name }))),
       retry({

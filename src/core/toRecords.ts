@@ -3,11 +3,11 @@ import type { SourceEvent } from './SourceEvent.js';
 
 /**
  * Flattens chunks into single records and drops barriers: for the end of a pipeline that wants
- * rows (or messages), after {@link commitEpochs}. Cheaper than `mergeMap(c => c.records)`: no
+ * rows (or messages), after {@link commitEpochs} (at the end of {@link checkpointed}). Cheaper than `mergeMap(c => c.records)`: no
  * inner Observable per chunk.
  *
  * @example
- * source.pipe(commitEpochs(source), toRecords()).subscribe((row) => console.log(row));
+ * checkpointed(source).pipe(toRecords()).subscribe((row) => console.log(row));
  */
 export function toRecords<T>(): OperatorFunction<SourceEvent<T>, T> {
   return (events) =>

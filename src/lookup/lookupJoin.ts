@@ -44,11 +44,7 @@ export const DEFAULT_LOOKUP_CACHE_SIZE = 10_000;
  *
  * @example
  * const customers = createFsLookupTable({ path: './customers.csv', format: createFormat('csv'), key: 'id' });
- * source.pipe(
- *   lookupJoin(customers, (order) => String(order.customer_id), { cacheSize: 50_000 }),
- *   commitEpochs(source),
- *   toRecords(),
- * );
+ * checkpointed(source, lookupJoin(customers, (order) => String(order.customer_id), { cacheSize: 50_000 })).pipe(toRecords());
  */
 export function lookupJoin<T extends Row, K extends LookupKey>(
   table: Lookup<K>,

@@ -13,7 +13,7 @@ import {
 } from 'rxjs';
 import type { ConnectorFactory } from '../connectors/ConnectorFactory.js';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
-import { commitEpochs } from '../core/commitEpochs.js';
+import { checkpointed } from '../core/checkpointed.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../core/createSource.js';
 import type { Source } from '../core/Source.js';
 import { toRecords } from '../core/toRecords.js';
@@ -121,7 +121,7 @@ export interface CreateSourceOptions<R> {
  * @example
  * const schema = defineSchema({ p_partkey: integer().notNull(), p_name: varchar(55) });
  * const part = session.createSource('part', { connector: 'fs', properties: { 'fs.path': 'data/part' }, format: 'csv', schema });
- * part.pipe(commitEpochs(part), toRecords()).subscribe((row) => row.p_partkey); // row: RowOf<typeof schema>
+ * checkpointed(part).pipe(toRecords()).subscribe((row) => row.p_partkey); // row: RowOf<typeof schema>
  */
 export class Session {
   private readonly registry = new Map<string, RegisteredSource>();
@@ -331,7 +331,7 @@ export class Session {
       columns: compiled.columns,
       compiled,
       operator,
-      rows: source.pipe(commitEpochs(source), toRecords(), operator),
+      rows: checkpointed(source).pipe(toRecords(), operator),
     };
   }
 }

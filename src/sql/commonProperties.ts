@@ -1,10 +1,8 @@
 import type { PropertySpec } from '../connectors/ConnectorFactory.js';
+import { MAX_TIMER_DELAY_MS } from '../connectors/checkPropertyValue.js';
+import { DEFAULT_BAD_RECORD_POLICY, DEFAULT_CHECKPOINT_INTERVAL_MS } from '../core/SourceOptions.js';
 
-/**
- * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after
- * 1 ms with a TimeoutOverflowWarning, so intervals and timeouts beyond it are refused.
- */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+export { MAX_TIMER_DELAY_MS };
 
 /** Property names that name the connector: the seed's `upstream.source`, RisingWave's `connector`. */
 export const CONNECTOR_SELECTORS: readonly string[] = ['upstream.source', 'connector'];
@@ -18,7 +16,7 @@ export const SOURCE_PROPERTIES: readonly PropertySpec[] = [
     name: 'bad.records',
     type: 'enum',
     values: ['fail', 'skip', 'dead-letter'],
-    default: 'fail',
+    default: DEFAULT_BAD_RECORD_POLICY,
     description: 'What a record that cannot be decoded or breaks the schema does: fail the source, be skipped (counted), or go to the dead-letter stream.',
   },
   {
@@ -26,7 +24,7 @@ export const SOURCE_PROPERTIES: readonly PropertySpec[] = [
     type: 'integer',
     min: 1,
     max: MAX_TIMER_DELAY_MS,
-    default: '1000',
+    default: String(DEFAULT_CHECKPOINT_INTERVAL_MS),
     description: 'Milliseconds between checkpoint barriers.',
   },
 ];

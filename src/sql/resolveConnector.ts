@@ -1,6 +1,7 @@
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import type { ConnectorFactory, PropertySpec } from '../connectors/ConnectorFactory.js';
-import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
+import { checkPropertyValue } from '../connectors/checkPropertyValue.js';
+import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, SOURCE_PROPERTIES, type FormatPropertySpec } from './commonProperties.js';
 import { didYouMean } from './didYouMean.js';
 import { quoted, SqlError, type SqlPosition } from './SqlError.js';
 
@@ -37,7 +38,7 @@ export interface ResolvedConnector {
  * Checks: an unknown property (with a did-you-mean by edit distance), a property given twice
  * (by name and alias), a missing required one, a value not of its declared type
  * (integer, boolean, enum), an integer out of its range (timer delays: `*.ms` up to 2^31-1, see
- * {@link integerRange}). Values of secret properties never appear in a message.
+ * `checkPropertyValue`). Values of secret properties never appear in a message.
  * Aliases are mapped to canonical names; enum values to their declared spelling.
  *
  * @example
@@ -176,19 +177,6 @@ export function resolveConnector(
   };
 }
 
-/**
- * The range of an integer property: declared (`min`/`max`), or that of a timer delay when its
- * name says it is one (`*.ms`, `*.sec`), since Node turns a longer delay into 1 ms.
- */
-function integerRange(spec: PropertySpec): { min: number; max: number; unit: string } | undefined {
-  const seconds = /[._](sec|seconds)$/.test(spec.name);
-  const delay = seconds || /[._]ms$/.test(spec.name);
-  if (spec.min === undefined && spec.max === undefined && !delay) return undefined;
-  const max = spec.max ?? (seconds ? Math.floor(MAX_TIMER_DELAY_MS / 1000) : delay ? MAX_TIMER_DELAY_MS : Number.MAX_SAFE_INTEGER);
-  const min = spec.min ?? (delay ? 0 : Number.MIN_SAFE_INTEGER);
-  return { min, max, unit: delay ? (seconds ? ' (seconds, a timer delay)' : ' (milliseconds, a timer delay)') : '' };
-}
-
 function findSpec(factory: ConnectorFactory, key: string): PropertySpec | undefined {
   return factory.properties.find((s) => s.name === key || (s.aliases ?? []).includes(key));
 }
@@ -210,27 +198,8 @@ function describeCandidates(factories: readonly ConnectorFactory[], given: reado
 
 /** The value in canonical form, or the problem; the value itself is quoted only if not secret. */
 function checkValue(spec: PropertySpec, p: GivenProperty): string | { message: string; position: SqlPosition | undefined } {
+  const checked = checkPropertyValue(spec, p.value);
+  if (typeof checked === 'string') return checked;
   const shown = spec.secret === true ? '(secret value not shown)' : quoted(p.value);
-  const problem = (expected: string) => ({ message: `property '${p.key}' must be ${expected}, got ${shown}`, position: p.position });
-  switch (spec.type) {
-    case 'integer': {
-      const range = integerRange(spec);
-      const n = Number(p.value);
-      const ok = /^\s*-?\d+\s*$/.test(p.value) && Number.isSafeInteger(n) && (range === undefined || (n >= range.min && n <= range.max));
-      if (ok) return String(n);
-      return problem(range === undefined ? 'an integer' : `an integer between ${range.min} and ${range.max}${range.unit}`);
-    }
-    case 'boolean': {
-      const v = p.value.trim().toLowerCase();
-      return v === 'true' || v === 'false' ? v : problem('true or false');
-    }
-    case 'enum': {
-      const values = spec.values ?? [];
-      const match = values.find((v) => v.toLowerCase() === p.value.trim().toLowerCase());
-      return match ?? problem(`one of ${values.map((v) => `'${v}'`).join(', ')}`);
-    }
-    case 'string':
-    case 'list':
-      return p.value;
-  }
+  return { message: `property '${p.key}' must be ${checked.expected}, got ${shown}`, position: p.position };
 }

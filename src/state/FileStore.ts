@@ -4,8 +4,8 @@ import type * as NodeFs from 'node:fs/promises';
 import type * as NodePath from 'node:path';
 import type { JsonValue } from '../core/Json.js';
 import { CorruptStateError } from '../core/SourceError.js';
-import type { StateStore } from './StateStore.js';
-import { assertJsonValue, findNonJson } from './assertJsonValue.js';
+import type { StateStore } from '../core/StateStore.js';
+import { assertJsonValue, findNonJson } from '../core/assertJsonValue.js';
 
 /** The file that holds the whole state; `FileStore.file` is its absolute path. */
 const STATE_FILE = 'state.json';

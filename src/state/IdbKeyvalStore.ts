@@ -2,8 +2,8 @@ import type * as IdbKeyval from 'idb-keyval';
 import type { UseStore } from 'idb-keyval';
 import type { JsonValue } from '../core/Json.js';
 import { CorruptStateError } from '../core/SourceError.js';
-import type { StateStore } from './StateStore.js';
-import { assertJsonValue, findNonJson } from './assertJsonValue.js';
+import type { StateStore } from '../core/StateStore.js';
+import { assertJsonValue, findNonJson } from '../core/assertJsonValue.js';
 
 /** Options of {@link IdbKeyvalStore.open}. */
 export interface IdbKeyvalStoreOptions {

@@ -1,25 +1,5 @@
-import type { JsonValue } from '../core/Json.js';
-import type { MaybePromise } from '../core/MaybePromise.js';
-
 /**
- * A key-value store for checkpoints, shaped like idb-keyval (`get`, `set`, `del`, `entries`,
- * `setMany`, `delMany`) so that an IndexedDB, a file or a database can sit behind it.
- *
- * `setMany` must be atomic: after a crash, either every entry of the call is visible or none is.
- * A snapshot of all split positions is written with one `setMany`, so a torn write can never
- * mix positions of two epochs.
- *
- * Methods may answer synchronously or with a Promise.
+ * The store seam belongs to core (sources write checkpoints through it, and core imports nothing
+ * above it); this module keeps the old import path working.
  */
-export interface StateStore {
-  get(key: string): MaybePromise<JsonValue | undefined>;
-  set(key: string, value: JsonValue): MaybePromise<void>;
-  del(key: string): MaybePromise<void>;
-  /** Every entry, in no particular order. */
-  entries(): MaybePromise<ReadonlyArray<readonly [string, JsonValue]>>;
-  /** Writes every entry atomically. */
-  setMany(entries: ReadonlyArray<readonly [string, JsonValue]>): MaybePromise<void>;
-  delMany(keys: readonly string[]): MaybePromise<void>;
-  /** Releases files or connections; the store is not used afterwards. */
-  close?(): MaybePromise<void>;
-}
+export type { StateStore } from '../core/StateStore.js';

@@ -7,7 +7,7 @@
  *
  * @module
  */
-export type { StateStore } from './StateStore.js';
-export { MemoryStore } from './MemoryStore.js';
+export type { StateStore } from '../core/StateStore.js';
+export { MemoryStore } from '../core/MemoryStore.js';
 export { FileStore, type FileStoreOptions } from './FileStore.js';
 export { IdbKeyvalStore, type IdbKeyvalStoreOptions } from './IdbKeyvalStore.js';

@@ -1,9 +1,10 @@
-import { createSource, sourceOptionsOf } from '../../core/createSource.js';
+import { createSource } from '../../core/createSource.js';
+import { sourceOptionsOf, type SourceOptions } from '../../core/SourceOptions.js';
 import type { Enumerator } from '../../core/Enumerator.js';
 import type { Source } from '../../core/Source.js';
 import type { SourceSplit } from '../../core/SourceSplit.js';
 import type { SplitReader } from '../../core/SplitReader.js';
-import type { ConnectorContext, SourceOptions } from '../ConnectorFactory.js';
+import type { ConnectorContext } from '../ConnectorFactory.js';
 import type { Format, RowConverter } from '../../formats/Format.js';
 import { SharedClient } from './SharedClient.js';
 
@@ -23,8 +24,7 @@ export function createAwsSource<H extends ClosableHandle, S extends SourceSplit,
   parts: (clients: SharedClient<H>) => { readonly enumerator: Enumerator<S>; readonly reader: SplitReader<S, T> },
 ): Source<T> {
   const clients = new SharedClient<H>(connect, (handle) => handle.client.destroy());
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
-  return createSource({ name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler, ...parts(clients) });
+  return createSource({ ...sourceOptionsOf(options), ...parts(clients) });
 }
 
 /** What a connector factory passes on to its programmatic constructor besides the configuration. @internal */

@@ -1,3 +1,4 @@
+import { checkPropertyValue, integerRange } from '../checkPropertyValue.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import type { AwsCredentials } from './AwsConnection.js';
 
@@ -5,11 +6,11 @@ import type { AwsCredentials } from './AwsConnection.js';
 export interface PropertyReader {
   /** The value under the canonical name or one of its aliases; `undefined` when absent or empty. */
   get(name: string): string | undefined;
-  /** A decimal integer within `[min, max]`; `fallback` when absent (required when there is none). */
-  integer(name: string, range: { readonly min: number; readonly max?: number; readonly fallback?: number }): number;
+  /** An integer within the spec's range (see {@link checkPropertyValue}); `fallback` when absent (required when there is none). */
+  integer(name: string, fallback?: number): number;
   /** `true` or `false`, any case. */
   boolean(name: string, fallback: boolean): boolean;
-  /** One of `values`, any case. */
+  /** One of the spec's values, any case; `values` are the same values, typed. */
   oneOf<V extends string>(name: string, values: readonly V[], fallback: V): V;
   /** Static credentials from three properties: both key properties or neither (the default chain). */
   credentials(access: string, secret: string, sessionToken: string): AwsCredentials | undefined;
@@ -17,7 +18,9 @@ export interface PropertyReader {
 
 /**
  * Reads `properties` against `specs` (canonical names; the aliases a spec lists are accepted too,
- * for callers that did not resolve them). Errors never show a value of a secret property.
+ * for callers that did not resolve them). Values are checked by {@link checkPropertyValue}, the
+ * check SQL already ran on them: ranges and allowed values are declared once, in the specs.
+ * Errors never show a value of a secret property.
  * @internal
  */
 export function propertyReader(connector: string, specs: readonly PropertySpec[], properties: Readonly<Record<string, string>>): PropertyReader {
@@ -29,32 +32,34 @@ export function propertyReader(connector: string, specs: readonly PropertySpec[]
     }
     return undefined;
   };
+  /** The value checked against its spec, in canonical form; `undefined` when absent. */
+  const checked = (name: string): string | undefined => {
+    const value = get(name);
+    const spec = specs.find((p) => p.name === name);
+    if (value === undefined || spec === undefined) return value;
+    const result = checkPropertyValue(spec, value);
+    if (typeof result === 'string') return result;
+    const shown = spec.secret === true ? '(secret value not shown)' : `'${value}'`;
+    throw new TypeError(`${connector} connector: property '${name}' must be ${result.expected}, got ${shown}`);
+  };
   return {
     get,
-    integer(name, { min, max = Number.MAX_SAFE_INTEGER, fallback }) {
-      const value = get(name);
-      if (value === undefined) {
-        if (fallback === undefined) throw new TypeError(`${connector} connector: property '${name}' is required`);
-        return fallback;
-      }
-      const n = Number(value);
-      if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
-        throw new TypeError(`${connector} connector: property '${name}' must be an integer from ${min} to ${max}, got '${value}'`);
-      }
-      return n;
+    integer(name, fallback) {
+      const value = checked(name);
+      if (value !== undefined) return Number(value);
+      if (fallback === undefined) throw new TypeError(`${connector} connector: property '${name}' is required`);
+      return fallback;
     },
     boolean(name, fallback) {
-      const value = get(name);
-      if (value === undefined) return fallback;
-      if (/^true$/i.test(value)) return true;
-      if (/^false$/i.test(value)) return false;
-      throw new TypeError(`${connector} connector: property '${name}' must be 'true' or 'false', got '${value}'`);
+      const value = checked(name);
+      return value === undefined ? fallback : value === 'true';
     },
     oneOf(name, values, fallback) {
-      const value = get(name);
+      const value = checked(name);
       if (value === undefined) return fallback;
       const found = values.find((v) => v === value.toLowerCase());
-      if (found === undefined) throw new TypeError(`${connector} connector: property '${name}' must be one of ${values.join(', ')}, got '${value}'`);
+      // The spec's values and `values` are the same list; a mismatch is a bug in the connector.
+      if (found === undefined) throw new TypeError(`${connector} connector: property '${name}' has no typed value '${value}'`);
       return found;
     },
     credentials(access, secret, sessionToken) {
@@ -72,13 +77,21 @@ export function propertyReader(connector: string, specs: readonly PropertySpec[]
 
 /**
  * Checks programmatic integer options (`createS3Source({ window: 0 })`): each must be an integer
- * within its range, or the call throws naming the option.
+ * within the range of the property it mirrors (declared once, in `specs`; see
+ * {@link integerRange}), or the call throws naming the option.
  * @internal
  */
-export function checkIntegers(owner: string, options: ReadonlyArray<readonly [name: string, value: number, min: number, max: number]>): void {
-  for (const [name, value, min, max] of options) {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TypeError(`${owner}: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+export function checkIntegers(
+  owner: string,
+  specs: readonly PropertySpec[],
+  options: ReadonlyArray<readonly [name: string, value: number, property: string]>,
+): void {
+  for (const [name, value, property] of options) {
+    const spec = specs.find((p) => p.name === property);
+    const range = spec === undefined ? undefined : integerRange(spec);
+    if (!Number.isInteger(value) || (range !== undefined && (value < range.min || value > range.max))) {
+      const expected = range === undefined ? 'an integer' : `an integer from ${range.min} to ${range.max}`;
+      throw new TypeError(`${owner}: ${name} must be ${expected}, got ${value}`);
     }
   }
 }

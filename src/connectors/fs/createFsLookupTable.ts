@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { filter } from 'rxjs';
 import type { BadRecordHandler, BadRecordPolicy } from '../../core/BadRecordHandler.js';
+import { DEFAULT_BAD_RECORD_POLICY } from '../../core/SourceOptions.js';
 import { BadRecordTracker } from '../../core/BadRecordTracker.js';
 import type { DecodeContext, Format, Row, RowConverter } from '../../formats/Format.js';
 import { LookupTable, type LookupKey } from '../../lookup/LookupTable.js';
@@ -48,7 +49,7 @@ export interface FsLookupTableOptions<K extends LookupKey = LookupKey> {
  *
  * @example
  * const customers = createFsLookupTable({ path: './customers.csv', format: createFormat('csv'), key: 'id' });
- * orders.pipe(lookupJoin(customers, (o) => String(o.customer_id)), commitEpochs(orders), toRecords());
+ * checkpointed(orders, lookupJoin(customers, (o) => String(o.customer_id))).pipe(toRecords());
  */
 export function createFsLookupTable<K extends LookupKey = LookupKey>(options: FsLookupTableOptions<K>): LookupTable<K> {
   const path = resolve(options.path);
@@ -58,7 +59,7 @@ export function createFsLookupTable<K extends LookupKey = LookupKey>(options: Fs
   if (openStream === undefined) throw new TypeError(`lookup table '${name}': format '${format.name}' cannot decode files (it has no stream decoder)`);
   const matcher = globMatcher(options.pattern ?? '*');
   const badRecords: BadRecordHandler =
-    typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? 'fail');
+    typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
   const keyOf = lookupKeyOf<K>(options.key);
 
   /** The files of the table: `[id, absolute path]`, ids relative to the directory (or the file name). */

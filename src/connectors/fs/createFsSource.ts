@@ -74,7 +74,7 @@ export interface FsSourceOptions extends SourceOptions {
  *   format: createFormat('json'),
  *   store: new MemoryStore(),
  * });
- * source.pipe(commitEpochs(source), toRecords()).subscribe(console.log);
+ * checkpointed(source).pipe(toRecords()).subscribe(console.log);
  */
 export function createFsSource(options: FsSourceOptions): Source<Row> {
   const { path, pattern = '*', scanMode = 'bounded', format, convert, watch, pollIntervalMs, stableMs, readBufferBytes, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, onWatchError, onFileChanged, ...common } = options;

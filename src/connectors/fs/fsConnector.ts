@@ -1,5 +1,6 @@
 import type { ConnectorContext, ConnectorFactory, PropertySpec } from '../ConnectorFactory.js';
 import type { Source } from '../../core/Source.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Row } from '../../formats/Format.js';
 import { createFsSource } from './createFsSource.js';
 import { DEFAULT_READ_BUFFER_BYTES } from './FileByteInput.js';
@@ -88,15 +89,9 @@ export const fsConnector: ConnectorFactory = {
     const p = context.properties;
     const path = p['fs.path'] ?? p['posix_fs.root'];
     if (path === undefined || path === '') throw new TypeError(`fs source '${context.name}': property fs.path (the directory) is required`);
-    const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler, format, convert } = context;
+    const { format, convert } = context;
     return createFsSource({
-      name,
-      ...(store === undefined ? {} : { store }),
-      ...(barriers === undefined ? {} : { barriers }),
-      ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
-      ...(badRecords === undefined ? {} : { badRecords }),
-      ...(highWaterMark === undefined ? {} : { highWaterMark }),
-      ...(scheduler === undefined ? {} : { scheduler }),
+      ...sourceOptionsOf(context),
       ...(convert === undefined ? {} : { convert }),
       format,
       path,

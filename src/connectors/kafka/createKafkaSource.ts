@@ -1,4 +1,5 @@
 import { createSource } from '../../core/createSource.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Source } from '../../core/Source.js';
 import type { SourceMessage } from '../../core/SourceMessage.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
@@ -37,7 +38,7 @@ export interface KafkaSource<T> extends Source<T> {
  *   include: ['key', 'timestamp'],
  *   store: await FileStore.open('.state'),
  * });
- * orders.pipe(commitEpochs(orders), toRecords()).subscribe((row) => console.log(row));
+ * checkpointed(orders).pipe(toRecords()).subscribe((row) => console.log(row));
  */
 export function createKafkaSource(options: KafkaSourceOptions & { readonly format: Format; readonly convert?: RowConverter }): KafkaSource<Row>;
 export function createKafkaSource(options: KafkaSourceOptions & { readonly format?: undefined }): KafkaSource<SourceMessage>;
@@ -52,16 +53,10 @@ export function createKafkaSource(
 }
 
 function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode: KafkaRecordDecoder<T>): KafkaSource<T> {
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  const { scheduler } = options;
   const hub = new KafkaConsumerHub(config, scheduler);
   const source = createSource({
-    name,
-    store,
-    barriers,
-    checkpointIntervalMs,
-    badRecords,
-    highWaterMark,
-    scheduler,
+    ...sourceOptionsOf(options),
     enumerator: new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub), scheduler),
     reader: new KafkaSplitReader(hub, decode, config),
   });

@@ -1,5 +1,6 @@
 import type { ConnectorContext, ConnectorFactory } from '../ConnectorFactory.js';
 import type { Source } from '../../core/Source.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Row } from '../../formats/Format.js';
 import { createKafkaSource } from './createKafkaSource.js';
 import { kafkaOptionsFromProperties, kafkaProperties } from './kafkaProperties.js';
@@ -12,18 +13,12 @@ export function kafkaProtocolConnector(name: string, description: string): Conne
     properties: kafkaProperties,
     description,
     create(context: ConnectorContext): Source<Row> {
-      const { name: source, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler, format, convert } = context;
+      const { format, convert } = context;
       return createKafkaSource({
-        ...kafkaOptionsFromProperties(source, context.properties),
-        name: source,
+        ...kafkaOptionsFromProperties(context.name, context.properties),
+        ...sourceOptionsOf(context),
         format,
         ...(convert !== undefined ? { convert } : {}),
-        ...(store !== undefined ? { store } : {}),
-        ...(barriers !== undefined ? { barriers } : {}),
-        ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
-        ...(badRecords !== undefined ? { badRecords } : {}),
-        ...(highWaterMark !== undefined ? { highWaterMark } : {}),
-        ...(scheduler !== undefined ? { scheduler } : {}),
       });
     },
   };

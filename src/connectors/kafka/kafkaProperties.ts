@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { checkPropertyValue } from '../checkPropertyValue.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import type { KafkaMetadataColumn, KafkaMetadataField, KafkaSaslOptions, KafkaSourceOptions } from './KafkaSourceOptions.js';
 import { defaultMetadataColumn } from './KafkaSourceOptions.js';
-
-const bothCases = (values: readonly string[]): string[] => [...values, ...values.map((v) => v.toLowerCase())];
 
 /**
  * The properties of the `kafka` connector. Canonical names follow tributary's `kafka.*` style;
@@ -31,6 +30,7 @@ export const kafkaProperties: readonly PropertySpec[] = [
     name: 'kafka.scan.startup.timestamp.millis',
     aliases: ['scan.startup.timestamp.millis', 'scan.startup.timestamp_millis'],
     type: 'integer',
+    min: 0,
     description: 'Start at the first record whose timestamp is at or after this (ms since the epoch).',
   },
   {
@@ -96,6 +96,7 @@ export const kafkaProperties: readonly PropertySpec[] = [
   {
     name: 'kafka.retry.attempts',
     type: 'integer',
+    min: 0,
     default: '10',
     description: 'Retries of a failed request (connect, metadata, fetch) before the source fails; backoff from 300 ms doubling up to 2 s (10: about 16 s on an unreachable broker).',
   },
@@ -107,10 +108,11 @@ export const kafkaProperties: readonly PropertySpec[] = [
     default: 'read_committed',
     description: 'read_committed (default) hides records of open and aborted transactions.',
   },
-  { name: 'properties.fetch.max.bytes', type: 'integer', default: '10485760', description: 'Upper bound of one fetch response.' },
+  { name: 'properties.fetch.max.bytes', type: 'integer', min: 0, default: '10485760', description: 'Upper bound of one fetch response.' },
   {
     name: 'properties.max.partition.fetch.bytes',
     type: 'integer',
+    min: 0,
     default: '1048576',
     description: "Upper bound of one partition's data per fetch, and so of one chunk.",
   },
@@ -118,14 +120,14 @@ export const kafkaProperties: readonly PropertySpec[] = [
   {
     name: 'properties.security.protocol',
     type: 'enum',
-    values: bothCases(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']),
+    values: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'],
     default: 'PLAINTEXT',
     description: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.',
   },
   {
     name: 'properties.sasl.mechanism',
     type: 'enum',
-    values: bothCases(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+    values: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
     description: 'SASL mechanism (SASL_* protocols).',
   },
   { name: 'properties.sasl.username', type: 'string', description: 'SASL user name.' },
@@ -167,39 +169,47 @@ export function kafkaOptionsFromProperties(
   const bad = (message: string): never => {
     throw new TypeError(`Kafka source '${source}': ${message}`);
   };
-  const integer = (name: string): number | undefined => {
+  // Values are checked by the one check SQL ran on them already (ranges and enum values live in
+  // the specs above); direct callers pass unresolved properties, so it runs here too.
+  const value = (name: string): string | undefined => {
     const text = get(properties, name);
-    if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text.trim())) bad(`property ${name} must be a non-negative integer, got '${text}'`);
-    return Number(text.trim());
+    const spec = specs.get(name);
+    if (text === undefined || spec === undefined) return text;
+    const checked = checkPropertyValue(spec, text);
+    if (typeof checked === 'string') return checked;
+    return bad(`property ${name} must be ${checked.expected}, got ${spec.secret === true ? '(secret value not shown)' : `'${text}'`}`);
   };
-  const topic = get(properties, 'kafka.topic') ?? bad('property kafka.topic (topic) is required');
-  const brokers = get(properties, 'kafka.bootstrap.servers') ?? bad('property kafka.bootstrap.servers (properties.bootstrap.server) is required');
+  const integer = (name: string): number | undefined => {
+    const text = value(name);
+    return text === undefined ? undefined : Number(text);
+  };
+  // Every property given is checked, read below or not (the TLS ones only matter under SSL), as SQL checks them.
+  for (const spec of kafkaProperties) value(spec.name);
+  const topic = value('kafka.topic') ?? bad('property kafka.topic (topic) is required');
+  const brokers = value('kafka.bootstrap.servers') ?? bad('property kafka.bootstrap.servers (properties.bootstrap.server) is required');
 
-  const startupMode = get(properties, 'kafka.scan.startup.mode');
-  const bounded = get(properties, 'kafka.scan.bounded.mode');
+  const startupMode = value('kafka.scan.startup.mode');
+  const bounded = value('kafka.scan.bounded.mode');
   const include: KafkaMetadataColumn[] = [];
-  for (const entry of (get(properties, 'kafka.include') ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+  for (const entry of (value('kafka.include') ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
     const match = /^(\w+)(?:\s+as\s+(\w+))?$/i.exec(entry);
     if (match === null) return bad(`property kafka.include: cannot read '${entry}' (field, or 'field as column')`);
     const field = match[1]!.toLowerCase() as KafkaMetadataField;
     include.push({ field, column: match[2] ?? defaultMetadataColumn(field) });
   }
 
-  const protocol = (get(properties, 'properties.security.protocol') ?? 'PLAINTEXT').toUpperCase();
-  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) bad(`property properties.security.protocol: unknown protocol '${protocol}'`);
+  const protocol = (value('properties.security.protocol') ?? 'PLAINTEXT').toUpperCase();
   let sasl: KafkaSaslOptions | undefined;
   if (protocol.startsWith('SASL_')) {
-    const mechanism = (get(properties, 'properties.sasl.mechanism') ?? 'PLAIN').toLowerCase();
-    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) bad(`property properties.sasl.mechanism: unsupported mechanism '${mechanism}'`);
-    const username = get(properties, 'properties.sasl.username') ?? bad(`${protocol} needs properties.sasl.username`);
-    const password = get(properties, 'properties.sasl.password') ?? bad(`${protocol} needs properties.sasl.password`);
+    const mechanism = (value('properties.sasl.mechanism') ?? 'PLAIN').toLowerCase();
+    const username = value('properties.sasl.username') ?? bad(`${protocol} needs properties.sasl.username`);
+    const password = value('properties.sasl.password') ?? bad(`${protocol} needs properties.sasl.password`);
     sasl = { mechanism: mechanism as KafkaSaslOptions['mechanism'], username, password };
   }
   let ssl: boolean | ConnectionOptions | undefined;
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
     const file = (name: string): string | undefined => {
-      const path = get(properties, name);
+      const path = value(name);
       if (path === undefined) return undefined;
       try {
         return readFileSync(path, 'utf8');
@@ -210,8 +220,8 @@ export function kafkaOptionsFromProperties(
     const ca = file('properties.ssl.ca.location');
     const cert = file('properties.ssl.certificate.location');
     const key = file('properties.ssl.key.location');
-    const passphrase = get(properties, 'properties.ssl.key.password');
-    const verifyHost = get(properties, 'properties.ssl.endpoint.identification.algorithm') !== 'none';
+    const passphrase = value('properties.ssl.key.password');
+    const verifyHost = value('properties.ssl.endpoint.identification.algorithm') !== 'none';
     ssl = {
       ...(ca !== undefined ? { ca } : {}),
       ...(cert !== undefined ? { cert } : {}),
@@ -221,10 +231,10 @@ export function kafkaOptionsFromProperties(
     };
   }
 
-  const group = get(properties, 'kafka.consumer.group');
-  const commit = get(properties, 'kafka.commit.offsets') !== 'false';
+  const group = value('kafka.consumer.group');
+  const commit = value('kafka.commit.offsets') !== 'false';
   const timestamp = integer('kafka.scan.startup.timestamp.millis');
-  const specific = get(properties, 'kafka.scan.startup.specific.offsets');
+  const specific = value('kafka.scan.startup.specific.offsets');
   return {
     topic,
     brokers,
@@ -233,13 +243,13 @@ export function kafkaOptionsFromProperties(
     ...(specific !== undefined ? { startupOffsets: parseSpecificOffsets(specific, bad) } : {}),
     boundedMode: bounded === 'latest' || bounded === 'latest-offset' ? 'latest' : 'unbounded',
     partitionDiscoveryIntervalMs: integer('kafka.partition.discovery.interval.ms') ?? 30_000,
-    offsetOutOfRange: (get(properties, 'kafka.offset.out.of.range') ?? 'fail') as KafkaSourceOptions['offsetOutOfRange'] & string,
+    offsetOutOfRange: (value('kafka.offset.out.of.range') ?? 'fail') as KafkaSourceOptions['offsetOutOfRange'] & string,
     consumerGroup: commit ? group ?? undefined : false,
-    groupIdPrefix: get(properties, 'kafka.consumer.group.prefix') ?? 'tributary',
+    groupIdPrefix: value('kafka.consumer.group.prefix') ?? 'tributary',
     include,
-    includeEncoding: get(properties, 'kafka.include.encoding') === 'bytes' ? 'bytes' : 'utf8',
-    clientId: get(properties, 'properties.client.id') ?? 'tributary',
-    isolationLevel: get(properties, 'properties.isolation.level') === 'read_uncommitted' ? 'read_uncommitted' : 'read_committed',
+    includeEncoding: value('kafka.include.encoding') === 'bytes' ? 'bytes' : 'utf8',
+    clientId: value('properties.client.id') ?? 'tributary',
+    isolationLevel: value('properties.isolation.level') === 'read_uncommitted' ? 'read_uncommitted' : 'read_committed',
     fetchMaxBytes: integer('properties.fetch.max.bytes') ?? 10 * 1024 * 1024,
     maxPartitionFetchBytes: integer('properties.max.partition.fetch.bytes') ?? 1024 * 1024,
     fetchMaxWaitMs: integer('properties.fetch.max.wait.ms') ?? 500,

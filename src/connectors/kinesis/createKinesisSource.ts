@@ -6,7 +6,7 @@ import { createAwsSource } from '../aws/createAwsSource.js';
 import { checkIntegers } from '../aws/propertyReader.js';
 import { createKinesisHandle } from './kinesisClient.js';
 import { KinesisEnumerator } from './KinesisEnumerator.js';
-import { kinesisDefaults, type KinesisConfig } from './kinesisProperties.js';
+import { kinesisDefaults, kinesisPropertySpecs, type KinesisConfig } from './kinesisProperties.js';
 import { KinesisShardReader, type KinesisReaderDeps } from './KinesisShardReader.js';
 
 /** Options of {@link createKinesisSource}: the common source options, the Kinesis settings, a format. */
@@ -75,14 +75,14 @@ function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
     requestTimeoutMs: options.requestTimeoutMs ?? kinesisDefaults.requestTimeoutMs,
     metadata: options.metadata ?? {},
   };
-  checkIntegers('createKinesisSource', [
-    ['shardDiscoveryIntervalMs', config.shardDiscoveryIntervalMs, 1, Infinity],
-    ['pollIntervalMs', config.pollIntervalMs, 0, Infinity],
-    ['recordsPerCall', config.recordsPerCall, 1, 10_000],
-    ['maxBackoffMs', config.maxBackoffMs, 1, Infinity],
-    ['transientRetries', config.transientRetries, 0, Infinity],
-    ['throttledRetries', config.throttledRetries, 0, Infinity],
-    ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
+  checkIntegers('createKinesisSource', kinesisPropertySpecs, [
+    ['shardDiscoveryIntervalMs', config.shardDiscoveryIntervalMs, 'kinesis.shard.discovery.interval.ms'],
+    ['pollIntervalMs', config.pollIntervalMs, 'kinesis.poll.interval.ms'],
+    ['recordsPerCall', config.recordsPerCall, 'kinesis.records.per.call'],
+    ['maxBackoffMs', config.maxBackoffMs, 'kinesis.retry.max.backoff.ms'],
+    ['transientRetries', config.transientRetries, 'kinesis.retry.transient.attempts'],
+    ['throttledRetries', config.throttledRetries, 'kinesis.retry.throttled.attempts'],
+    ['requestTimeoutMs', config.requestTimeoutMs, 'kinesis.request.timeout.ms'],
   ]);
   return config;
 }

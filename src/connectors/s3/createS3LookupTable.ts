@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { BadRecordHandler, BadRecordPolicy } from '../../core/BadRecordHandler.js';
+import { DEFAULT_BAD_RECORD_POLICY } from '../../core/SourceOptions.js';
 import { BadRecordTracker } from '../../core/BadRecordTracker.js';
 import type { DecodeContext, Format, Row, RowConverter } from '../../formats/Format.js';
 import { LookupTable, type LookupKey } from '../../lookup/LookupTable.js';
@@ -45,7 +46,7 @@ export interface S3LookupTableOptions<K extends LookupKey = LookupKey> extends A
  *
  * @example
  * const customers = createS3LookupTable({ bucket: 'dims', prefix: 'customers.csv', format: createFormat('csv'), key: 'id' });
- * orders.pipe(lookupJoin(customers, (o) => String(o.customer_id)), commitEpochs(orders), toRecords());
+ * checkpointed(orders, lookupJoin(customers, (o) => String(o.customer_id))).pipe(toRecords());
  */
 export function createS3LookupTable<K extends LookupKey = LookupKey>(options: S3LookupTableOptions<K>): LookupTable<K> {
   const name = options.name ?? `s3://${options.bucket}/${options.prefix}`;
@@ -54,7 +55,7 @@ export function createS3LookupTable<K extends LookupKey = LookupKey>(options: S3
   if (openStream === undefined) throw new TypeError(`lookup table '${name}': format '${format.name}' cannot decode objects (it has no stream decoder)`);
   const matches = options.matchPattern === undefined ? () => true : keyPattern(options.matchPattern);
   const badRecords: BadRecordHandler =
-    typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? 'fail');
+    typeof options.badRecords === 'object' ? options.badRecords : new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
   const keyOf = lookupKeyOf<K>(options.key);
   const config = {
     ...s3Defaults,

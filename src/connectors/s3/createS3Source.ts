@@ -8,7 +8,7 @@ import { keyPattern } from './keyPattern.js';
 import { createS3Handle } from './s3Client.js';
 import { S3Enumerator } from './S3Enumerator.js';
 import { S3ObjectReader } from './S3ObjectReader.js';
-import { s3Defaults, type S3Config } from './s3Properties.js';
+import { s3Defaults, s3PropertySpecs, type S3Config } from './s3Properties.js';
 
 /** Options of {@link createS3Source}: the common source options, the S3 settings, a format. */
 export interface S3SourceOptions extends SourceOptions, Partial<Omit<S3Config, 'bucket'>> {
@@ -77,13 +77,13 @@ function s3Config(options: S3SourceOptions): S3Config {
     retryAttempts: options.retryAttempts ?? s3Defaults.retryAttempts,
     requestTimeoutMs: options.requestTimeoutMs ?? s3Defaults.requestTimeoutMs,
   };
-  checkIntegers('createS3Source', [
-    ['refreshIntervalMs', config.refreshIntervalMs, 1, Infinity],
-    ['latenessMs', config.latenessMs, 0, Infinity],
-    ['window', config.window, 1, Infinity],
-    ['listPageSize', config.listPageSize, 1, 1000],
-    ['retryAttempts', config.retryAttempts, 1, 100],
-    ['requestTimeoutMs', config.requestTimeoutMs, 1, Infinity],
+  checkIntegers('createS3Source', s3PropertySpecs, [
+    ['refreshIntervalMs', config.refreshIntervalMs, 's3.refresh.interval.ms'],
+    ['latenessMs', config.latenessMs, 's3.scan.lateness.ms'],
+    ['window', config.window, 's3.scan.window'],
+    ['listPageSize', config.listPageSize, 's3.list.page.size'],
+    ['retryAttempts', config.retryAttempts, 's3.retry.attempts'],
+    ['requestTimeoutMs', config.requestTimeoutMs, 's3.request.timeout.ms'],
   ]);
   return config;
 }

@@ -82,14 +82,14 @@ export const s3PropertySpecs: readonly PropertySpec[] = [
   { name: 's3.credentials.secret', type: 'string', secret: true, description: 'Secret access key.' },
   { name: 's3.credentials.session_token', type: 'string', secret: true, description: 'Session token of temporary credentials.' },
   { name: 's3.scan.mode', type: 'enum', values: ['bounded', 'unbounded'], default: 'bounded', description: 'bounded: list once and complete; unbounded: list again every refresh interval.' },
-  { name: 's3.refresh.interval.ms', type: 'integer', default: String(s3Defaults.refreshIntervalMs), description: 'Unbounded scans: milliseconds between listings.' },
-  { name: 'refresh.interval.sec', type: 'integer', description: 'RisingWave spelling of the refresh interval, in seconds (overrides s3.refresh.interval.ms).' },
+  { name: 's3.refresh.interval.ms', type: 'integer', min: 1, default: String(s3Defaults.refreshIntervalMs), description: 'Unbounded scans: milliseconds between listings.' },
+  { name: 'refresh.interval.sec', type: 'integer', min: 1, description: 'RisingWave spelling of the refresh interval, in seconds (overrides s3.refresh.interval.ms).' },
   { name: 's3.keys.ordered', type: 'boolean', default: 'false', description: 'New keys always sort after existing ones: listings resume after the last key (O(1) state).' },
-  { name: 's3.scan.lateness.ms', type: 'integer', default: String(s3Defaults.latenessMs), description: 'Unordered unbounded scans: longest delay between an object\'s LastModified and its appearance in listings.' },
-  { name: 's3.scan.window', type: 'integer', default: String(s3Defaults.window), description: 'Objects read concurrently; listing pauses while this many are unfinished.' },
-  { name: 's3.list.page.size', type: 'integer', default: String(s3Defaults.listPageSize), description: 'Keys per ListObjectsV2 page (1-1000).' },
-  { name: 's3.retry.attempts', type: 'integer', default: String(s3Defaults.retryAttempts), description: 'Attempts per S3 call (first included) before the source fails; transient errors are retried with backoff.' },
-  { name: 's3.request.timeout.ms', type: 'integer', default: String(s3Defaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (and is retried).' },
+  { name: 's3.scan.lateness.ms', type: 'integer', min: 0, default: String(s3Defaults.latenessMs), description: 'Unordered unbounded scans: longest delay between an object\'s LastModified and its appearance in listings.' },
+  { name: 's3.scan.window', type: 'integer', min: 1, default: String(s3Defaults.window), description: 'Objects read concurrently; listing pauses while this many are unfinished.' },
+  { name: 's3.list.page.size', type: 'integer', min: 1, max: 1000, default: String(s3Defaults.listPageSize), description: 'Keys per ListObjectsV2 page (1-1000).' },
+  { name: 's3.retry.attempts', type: 'integer', min: 1, max: 100, default: String(s3Defaults.retryAttempts), description: 'Attempts per S3 call (first included) before the source fails; transient errors are retried with backoff.' },
+  { name: 's3.request.timeout.ms', type: 'integer', min: 1, default: String(s3Defaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (and is retried).' },
   { name: 's3.compression', type: 'enum', values: ['auto', 'gzip', 'none'], default: 'auto', description: "auto: gunzip '.gz' keys and Content-Encoding: gzip objects." },
 ];
 
@@ -113,14 +113,14 @@ export function s3ConfigFromProperties(properties: Readonly<Record<string, strin
     scanMode: p.oneOf('s3.scan.mode', ['bounded', 'unbounded'] as const, s3Defaults.scanMode),
     refreshIntervalMs:
       seconds !== undefined
-        ? p.integer('refresh.interval.sec', { min: 1 }) * 1000
-        : p.integer('s3.refresh.interval.ms', { min: 1, fallback: s3Defaults.refreshIntervalMs }),
+        ? p.integer('refresh.interval.sec') * 1000
+        : p.integer('s3.refresh.interval.ms', s3Defaults.refreshIntervalMs),
     keysOrdered: p.boolean('s3.keys.ordered', s3Defaults.keysOrdered),
-    latenessMs: p.integer('s3.scan.lateness.ms', { min: 0, fallback: s3Defaults.latenessMs }),
-    window: p.integer('s3.scan.window', { min: 1, fallback: s3Defaults.window }),
-    listPageSize: p.integer('s3.list.page.size', { min: 1, max: 1000, fallback: s3Defaults.listPageSize }),
+    latenessMs: p.integer('s3.scan.lateness.ms', s3Defaults.latenessMs),
+    window: p.integer('s3.scan.window', s3Defaults.window),
+    listPageSize: p.integer('s3.list.page.size', s3Defaults.listPageSize),
     compression: p.oneOf('s3.compression', ['auto', 'gzip', 'none'] as const, s3Defaults.compression),
-    retryAttempts: p.integer('s3.retry.attempts', { min: 1, max: 100, fallback: s3Defaults.retryAttempts }),
-    requestTimeoutMs: p.integer('s3.request.timeout.ms', { min: 1, fallback: s3Defaults.requestTimeoutMs }),
+    retryAttempts: p.integer('s3.retry.attempts', s3Defaults.retryAttempts),
+    requestTimeoutMs: p.integer('s3.request.timeout.ms', s3Defaults.requestTimeoutMs),
   };
 }

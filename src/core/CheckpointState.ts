@@ -1,0 +1,99 @@
+import type { Snapshot } from './Checkpoint.js';
+import type { JsonValue } from './Json.js';
+import type { SourceSplit, SplitPosition } from './SourceSplit.js';
+
+/**
+ * What one run's next snapshot will hold: the assigned split set (in the enumerator's order), each
+ * split's position after the last chunk *emitted*, and the enumerator's own state; and whether
+ * any of it changed since the last snapshot (a bounded source's final checkpoint is skipped when
+ * nothing did).
+ */
+export class CheckpointState<S extends SourceSplit> {
+  private readonly positions = new Map<string, SplitPosition<S>>();
+  /** The current split set, in the enumerator's order. */
+  private current = new Map<string, S>();
+  private enumerator: JsonValue | undefined;
+  /** Something changed since the last snapshot. */
+  changed = false;
+
+  constructor(restored: Snapshot<S> | undefined) {
+    this.enumerator = restored?.enumerator;
+    for (const [id, position] of Object.entries(restored?.splits ?? {})) {
+      this.positions.set(id, position);
+      // The restored set is the baseline: an enumerator listing the same splits changes nothing.
+      this.current.set(id, position.split);
+    }
+  }
+
+  /** The enumerator's state as restored (before the enumerator saved any). */
+  get enumeratorState(): JsonValue | undefined {
+    return this.enumerator;
+  }
+
+  /** A copy of the positions, for the enumerator's `restoredSplits`. */
+  restoredSplits(): Map<string, SplitPosition<S>> {
+    return new Map(this.positions);
+  }
+
+  saveEnumeratorState(state: JsonValue): void {
+    this.enumerator = state;
+    this.changed = true;
+  }
+
+  /** The position of split `id`, if it is assigned or restored. */
+  position(id: string): SplitPosition<S> | undefined {
+    return this.positions.get(id);
+  }
+
+  /** Makes `next` the split set: positions of splits that left it are forgotten. Call {@link track} for each split of it next. */
+  assign(next: Map<string, S>): void {
+    for (const id of this.positions.keys()) if (!next.has(id)) this.positions.delete(id);
+    const previous = this.current;
+    this.current = next;
+    if (previous.size !== next.size || [...next.keys()].some((id) => !previous.has(id))) this.changed = true;
+  }
+
+  /**
+   * Gives `split` (of the set just assigned) a position: a new split starts at `null` (the
+   * connector's configured start); a known one keeps its position with the enumerator's newest
+   * split object. Answers the position it had before, if any.
+   */
+  track(split: S): SplitPosition<S> | undefined {
+    const position = this.positions.get(split.id);
+    if (position === undefined) {
+      this.positions.set(split.id, { split, offset: null, finished: false });
+    } else if (position.split !== split) {
+      this.positions.set(split.id, { ...position, split });
+    }
+    return position;
+  }
+
+  /** A chunk of split `id` was emitted: the split stands at `nextOffset`. */
+  advance(id: string, nextOffset: string): void {
+    const position = this.positions.get(id);
+    // A chunk read before its split left the set is still delivered; there is no position
+    // left to move.
+    if (position !== undefined) {
+      this.positions.set(id, { split: position.split, offset: nextOffset, finished: false });
+      this.changed = true;
+    }
+  }
+
+  /** The reader of split `id` completed: the split is done. */
+  finish(id: string): void {
+    const position = this.positions.get(id);
+    if (position !== undefined) this.positions.set(id, { ...position, finished: true });
+    this.changed = true;
+  }
+
+  /** The snapshot of `epoch`: every assigned split's position and the enumerator's state. */
+  snapshot(epoch: number): Snapshot<S> {
+    const splits: Record<string, SplitPosition<S>> = {};
+    for (const id of this.current.keys()) {
+      const position = this.positions.get(id);
+      if (position !== undefined) splits[id] = position;
+    }
+    this.changed = false;
+    return this.enumerator === undefined ? { epoch, splits } : { epoch, splits, enumerator: this.enumerator };
+  }
+}

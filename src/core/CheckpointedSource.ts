@@ -1,0 +1,142 @@
+import { Observable, Subject, Subscription, type Subscriber } from 'rxjs';
+import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
+import { BadRecordTracker } from './BadRecordTracker.js';
+import { checkpointKeys, loadCheckpoint } from './Checkpoint.js';
+import { CheckpointCompleteHook } from './CheckpointCompleteHook.js';
+import type { CreateSourceOptions } from './createSource.js';
+import { isThenable, type MaybePromise } from './MaybePromise.js';
+import { MemoryStore } from './MemoryStore.js';
+import type { Source } from './Source.js';
+import { SourceError } from './SourceError.js';
+import type { SourceEvent } from './SourceEvent.js';
+import { DEFAULT_BAD_RECORD_POLICY, DEFAULT_HIGH_WATER_MARK } from './SourceOptions.js';
+import { SourceRun, type RunSetup } from './SourceRun.js';
+import type { SourceSplit } from './SourceSplit.js';
+import type { SourceWarning } from './SourceWarning.js';
+import type { StateStore } from './StateStore.js';
+
+/** The error a second subscription gets while one is live. */
+const ALREADY_SUBSCRIBED =
+  'the source is already subscribed: a source runs once at a time (two runs would write the same checkpoints); ' +
+  'subscribe to one pipeline over it and share that (share()), or unsubscribe the first before subscribing again';
+
+/**
+ * The {@link Source} `createSource` builds: what outlives a subscription (the committed epoch,
+ * garbage collection, the checkpoint-complete hook, bad-record counts, warnings) and the
+ * one-run-at-a-time contract. Each subscription restores the last committed checkpoint and runs a
+ * {@link SourceRun}.
+ */
+export class CheckpointedSource<S extends SourceSplit, T> extends Observable<SourceEvent<T>> implements Source<T> {
+  readonly name: string;
+  readonly store: StateStore;
+  private readonly badRecords: BadRecordTracker;
+  private readonly setup: RunSetup<S, T>;
+  /** The run (subscription) currently active; commits and acks go to it. */
+  private run: SourceRun<S, T> | undefined;
+  /**
+   * The live subscription, from its first moment (the restore may be asynchronous) until it is
+   * torn down or its run has ended: a second subscription meanwhile is refused.
+   */
+  private live: { run: SourceRun<S, T> | undefined } | undefined;
+  /** Lowest epoch that may still have a snapshot in the store: where garbage collection starts. */
+  private oldestRetained = 0;
+  private committed = 0;
+  private readonly hook: CheckpointCompleteHook<S>;
+  private readonly warnings = new Subject<SourceWarning>();
+  readonly warnings$: Observable<SourceWarning> = this.warnings.asObservable();
+
+  constructor(options: CreateSourceOptions<S, T>) {
+    super((subscriber) => this.start(subscriber));
+    if (!options.name) throw new TypeError('createSource: a source needs a name');
+    this.name = options.name;
+    // The default store is core's own MemoryStore: a source without a store still checkpoints
+    // (and rolls back within the process); durable stores live in state/, above core.
+    this.store = options.store ?? new MemoryStore();
+    this.badRecords = new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
+    this.hook = new CheckpointCompleteHook(options.reader, (message) => this.warnings.next({ source: this.name, message }));
+    this.setup = {
+      name: this.name,
+      store: this.store,
+      enumerator: options.enumerator,
+      reader: options.reader,
+      options,
+      badRecords: this.badRecords,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      warn: (message, split) => this.warnings.next(split === undefined ? { source: this.name, message } : { source: this.name, split, message }),
+      snapshotWritten: (epoch, splits) => this.hook.written(epoch, splits),
+    };
+  }
+
+  get badRecordStats(): BadRecordStats {
+    return this.badRecords.stats;
+  }
+
+  get deadLetters$(): Observable<DeadLetter> {
+    return this.badRecords.deadLetters$;
+  }
+
+  commit(epoch: number): MaybePromise<void> {
+    if (epoch <= this.committed) return;
+    const from = this.oldestRetained;
+    this.committed = epoch;
+    this.oldestRetained = epoch;
+    this.run?.committed(epoch);
+    // The hook fires only once the commit is durable: an upstream told to forget (a Pulsar ack,
+    // a slot's confirmed LSN) before that could lose what a crash then rolls back to.
+    const notify = this.hook.committing(epoch);
+    const stale: string[] = [];
+    for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
+    const written = this.store.set(checkpointKeys.committed(this.name), epoch);
+    // Garbage collection follows the commit: deleting first could leave no snapshot to restore.
+    const collect = (): MaybePromise<void> => (stale.length > 0 ? this.store.delMany(stale) : undefined);
+    if (isThenable(written)) {
+      return written.then(() => {
+        notify();
+        return collect();
+      });
+    }
+    notify();
+    return collect();
+  }
+
+  acknowledge(records: number): void {
+    this.run?.acknowledge(records);
+  }
+
+  private start(subscriber: Subscriber<SourceEvent<T>>): (() => void) | undefined {
+    // Two live runs would write the same checkpoints and share commits and acks: the second is
+    // refused rather than silently taking over. A run that failed or completed no longer counts,
+    // so `retry` and `repeat` resubscribe even before the old subscription's teardown has run.
+    if (this.live !== undefined && this.live.run?.stopped !== true) {
+      subscriber.error(new SourceError(ALREADY_SUBSCRIBED, { source: this.name }));
+      return undefined;
+    }
+    const live: { run: SourceRun<S, T> | undefined } = { run: undefined };
+    this.live = live;
+    const subscription = new Subscription(() => {
+      if (this.live === live) this.live = undefined;
+    });
+    subscription.add(
+      loadCheckpoint<S>(this.store, this.name).subscribe({
+        next: (restored) => {
+          this.committed = restored.snapshot?.epoch ?? 0;
+          this.oldestRetained = this.committed;
+          this.hook.reset();
+          const run = new SourceRun(this.setup, restored, subscriber);
+          this.run = run;
+          live.run = run;
+          subscription.add(() => {
+            run.stop();
+            if (this.run === run) this.run = undefined;
+          });
+          run.begin();
+        },
+        error: (err: unknown) => {
+          if (this.live === live) this.live = undefined;
+          subscriber.error(SourceError.wrap(err, { source: this.name }));
+        },
+      }),
+    );
+    return () => subscription.unsubscribe();
+  }
+}

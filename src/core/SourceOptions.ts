@@ -1,0 +1,54 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { BadRecordPolicy } from './BadRecordHandler.js';
+import type { StateStore } from './StateStore.js';
+
+/** Default of {@link SourceOptions.checkpointIntervalMs}. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+
+/** Default of {@link SourceOptions.highWaterMark}: records in flight above which readers are asked to pause. */
+export const DEFAULT_HIGH_WATER_MARK = 65_536;
+
+/** Default of {@link SourceOptions.badRecords}. */
+export const DEFAULT_BAD_RECORD_POLICY: BadRecordPolicy = 'fail';
+
+/**
+ * Options every source takes, whichever connector builds it. Core owns this type (connectors
+ * extend it with their own settings); each default is one `DEFAULT_*` constant above.
+ */
+export interface SourceOptions {
+  /** Name in errors and state keys. */
+  readonly name: string;
+  /** Checkpoint store; a fresh `MemoryStore` when omitted. */
+  readonly store?: StateStore;
+  /** Each emission requests a barrier; defaults to one every `checkpointIntervalMs`. */
+  readonly barriers?: Observable<unknown>;
+  /** Default {@link DEFAULT_CHECKPOINT_INTERVAL_MS}. */
+  readonly checkpointIntervalMs?: number;
+  /** Default {@link DEFAULT_BAD_RECORD_POLICY}. */
+  readonly badRecords?: BadRecordPolicy;
+  /** Records in flight (emitted, not yet acknowledged) above which readers are asked to pause. Default {@link DEFAULT_HIGH_WATER_MARK}. */
+  readonly highWaterMark?: number;
+  /** Scheduler for barriers and timers (virtual time in tests). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The keys of {@link SourceOptions}, listed once: {@link sourceOptionsOf} copies exactly these. */
+const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler'] as const satisfies ReadonlyArray<keyof SourceOptions>;
+// A field added to SourceOptions but not to the list above fails to compile here.
+const everyKeyListed: Exclude<keyof SourceOptions, (typeof SOURCE_OPTION_KEYS)[number]> extends never ? true : never = true;
+void everyKeyListed;
+
+/**
+ * The {@link SourceOptions} part of a wider options object (a connector context, a connector's
+ * own options), so a factory spreads one value into its `createSource` call instead of naming
+ * every field. Options that are `undefined` are left out, so a spread never overrides a default
+ * with `undefined`.
+ *
+ * @example
+ * createSource({ ...sourceOptionsOf(context), enumerator, reader });
+ */
+export function sourceOptionsOf(options: SourceOptions): SourceOptions {
+  const picked: Record<string, unknown> = { name: options.name };
+  for (const key of SOURCE_OPTION_KEYS) if (options[key] !== undefined) picked[key] = options[key];
+  return picked as unknown as SourceOptions;
+}

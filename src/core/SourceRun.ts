@@ -1,0 +1,282 @@
+import { Subject, Subscription, asyncScheduler, defer, interval, type Subscriber } from 'rxjs';
+import type { BadRecordTracker } from './BadRecordTracker.js';
+import { writeSnapshot, type RestoredCheckpoint } from './Checkpoint.js';
+import { CheckpointState } from './CheckpointState.js';
+import type { Enumerator, EnumeratorContext } from './Enumerator.js';
+import { FlowControl } from './FlowControl.js';
+import { SourceError, messageOf } from './SourceError.js';
+import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, type SourceOptions } from './SourceOptions.js';
+import type { SourceSplit, SplitPosition } from './SourceSplit.js';
+import type { ReaderContext, SplitReader } from './SplitReader.js';
+import type { StateStore } from './StateStore.js';
+
+/** What a run is started with, beyond the checkpoint it restores: the source's parts and settings. */
+export interface RunSetup<S extends SourceSplit, T> {
+  readonly name: string;
+  readonly store: StateStore;
+  readonly enumerator: Enumerator<S>;
+  readonly reader: SplitReader<S, T>;
+  readonly options: Pick<SourceOptions, 'barriers' | 'checkpointIntervalMs' | 'scheduler'>;
+  readonly badRecords: BadRecordTracker;
+  readonly highWaterMark: number;
+  /** Reports a warning on the source's `warnings$`. */
+  readonly warn: (message: string, split?: string) => void;
+  /** A snapshot of the run was written (before its barrier is emitted). */
+  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>) => void;
+}
+
+/**
+ * Where a run stands, in order:
+ * - `reading`: the enumerator may still change the split set;
+ * - `enumerated`: the enumerator completed; readers may still be reading;
+ * - `completing`: the enumerator completed and every reader finished (a bounded source): the
+ *   completion is queued behind the events before it, then the final checkpoint, if anything
+ *   changed since the last one;
+ * - `stopped`: completed, failed or unsubscribed; nothing more happens.
+ */
+export type RunPhase = 'reading' | 'enumerated' | 'completing' | 'stopped';
+
+/**
+ * Whether queued events may go out: `open`, or `held` while a snapshot write is in flight (its
+ * barrier is emitted once the write is done; everything queued meanwhile comes after it).
+ */
+export type OutputGate = 'open' | 'held';
+
+/** Items that must reach the subscriber in the order they happened. */
+type Pending<T> =
+  | { readonly kind: 'chunk'; readonly chunk: Chunk<T> }
+  | { readonly kind: 'finished'; readonly id: string; readonly reader: Subscription }
+  | { readonly kind: 'barrier' }
+  | { readonly kind: 'complete' };
+
+/**
+ * One subscription of a source made by `createSource`: follows the enumerator's split sets with
+ * one reader per split, merges their chunks in order, takes a snapshot at each barrier request
+ * (emitting the barrier once it is written) and completes a bounded source with a final
+ * checkpoint. Imperative on purpose: chunks, barrier requests and reader completions must go out
+ * in the exact order they happened, synchronously when the store is synchronous (virtual time),
+ * and a snapshot write holds them back in place; the queue below says that more directly than a
+ * chain of operators with buffers would.
+ */
+export class SourceRun<S extends SourceSplit, T> {
+  private phase: RunPhase = 'reading';
+  private output: OutputGate = 'open';
+  /** Reentrancy guard of {@link drain} (an emission can enqueue synchronously). */
+  private draining = false;
+  private readonly state: CheckpointState<S>;
+  private readonly flow: FlowControl;
+  private readonly readers = new Map<string, Subscription>();
+  private readonly subscriptions = new Subscription();
+  private readonly pending: Pending<T>[] = [];
+  private lastEpoch: number;
+  private readonly finished = new Subject<string>();
+  private readonly readerContext: ReaderContext;
+
+  constructor(
+    private readonly setup: RunSetup<S, T>,
+    restored: RestoredCheckpoint<S>,
+    private readonly subscriber: Subscriber<SourceEvent<T>>,
+  ) {
+    this.lastEpoch = restored.lastEpoch;
+    this.state = new CheckpointState(restored.snapshot);
+    this.flow = new FlowControl(setup.highWaterMark, () => this.phase !== 'stopped');
+    this.readerContext = {
+      source: setup.name,
+      badRecords: setup.badRecords,
+      paused$: this.flow.paused$,
+      warn: (message) => this.warn(message),
+    };
+  }
+
+  get stopped(): boolean {
+    return this.phase === 'stopped';
+  }
+
+  begin(): void {
+    const { name, enumerator, options } = this.setup;
+    const context: EnumeratorContext<S> = {
+      source: name,
+      restoredState: this.state.enumeratorState,
+      restoredSplits: this.state.restoredSplits(),
+      saveState: (state) => this.state.saveEnumeratorState(state),
+      finished$: this.finished.asObservable(),
+      warn: (message, split) => this.warn(message, split),
+    };
+    this.subscriptions.add(
+      defer(() => enumerator.splits(context)).subscribe({
+        next: (splits) => this.assign(splits),
+        error: (err: unknown) => this.fail(SourceError.wrap(err, { source: name })),
+        complete: () => {
+          if (this.phase === 'reading') this.phase = 'enumerated';
+          this.checkComplete();
+        },
+      }),
+    );
+    if (this.stopped) return;
+    const barriers = options.barriers ?? interval(options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, options.scheduler ?? asyncScheduler);
+    this.subscriptions.add(
+      barriers.subscribe({
+        next: () => this.requestBarrier(),
+        error: (err: unknown) => this.fail(SourceError.wrap(err, { source: name })),
+      }),
+    );
+  }
+
+  private warn(message: string, split?: string): void {
+    if (this.stopped) return;
+    this.setup.warn(message, split);
+  }
+
+  stop(): void {
+    this.phase = 'stopped';
+    this.subscriptions.unsubscribe();
+    for (const reader of this.readers.values()) reader.unsubscribe();
+    this.readers.clear();
+    this.pending.length = 0;
+    this.flow.complete();
+    this.finished.complete();
+  }
+
+  /** `epoch` was committed: what was emitted before its barrier is acknowledged. */
+  committed(epoch: number): void {
+    this.flow.committed(epoch);
+  }
+
+  acknowledge(records: number): void {
+    this.flow.acknowledge(records);
+  }
+
+  private assign(splits: readonly S[]): void {
+    const next = new Map<string, S>();
+    for (const split of splits) {
+      if (next.has(split.id)) {
+        this.fail(new SourceError(`enumerator emitted split id '${split.id}' twice in one set`, { source: this.setup.name, split: split.id }));
+        return;
+      }
+      next.set(split.id, split);
+    }
+    for (const [id, reader] of this.readers) {
+      if (!next.has(id)) {
+        reader.unsubscribe();
+        this.readers.delete(id);
+      }
+    }
+    this.state.assign(next);
+    for (const [id, split] of next) {
+      const position = this.state.track(split);
+      // A finished split is read again only when the enumerator says its upstream grew.
+      if (!this.readers.has(id) && (!(position?.finished ?? false) || split['reopen'] === true)) this.startReader(split, position?.offset ?? null);
+      if (this.stopped) return;
+    }
+    this.checkComplete();
+  }
+
+  private startReader(split: S, offset: string | null): void {
+    const reader = new Subscription();
+    this.readers.set(split.id, reader);
+    reader.add(
+      defer(() => this.setup.reader.read(split, offset, this.readerContext)).subscribe({
+        next: (chunk) => this.enqueue({ kind: 'chunk', chunk }),
+        error: (err: unknown) =>
+          this.fail(SourceError.wrap(err, { source: this.setup.name, split: split.id, offset: this.state.position(split.id)?.offset ?? undefined })),
+        complete: () => this.enqueue({ kind: 'finished', id: split.id, reader }),
+      }),
+    );
+  }
+
+  private requestBarrier(): void {
+    // Requests that pile up behind a slow write would only snapshot the same positions again.
+    if (this.pending.at(-1)?.kind === 'barrier') return;
+    this.enqueue({ kind: 'barrier' });
+  }
+
+  private checkComplete(): void {
+    if (this.phase !== 'enumerated' || this.readers.size > 0) return;
+    this.phase = 'completing';
+    this.enqueue({ kind: 'complete' });
+  }
+
+  private enqueue(item: Pending<T>): void {
+    if (this.stopped) return;
+    this.pending.push(item);
+    if (item.kind === 'chunk') this.flow.queued(item.chunk.records.length, this.output === 'held');
+    this.drain();
+  }
+
+  /** Emits pending items in order, stopping while a snapshot write is in flight. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.output === 'open' && !this.stopped && this.pending.length > 0) {
+        this.handle(this.pending.shift()!);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handle(item: Pending<T>): void {
+    switch (item.kind) {
+      case 'chunk': {
+        const { chunk } = item;
+        this.state.advance(chunk.splitId, chunk.nextOffset);
+        this.flow.emitting(chunk.records.length);
+        this.subscriber.next(chunk);
+        this.flow.update();
+        return;
+      }
+      case 'finished': {
+        // A reader unsubscribed by a split-set change may complete late; only the live one counts.
+        if (this.readers.get(item.id) !== item.reader) return;
+        this.readers.delete(item.id);
+        this.state.finish(item.id);
+        this.finished.next(item.id);
+        this.checkComplete();
+        return;
+      }
+      case 'barrier':
+        this.checkpoint(false);
+        return;
+      case 'complete':
+        if (this.state.changed) this.checkpoint(true);
+        else this.finish();
+        return;
+    }
+  }
+
+  private checkpoint(final: boolean): void {
+    const { name, store } = this.setup;
+    const epoch = ++this.lastEpoch;
+    const snapshot = this.state.snapshot(epoch);
+    this.output = 'held';
+    this.subscriptions.add(
+      writeSnapshot(store, name, snapshot).subscribe({
+        error: (err: unknown) =>
+          this.fail(new SourceError(`writing the checkpoint of epoch ${epoch} failed: ${messageOf(err)}`, { source: name }, { cause: err })),
+        complete: () => {
+          if (this.stopped) return;
+          this.output = 'open';
+          this.setup.snapshotWritten(epoch, snapshot.splits);
+          this.flow.barrier(epoch);
+          const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };
+          this.subscriber.next(barrier);
+          if (final) this.finish();
+          else this.drain();
+        },
+      }),
+    );
+  }
+
+  private finish(): void {
+    this.stop();
+    this.subscriber.complete();
+  }
+
+  private fail(err: SourceError): void {
+    if (this.stopped) return;
+    this.stop();
+    this.subscriber.error(err);
+  }
+}
