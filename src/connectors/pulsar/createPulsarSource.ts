@@ -1,12 +1,14 @@
 import { createSource } from '../../core/createSource.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
 import { checkIntegers } from '../aws/propertyReader.js';
+import { MAX_TIMER_DELAY_MS } from '../checkPropertyValue.js';
 import { loadWs } from './loadWs.js';
 import { PulsarAdmin } from './PulsarAdmin.js';
 import { PulsarEnumerator } from './PulsarEnumerator.js';
-import { pulsarDefaults, pulsarEndpoints, type PulsarConfig, type PulsarMetadataColumn, type PulsarStartupMode } from './pulsarProperties.js';
+import { pulsarDefaults, pulsarEndpoints, pulsarPropertySpecs, type PulsarConfig, type PulsarMetadataColumn, type PulsarStartupMode } from './pulsarProperties.js';
 import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { PulsarSplitReader } from './PulsarSplitReader.js';
 import { parseTopicName } from './pulsarTopic.js';
@@ -59,9 +61,9 @@ export interface PulsarSourceOptions extends SourceOptions {
 export function createPulsarSource(options: PulsarSourceOptions): Source<Row> {
   const config = pulsarConfig(options);
   const admin = new PulsarAdmin(config.adminUrl, config.token, config.requestTimeoutMs);
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  const { name, scheduler } = options;
   return createSource({
-    name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler,
+    ...sourceOptionsOf(options),
     enumerator: new PulsarEnumerator(config, { admin, scheduler }),
     reader: new PulsarSplitReader(config, {
       ws: loadWs,
@@ -98,12 +100,14 @@ function pulsarConfig(options: PulsarSourceOptions): PulsarConfig {
     requestTimeoutMs: options.requestTimeoutMs ?? pulsarDefaults.requestTimeoutMs,
     include: options.include ?? [],
   };
-  checkIntegers('createPulsarSource', [
-    ['partitionDiscoveryIntervalMs', config.partitionDiscoveryIntervalMs, 0, 2 ** 31 - 1],
-    ['receiverQueueSize', config.receiverQueueSize, 2, 1000],
-    ['retryAttempts', config.retryAttempts, 0, 1000],
-    ['maxBackoffMs', config.maxBackoffMs, 1, 2 ** 31 - 1],
-    ['requestTimeoutMs', config.requestTimeoutMs, 1, 2 ** 31 - 1],
+  checkIntegers('createPulsarSource', pulsarPropertySpecs, [
+    ['partitionDiscoveryIntervalMs', config.partitionDiscoveryIntervalMs, 'pulsar.partition.discovery.interval.ms'],
+    ['receiverQueueSize', config.receiverQueueSize, 'pulsar.receiver.queue.size'],
+    ['retryAttempts', config.retryAttempts, 'pulsar.retry.attempts'],
   ]);
+  // No property mirrors these two (code-only options): timer delays of at least 1 ms.
+  for (const [name, value] of [['maxBackoffMs', config.maxBackoffMs], ['requestTimeoutMs', config.requestTimeoutMs]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) throw new TypeError(`createPulsarSource: ${name} must be an integer from 1 to ${MAX_TIMER_DELAY_MS}, got ${value}`);
+  }
   return config;
 }
