@@ -2,7 +2,7 @@ import type { Row } from './Format.js';
 
 /**
  * Renames a decoded row's fields to the declared column names, matching case-insensitively
- * (an exact match first): change-data producers write `L_ORDERKEY` where SQL declares
+ * (an exact match first, then the lower-case column): change-data producers write `L_ORDERKEY` where SQL declares
  * `l_orderkey`. Fields no column matches keep their names. Without declared columns, rows pass
  * through untouched. Answers are cached per field name, so a row costs one map lookup a field.
  *
@@ -13,7 +13,11 @@ export function columnMatcher(columns: readonly string[] | undefined): (row: Row
   if (columns === undefined || columns.length === 0) return (row) => row;
   const exact = new Set(columns);
   const lower = new Map<string, string>();
-  for (const column of columns) if (!lower.has(column.toLowerCase())) lower.set(column.toLowerCase(), column);
+  // Among columns equal but for case, the lower-case one (an unquoted SQL name) takes the inexact matches.
+  for (const column of columns) {
+    const folded = column.toLowerCase();
+    if (!lower.has(folded) || column === folded) lower.set(folded, column);
+  }
   const cache = new Map<string, string>();
   const nameOf = (field: string): string => {
     let name = cache.get(field);
