@@ -20,4 +20,6 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'tributary-resume-prepare': async () => (await import('./tributaryResume.js')).tributaryResumePrepare,
   'tributary-kafka': async () => (await import('./tributaryKafka.js')).tributaryKafka,
   'tributary-resume': async () => (await import('./tributaryResume.js')).tributaryResume,
+  'debezium-map': async () => (await import('./debeziumTable.js')).debeziumMap,
+  'tributary-debezium-table': async () => (await import('./debeziumTable.js')).tributaryDebeziumTable,
 };

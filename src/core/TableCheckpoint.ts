@@ -5,7 +5,7 @@ import type { JsonValue } from './Json.js';
 import { fromMaybePromise } from './MaybePromise.js';
 import { CorruptStateError } from './SourceError.js';
 import type { TableRowCodec } from './TableRowCodec.js';
-import type { TableState } from './TableState.js';
+import { DeletedRow, type TableState } from './TableState.js';
 
 /**
  * Where a table keeps its state in the source's {@link StateStore}, beside the source's own
@@ -24,13 +24,17 @@ export const tableKeys = {
   entry: (source: string, table: string, epoch: number): string => `${source}/table/${table}/epoch/${epoch}`,
 } as const;
 
-/** One stored entry. `rows` pairs a key with its encoded row (`null`: deleted, deltas only). */
+/**
+ * One stored entry: the encoded rows it sets and, in a delta, the keys it deletes (each as the
+ * encoded primary-key columns of the deleted row). Keys are recomputed from rows on restore.
+ */
 interface TableEntry {
   readonly epoch: number;
   readonly since: number | null;
   readonly full: boolean;
   readonly primaryKey: readonly string[];
-  readonly rows: ReadonlyArray<readonly [string, JsonValue | null]>;
+  readonly rows: readonly JsonValue[];
+  readonly deleted: readonly JsonValue[];
 }
 
 /** What the writer needs to know about the entries that stand behind the current table. */
@@ -93,11 +97,12 @@ export function restoreTable<R extends Record<string, unknown>>(
             if (entry.primaryKey.length !== state.primaryKey.length || entry.primaryKey.some((c, i) => c !== state.primaryKey[i])) {
               throw corrupt(`the stored table has primary key (${entry.primaryKey.join(', ')}), not (${state.primaryKey.join(', ')})`);
             }
-            for (const [key, row] of entry.rows) state.restore(key, row === null ? null : (codec.decode(row) as R));
+            for (const keyRow of entry.deleted) state.restoreDelete(codec.decode(keyRow));
+            for (const row of entry.rows) state.restore(codec.decode(row) as R);
           }
           const kept = new Set(chain.map((e) => e.epoch));
           const stale = [...entries.keys()].filter((e) => !kept.has(e)).map((e) => tableKeys.entry(source, table, e));
-          return { chain: { entries: chain.map((e) => ({ epoch: e.epoch, full: e.full, size: e.rows.length })) }, stale };
+          return { chain: { entries: chain.map((e) => ({ epoch: e.epoch, full: e.full, size: e.rows.length + e.deleted.length })) }, stale };
         }),
         concatMap(({ chain, stale }) => (stale.length === 0 ? of(chain) : fromMaybePromise(() => store.delMany(stale)).pipe(map(() => chain)))),
       ),
@@ -131,14 +136,21 @@ export function writeTableEpoch<R extends Record<string, unknown>>(
     entries.length === 0 ||
     pending > Math.max(state.rows.size, MIN_DELTA_BUDGET) ||
     (entries.length > LONG_CHAIN && pending > state.rows.size / 8);
-  const rows: Array<readonly [string, JsonValue | null]> = [];
+  const rows: JsonValue[] = [];
+  const deleted: JsonValue[] = [];
   if (full) {
-    for (const [key, row] of state.rows) rows.push([key, codec.encode(row)]);
+    for (const row of state.rows.values()) rows.push(codec.encode(row));
   } else {
-    for (const [key, row] of changes) rows.push([key, row === null ? null : codec.encode(row)]);
+    for (const change of changes.values()) {
+      if (change instanceof DeletedRow) {
+        const keyRow: Record<string, unknown> = {};
+        for (const column of state.primaryKey) keyRow[column] = change.row[column];
+        deleted.push(codec.encode(keyRow));
+      } else rows.push(codec.encode(change));
+    }
   }
-  const entry: TableEntry = { epoch, since: entries.at(-1)?.epoch ?? null, full, primaryKey: state.primaryKey, rows };
-  entries.push({ epoch, full, size: rows.length });
+  const entry: TableEntry = { epoch, since: entries.at(-1)?.epoch ?? null, full, primaryKey: state.primaryKey, rows, deleted };
+  entries.push({ epoch, full, size: rows.length + deleted.length });
   const written = fromMaybePromise(() => store.setMany([[tableKeys.entry(source, table, epoch), entry as unknown as JsonValue]]));
   if (!full || entries.length === 1) return written;
   return written.pipe(
@@ -166,7 +178,8 @@ function parseEntry(key: string, value: JsonValue, corrupt: (what: string) => Co
     typeof entry.full !== 'boolean' ||
     !(entry.since === null || typeof entry.since === 'number') ||
     !Array.isArray(entry.primaryKey) ||
-    !Array.isArray(entry.rows)
+    !Array.isArray(entry.rows) ||
+    !Array.isArray(entry.deleted)
   ) {
     throw corrupt(`state entry '${key}' is not a table entry of epoch ${epoch}`);
   }

@@ -6,6 +6,17 @@ export const DEFAULT_TABLE_MAX_ROWS = 1_000_000;
 type AnyRow = Record<string, unknown>;
 
 /**
+ * A row's key in the table's maps: the primary-key value itself for a one-column key that is a
+ * string or a number (no string to build and hash per row), a text form otherwise.
+ */
+export type TableKey = string | number | bigint;
+
+/** A deleted key in {@link TableState.takeChanges}: the row it had (its primary-key columns name the key). */
+export class DeletedRow<R> {
+  constructor(readonly row: R) {}
+}
+
+/**
  * The keyed state of a table: the current row of every primary key, and the rules that apply a
  * changelog to it. What each incoming operation does, by whether its key is present:
  *
@@ -25,10 +36,10 @@ type AnyRow = Record<string, unknown>;
  * position). More than `maxRows` keys is an error too: state is never dropped to fit.
  */
 export class TableState<R extends AnyRow = AnyRow> {
-  readonly rows = new Map<string, R>();
-  /** Keys changed since {@link takeChanges}: the new row, or `null` for a deleted key. */
-  private dirty = new Map<string, R | null>();
-  readonly keyOf: (row: AnyRow) => string;
+  readonly rows = new Map<TableKey, R>();
+  /** Keys changed since {@link takeChanges}: the new row, or the deleted one. */
+  private dirty = new Map<TableKey, R | DeletedRow<R>>();
+  readonly keyOf: (row: AnyRow) => TableKey;
 
   constructor(
     readonly primaryKey: readonly string[],
@@ -60,20 +71,24 @@ export class TableState<R extends AnyRow = AnyRow> {
   }
 
   /** The changed keys since the last call (and forgets them). */
-  takeChanges(): Map<string, R | null> {
+  takeChanges(): Map<TableKey, R | DeletedRow<R>> {
     const changes = this.dirty;
     this.dirty = new Map();
     return changes;
   }
 
-  /** Sets a key's row as restored from a checkpoint (`null` deletes it); not a change. */
-  restore(key: string, row: R | null): void {
-    if (row === null) this.rows.delete(key);
-    else this.rows.set(key, row);
+  /** Sets a row as restored from a checkpoint; not a change. */
+  restore(row: R): void {
+    this.rows.set(this.keyOf(row), row);
     this.checkSize();
   }
 
-  private upsert(key: string, row: R, out: ChangeRow<R>[]): void {
+  /** Deletes the key of `keyRow` (a row holding at least the primary-key columns) as restored from a checkpoint. */
+  restoreDelete(keyRow: AnyRow): void {
+    this.rows.delete(this.keyOf(keyRow));
+  }
+
+  private upsert(key: TableKey, row: R, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
     if (old === undefined) {
       fillUnchanged(row, undefined);
@@ -88,11 +103,11 @@ export class TableState<R extends AnyRow = AnyRow> {
     this.dirty.set(key, row);
   }
 
-  private remove(key: string, out: ChangeRow<R>[]): void {
+  private remove(key: TableKey, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
     if (old === undefined) return;
     this.rows.delete(key);
-    this.dirty.set(key, null);
+    this.dirty.set(key, new DeletedRow(old));
     out.push(copyWithOp(old, 'delete'));
   }
 
@@ -124,14 +139,25 @@ function fillUnchanged(row: AnyRow, old: AnyRow | undefined): void {
   }
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * The function giving a row's key: a string equal for equal primary-key values. Integers are
- * equal whether they came as a number or a `bigint`; a text and a number never collide.
+ * The function giving a row's key, equal for equal primary-key values. Integers are equal
+ * whether they came as a number or a `bigint`; a text and a number never collide. A one-column
+ * key that is a string or a number is its own key (Map keys compare them by value); other
+ * values, and keys of several columns, get a text form (non-string values of one column
+ * prefixed with NUL, so that they do not meet ordinary texts).
  */
-function keyFunction(primaryKey: readonly string[]): (row: AnyRow) => string {
+function keyFunction(primaryKey: readonly string[]): (row: AnyRow) => TableKey {
   if (primaryKey.length === 1) {
     const column = primaryKey[0]!;
-    return (row) => keyPart(row[column], column);
+    return (row) => {
+      const value = row[column];
+      if (typeof value === 'string' || typeof value === 'number') return value;
+      if (typeof value === 'bigint') return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
+      return `\u0000${keyPart(value, column)}`;
+    };
   }
   return (row) => {
     const parts = new Array<string>(primaryKey.length);

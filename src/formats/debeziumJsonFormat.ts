@@ -65,27 +65,21 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
       }
       if (!isObject(envelope)) throw new Error(`the Debezium payload must be a JSON object, got ${describeJsonValue(envelope)}`);
       const op = envelope['op'];
-      const image = (name: 'before' | 'after'): Row | null => {
-        const row = envelope[name as keyof typeof envelope] as unknown;
-        if (row === null || row === undefined) return null;
-        if (!isObject(row)) throw new Error(`the Debezium '${name}' image must be an object, got ${describeJsonValue(row)}`);
-        return rename(convertImage(row, schema === undefined ? undefined : conversionsOf(schema, name)));
-      };
       switch (op) {
         case 'c':
         case 'r': {
-          const after = image('after');
+          const after = imageOf(envelope, 'after', schema, rename);
           if (after === null) throw new Error(`a Debezium '${op}' event without an 'after' image`);
           return [withOp(after, 'insert')];
         }
         case 'u': {
-          const after = image('after');
+          const after = imageOf(envelope, 'after', schema, rename);
           if (after === null) throw new Error(`a Debezium 'u' event without an 'after' image`);
-          const before = image('before');
+          const before = imageOf(envelope, 'before', schema, rename);
           return before === null ? [withOp(after, 'update_after')] : [withOp(before, 'update_before'), withOp(after, 'update_after')];
         }
         case 'd': {
-          const before = image('before');
+          const before = imageOf(envelope, 'before', schema, rename);
           if (before === null) throw new Error(`a Debezium 'd' event without a 'before' image: the deleted key is unknown`);
           return [withOp(before, 'delete')];
         }
@@ -98,6 +92,14 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
       }
     },
   };
+}
+
+/** The envelope's `before` or `after` image, converted and renamed; `null` when absent. */
+function imageOf(envelope: Record<string, unknown>, name: 'before' | 'after', schema: ConnectField | undefined, rename: (row: Row) => Row): Row | null {
+  const row = envelope[name];
+  if (row === null || row === undefined) return null;
+  if (!isObject(row)) throw new Error(`the Debezium '${name}' image must be an object, got ${describeJsonValue(row)}`);
+  return rename(convertImage(row, schema === undefined ? undefined : conversionsOf(schema, name)));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
