@@ -252,6 +252,18 @@ for (const [where, dieOn] of [
   });
 }
 
+test('toTable after commitEpochs is refused at its first barrier: a crash between commit and table write would lose changes', () => {
+  testScheduler().run(({ cold, expectObservable }) => {
+    const source = createSource({ name: 's', enumerator: { splits: () => of([splitA]) }, reader: changeReader(script), barriers: cold('25ms x') });
+    const run = source.pipe(commitEpochs(source), toTable<Row>(source, { primaryKey: ['k'] }), errorsAsValues());
+    expectObservable(run).toBe('10ms a 9ms b 4ms (e|)', {
+      a: out(0, [r('insert', 1, 0)]),
+      b: out(1, [r('insert', 2, 1)]),
+      e: { name: 'SourceError', error: "source 's': table 'table': epoch 1 was committed before its barrier reached the table: put toTable before commitEpochs", split: undefined, offset: undefined },
+    });
+  });
+});
+
 test('a source with committed offsets but no table state is refused, not restarted from an empty table', () => {
   const store = new MemoryStore();
   store.set(checkpointKeys.committed('s'), 4);

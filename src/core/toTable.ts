@@ -1,4 +1,6 @@
-import { Observable, Subscription, type OperatorFunction } from 'rxjs';
+import { Observable, Subscription, concat, map, of, type OperatorFunction } from 'rxjs';
+import { checkpointKeys } from './Checkpoint.js';
+import { fromMaybePromise } from './MaybePromise.js';
 import type { ChangeRow } from './Changelog.js';
 import type { Source } from './Source.js';
 import { CorruptStateError, SourceError } from './SourceError.js';
@@ -71,6 +73,7 @@ export function toTable<R extends Record<string, unknown>>(
       let chain: TableChain | undefined;
       let writing = false;
       let closed = false;
+      let orderChecked = false;
       const where = (split?: string, offset?: string) => ({ source: source.name, ...(split === undefined ? {} : { split }), ...(offset === undefined ? {} : { offset }) });
       const fail = (err: unknown, split?: string, offset?: string): void => {
         if (closed) return;
@@ -95,9 +98,23 @@ export function toTable<R extends Record<string, unknown>>(
 
       const checkpoint = (barrier: Barrier): void => {
         writing = true;
+        // The first barrier of a run checks the pipeline's order: an epoch already committed
+        // when its barrier gets here means commitEpochs runs before toTable, and a crash between
+        // the commit and the table's write would then lose changes without a trace.
+        const order$ = orderChecked
+          ? of(undefined)
+          : fromMaybePromise(() => source.store.get(checkpointKeys.committed(source.name))).pipe(
+              map((committed) => {
+                if (typeof committed === 'number' && committed >= barrier.epoch) {
+                  throw new Error(`epoch ${barrier.epoch} was committed before its barrier reached the table: put toTable before commitEpochs`);
+                }
+                orderChecked = true;
+              }),
+            );
         subscriptions.add(
-          writeTableEpoch(source.store, source.name, tableName, state, codec, chain!, barrier.epoch).subscribe({
-            error: (err: unknown) => fail(new SourceError(`table '${tableName}': writing its state for epoch ${barrier.epoch} failed: ${describe(err)}`, where(), { cause: err })),
+          concat(order$, writeTableEpoch(source.store, source.name, tableName, state, codec, chain!, barrier.epoch)).subscribe({
+            error: (err: unknown) =>
+              fail(new SourceError(`table '${tableName}': ${orderChecked ? `writing its state for epoch ${barrier.epoch} failed: ` : ''}${describe(err)}`, where(), { cause: err })),
             complete: () => {
               if (closed) return;
               writing = false;
