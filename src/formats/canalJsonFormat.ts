@@ -1,5 +1,6 @@
 import { withOp } from '../core/Changelog.js';
 import { columnMatcher } from './columnMatcher.js';
+import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
 import { describeJsonValue, parseJsonValue } from './parseJsonRow.js';
 import { payloadText } from './payloadText.js';
@@ -13,6 +14,7 @@ import { payloadText } from './payloadText.js';
  * `delete`. DDL events (`isDdl: true`) give no row; any other type is a bad record, as is a
  * message whose `data` is not an array of objects. Field names match declared columns
  * case-insensitively. Canal writes every value as text: the schema's converter types them.
+ * A file holds one event per line, tailable.
  *
  * @example
  * canalJsonFormat().decodeMessages?.(bytes('{"type":"DELETE","data":[{"v1":"5"},{"v1":"7"}],"isDdl":false}'), null);
@@ -20,7 +22,7 @@ import { payloadText } from './payloadText.js';
  */
 export function canalJsonFormat(options: { readonly columns?: readonly string[] } = {}): Format {
   const rename = columnMatcher(options.columns);
-  return {
+  const format: Format = {
     name: 'canal_json',
     decodeMessages(payload: Uint8Array | null): Row[] {
       if (payload === null || payload.length === 0) return [];
@@ -52,6 +54,7 @@ export function canalJsonFormat(options: { readonly columns?: readonly string[] 
       }
     },
   };
+  return { ...format, tailable: true, openStream: changeEventLines('canal_json', (payload) => format.decodeMessages!(payload, null)) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { UNCHANGED, withOp } from '../core/Changelog.js';
 import { columnMatcher } from './columnMatcher.js';
+import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
 import { structConversions, type ConnectField, type FieldConversion } from './kafkaConnectTypes.js';
 import { describeJsonValue, parseJsonValue } from './parseJsonRow.js';
@@ -41,7 +42,7 @@ const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('
  * checks and converts them. A column whose value is `__debezium_unavailable_value` (an unchanged
  * TOASTed column; in base64 for bytes, alone in an array for arrays) becomes {@link UNCHANGED}:
  * a table keeps the stored value (RisingWave #21577). Field names match declared columns
- * case-insensitively.
+ * case-insensitively. A file holds one event per line (Debezium Server's file sink), tailable.
  *
  * @example
  * const format = debeziumJsonFormat();
@@ -49,7 +50,7 @@ const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('
  */
 export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): Format {
   const rename = columnMatcher(options.columns);
-  return {
+  const format: Format = {
     name: 'debezium_json',
     decodeMessages(payload: Uint8Array | null): Row[] {
       if (payload === null || payload.length === 0) return [];
@@ -92,6 +93,7 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
       }
     },
   };
+  return { ...format, tailable: true, openStream: changeEventLines('debezium_json', (payload) => format.decodeMessages!(payload, null)) };
 }
 
 /** The envelope's `before` or `after` image, converted and renamed; `null` when absent. */

@@ -1,5 +1,6 @@
 import { withOp } from '../core/Changelog.js';
 import { columnMatcher } from './columnMatcher.js';
+import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
 import { describeJsonValue, parseJsonValue } from './parseJsonRow.js';
 import { payloadText } from './payloadText.js';
@@ -14,6 +15,7 @@ const NO_ROW = /^(bootstrap-start|bootstrap-complete|table-|database-|heartbeat)
  * changed columns) as `update_before`, then `data` as `update_after`; `delete` gives `data` as a
  * `delete`. Bootstrap markers and schema changes (`bootstrap-start`, `table-create`, ...) give no
  * row; any other type is a bad record. Field names match declared columns case-insensitively.
+ * A file holds one event per line, tailable.
  *
  * @example
  * maxwellFormat().decodeMessages?.(bytes('{"type":"update","data":{"id":2,"name":"chi"},"old":{"name":"alex"}}'), null);
@@ -21,7 +23,7 @@ const NO_ROW = /^(bootstrap-start|bootstrap-complete|table-|database-|heartbeat)
  */
 export function maxwellFormat(options: { readonly columns?: readonly string[] } = {}): Format {
   const rename = columnMatcher(options.columns);
-  return {
+  const format: Format = {
     name: 'maxwell',
     decodeMessages(payload: Uint8Array | null): Row[] {
       if (payload === null || payload.length === 0) return [];
@@ -48,6 +50,7 @@ export function maxwellFormat(options: { readonly columns?: readonly string[] } 
       }
     },
   };
+  return { ...format, tailable: true, openStream: changeEventLines('maxwell', (payload) => format.decodeMessages!(payload, null)) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
