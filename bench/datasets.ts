@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finished } from 'node:stream/promises';
 import type { LineItem } from './lineitem.js';
+import { prng } from './prng.js';
 import { LINEITEM_AVRO_SCHEMA, LINEITEM_CSV_HEADER, lineItemCsv, lineItemJson, lineItems } from './lineitem.js';
 
 /** Bumped whenever the generator's output changes, so cached files are regenerated. */
@@ -58,6 +59,43 @@ export function lineitemCsv(rows: number): Promise<Dataset> {
 /** The same rows as NDJSON. */
 export function lineitemNdjson(rows: number): Promise<Dataset> {
   return cached(`lineitem-${rows}.ndjson`, `ndjson rows=${rows}`, (tmp) => writeLines(tmp, rows, '', lineItemJson));
+}
+
+/**
+ * `rows` Debezium JSON change events (bare envelopes, one a line, with a `source` block like a
+ * MySQL connector's) over lineitem rows keyed by `id`, a quarter as many keys as events: the
+ * first event of a key creates it (`c`), later ones update it (`u`, both images) or, one in ten,
+ * delete it (`d`), after which the next one creates it again.
+ */
+export function debeziumEvents(rows: number): Promise<Dataset> {
+  return cached(`debezium-${rows}.ndjson`, `debezium rows=${rows}`, async (tmp) => {
+    const fd = openSync(tmp, 'w');
+    try {
+      const items = lineItems(SEED);
+      const pick = prng(SEED ^ 0x5eed);
+      const keys = Math.max(1, Math.floor(rows / 4));
+      const stored = new Map<number, Record<string, unknown>>();
+      let text = '';
+      for (let i = 0; i < rows; i++) {
+        const id = Math.floor(pick() * keys);
+        const before = stored.get(id) ?? null;
+        const after = { id, ...items() };
+        const op: 'c' | 'u' | 'd' = before === null ? 'c' : pick() < 0.1 ? 'd' : 'u';
+        if (op === 'd') stored.delete(id);
+        else stored.set(id, after);
+        const source = { version: '2.0.0.Final', connector: 'mysql', name: 'bench', ts_ms: 1_700_000_000_000 + i, snapshot: 'false', db: 'tpch', table: 'lineitem', server_id: 1, file: 'mysql-bin.000001', pos: 4 + i * 300, row: 0 };
+        text += JSON.stringify({ before: op === 'c' ? null : before, after: op === 'd' ? null : after, source, op, ts_ms: 1_700_000_000_000 + i, transaction: null }) + '\n';
+        if (text.length >= FLUSH_CHARS) {
+          writeSync(fd, text);
+          text = '';
+        }
+      }
+      writeSync(fd, text);
+      return rows;
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** A lineitem CSV of at least `bytes` bytes (rows are whole). */

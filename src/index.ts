@@ -30,6 +30,10 @@ export {
 export { commitEpochs } from './core/commitEpochs.js';
 export { checkpointed, type CheckpointedOptions } from './core/checkpointed.js';
 export { DEFAULT_BAD_RECORD_POLICY } from './core/SourceOptions.js';
+export { toTable, type ToTableOptions } from './core/toTable.js';
+export { DEFAULT_TABLE_MAX_ROWS, DeletedRow, TableState, type TableKey } from './core/TableState.js';
+export { defaultTableRowCodec, type TableRowCodec } from './core/TableRowCodec.js';
+export { tableKeys } from './core/TableCheckpoint.js';
 export { toRecords } from './core/toRecords.js';
 export { mapRecords } from './core/mapRecords.js';
 export { deliverTo, type RecordSink } from './core/deliverTo.js';

@@ -4,10 +4,11 @@ import { barrierOverhead } from './barrierOverhead.js';
 import { bigCsvMemory } from './bigCsvMemory.js';
 import { cliRun } from './cliRun.js';
 import { csvScan } from './csvScan.js';
+import { debeziumTable } from './debeziumTable.js';
 import { kafkaConsume } from './kafkaConsume.js';
 import { ndjsonScan } from './ndjsonScan.js';
 import { pulsarConsume } from './pulsarConsume.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable];

@@ -22,4 +22,6 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'pulsar-websocket-raw': async () => (await import('./pulsarWebSocket.js')).pulsarWebSocketRaw,
   'tributary-pulsar': async () => (await import('./tributaryPulsar.js')).tributaryPulsar,
   'tributary-resume': async () => (await import('./tributaryResume.js')).tributaryResume,
+  'debezium-map': async () => (await import('./debeziumTable.js')).debeziumMap,
+  'tributary-debezium-table': async () => (await import('./debeziumTable.js')).tributaryDebeziumTable,
 };

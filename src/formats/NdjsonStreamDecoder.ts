@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
+import type { DecodeContext, DecodedBatch, Row, StreamDecoder } from './Format.js';
 import { RowSink } from './RowSink.js';
 import { PendingBytes } from './PendingBytes.js';
 import { asBuffer } from './asBuffer.js';
@@ -38,7 +38,16 @@ export class NdjsonStreamDecoder implements StreamDecoder {
   /** Line breaks before the line being decoded, since `startByte`. */
   private lineBreaks = 0;
 
-  constructor(startByte: number, context: DecodeContext) {
+  /**
+   * @param parseLine Turns a line's text into its rows, for line formats whose records are not
+   *   plain objects (a change event per line gives one or two rows): by default the line is one
+   *   JSON object, one row. Its errors are bad records of the line.
+   */
+  constructor(
+    startByte: number,
+    context: DecodeContext,
+    private readonly parseLine?: (text: string) => readonly Row[],
+  ) {
     this.startByte = startByte;
     this.position = startByte;
     this.sink = new RowSink(context, undefined, () => this.lineBreaks + 1, startByte);
@@ -139,14 +148,22 @@ export class NdjsonStreamDecoder implements StreamDecoder {
         return;
       }
     }
-    let row;
+    let row: Row;
+    let rows: readonly Row[] | undefined;
     try {
-      row = parseJsonRow(utf8 ? buffer.toString('utf8', at + from, at + end) : text.slice(from, end));
+      const lineText = utf8 ? buffer.toString('utf8', at + from, at + end) : text.slice(from, end);
+      if (this.parseLine === undefined) row = parseJsonRow(lineText);
+      else {
+        rows = this.parseLine(lineText);
+        row = rows[0]!;
+      }
     } catch (err) {
       this.sink.bad(String(offset), `malformed JSON line: ${(err as Error).message}`, buffer.slice(at + start, at + end), err, { line });
       return;
     }
-    this.sink.add(row, offset, 0, buffer, at + start, at + end);
+    if (rows === undefined) this.sink.add(row, offset, 0, buffer, at + start, at + end);
+    // Rows of one line share its offset: a resume there reads the whole line again.
+    else for (const r of rows) this.sink.add(r, offset, 0, buffer, at + start, at + end);
   }
 }
 

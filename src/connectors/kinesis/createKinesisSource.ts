@@ -12,7 +12,7 @@ import { KinesisShardReader, type KinesisReaderDeps } from './KinesisShardReader
 /** Options of {@link createKinesisSource}: the common source options, the Kinesis settings, a format. */
 export interface KinesisSourceOptions extends SourceOptions, Partial<Omit<KinesisConfig, 'stream'>> {
   readonly stream: string;
-  /** Decodes each record's data; it must implement `decodeMessage`. */
+  /** Decodes each record's data (with the partition key as the message key); it must implement `decodeMessage` or `decodeMessages`. */
   readonly format: Format;
   readonly convert?: RowConverter;
   /** Called before each retry of a throttled, failed or expired call, ListShards included (for logs and metrics). */
@@ -52,7 +52,7 @@ export function createKinesisSource(options: KinesisSourceOptions): Source<Row> 
 
 function kinesisConfig(options: KinesisSourceOptions): KinesisConfig {
   if (!options.stream) throw new TypeError('createKinesisSource: a stream is required');
-  if (options.format.decodeMessage === undefined) {
+  if (options.format.decodeMessage === undefined && options.format.decodeMessages === undefined) {
     throw new TypeError(`createKinesisSource: format '${options.format.name}' cannot decode single messages`);
   }
   const startupMode = options.startupMode ?? kinesisDefaults.startupMode;
