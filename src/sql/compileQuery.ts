@@ -259,15 +259,18 @@ function typeOf(type: ExpressionType): SqlType {
   return { name: type === 'unknown' ? 'jsonb' : type };
 }
 
-/** True when `e` calls an aggregate function anywhere. */
+/** True when `e` calls an aggregate function anywhere (a loop, not recursion: flat chains of 20 000 terms parse). */
 export function containsAggregate(e: Expression): boolean {
-  if (e.kind === 'call' && AGGREGATES.has(e.name)) return true;
-  let found = false;
-  mapChildren(e, (child) => {
-    if (!found && containsAggregate(child)) found = true;
-    return child;
-  });
-  return found;
+  const stack: Expression[] = [e];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (next.kind === 'call' && AGGREGATES.has(next.name)) return true;
+    mapChildren(next, (child) => {
+      stack.push(child);
+      return child;
+    });
+  }
+  return false;
 }
 
 /** `e` with every direct sub-expression replaced by `f(child)`. */
