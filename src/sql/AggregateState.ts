@@ -45,7 +45,7 @@ export class AggregateState {
 
   constructor(private readonly plan: AggregatePlan) {
     this.kinds = plan.aggregates.map(sumKind);
-    if (plan.groupBy.length === 0) this.groups.set('[]', this.newGroup([]));
+    if (plan.groupBy.length === 0) this.groups.set(groupKey([]), this.newGroup([]));
   }
 
   /** Number of groups (state size). */
@@ -56,7 +56,7 @@ export class AggregateState {
   /** The group key of an input row, as a Map key. */
   keyOf(row: Row): { key: string; keys: unknown[] } {
     const keys = this.plan.groupBy.map((f) => f(row));
-    return { key: JSON.stringify(encodeValue(keys)), keys };
+    return { key: groupKey(keys), keys };
   }
 
   /** The current output row of a group, or undefined when the group does not exist. */
@@ -145,7 +145,7 @@ export class AggregateState {
           acc.sum = decodeValue(a.sum ?? null) as bigint | Decimal | number;
         } else for (const [v, c] of a.values ?? []) acc.values.add(decodeValue(v), c);
       });
-      this.groups.set(JSON.stringify(encodeValue(keys)), group);
+      this.groups.set(groupKey(keys), group);
     }
   }
 
@@ -177,6 +177,11 @@ export class AggregateState {
       }
     }
   }
+}
+
+/** The Map key of a group: its key values, encoded so that 1n and '1' stay apart. */
+export function groupKey(keys: readonly unknown[]): string {
+  return JSON.stringify(encodeValue(keys));
 }
 
 function sumKind(aggregate: CompiledAggregate): SumKind | undefined {

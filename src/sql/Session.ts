@@ -36,7 +36,7 @@ import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROP
 import { SqlError, type SqlPosition } from './SqlError.js';
 import type { CreatedObject, CreateSourceStatement, FormatClause, IncludeColumn, SelectStatement } from './Statement.js';
 import { defaultTableOperator, type TableOperator } from './TableOperator.js';
-import { maintainQuery } from './maintainQuery.js';
+import { maintainQuery, type ResultState } from './maintainQuery.js';
 import { quoted } from './SqlError.js';
 
 /** Builds a format from its name, options and the declared column names. */
@@ -112,6 +112,8 @@ export interface Query {
    * (see `Changelog.ts`), barriers pass after the query's state of their epoch is written.
    */
   readonly changes: Observable<SourceEvent<Row>>;
+  /** `changes`, handing each subscription's live result state to `onResult` (for a bounded run's final answer). */
+  changesWith(onResult: (result: ResultState) => void): Observable<SourceEvent<Row>>;
   /** The registered source (or table) the query reads. */
   readonly from: RegisteredSource;
 }
@@ -457,7 +459,10 @@ export class Session {
     const operator = queryOperator(compiled);
     const { source } = registered;
     const incremental = registered.changelog || compiled.aggregate !== undefined || (compiled.limit !== undefined && compiled.orderBy.length > 0);
-    const changes = registered.events.pipe(maintainQuery(source, compiled, { name: queryName(statement), appendOnly: !registered.changelog }));
+    const name = queryName(statement);
+    const changesWith = (onResult?: (result: ResultState) => void): Observable<SourceEvent<Row>> =>
+      registered.events.pipe(maintainQuery(source, compiled, { name, appendOnly: !registered.changelog, ...(onResult === undefined ? {} : { onResult }) }));
+    const changes = changesWith();
     return {
       source,
       columns: compiled.columns,
@@ -465,6 +470,7 @@ export class Session {
       operator,
       incremental,
       changes,
+      changesWith,
       from: registered,
       rows: incremental ? changes.pipe(commitEpochs(source), toRecords()) : source.pipe(commitEpochs(source), toRecords(), operator),
     };

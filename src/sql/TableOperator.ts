@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Source } from '../core/Source.js';
 import type { SourceEvent } from '../core/SourceEvent.js';
+import { toTable } from '../core/toTable.js';
 import type { Row } from '../formats/Format.js';
 
 /**
@@ -14,9 +15,5 @@ export type TableOperator = (
   options: { readonly primaryKey: readonly string[]; readonly name?: string },
 ) => OperatorFunction<SourceEvent<Row>, SourceEvent<Row>>;
 
-/**
- * The table operator a `Session` uses when none is given. `undefined` on this branch: the
- * core's `toTable` lands from w-cdc, and the merge sets this to it (one line); until then a
- * statement that needs a table fails saying so, and tests pass their own.
- */
-export const defaultTableOperator: TableOperator | undefined = undefined;
+/** The table operator a `Session` uses when none is given: the core's `toTable`. */
+export const defaultTableOperator: TableOperator | undefined = (source, options) => toTable<Row>(source, options);

@@ -7,7 +7,7 @@ import type { Source } from '../core/Source.js';
 import { CorruptStateError, SourceError } from '../core/SourceError.js';
 import { chunk as makeChunk, type Chunk, type SourceEvent } from '../core/SourceEvent.js';
 import type { Row } from '../formats/Format.js';
-import { AggregateState } from './AggregateState.js';
+import { AggregateState, groupKey } from './AggregateState.js';
 import { compareValues } from './compileExpression.js';
 import type { CompiledOrder, CompiledQuery } from './compileQuery.js';
 import { encodeValue, decodeValue } from './stateCodec.js';
@@ -21,6 +21,12 @@ export interface MaintainQueryOptions {
    * n rows instead of every row of the result.
    */
   readonly appendOnly?: boolean;
+  /**
+   * Called at each subscription with the result's live state (after nothing, before the first
+   * event): a caller that wants the final result of a bounded run reads `final()` on it at
+   * completion. The CLI does; restored state is in it, so a resumed run's answer is whole.
+   */
+  readonly onResult?: (result: ResultState) => void;
 }
 
 /** The key of a query's state for one epoch. */
@@ -66,7 +72,9 @@ export function maintainQuery(source: Source<unknown>, compiled: CompiledQuery, 
   return (events) =>
     new Observable<SourceEvent<Row>>((subscriber) => {
       // Fresh per subscription: a rollback restores from the store, never from what a failed run left in memory.
-      const result = new ResultState(compiled, options.appendOnly === true);
+      // A caller that reads the final result needs every row kept, even without LIMIT.
+      const result = new ResultState(compiled, options.appendOnly === true, options.onResult !== undefined);
+      options.onResult?.(result);
       const written: number[] = [];
       const queue: Array<SourceEvent<Row> | { complete: true }> = [];
       let busy = true; // restoring
@@ -114,7 +122,13 @@ export function maintainQuery(source: Source<unknown>, compiled: CompiledQuery, 
               );
               return;
             }
-            subscriber.next(changes === item.records ? item : makeChunk(item.splitId, changes, item.offset, item.nextOffset));
+            if (changes === item.records) subscriber.next(item);
+            else {
+              subscriber.next(makeChunk(item.splitId, changes, item.offset, item.nextOffset));
+              // commitEpochs acknowledges the changes it sees; the source counted the records in flight.
+              const difference = item.records.length - changes.length;
+              if (difference !== 0) source.acknowledge(difference);
+            }
             continue;
           }
           const barrier = item;
@@ -198,10 +212,12 @@ export class ResultState {
   constructor(
     private readonly compiled: CompiledQuery,
     private readonly appendOnly: boolean,
+    /** Keep every result row (for {@link final}) even when no LIMIT needs them. */
+    keepRows = false,
   ) {
     this.aggregate = compiled.aggregate === undefined ? undefined : new AggregateState(compiled.aggregate);
     this.unlimited = compiled.limit === undefined;
-    this.stateless = this.aggregate === undefined && this.unlimited;
+    this.stateless = this.aggregate === undefined && this.unlimited && !keepRows;
   }
 
   /** Applies one chunk's records; returns the result's changes (the records themselves when nothing is transformed). */
@@ -214,15 +230,15 @@ export class ResultState {
         const op = opOf(record);
         // An append-only row stays as it is: no operation attached, nothing extra to carry.
         const row = op === 'insert' ? project(record) : withOp(project(record), op);
-        if (this.stateless) changes.push(row);
-        else this.addRow(row, isRetraction(op) ? -1 : 1);
+        if (!this.stateless) this.addRow(row, isRetraction(op) ? -1 : 1);
+        if (this.unlimited) changes.push(row);
       }
-      return this.stateless ? changes : this.limited();
+      return this.unlimited ? changes : this.limited();
     }
     const state = this.aggregate;
     const before = new Map<string, Row | undefined>();
     if (!this.announced && this.compiled.aggregate!.groupBy.length === 0) {
-      before.set('[]', undefined);
+      before.set(groupKey([]), undefined);
       this.announced = true;
     }
     for (const record of records) {
