@@ -67,6 +67,15 @@ export interface Format {
   readonly name: string;
   /** Decodes one payload into a row, or `null` when the payload carries no row (a tombstone). Throws on malformed input. */
   decodeMessage?(payload: Uint8Array): Row | null;
+  /**
+   * Decodes one message into its rows, when a message can hold several (a JSON array, a Canal
+   * event) or needs its key (an upsert, whose empty value deletes the key): `payload` is `null`
+   * for a tombstone (a Kafka record without a value), `key` is the message key (`null` when
+   * none). Change-data formats attach each row's operation (`OP`, src/core/Changelog.ts).
+   * Throws on malformed input: the whole message is then one bad record. Connectors prefer it
+   * to {@link decodeMessage} when present (see `messageRowsDecoder`).
+   */
+  decodeMessages?(payload: Uint8Array | null, key: Uint8Array | null): Row[];
   /** Opens a resumable decoder over a byte stream. */
   openStream?(input: ByteInput, offset: string | null, context: DecodeContext): Promise<StreamDecoder>;
   /** True when appended bytes can be decoded after the end was reached (line formats). */

@@ -17,7 +17,10 @@ type Mode = 'start' | 'between' | 'value' | 'done';
 
 /**
  * Decodes a file holding one JSON array of objects (`[{...}, {...}]`), element by element, so
- * that memory is bounded by the largest element rather than the file.
+ * that memory is bounded by the largest element rather than the file. With `concatenated`, the
+ * file is a sequence of JSON objects without the brackets, each over as many lines as it likes
+ * (pretty-printed JSON, `jq` output): the same scanner, with no `[` to expect and no `]` to wait
+ * for; a `]` at the top level is then a bad record like any stray character.
  *
  * The offset of an element is the byte position just past the previous element (or past the
  * `[`): a decoder opened there skips whitespace and a comma and decodes exactly that element.
@@ -49,12 +52,16 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
   /** The line the current value starts on. */
   private valueLine = 1;
 
-  constructor(startByte: number, private readonly context: DecodeContext) {
+  constructor(
+    startByte: number,
+    private readonly context: DecodeContext,
+    private readonly concatenated = false,
+  ) {
     this.startByte = startByte;
     this.bufferStart = startByte;
     this.scan = startByte;
     this.regionStart = startByte;
-    this.mode = startByte === 0 ? 'start' : 'between';
+    this.mode = startByte === 0 && !concatenated ? 'start' : 'between';
     this.sink = new RowSink(context, undefined, () => this.valueLine, startByte);
   }
 
@@ -88,8 +95,9 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
             this.regionStart = this.scan + 1;
             break;
           case 'between':
-            if (isSpace(c) || c === COMMA) break;
-            if (c === CLOSE_BRACKET) {
+            if (isSpace(c) || (c === COMMA && !this.concatenated)) break;
+            if (this.concatenated && this.scan < 3 && (c === 0xef || c === 0xbb || c === 0xbf)) break;
+            if (c === CLOSE_BRACKET && !this.concatenated) {
               // regionStart stays *at* the `]`: resuming there reads the `]` again and ends, whereas
               // a position past it would look like a truncated array.
               this.mode = 'done';
@@ -206,7 +214,7 @@ export class JsonArrayStreamDecoder implements StreamDecoder {
         return;
       }
     }
-    if (this.mode === 'between') {
+    if (this.mode === 'between' && !this.concatenated) {
       const offset = String(this.regionStart);
       this.regionStart = limit;
       this.mode = 'done';

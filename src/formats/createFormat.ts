@@ -1,4 +1,8 @@
 import { avroFormat } from './avroFormat.js';
+import { canalJsonFormat } from './canalJsonFormat.js';
+import { debeziumJsonFormat } from './debeziumJsonFormat.js';
+import { maxwellFormat } from './maxwellFormat.js';
+import { upsertJsonFormat } from './upsertJsonFormat.js';
 import { csvFormat } from './csvFormat.js';
 import type { CsvEmpty } from './csvFormat.js';
 import type { Format } from './Format.js';
@@ -6,13 +10,17 @@ import { jsonFormat } from './jsonFormat.js';
 import type { JsonArrayMode } from './jsonFormat.js';
 
 /** Names `createFormat` understands. */
-export const formatNames = ['json', 'csv', 'avro'] as const;
+export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'maxwell', 'canal_json', 'upsert_json'] as const;
 
 /** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
   json: ['json.array'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
   avro: ['schema', 'schema.file'],
+  debezium_json: ['ignore_key'],
+  maxwell: [],
+  canal_json: [],
+  upsert_json: [],
 };
 
 /**
@@ -25,6 +33,9 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  *   `escape` (the quote), `empty` = `null` (default: empty unquoted fields are NULL) | `empty`.
  *   `columns`: the declared column names (see {@link csvFormat}).
  * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages.
+ * - change data, whose rows carry their operation (`OP`) for `toTable`: `debezium_json`
+ *   (`ignore_key` = `true` | `false`), `maxwell`, `canal_json`, `upsert_json` (keyed by the
+ *   message key). `columns`: the declared column names, which fields match case-insensitively.
  *
  * @example
  * const format = createFormat('csv', { delimiter: ';', header: 'false' }, ['id', 'name']);
@@ -37,7 +48,7 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
   const known = formatOptions[key];
   for (const option of Object.keys(options)) {
     if (!known.includes(option)) {
-      throw new Error(`unknown ${key} format option ${JSON.stringify(option)}: expected one of ${known.join(', ')}`);
+      throw new Error(`unknown ${key} format option ${JSON.stringify(option)}: ${known.length === 0 ? 'it takes none' : `expected one of ${known.join(', ')}`}`);
     }
   }
   switch (key) {
@@ -54,6 +65,14 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
       });
     case 'avro':
       return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+    case 'debezium_json':
+      return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });
+    case 'maxwell':
+      return maxwellFormat({ columns });
+    case 'canal_json':
+      return canalJsonFormat({ columns });
+    case 'upsert_json':
+      return upsertJsonFormat({ columns });
   }
 }
 

@@ -22,13 +22,28 @@ const TWO_53 = 2 ** 53;
  * cheaper than a regular expression over the text: +10-15% against +33% on a 130-byte row).
  */
 export function parseJsonRow(text: string): Row {
-  if (text.length > JSON_MAX_NESTING_DEPTH) checkDepth(text);
-  let value: unknown = JSON.parse(text);
-  if (holdsHugeNumber(value)) value = exactIntegers(text, value);
+  const value = parseJsonValue(text);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(`expected a JSON object, got ${describeJsonValue(value)}`);
   }
   return value as Row;
+}
+
+/**
+ * Parses UTF-8 JSON text holding any JSON value, with the same depth limit and exact big
+ * integers as {@link parseJsonRow}.
+ */
+export function parseJsonValue(text: string): unknown {
+  if (text.length > JSON_MAX_NESTING_DEPTH) checkDepth(text);
+  const value: unknown = JSON.parse(text);
+  return holdsHugeNumber(value) ? exactIntegers(text, value) : value;
+}
+
+/** A short description of a JSON value's kind, for errors. */
+export function describeJsonValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
 }
 
 /**
@@ -46,12 +61,6 @@ function holdsHugeNumber(value: unknown): boolean {
   const row = value as Record<string, unknown>;
   for (const key in row) if (holdsHugeNumber(row[key])) return true;
   return false;
-}
-
-function describeJsonValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }
 
 /** Counts `char` in `text`, stopping once the count exceeds `max`. `indexOf` is a native scan. */

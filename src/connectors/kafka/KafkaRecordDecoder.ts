@@ -3,6 +3,7 @@ import type { BadRecordHandler } from '../../core/BadRecordHandler.js';
 import { BadRecordError } from '../../core/SourceError.js';
 import type { SourceMessage } from '../../core/SourceMessage.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
+import { convertChangeRow, messageRowsDecoder } from '../../formats/messageRowsDecoder.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
 
@@ -30,13 +31,14 @@ export function messageDecoder(): KafkaRecordDecoder<SourceMessage> {
 }
 
 /**
- * Row mode: the value goes through the format (JSON, CSV, Avro ...), then the schema check,
- * then the requested metadata columns are added. Tombstones (null values) and values the format
- * maps to no row produce nothing. Values that fail to decode or to convert are bad records,
- * reported with their partition and offset.
+ * Row mode: the value (and key) go through the format (JSON, CSV, Avro, Debezium ...), which
+ * gives the message's rows (none for most tombstones, several for a JSON array or a Canal
+ * event), then each row goes through the schema check and gets the requested metadata columns.
+ * A message that fails to decode, or one of whose rows fails to convert, is one bad record,
+ * reported with its partition and offset, and gives no row.
  */
 export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: RowConverter): KafkaRecordDecoder<Row> {
-  const decode = format.decodeMessage?.bind(format);
+  const decode = messageRowsDecoder(format);
   if (decode === undefined) {
     throw new TypeError(`Kafka source '${config.source}': format '${format.name}' cannot decode single messages`);
   }
@@ -50,53 +52,54 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
   return (messages, split, badRecords) => {
     const rows: Row[] = [];
     for (const message of messages) {
-      const value = message.value;
-      if (value === null) continue;
+      const value = message.value ?? null;
       const bad = (what: string, err: unknown): void => {
         const reason = err instanceof Error ? err.message : String(err);
-        badRecords.handle(new BadRecordError(`${what}: ${reason}`, { source, split: split.id, offset: message.offset }, { cause: err }), value);
+        badRecords.handle(new BadRecordError(`${what}: ${reason}`, { source, split: split.id, offset: message.offset }, { cause: err }), value ?? new Uint8Array(0));
       };
-      let row: Row | null;
+      let decoded: Row[];
       try {
-        row = decode(value);
+        decoded = decode(value, message.key ?? null);
       } catch (err) {
         bad(`cannot decode the value as ${format.name}`, err);
         continue;
       }
-      if (row === null) continue;
+      if (decoded.length === 0) continue;
       if (convert !== undefined) {
         try {
-          row = convert(row);
+          decoded = decoded.map((row) => convertChangeRow(convert, row));
         } catch (err) {
           bad('the value does not fit the schema', err);
           continue;
         }
       }
-      for (const { field, column } of include) {
-        switch (field) {
-          case 'key':
-            row[column] = bytes(message.key);
-            break;
-          case 'partition':
-            row[column] = split.partition;
-            break;
-          case 'offset':
-            row[column] = message.offset;
-            break;
-          case 'timestamp':
-            row[column] = Number(message.timestamp);
-            break;
-          case 'headers': {
-            const headers: { key: string; value: string | Uint8Array | null }[] = [];
-            for (const [key, value] of Object.entries(message.headers ?? {})) {
-              for (const v of Array.isArray(value) ? value : [value]) headers.push({ key, value: bytes(v) });
+      for (const row of decoded) {
+        for (const { field, column } of include) {
+          switch (field) {
+            case 'key':
+              row[column] = bytes(message.key);
+              break;
+            case 'partition':
+              row[column] = split.partition;
+              break;
+            case 'offset':
+              row[column] = message.offset;
+              break;
+            case 'timestamp':
+              row[column] = Number(message.timestamp);
+              break;
+            case 'headers': {
+              const headers: { key: string; value: string | Uint8Array | null }[] = [];
+              for (const [key, value] of Object.entries(message.headers ?? {})) {
+                for (const v of Array.isArray(value) ? value : [value]) headers.push({ key, value: bytes(v) });
+              }
+              row[column] = headers;
+              break;
             }
-            row[column] = headers;
-            break;
           }
         }
+        rows.push(row);
       }
-      rows.push(row);
     }
     return rows;
   };

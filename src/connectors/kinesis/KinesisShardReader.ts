@@ -4,6 +4,7 @@ import { BadRecordError, SourceError } from '../../core/SourceError.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Row } from '../../formats/Format.js';
+import { convertChangeRow, messageRowsDecoder } from '../../formats/messageRowsDecoder.js';
 import type { AwsReaderDeps } from '../aws/AwsDeps.js';
 import { describeEndpoint } from '../aws/AwsConnection.js';
 import { AwsCallError, readerError, scrubAwsError } from '../aws/awsErrors.js';
@@ -48,7 +49,7 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
     return runLoop<Chunk<Row>>(
       ({ subscriber, signal }) =>
         deps.clients.use(async ({ sdk, client }) => {
-          const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
+          const decodeMessage = messageRowsDecoder(deps.format);
           if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Kinesis records`);
           const gate = pauseGate(context.paused$, signal);
           const attempt = <R>(operation: KinesisOperation, call: () => Promise<R>): Promise<R | 'expired'> =>
@@ -125,17 +126,19 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
   private decode(
     records: readonly KinesisRecord[],
     split: KinesisShardSplit,
-    decodeMessage: (payload: Uint8Array) => Row | null,
+    decodeMessage: (payload: Uint8Array | null, key: Uint8Array | null) => Row[],
     context: ReaderContext,
   ): Row[] {
     const { metadata } = this.config;
     const rows: Row[] = [];
     for (const record of records) {
       const data = record.Data ?? new Uint8Array(0);
-      let row: Row | null;
+      let decoded: Row[];
       try {
-        row = decodeMessage(data);
-        if (row !== null && this.deps.convert !== undefined) row = this.deps.convert(row);
+        // The partition key plays the message key's part (an upsert format deletes by it).
+        decoded = decodeMessage(data, record.PartitionKey === undefined ? null : Buffer.from(record.PartitionKey));
+        const convert = this.deps.convert;
+        if (convert !== undefined) decoded = decoded.map((row) => convertChangeRow(convert, row));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         context.badRecords.handle(
@@ -148,12 +151,13 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
         );
         continue;
       }
-      if (row === null) continue;
-      if (metadata.partitionKey !== undefined) row[metadata.partitionKey] = record.PartitionKey ?? null;
-      if (metadata.sequenceNumber !== undefined) row[metadata.sequenceNumber] = record.SequenceNumber ?? null;
-      if (metadata.arrivalTimestamp !== undefined) row[metadata.arrivalTimestamp] = record.ApproximateArrivalTimestamp?.getTime() ?? null;
-      if (metadata.shardId !== undefined) row[metadata.shardId] = split.id;
-      rows.push(row);
+      for (const row of decoded) {
+        if (metadata.partitionKey !== undefined) row[metadata.partitionKey] = record.PartitionKey ?? null;
+        if (metadata.sequenceNumber !== undefined) row[metadata.sequenceNumber] = record.SequenceNumber ?? null;
+        if (metadata.arrivalTimestamp !== undefined) row[metadata.arrivalTimestamp] = record.ApproximateArrivalTimestamp?.getTime() ?? null;
+        if (metadata.shardId !== undefined) row[metadata.shardId] = split.id;
+        rows.push(row);
+      }
     }
     return rows;
   }
