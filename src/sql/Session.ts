@@ -294,6 +294,13 @@ export class Session {
       if (properties.some((p) => p.key === 'kafka.include')) {
         throw new SqlError(`${where}: INCLUDE and the 'kafka.include' property say the same thing; give one`, at);
       }
+      // Refused before connector selection, which would only call 'kafka.include' unknown.
+      const named = properties.find((p) => CONNECTOR_SELECTORS.includes(p.key))?.value.toLowerCase();
+      const factories = this.connectors.filter((f) => named === undefined || f.connectorNames.some((n) => n.toLowerCase() === named));
+      if (named !== undefined && factories.length > 0 && !factories.some((f) => f.properties.some((p) => p.name === 'kafka.include'))) {
+        const field = statement.includes[0]!.field.toUpperCase();
+        throw new SqlError(`${where}: INCLUDE ${field} needs a connector with message metadata (kafka); connector ${factories[0]!.name} has none`, at);
+      }
       given.push({ key: 'kafka.include', value: statement.includes.map((i) => `${i.field === 'header' ? 'headers' : i.field} as ${i.column}`).join(','), position: at });
     }
     const columns = statement.columns.length > 0 ? statement.columns : undefined;

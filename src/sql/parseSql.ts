@@ -282,6 +282,7 @@ class Parser {
     const token = this.peek();
     if (token.kind !== 'word') throw this.expected('a column type');
     this.index++;
+    if (token.value === 'struct' && this.isOp(this.peek(), '<>')) throw new SqlSyntaxError('a STRUCT needs at least one field', this.peek().position);
     if (token.value === 'struct' && this.isOp(this.peek(), '<')) return this.structType();
     let spelled = token.value;
     const follow = (words: readonly string[]): boolean => {
