@@ -465,7 +465,8 @@ export class Session {
     const compiled = compileQuery(statement, registered.columns);
     const operator = queryOperator(compiled);
     const { source } = registered;
-    const incremental = registered.changelog || compiled.aggregate !== undefined || (compiled.limit !== undefined && compiled.orderBy.length > 0);
+    // ORDER BY too: a bounded run's final result must come out sorted, so its rows are kept.
+    const incremental = registered.changelog || compiled.aggregate !== undefined || compiled.orderBy.length > 0;
     const name = queryName(statement);
     const changesWith = (onResult?: (result: ResultState) => void): Observable<SourceEvent<Row>> =>
       registered.events.pipe(maintainQuery(source, compiled, { name, appendOnly: !registered.changelog, ...(onResult === undefined ? {} : { onResult }) }));

@@ -60,6 +60,15 @@ test('bounded: GROUP BY with ORDER BY ... LIMIT prints the final top rows in ord
   );
 });
 
+test('bounded: ORDER BY without aggregates sorts every row, NULLs last ascending as in PostgreSQL', async () => {
+  const data = files('sorted', { 'o.csv': ORDERS });
+  const file = sqlFile('sorted.sql', `create source orders (id int, cust varchar, amount int) with (connector = 'fs', fs.path = '${data}') format plain encode csv (without_header = 'true');
+     select id, amount from orders order by amount, id desc;`);
+  const result = await run(['run', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: number }).id), [6, 2, 3, 1, 5, 4]);
+});
+
 test('bounded: CREATE TABLE with a primary key and no SELECT prints the table (later rows replace earlier ones)', async () => {
   const data = files('table', { 'a.json': '{"id":1,"v":"x"}\n{"id":2,"v":"y"}\n{"id":1,"v":"z"}\n' });
   const file = sqlFile('table.sql', `create table t (id int, v varchar, primary key (id)) with (connector = 'fs', fs.path = '${data}') format plain encode json;`);
