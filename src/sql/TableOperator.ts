@@ -3,6 +3,7 @@ import type { Source } from '../core/Source.js';
 import type { SourceEvent } from '../core/SourceEvent.js';
 import { toTable } from '../core/toTable.js';
 import type { Row } from '../formats/Format.js';
+import { sqlTableRowCodec } from './sqlTableRowCodec.js';
 
 /**
  * What `CREATE TABLE` (and a change-data format) runs a source's events through: the contract
@@ -15,5 +16,5 @@ export type TableOperator = (
   options: { readonly primaryKey: readonly string[]; readonly name?: string },
 ) => OperatorFunction<SourceEvent<Row>, SourceEvent<Row>>;
 
-/** The table operator a `Session` uses when none is given: the core's `toTable`. */
-export const defaultTableOperator: TableOperator | undefined = (source, options) => toTable<Row>(source, options);
+/** The table operator a `Session` uses when none is given: the core's `toTable`, storing rows with every SQL type. */
+export const defaultTableOperator: TableOperator | undefined = (source, options) => toTable<Row>(source, { ...options, codec: sqlTableRowCodec });

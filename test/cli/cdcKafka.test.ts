@@ -169,6 +169,48 @@ select count(order_id) from debezium_ignore_key;`);
   assert.deepEqual(lines(result.stdout), [{ count: 3 }]);
 });
 
+test('FORMAT DEBEZIUM ENCODE JSON with a two-column PRIMARY KEY and upper-case names, as RisingWave writes it', async (t) => {
+  const loaded = await loadTopic(t, 'debezium_ignore_case_json.1');
+  if (loaded === undefined) return;
+  const result = await run(`CREATE TABLE dbz_ignore_case_json (
+   L_ORDERKEY BIGINT,
+   L_PARTKEY BIGINT,
+   L_SUPPKEY BIGINT,
+   L_LINENUMBER BIGINT,
+   L_QUANTITY DECIMAL,
+   L_EXTENDEDPRICE DECIMAL,
+   L_DISCOUNT DECIMAL,
+   L_TAX DECIMAL,
+   L_RETURNFLAG VARCHAR,
+   L_LINESTATUS VARCHAR,
+   L_SHIPDATE DATE,
+   L_COMMITDATE DATE,
+   L_RECEIPTDATE DATE,
+   L_SHIPINSTRUCT VARCHAR,
+   L_SHIPMODE VARCHAR,
+   L_COMMENT VARCHAR,
+   PRIMARY KEY(L_ORDERKEY, L_LINENUMBER)
+) WITH (
+    connector = 'kafka',
+    properties.bootstrap.server = '${loaded.brokers}',
+    topic = '${loaded.topic}', ${BOUNDED}
+) FORMAT DEBEZIUM ENCODE JSON;
+select
+    L_ORDERKEY,
+    L_LINENUMBER
+from dbz_ignore_case_json
+order by
+    L_ORDERKEY,
+    L_LINENUMBER;`);
+  assert.equal(result.code, 0, result.stderr);
+  // RisingWave: 56165 1 / 56166 1 / 56166 2.
+  assert.deepEqual(lines(result.stdout), [
+    { l_orderkey: 56165, l_linenumber: 1 },
+    { l_orderkey: 56166, l_linenumber: 1 },
+    { l_orderkey: 56166, l_linenumber: 2 },
+  ]);
+});
+
 test('unbounded: an aggregate over a table prints its changes as they happen, each line with its __op', async (t) => {
   // The two inserts first; the update (alex becomes chi) only once their result is out.
   const loaded = await loadTopic(t, 'maxwell_json.1', 2);
