@@ -211,6 +211,47 @@ order by
   ]);
 });
 
+test('json_c: STRUCT and array columns (CREATE TABLE s12 as written), values converted field by field', async (t) => {
+  const loaded = await loadTopic(t, 'json_c.1');
+  if (loaded === undefined) return;
+  const result = await run(`CREATE TABLE s12(
+    id int,
+    code string,
+    timestamp bigint,
+    xfas struct<device_model_id int, device_make_id int, ip string>[],
+    contacts struct<emails string[], phones string[]>,
+    jsonb jsonb)
+WITH (
+    connector = 'kafka',
+    topic = '${loaded.topic}',
+    properties.bootstrap.server = '${loaded.brokers}',
+    scan.startup.mode = 'earliest', ${BOUNDED})
+FORMAT PLAIN ENCODE JSON;
+select id, code, timestamp, xfas, contacts, jsonb from s12;`);
+  assert.equal(result.code, 0, result.stderr);
+  // RisingWave: 100 abc 1473305798 {"(0,200,10.0.0.1)","(1,400,10.0.0.2)"} ("{1xxx,2xxx}","{1xxx,2xxx}") {"blockNumber": 16938734}
+  // (fields in declared order: emails before phones, though the message has phones first).
+  assert.equal(
+    result.stdout,
+    '{"id":100,"code":"abc","timestamp":1473305798,"xfas":[{"device_model_id":0,"device_make_id":200,"ip":"10.0.0.1"},{"device_model_id":1,"device_make_id":400,"ip":"10.0.0.2"}],' +
+      '"contacts":{"emails":["1xxx","2xxx"],"phones":["1xxx","2xxx"]},"jsonb":{"blockNumber":16938734}}\n',
+  );
+});
+
+test('seed-era ROW FORMAT UPSERT_JSON keyed by a declared column: the key message {"ID": 7} with an empty value deletes ID 7', async (t) => {
+  const loaded = await loadTopic(t, 'upsert_json.1');
+  if (loaded === undefined) return;
+  const result = await run(`create table upsert_students ("ID" INT, "firstName" VARCHAR, "lastName" VARCHAR, age INT, height REAL, weight REAL, PRIMARY KEY ("ID"))
+    with (connector = 'kafka', properties.bootstrap.server = '${loaded.brokers}', topic = '${loaded.topic}', ${BOUNDED})
+    ROW FORMAT UPSERT_JSON;
+    select "ID", "firstName" from upsert_students order by "ID";`);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(
+    lines(result.stdout).map((r) => `${String(r['ID'])} ${String(r['firstName'])}`),
+    ['1 Ethan', '2 Emily', '3 Noah', '4 Emma', '5 Michael', '6 Leah', '9 Jacob'],
+  );
+});
+
 test('unbounded: an aggregate over a table prints its changes as they happen, each line with its __op', async (t) => {
   // The two inserts first; the update (alex becomes chi) only once their result is out.
   const loaded = await loadTopic(t, 'maxwell_json.1', 2);
