@@ -156,3 +156,50 @@ test('ORDER BY ... LIMIT over a changelog: a deleted top row is replaced by the 
   );
   assert.deepEqual(out, ['insert a,3', 'insert b,2', 'delete a,3', 'insert c,1']);
 });
+
+/** A store whose `set` answers `delay` frames later, in virtual time (a slow durable store). */
+function slowSetStore(delay: number, scheduler: { schedule: (work: () => void, delay: number) => unknown }): StateStore {
+  const inner = new MemoryStore();
+  return {
+    get: (key) => inner.get(key),
+    del: (key) => inner.del(key),
+    entries: () => inner.entries(),
+    setMany: (entries) => inner.setMany(entries),
+    delMany: (keys) => inner.delMany(keys),
+    set(key, value): PromiseLike<void> {
+      return {
+        then<R1 = void, R2 = never>(onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null): PromiseLike<R1 | R2> {
+          scheduler.schedule(() => {
+            void inner.set(key, value);
+            onFulfilled?.(undefined);
+          }, delay);
+          return this as unknown as PromiseLike<R1 | R2>;
+        },
+      };
+    },
+  };
+}
+
+test('a slow state write holds its barrier and the chunks behind it, in order', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ cold, expectObservable }) => {
+    const src = fakeSource(slowSetStore(5, scheduler));
+    const q = compile('select count(*) as n from t');
+    const input = cold<SourceEvent<Row>>('a B c', { a: ch([r(undefined, { g: 'x', v: 1 })]), B: barrier(1), c: ch([r(undefined, { g: 'x', v: 2 })], 1) });
+    // B at frame 1 waits 5 frames for its write (out at 6); c (frame 2) waits behind it.
+    expectObservable(input.pipe(maintainQuery(src, q, { name: 'q' }))).toBe('a-----(Bc)', {
+      a: ch([r('insert', { n: 1n })]),
+      B: barrier(1),
+      c: ch([r('update_before', { n: 1n }), r('update_after', { n: 2n })], 1),
+    });
+  });
+});
+
+test('a store that throws while writing the state fails the stream naming source, query and epoch', () => {
+  const store = new MemoryStore();
+  const broken: StateStore = { ...store, get: (k) => store.get(k), entries: () => store.entries(), setMany: (e) => store.setMany(e), delMany: (k) => store.delMany(k), del: (k) => store.del(k), set: () => {
+    throw new Error('disk full');
+  } };
+  const out = changesOf([ch([r(undefined, { g: 'x', v: 1 })]), barrier(3), ch([r(undefined, { g: 'x', v: 1 })])], 'select count(*) from t', broken);
+  assert.deepEqual(out, ['insert 1', "error source 's': writing the state of query 'q' at epoch 3 failed: disk full"]);
+});

@@ -5,7 +5,7 @@ import type { JsonValue } from '../core/Json.js';
 import { isThenable, type MaybePromise } from '../core/MaybePromise.js';
 import type { Source } from '../core/Source.js';
 import { CorruptStateError, SourceError } from '../core/SourceError.js';
-import { chunk as makeChunk, type Chunk, type SourceEvent } from '../core/SourceEvent.js';
+import { chunk as makeChunk, type Barrier, type Chunk, type SourceEvent } from '../core/SourceEvent.js';
 import type { Row } from '../formats/Format.js';
 import { AggregateState, groupKey } from './AggregateState.js';
 import { compareValues } from './compileExpression.js';
@@ -134,21 +134,31 @@ export function maintainQuery(source: Source<unknown>, compiled: CompiledQuery, 
           const barrier = item;
           const key = queryStateKey(source.name, options.name, barrier.epoch);
           busy = true;
-          after(store.set(key, result.snapshot()), () => {
-            written.push(barrier.epoch);
-            after(store.get(checkpointKeys.committed(source.name)), (committed) => {
-              const stale = typeof committed === 'number' ? written.filter((e) => e < committed) : [];
-              const done = (): void => {
-                for (const e of stale) written.splice(written.indexOf(e), 1);
-                busy = false;
-                subscriber.next(barrier);
-                drain();
-              };
-              if (stale.length === 0) done();
-              else after(store.delMany(stale.map((e) => queryStateKey(source.name, options.name, e))), done);
-            });
-          });
+          // A synchronous store that throws must fail the stream, not escape into the source's callback.
+          try {
+            writeState(barrier, key);
+          } catch (err) {
+            fail(new SourceError(`writing the state of query '${options.name}' at epoch ${barrier.epoch} failed: ${err instanceof Error ? err.message : String(err)}`, { source: source.name }, { cause: err }));
+            return;
+          }
         }
+      };
+
+      const writeState = (barrier: Barrier, key: string): void => {
+        after(store.set(key, result.snapshot()), () => {
+          written.push(barrier.epoch);
+          after(store.get(checkpointKeys.committed(source.name)), (committed) => {
+            const stale = typeof committed === 'number' ? written.filter((e) => e < committed) : [];
+            const done = (): void => {
+              for (const e of stale) written.splice(written.indexOf(e), 1);
+              busy = false;
+              subscriber.next(barrier);
+              drain();
+            };
+            if (stale.length === 0) done();
+            else after(store.delMany(stale.map((e) => queryStateKey(source.name, options.name, e))), done);
+          });
+        });
       };
 
       const subscription = events.subscribe({
