@@ -252,6 +252,38 @@ test('seed-era ROW FORMAT UPSERT_JSON keyed by a declared column: the key messag
   );
 });
 
+test('INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP and HEADER fill their columns from each message, usable in queries', async (t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return;
+  const topic = uniqueTopic('sql-include');
+  await createTopic(brokers, topic, 2);
+  await produce(brokers, topic, [
+    { partition: 0, key: 'k1', value: '{"v": 1}', headers: { trace: 'a' } },
+    { partition: 1, key: 'k2', value: '{"v": 2}' },
+    { partition: 1, key: null, value: '{"v": 3}', headers: { trace: 'b' } },
+  ]);
+  const result = await run(`create source s (v int)
+    include key as k include partition as p include offset as o include timestamp as ts include header as h
+    with (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}', ${BOUNDED})
+    format plain encode json;
+    select v, k, p, o, ts > 1000000000000 as ts_ok, h from s order by v;`);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(lines(result.stdout), [
+    { v: 1, k: 'k1', p: 0, o: '0', ts_ok: true, h: [{ key: 'trace', value: 'a' }] },
+    { v: 2, k: 'k2', p: 1, o: '0', ts_ok: true, h: [] },
+    { v: 3, k: null, p: 1, o: '1', ts_ok: true, h: [{ key: 'trace', value: 'b' }] },
+  ]);
+  // Per-partition aggregates over the metadata columns.
+  const counts = await run(`create source s (v int) include partition as p
+    with (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}', ${BOUNDED}) format plain encode json;
+    select p, count(*) as n, sum(v) as total from s group by p order by p;`);
+  assert.equal(counts.code, 0, counts.stderr);
+  assert.deepEqual(lines(counts.stdout), [
+    { p: 0, n: 1, total: 1 },
+    { p: 1, n: 2, total: 5 },
+  ]);
+});
+
 test('unbounded: an aggregate over a table prints its changes as they happen, each line with its __op', async (t) => {
   // The two inserts first; the update (alex becomes chi) only once their result is out.
   const loaded = await loadTopic(t, 'maxwell_json.1', 2);
