@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catchError, of, type Observable, type OperatorFunction } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 import { withOp, type ChangeOp } from '../src/core/Changelog.js';
 import { checkpointKeys } from '../src/core/Checkpoint.js';
 import type { Source } from '../src/core/Source.js';
@@ -24,11 +24,6 @@ const compile = (sql: string) => compileQuery(parseSql(sql)[0] as SelectStatemen
 /** A row with an operation (fresh each call: the operator attaches operations to its output rows). */
 const r = (op: ChangeOp | undefined, fields: Row): Row => (op === undefined ? { ...fields } : withOp({ ...fields }, op));
 const ch = (records: Row[], n = 0, split = 'p0'): Chunk<Row> => ({ type: 'chunk', splitId: split, records, offset: String(n), nextOffset: String(n + 1) });
-
-type ErrorValue = { error: string; name: string; split?: string | undefined; offset?: string | undefined };
-function errorsAsValues<T>(): OperatorFunction<T, T | ErrorValue> {
-  return catchError((err: Error & { split?: string; offset?: string }) => of<ErrorValue>({ error: err.message, name: err.name, split: err.split, offset: err.offset }));
-}
 
 /** Just what maintainQuery uses of a source: its name, store and acknowledgements. */
 function fakeSource(store: StateStore = new MemoryStore()): Source<unknown> & { acks: number } {

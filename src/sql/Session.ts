@@ -33,11 +33,10 @@ import { resolveConnector, type GivenProperty } from './resolveConnector.js';
 import { resolveFormat } from './resolveFormat.js';
 import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
 import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES } from './commonProperties.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
 import type { CreatedObject, CreateSourceStatement, FormatClause, IncludeColumn, SelectStatement } from './Statement.js';
 import { defaultTableOperator, type TableOperator } from './TableOperator.js';
 import { maintainQuery, type ResultState } from './maintainQuery.js';
-import { quoted } from './SqlError.js';
 
 /** Builds a format from its name, options and the declared column names. */
 export type FormatFactory = (name: string, options: Readonly<Record<string, string>>, columns: readonly string[] | undefined) => Format;

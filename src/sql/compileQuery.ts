@@ -1,7 +1,7 @@
 import type { Row } from '../formats/Format.js';
 import type { Column } from './Column.js';
 import { compileExpression, type ExpressionType, type Scope } from './compileExpression.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
+import { SqlError } from './SqlError.js';
 import type { SqlType } from './SqlType.js';
 import type { Expression, SelectStatement } from './Statement.js';
 
@@ -309,5 +309,5 @@ export function sameExpression(a: Expression, b: Expression): boolean {
 }
 
 function withoutPositions(key: string, value: unknown): unknown {
-  return key === 'position' ? undefined : (value as SqlPosition | unknown);
+  return key === 'position' ? undefined : value;
 }

@@ -1,11 +1,11 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { opOf, withOp, isRetraction, type ChangeOp } from '../core/Changelog.js';
+import { opOf, withOp, isRetraction } from '../core/Changelog.js';
 import { checkpointKeys } from '../core/Checkpoint.js';
 import type { JsonValue } from '../core/Json.js';
 import { isThenable, type MaybePromise } from '../core/MaybePromise.js';
 import type { Source } from '../core/Source.js';
 import { CorruptStateError, SourceError } from '../core/SourceError.js';
-import { chunk as makeChunk, type Barrier, type Chunk, type SourceEvent } from '../core/SourceEvent.js';
+import { chunk as makeChunk, type Barrier, type SourceEvent } from '../core/SourceEvent.js';
 import type { Row } from '../formats/Format.js';
 import { AggregateState, groupKey } from './AggregateState.js';
 import { compareValues } from './compileExpression.js';
@@ -360,7 +360,3 @@ export function sortRows(rows: Row[], orderBy: readonly CompiledOrder[]): Row[] 
     return 0;
   });
 }
-
-/** The operation a change row carries (re-exported for the CLI's output field). */
-export type { ChangeOp };
-export type { Chunk };
