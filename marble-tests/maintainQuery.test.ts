@@ -198,3 +198,14 @@ test('a store that throws while writing the state fails the stream naming source
   const out = changesOf([ch([r(undefined, { g: 'x', v: 1 })]), barrier(3), ch([r(undefined, { g: 'x', v: 1 })])], 'select count(*) from t', broken);
   assert.deepEqual(out, ['insert 1', "error source 's': writing the state of query 'q' at epoch 3 failed: disk full"]);
 });
+
+test('state past maxResultRows fails the query naming the limit, instead of dropping groups', () => {
+  const out: string[] = [];
+  of<SourceEvent<Row>[]>(ch([r(undefined, { g: 'a', v: 1 }), r(undefined, { g: 'b', v: 1 })]), ch([r(undefined, { g: 'c', v: 1 })], 1, 'p7'))
+    .pipe(maintainQuery(fakeSource(), compile('select g, count(*) from t group by g'), { name: 'q', maxResultRows: 2 }))
+    .subscribe({ next: (e) => out.push(e.type === 'chunk' ? `${e.records.length} changes` : 'barrier'), error: (err: Error) => out.push(err.message) });
+  assert.deepEqual(out, [
+    '2 changes',
+    "source 's', split 'p7', offset 1: query on source \"t\": more than 2 groups: the query's state lives in memory and is not dropped; raise maxResultRows or group more coarsely",
+  ]);
+});

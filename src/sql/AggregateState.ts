@@ -5,6 +5,13 @@ import { Decimal } from './Decimal.js';
 import { SortedMultiset } from './SortedMultiset.js';
 import { decodeValue, encodeValue } from './stateCodec.js';
 
+/**
+ * The most groups (or kept result rows) a query holds by default: state lives in memory and is
+ * checkpointed whole at every barrier, so it is bounded, and going past the bound fails the
+ * query naming it rather than dropping state.
+ */
+export const DEFAULT_MAX_RESULT_ROWS = 1_000_000;
+
 /** How a sum or average adds: exact integers (bigint), exact decimals, or doubles. */
 type SumKind = 'bigint' | 'decimal' | 'float';
 
@@ -43,7 +50,11 @@ export class AggregateState {
   private readonly groups = new Map<string, Group>();
   private readonly kinds: readonly (SumKind | undefined)[];
 
-  constructor(private readonly plan: AggregatePlan) {
+  constructor(
+    private readonly plan: AggregatePlan,
+    /** Groups kept at most; one more fails (see {@link DEFAULT_MAX_RESULT_ROWS}). */
+    private readonly maxGroups = DEFAULT_MAX_RESULT_ROWS,
+  ) {
     this.kinds = plan.aggregates.map(sumKind);
     if (plan.groupBy.length === 0) this.groups.set(groupKey([]), this.newGroup([]));
   }
@@ -79,6 +90,9 @@ export class AggregateState {
     let group = this.groups.get(key);
     if (group === undefined) {
       if (sign < 0) throw new Error('a retraction for a group that has no rows (the input is not a consistent changelog)');
+      if (this.groups.size >= this.maxGroups) {
+        throw new Error(`more than ${this.maxGroups} groups: the query's state lives in memory and is not dropped; raise maxResultRows or group more coarsely`);
+      }
       group = this.newGroup(keys);
       this.groups.set(key, group);
     }

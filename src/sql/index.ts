@@ -18,7 +18,7 @@ export { SqlError, SqlSyntaxError, type SqlPosition } from './SqlError.js';
 export { resolveConnector, type GivenProperty, type ResolvedConnector } from './resolveConnector.js';
 export { resolveFormat, FORMAT_NAMES, type ResolvedFormat, type ChangelogFormat } from './resolveFormat.js';
 export { maintainQuery, queryStateKey, ResultState, sortRows, type MaintainQueryOptions } from './maintainQuery.js';
-export { AggregateState } from './AggregateState.js';
+export { AggregateState, DEFAULT_MAX_RESULT_ROWS } from './AggregateState.js';
 export { SortedMultiset } from './SortedMultiset.js';
 export { encodeValue, decodeValue } from './stateCodec.js';
 export { sqlTableRowCodec } from './sqlTableRowCodec.js';

@@ -7,7 +7,7 @@ import type { Source } from '../core/Source.js';
 import { CorruptStateError, SourceError } from '../core/SourceError.js';
 import { chunk as makeChunk, type Barrier, type SourceEvent } from '../core/SourceEvent.js';
 import type { Row } from '../formats/Format.js';
-import { AggregateState, groupKey } from './AggregateState.js';
+import { AggregateState, DEFAULT_MAX_RESULT_ROWS, groupKey } from './AggregateState.js';
 import { compareValues } from './compileExpression.js';
 import type { CompiledOrder, CompiledQuery } from './compileQuery.js';
 import { encodeValue, decodeValue } from './stateCodec.js';
@@ -27,6 +27,11 @@ export interface MaintainQueryOptions {
    * completion. The CLI does; restored state is in it, so a resumed run's answer is whole.
    */
   readonly onResult?: (result: ResultState) => void;
+  /**
+   * Groups, or result rows kept for ORDER BY ... LIMIT, at most (default
+   * {@link DEFAULT_MAX_RESULT_ROWS}, 1,000,000); one more fails the query naming the limit.
+   */
+  readonly maxResultRows?: number;
 }
 
 /** The key of a query's state for one epoch. */
@@ -59,7 +64,9 @@ export const queryStateKey = (source: string, query: string, epoch: number): str
  * the state is cleared (one per failed run).
  *
  * Memory: one entry per group (aggregates; min/max add one per distinct value), or, for
- * ORDER BY ... LIMIT over a changelog, every result row; nothing else.
+ * ORDER BY ... LIMIT over a changelog (or a bounded run's ORDER BY), every distinct result row;
+ * at most `maxResultRows` (1,000,000 by default) of them: one more fails the query with an error
+ * naming the limit, never dropping state.
  *
  * @example
  * // chunk rows: a=1 insert, a=1 insert, a=1 delete          (count(*) group by a)
@@ -73,7 +80,7 @@ export function maintainQuery(source: Source<unknown>, compiled: CompiledQuery, 
     new Observable<SourceEvent<Row>>((subscriber) => {
       // Fresh per subscription: a rollback restores from the store, never from what a failed run left in memory.
       // A caller that reads the final result needs every row kept, even without LIMIT.
-      const result = new ResultState(compiled, options.appendOnly === true, options.onResult !== undefined);
+      const result = new ResultState(compiled, options.appendOnly === true, options.onResult !== undefined, options.maxResultRows);
       options.onResult?.(result);
       const written: number[] = [];
       const queue: Array<SourceEvent<Row> | { complete: true }> = [];
@@ -224,8 +231,9 @@ export class ResultState {
     private readonly appendOnly: boolean,
     /** Keep every result row (for {@link final}) even when no LIMIT needs them. */
     keepRows = false,
+    private readonly maxRows = DEFAULT_MAX_RESULT_ROWS,
   ) {
-    this.aggregate = compiled.aggregate === undefined ? undefined : new AggregateState(compiled.aggregate);
+    this.aggregate = compiled.aggregate === undefined ? undefined : new AggregateState(compiled.aggregate, maxRows);
     this.unlimited = compiled.limit === undefined;
     this.stateless = this.aggregate === undefined && this.unlimited && !keepRows;
   }
@@ -294,6 +302,9 @@ export class ResultState {
     const key = JSON.stringify(encodeValue(row));
     const entry = this.rows.get(key);
     if (sign > 0) {
+      if (entry === undefined && this.rows.size >= this.maxRows) {
+        throw new Error(`more than ${this.maxRows} distinct result rows kept: the query's state lives in memory and is not dropped; raise maxResultRows or add a LIMIT`);
+      }
       if (entry === undefined) this.rows.set(key, { row, count: times });
       else entry.count += times;
       return;
