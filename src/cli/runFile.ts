@@ -9,6 +9,8 @@ import { MemoryStore } from '../state/MemoryStore.js';
 import type { StateStore } from '../state/StateStore.js';
 import { FileStore } from '../state/FileStore.js';
 import { Session, type Query } from '../sql/Session.js';
+import type { ResultState } from '../sql/maintainQuery.js';
+import { opOf } from '../core/Changelog.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { ChunkQuery } from './ChunkQuery.js';
@@ -98,14 +100,34 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
   }
 }
 
+/**
+ * The field each NDJSON line of a changing result carries its operation in: `insert`, `delete`,
+ * `update_before` or `update_after` (see `ChangeOp`). An update is two lines, before then after.
+ */
+export const OP_FIELD = '__op';
+
 function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string, deadLetters: DeadLetterFile | undefined): Promise<number> {
   const { source } = query;
   const output = new NdjsonSink(io.stdout);
   const rows = new ChunkQuery(query.compiled);
+  // A table, an aggregate or ORDER BY ... LIMIT: the result changes. Over a bounded input the
+  // final result is printed at the end (ordered, limited); over an unbounded one, every change
+  // as it happens, each line saying its operation in OP_FIELD.
+  const incremental = query.incremental;
+  const finalOnly = incremental && query.from.bounded;
+  let result: ResultState | undefined;
+  if (incremental && query.compiled.columns.some((c) => c.name === OP_FIELD)) {
+    throw new UsageError(`the query has a column named ${OP_FIELD}, the field its changes carry their operation in: rename it with AS`);
+  }
+  const pipeline = incremental ? query.pipelineWith((r) => (result = r)) : identity;
   // The query and the JSON text run inside the sink, before the checkpoint: a row that fails
   // there fails its epoch, and a rerun fails on it again instead of starting after it.
   const sink: RecordSink<Row> = {
-    write: (records, chunk) => output.write(rows.run(chunk, source.name)),
+    write: (records, chunk) => {
+      if (!incremental) return output.write(rows.run(chunk, source.name));
+      if (finalOnly) return;
+      return output.write(records.map((r) => ({ ...r, [OP_FIELD]: opOf(r) })));
+    },
     flush: () => {
       const written = output.flush();
       if (deadLetters === undefined) return written;
@@ -170,7 +192,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     io.stdout.on('error', onStdoutError);
-    if (rows.done) {
+    if (!incremental && rows.done) {
       finish(0); // LIMIT 0: nothing to read
       return;
     }
@@ -179,17 +201,32 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     // epoch: the sink's flush at that barrier writes and syncs them before the commit.
     letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
 
-    subscription = checkpointed(source, identity, { sink })
+    subscription = checkpointed(source, pipeline, { sink })
       .pipe(
         tap((event) => {
           if (stopping && isBarrier(event)) finish(0);
           // LIMIT reached: its rows are out; stop without committing the epoch in progress.
-          else if (rows.done) finish(0);
+          else if (!incremental && rows.done) finish(0);
         }),
       )
       .subscribe({
         error: (err: unknown) => (isBrokenPipe(err) ? finish(141) : finish(1, err instanceof Error ? err.message : String(err))),
-        complete: () => finish(0),
+        complete: () => {
+          if (!finalOnly || result === undefined) {
+            finish(0);
+            return;
+          }
+          try {
+            void output.write(result.final());
+          } catch (err) {
+            finish(1, err instanceof Error ? err.message : String(err));
+            return;
+          }
+          Promise.resolve(output.flush()).then(
+            () => finish(0),
+            (err: unknown) => (isBrokenPipe(err) ? finish(141) : finish(1, err instanceof Error ? err.message : String(err))),
+          );
+        },
       });
     if (done) subscription.unsubscribe();
   });

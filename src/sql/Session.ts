@@ -1,6 +1,7 @@
 import {
   asyncScheduler,
   filter,
+  identity,
   interval,
   map,
   merge,
@@ -16,6 +17,7 @@ import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { checkpointed } from '../core/checkpointed.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../core/createSource.js';
 import type { Source } from '../core/Source.js';
+import type { SourceEvent } from '../core/SourceEvent.js';
 import { toRecords } from '../core/toRecords.js';
 import { createFormat } from '../formats/createFormat.js';
 import type { Format, Row } from '../formats/Format.js';
@@ -32,8 +34,10 @@ import { resolveConnector, type GivenProperty } from './resolveConnector.js';
 import { resolveFormat } from './resolveFormat.js';
 import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
 import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES } from './commonProperties.js';
-import { SqlError, type SqlPosition } from './SqlError.js';
-import type { CreateSourceStatement, FormatClause, SelectStatement } from './Statement.js';
+import { quoted, SqlError, type SqlPosition } from './SqlError.js';
+import type { CreatedObject, CreateSourceStatement, FormatClause, IncludeColumn, SelectStatement } from './Statement.js';
+import { defaultTableOperator, type TableOperator } from './TableOperator.js';
+import { maintainQuery, type ResultState } from './maintainQuery.js';
 
 /** Builds a format from its name, options and the declared column names. */
 export type FormatFactory = (name: string, options: Readonly<Record<string, string>>, columns: readonly string[] | undefined) => Format;
@@ -59,6 +63,8 @@ export interface SessionOptions {
   readonly scheduler?: SchedulerLike;
   /** How formats are built; `createFormat` by default. */
   readonly formats?: FormatFactory;
+  /** What applies a table's changelog by primary key; the core's `toTable` by default (see `TableOperator.ts`). */
+  readonly tableOperator?: TableOperator;
 }
 
 /** A source registered in a session. */
@@ -69,6 +75,19 @@ export interface RegisteredSource {
   readonly columns: readonly Column[] | undefined;
   readonly connector: ConnectorFactory;
   readonly format: string;
+  /** What the statement created (`source` for `createSource` from code). */
+  readonly object: CreatedObject;
+  /** The primary key a table keeps its rows by; empty for an append-only source. */
+  readonly primaryKey: readonly string[];
+  /** The rows carry operations (a table, or a change-data format): queries over it see deletes and updates. */
+  readonly changelog: boolean;
+  /** The source completes by itself (a bounded scan): the CLI prints a final result rather than changes. */
+  readonly bounded: boolean;
+  /**
+   * How queries read the source's events: the table operator for a table, else nothing. Run it
+   * with `checkpointed(source, pipeline)` (a query's own pipeline starts with it).
+   */
+  readonly pipeline: MonoTypeOperatorFunction<SourceEvent<Row>>;
 }
 
 /**
@@ -83,6 +102,21 @@ export interface Query {
   readonly rows: Observable<Row>;
   /** WHERE, projection and LIMIT as an operator over records, for pipelines built by hand. */
   readonly operator: OperatorFunction<Row, Row>;
+  /**
+   * True when the query keeps state or reads a changelog (aggregates, ORDER BY ... LIMIT, a
+   * table): its result changes, and `changes` (not `operator`) is how to run it.
+   */
+  readonly incremental: boolean;
+  /**
+   * The source's events to the result's changes, to run with `checkpointed(source, pipeline)`:
+   * rows carry their `ChangeOp` (see `Changelog.ts`), barriers pass after the query's state of
+   * their epoch is written.
+   */
+  readonly pipeline: MonoTypeOperatorFunction<SourceEvent<Row>>;
+  /** `pipeline`, handing each subscription's live result state to `onResult` (for a bounded run's final answer). */
+  pipelineWith(onResult: (result: ResultState) => void): MonoTypeOperatorFunction<SourceEvent<Row>>;
+  /** The registered source (or table) the query reads. */
+  readonly from: RegisteredSource;
 }
 
 /** What one statement did. */
@@ -245,9 +279,79 @@ export class Session {
       if (statement.ifNotExists) return { kind: 'create source', source: existing, created: false };
       throw new SqlError(`source "${statement.name}" already exists`, statement.position);
     }
+    const where = `${statement.object === 'table' ? 'table' : 'source'} "${statement.name}"`;
+    // The seed-era `appendonly = 'true'` property is `APPEND ONLY`, not a connector property.
+    let appendOnly = statement.appendOnly;
+    const properties = statement.properties.filter((p) => {
+      if (p.key.toLowerCase() !== 'appendonly') return true;
+      const v = p.value.toLowerCase();
+      if (v !== 'true' && v !== 'false') throw new SqlError(`${where}: appendonly must be 'true' or 'false', got ${quoted(p.value)}`, p.position);
+      appendOnly ||= v === 'true';
+      return false;
+    });
+    const given: GivenProperty[] = [...properties];
+    if (statement.includes.length > 0) {
+      const at = statement.includes[0]!.position;
+      if (properties.some((p) => p.key === 'kafka.include')) {
+        throw new SqlError(`${where}: INCLUDE and the 'kafka.include' property say the same thing; give one`, at);
+      }
+      // Refused before connector selection, which would only call 'kafka.include' unknown.
+      const named = properties.find((p) => CONNECTOR_SELECTORS.includes(p.key))?.value.toLowerCase();
+      const factories = this.connectors.filter((f) => named === undefined || f.connectorNames.some((n) => n.toLowerCase() === named));
+      if (named !== undefined && factories.length > 0 && !factories.some((f) => f.properties.some((p) => p.name === 'kafka.include'))) {
+        const field = statement.includes[0]!.field.toUpperCase();
+        throw new SqlError(`${where}: INCLUDE ${field} needs a connector with message metadata (kafka); connector ${factories[0]!.name} has none`, at);
+      }
+      given.push({ key: 'kafka.include', value: statement.includes.map((i) => `${i.field === 'header' ? 'headers' : i.field} as ${i.column}`).join(','), position: at });
+    }
     const columns = statement.columns.length > 0 ? statement.columns : undefined;
-    const source = this.register(statement.name, this.connectors, columns, statement.properties, statement.format, {}, {}, statement.position);
+    const source = this.register(statement.name, this.connectors, columns, given, statement.format, {}, {}, statement.position, {
+      object: statement.object,
+      primaryKey: statement.primaryKey,
+      primaryKeyPosition: statement.primaryKeyPosition,
+      includes: statement.includes,
+      appendOnly,
+    });
     return { kind: 'create source', source, created: true };
+  }
+
+  /**
+   * RisingWave's rules for a statement's primary key, INCLUDE columns and APPEND ONLY against
+   * its format; returns whether the rows are kept by primary key (a table).
+   */
+  private checkTable(where: string, table: TableDeclaration, changelog: string | undefined, formatShown: string, connector: ConnectorFactory, position: SqlPosition | undefined): boolean {
+    const { primaryKey, includes } = table;
+    const at = table.primaryKeyPosition ?? position;
+    if (includes.length > 0 && !connector.properties.some((p) => p.name === 'kafka.include')) {
+      throw new SqlError(`${where}: INCLUDE ${includes[0]!.field.toUpperCase()} needs a connector with message metadata (kafka); connector ${connector.name} has none`, includes[0]!.position);
+    }
+    if (table.appendOnly) {
+      if (changelog !== undefined) throw new SqlError(`${where}: an APPEND ONLY table does not support ${formatShown}: its rows update and delete`, position);
+      if (primaryKey.length > 0) throw new SqlError(`${where}: an APPEND ONLY table has no primary key (its rows are never updated by key); drop PRIMARY KEY or APPEND ONLY`, at);
+    }
+    if (changelog === undefined) {
+      if (primaryKey.length > 0 && table.object === 'source') {
+        throw new SqlError(`${where}: a source does not support PRIMARY KEY; use CREATE TABLE to keep rows by key`, at);
+      }
+      return primaryKey.length > 0;
+    }
+    if (changelog === 'upsert') {
+      const key = includes.find((i) => i.field === 'key');
+      // The seed-era ROW FORMAT UPSERT_JSON keyed by a declared column; the FORMAT UPSERT syntax by the message key.
+      if (table.legacy !== true) {
+        if (key === undefined) {
+          throw new SqlError(`${where}: INCLUDE KEY clause not set: for ${formatShown}, INCLUDE KEY [AS rw_key] must be given and the key column used as primary key, e.g. CREATE TABLE t (..., PRIMARY KEY (rw_key)) INCLUDE KEY AS rw_key`, position);
+        }
+        if (primaryKey.length === 0) throw new SqlError(`${where}: a primary key must be specified to ${key.column} for ${formatShown}: add PRIMARY KEY (${key.column})`, position);
+        if (primaryKey.length !== 1 || primaryKey[0] !== key.column) throw new SqlError(`${where}: only "${key.column}" can be used as primary key for ${formatShown}`, at);
+      }
+    } else if (includes.length > 0) {
+      throw new SqlError(`${where}: ${formatShown} forbids additional columns, but got INCLUDE ${includes.map((i) => i.field.toUpperCase()).join(', ')}`, includes[0]!.position);
+    }
+    if (primaryKey.length === 0) {
+      throw new SqlError(`${where}: a primary key must be specified for ${formatShown}: its rows update and delete by key; add PRIMARY KEY (column, ...)`, position);
+    }
+    return true;
   }
 
   private register(
@@ -259,6 +363,7 @@ export class Session {
     extraFormatOptions: Readonly<Record<string, string>>,
     overrides: Pick<CreateSourceOptions<unknown>, 'badRecords' | 'checkpointIntervalMs' | 'store' | 'barriers'>,
     position: SqlPosition | undefined,
+    table: TableDeclaration = { object: 'source', primaryKey: [], primaryKeyPosition: undefined, includes: [], appendOnly: false },
   ): RegisteredSource {
     const resolved = resolveConnector(name, given, connectors);
     for (const spec of resolved.factory.properties) {
@@ -266,6 +371,25 @@ export class Session {
       if (spec.secret === true && value !== undefined) this.addSecret(value);
     }
     const formatSpec = resolveFormat(name, formatClause, resolved.formatOptions);
+    const where = `${table.object === 'table' ? 'table' : 'source'} "${name}"`;
+    const formatShown =
+      formatClause?.legacy !== undefined ? `ROW FORMAT ${formatClause.legacy.toUpperCase()}` : `FORMAT ${(formatClause?.format ?? 'plain').toUpperCase()} ENCODE ${(formatClause?.encode ?? formatSpec.name).toUpperCase()}`;
+    const keyed = this.checkTable(where, { ...table, legacy: formatClause?.legacy !== undefined }, formatSpec.changelog, formatShown, resolved.factory, position);
+    if (formatSpec.name === 'csv' && formatSpec.options['header'] !== 'false' && resolved.factory.properties.some((p) => p.name === 'kafka.topic')) {
+      // RisingWave refuses this too: each message is one record, so a header line would be read as data.
+      throw new SqlError(
+        `${where}: CSV HEADER is not supported with the Kafka connector (every message is one record): add without_header = 'true' to ENCODE CSV (...), or 'csv.header' = 'false'`,
+        formatClause?.position ?? position,
+      );
+    }
+    const known = new Set([...(columns ?? []).map((c) => c.name), ...table.includes.map((i) => i.column)]);
+    for (const key of table.primaryKey) {
+      if (columns !== undefined && !known.has(key)) throw new SqlError(`${where}: primary key column "${key}" is not a column of "${name}"`, table.primaryKeyPosition ?? position);
+    }
+    const tableOperator = this.options.tableOperator ?? defaultTableOperator;
+    if (keyed && tableOperator === undefined) {
+      throw new SqlError(`${where}: keeping rows by primary key needs the table operator (the core's toTable), which this build does not have`, position);
+    }
     let format: Format;
     try {
       format = this.formats(formatSpec.name, { ...formatSpec.options, ...extraFormatOptions }, columns?.map((c) => c.name));
@@ -307,7 +431,23 @@ export class Session {
         cause: err,
       });
     }
-    const registered: RegisteredSource = { name, source, columns, connector: resolved.factory, format: formatSpec.name };
+    const bounded = Object.entries(resolved.properties).some(
+      ([key, value]) => (key.endsWith('.scan.mode') && value.toLowerCase() === 'bounded') || (key.endsWith('.scan.bounded.mode') && value.toLowerCase() !== 'unbounded'),
+    );
+    const pipeline: MonoTypeOperatorFunction<SourceEvent<Row>> = keyed ? tableOperator!(source, { primaryKey: table.primaryKey, name }) : identity;
+    const includeColumns = table.includes.map((i) => includeColumn(i, resolved.properties['kafka.include.encoding'] === 'bytes'));
+    const registered: RegisteredSource = {
+      name,
+      source,
+      columns: columns === undefined ? undefined : [...columns, ...includeColumns],
+      connector: resolved.factory,
+      format: formatSpec.name,
+      object: table.object,
+      primaryKey: table.primaryKey,
+      changelog: keyed || formatSpec.changelog !== undefined,
+      bounded,
+      pipeline,
+    };
     this.registry.set(name, registered);
     return registered;
   }
@@ -326,14 +466,86 @@ export class Session {
     const compiled = compileQuery(statement, registered.columns);
     const operator = queryOperator(compiled);
     const { source } = registered;
+    // ORDER BY too: a bounded run's final result must come out sorted, so its rows are kept.
+    const incremental = registered.changelog || compiled.aggregate !== undefined || compiled.orderBy.length > 0;
+    const name = queryName(statement);
+    const pipelineWith =
+      (onResult?: (result: ResultState) => void): MonoTypeOperatorFunction<SourceEvent<Row>> =>
+      (events) =>
+        events.pipe(registered.pipeline, maintainQuery(source, compiled, { name, appendOnly: !registered.changelog, ...(onResult === undefined ? {} : { onResult }) }));
+    const pipeline = pipelineWith();
     return {
       source,
       columns: compiled.columns,
       compiled,
       operator,
-      rows: checkpointed(source).pipe(toRecords(), operator),
+      incremental,
+      pipeline,
+      pipelineWith,
+      from: registered,
+      rows: incremental ? checkpointed(source, pipeline).pipe(toRecords()) : checkpointed(source).pipe(toRecords(), operator),
     };
   }
+}
+
+/** Where a table declaration's parts were written, for {@link Session}'s checks. */
+interface TableDeclaration {
+  readonly object: CreatedObject;
+  readonly primaryKey: readonly string[];
+  readonly primaryKeyPosition: SqlPosition | undefined;
+  readonly includes: readonly IncludeColumn[];
+  readonly appendOnly: boolean;
+  /** The format came from a seed-era ROW FORMAT. */
+  readonly legacy?: boolean;
+}
+
+/** The column an INCLUDE adds, typed as the Kafka connector fills it. */
+function includeColumn(include: IncludeColumn, bytes: boolean): Column {
+  switch (include.field) {
+    case 'key':
+      return { name: include.column, type: { name: bytes ? 'bytea' : 'varchar' }, notNull: false };
+    case 'partition':
+      return { name: include.column, type: { name: 'integer' }, notNull: true };
+    case 'offset':
+      return { name: include.column, type: { name: 'varchar' }, notNull: true };
+    case 'timestamp':
+      // Milliseconds since the epoch, as a number.
+      return { name: include.column, type: { name: 'double precision' }, notNull: false };
+    case 'header':
+      return { name: include.column, type: { name: 'jsonb' }, notNull: false };
+  }
+}
+
+/**
+ * A stable name for a query's state: a hash of the statement without positions, so the same
+ * query over the same state store finds its checkpoint again, and a different one does not.
+ */
+function queryName(statement: SelectStatement): string {
+  // An explicit stack, not JSON.stringify: a 5 000-term WHERE chain nests 5 000 levels deep.
+  let h = 0x811c9dc5;
+  const feed = (text: string): void => {
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  };
+  const stack: unknown[] = [statement];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') {
+      feed(`${typeof value}:${String(value)};`);
+      continue;
+    }
+    if (Array.isArray(value)) {
+      feed(`[${value.length}`);
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
+      continue;
+    }
+    const entries = Object.entries(value).filter(([key]) => key !== 'position');
+    feed(`{${entries.length}`);
+    for (let i = entries.length - 1; i >= 0; i--) stack.push(entries[i]![1], entries[i]![0]);
+  }
+  return `q${h.toString(16).padStart(8, '0')}`;
 }
 
 /**

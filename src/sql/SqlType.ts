@@ -18,7 +18,9 @@ export type SqlTypeName =
   | 'timestamp'
   | 'timestamptz'
   | 'bytea'
-  | 'jsonb';
+  | 'jsonb'
+  | 'struct'
+  | 'array';
 
 /**
  * A SQL column type with its modifiers: `VARCHAR(55)` is `{ name: 'varchar', length: 55 }`,
@@ -32,6 +34,16 @@ export interface SqlType {
   readonly precision?: number;
   /** Digits after the point, for `numeric` (0 when only the precision is given). */
   readonly scale?: number;
+  /** The fields of a `STRUCT<a INT, b VARCHAR>`, in declared order. */
+  readonly fields?: readonly StructField[];
+  /** The element type of an array (`INT[]`, `STRUCT<...>[]`). */
+  readonly element?: SqlType;
+}
+
+/** One field of a STRUCT type. */
+export interface StructField {
+  readonly name: string;
+  readonly type: SqlType;
 }
 
 /**
@@ -59,6 +71,10 @@ export interface SqlValueTypes {
   timestamptz: Date;
   bytea: Uint8Array;
   jsonb: JsonValue;
+  /** A STRUCT: an object with exactly its declared fields, each converted (missing ones NULL). */
+  struct: { [field: string]: unknown };
+  /** An array: every element converted to the element type (NULL elements stay null). */
+  array: unknown[];
 }
 
 /** The JS value of a non-null SQL value of any type. */
@@ -66,6 +82,8 @@ export type SqlValue = SqlValueTypes[SqlTypeName];
 
 /** Writes a type as SQL: `VARCHAR(55)`, `NUMERIC(15,2)`, `DOUBLE PRECISION`. */
 export function formatSqlType(type: SqlType): string {
+  if (type.name === 'array') return `${type.element === undefined ? 'UNKNOWN' : formatSqlType(type.element)}[]`;
+  if (type.name === 'struct') return `STRUCT<${(type.fields ?? []).map((f) => `${f.name} ${formatSqlType(f.type)}`).join(', ')}>`;
   const name = type.name.toUpperCase();
   if ((type.name === 'varchar' || type.name === 'char') && type.length !== undefined) return `${name}(${type.length})`;
   if (type.name === 'numeric' && type.precision !== undefined) return `${name}(${type.precision},${type.scale ?? 0})`;

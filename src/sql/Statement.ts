@@ -25,26 +25,67 @@ export interface FormatClause {
   readonly options: readonly Property[];
   /** Absent when the format was given in code rather than SQL. */
   readonly position?: SqlPosition;
+  /** The seed-era `ROW FORMAT` name that gave `format` and `encode` (`debezium_json`), for messages. */
+  readonly legacy?: string;
 }
 
-/** `CREATE SOURCE [IF NOT EXISTS] name (columns) WITH (...) ROW FORMAT ...`. */
+/** What a CREATE statement creates: RisingWave's `CREATE TABLE`, `CREATE SOURCE`, or the seed-era `CREATE MATERIALIZED SOURCE`. */
+export type CreatedObject = 'source' | 'table' | 'materialized source';
+
+/** The metadata a RisingWave `INCLUDE` clause adds as a column. */
+export type IncludeField = 'key' | 'partition' | 'offset' | 'timestamp' | 'header';
+
+/** `INCLUDE KEY [AS col]`, `INCLUDE PARTITION`, `INCLUDE OFFSET`, `INCLUDE TIMESTAMP`, `INCLUDE HEADER`. */
+export interface IncludeColumn {
+  readonly field: IncludeField;
+  /** The column name: as written after AS, else RisingWave's default `_rw_kafka_<field>`. */
+  readonly column: string;
+  readonly position: SqlPosition;
+}
+
+/**
+ * `CREATE {SOURCE | TABLE | MATERIALIZED SOURCE} [IF NOT EXISTS] name (columns [, PRIMARY KEY (a, b)])
+ * [INCLUDE ...] [APPEND ONLY] WITH (...) {ROW FORMAT ... | FORMAT ... ENCODE ...}`.
+ */
 export interface CreateSourceStatement {
   readonly kind: 'create source';
+  /** Which CREATE it was; a table (or a CDC format) keeps the rows by primary key. */
+  readonly object: CreatedObject;
   readonly name: string;
   readonly ifNotExists: boolean;
   readonly columns: readonly Column[];
+  /** Column names of `PRIMARY KEY (a, b)` or of a column declared `PRIMARY KEY`; empty when none. */
+  readonly primaryKey: readonly string[];
+  /** Where the primary key was declared, when it was. */
+  readonly primaryKeyPosition: SqlPosition | undefined;
+  readonly includes: readonly IncludeColumn[];
+  /** `APPEND ONLY` was written (the seed-era `appendonly = 'true'` property is read by the session). */
+  readonly appendOnly: boolean;
   readonly properties: readonly Property[];
   readonly format: FormatClause | undefined;
   readonly position: SqlPosition;
 }
 
-/** `SELECT items FROM source [WHERE predicate] [LIMIT n]`. */
+/** `SELECT items FROM source [WHERE predicate] [GROUP BY exprs] [ORDER BY items] [LIMIT n]`. */
 export interface SelectStatement {
   readonly kind: 'select';
   readonly items: readonly SelectItem[];
   readonly from: { readonly name: string; readonly alias: string | undefined; readonly position: SqlPosition };
   readonly where: Expression | undefined;
+  /** GROUP BY expressions; empty when there is none. */
+  readonly groupBy: readonly Expression[];
+  /** ORDER BY items; empty when there is none. */
+  readonly orderBy: readonly OrderItem[];
   readonly limit: number | undefined;
+  readonly position: SqlPosition;
+}
+
+/** One `ORDER BY` item: an expression (or an output column's name or 1-based number), its direction and where NULLs go. */
+export interface OrderItem {
+  readonly expression: Expression;
+  readonly descending: boolean;
+  /** PostgreSQL's default: NULLs sort as larger than every value (last ascending, first descending). */
+  readonly nullsFirst: boolean;
   readonly position: SqlPosition;
 }
 
@@ -82,7 +123,14 @@ export type Expression =
       readonly position: SqlPosition;
     }
   | { readonly kind: 'cast'; readonly operand: Expression; readonly type: SqlType; readonly position: SqlPosition }
-  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expression[]; readonly position: SqlPosition }
+  | {
+      readonly kind: 'call';
+      readonly name: string;
+      readonly args: readonly Expression[];
+      /** `count(*)`. */
+      readonly star?: boolean;
+      readonly position: SqlPosition;
+    }
   | {
       readonly kind: 'case';
       readonly branches: readonly { readonly when: Expression; readonly then: Expression }[];

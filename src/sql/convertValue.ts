@@ -72,6 +72,57 @@ export function convertValue(value: unknown, type: SqlType, options: ConvertOpti
       return toBytea(value);
     case 'jsonb':
       return toJsonb(value, options.textInput === true);
+    case 'struct':
+      return toStruct(value, type, options);
+    case 'array':
+      return toArray(value, type, options);
+  }
+}
+
+/**
+ * A STRUCT value: an object (or, from a text format, its JSON text) whose declared fields are
+ * converted one by one; a missing field is NULL, an undeclared one is dropped (RisingWave does
+ * the same). An error names the field path: `field "b": expected INTEGER, got "x"`.
+ */
+function toStruct(value: unknown, type: SqlType, options: ConvertOptions): { [field: string]: unknown } {
+  const object = typeof value === 'string' && options.textInput === true ? parseJsonText(value, type) : value;
+  if (typeof object !== 'object' || object === null || Array.isArray(object) || object instanceof Uint8Array || object instanceof Date || object instanceof Decimal) {
+    throw mismatch(value, type);
+  }
+  const source = object as Record<string, unknown>;
+  const out: { [field: string]: unknown } = {};
+  for (const field of type.fields ?? []) {
+    // A JSON object's own fields only: `constructor` is no field.
+    const raw = Object.hasOwn(source, field.name) ? source[field.name] : undefined;
+    try {
+      // Nested values are JSON already, never text to parse again.
+      out[field.name] = convertValue(raw, field.type, {});
+    } catch (err) {
+      throw new Error(`field "${field.name}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  return out;
+}
+
+/** An array value: a JSON array (or its JSON text from a text format), every element converted. */
+function toArray(value: unknown, type: SqlType, options: ConvertOptions): unknown[] {
+  const array = typeof value === 'string' && options.textInput === true ? parseJsonText(value, type) : value;
+  if (!Array.isArray(array)) throw mismatch(value, type);
+  const element = type.element ?? { name: 'jsonb' };
+  return array.map((item: unknown, i) => {
+    try {
+      return convertValue(item, element, {});
+    } catch (err) {
+      throw new Error(`element ${i + 1}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  });
+}
+
+function parseJsonText(text: string, type: SqlType): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`expected ${formatSqlType(type)} as JSON text, got ${describeValue(text)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { OP, UNCHANGED, isRetraction, opOf } from '../core/Changelog.js';
 import type { Row, RowConverter } from '../formats/Format.js';
 import type { Column } from './Column.js';
 import { convertValue, type ConvertOptions } from './convertValue.js';
@@ -24,14 +25,25 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
   const plan = columns.map((column) => ({ ...column, described: `column "${column.name}" (${formatSqlType(column.type)})` }));
   return (row: Row): Row => {
     const out: Row = {};
+    // A changelog row keeps its operation; a retraction (an upsert's delete may carry only the
+    // key) is not held to NOT NULL: it names a row to remove, not one to store.
+    const op = opOf(row);
+    const retraction = isRetraction(op);
+    if ((row as { [OP]?: unknown })[OP] !== undefined) (out as { [OP]?: unknown })[OP] = op;
     for (const column of plan) {
+      const raw = row[column.name];
+      // Debezium's unavailable TOASTed value: the table keeps the previous value.
+      if (raw === UNCHANGED) {
+        out[column.name] = UNCHANGED;
+        continue;
+      }
       let value;
       try {
-        value = convertValue(row[column.name], column.type, options);
+        value = convertValue(raw, column.type, options);
       } catch (err) {
         throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      if (value === null && column.notNull) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
+      if (value === null && column.notNull && !retraction) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
       out[column.name] = value;
     }
     return out;

@@ -1,7 +1,8 @@
 /**
- * SQL over tributary sources: `CREATE SOURCE` (the seed's `ROW FORMAT` and RisingWave's
- * `FORMAT ... ENCODE ...`), connector selection by properties, schemas with checked conversion,
- * and `SELECT ... FROM source [WHERE ...] [LIMIT n]` as Observables. {@link Session} is the
+ * SQL over tributary sources: `CREATE SOURCE | TABLE` (the seed's `ROW FORMAT` and RisingWave's
+ * `FORMAT ... ENCODE ...`, change-data formats kept by primary key), connector selection by
+ * properties, schemas with checked conversion, and `SELECT ... FROM source [WHERE ...] [GROUP BY
+ * ...] [ORDER BY ...] [LIMIT n]` as Observables, aggregates maintained incrementally. {@link Session} is the
  * entry point; {@link defineSchema} types rows declared in code.
  *
  * @module
@@ -15,7 +16,13 @@ export { tokenize, type Token } from './tokenize.js';
 export type * from './Statement.js';
 export { SqlError, SqlSyntaxError, type SqlPosition } from './SqlError.js';
 export { resolveConnector, type GivenProperty, type ResolvedConnector } from './resolveConnector.js';
-export { resolveFormat, FORMAT_NAMES, type ResolvedFormat } from './resolveFormat.js';
+export { resolveFormat, FORMAT_NAMES, type ResolvedFormat, type ChangelogFormat } from './resolveFormat.js';
+export { maintainQuery, queryStateKey, ResultState, sortRows, type MaintainQueryOptions } from './maintainQuery.js';
+export { AggregateState, DEFAULT_MAX_RESULT_ROWS } from './AggregateState.js';
+export { SortedMultiset } from './SortedMultiset.js';
+export { encodeValue, decodeValue } from './stateCodec.js';
+export { sqlTableRowCodec } from './sqlTableRowCodec.js';
+export { defaultTableOperator, type TableOperator } from './TableOperator.js';
 export { CONNECTOR_SELECTORS, SOURCE_PROPERTIES, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, type FormatPropertySpec } from './commonProperties.js';
 export { didYouMean, editDistance } from './didYouMean.js';
 export type { Column } from './Column.js';
@@ -25,7 +32,17 @@ export { convertValue, type ConvertOptions } from './convertValue.js';
 export { createRowConverter } from './createRowConverter.js';
 export { compileExpression, compareValues, likeRegex, type CompiledExpression, type ExpressionType, type Scope } from './compileExpression.js';
 export { likeMatcher } from './likeMatcher.js';
-export { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
+export {
+  compileQuery,
+  containsAggregate,
+  sameExpression,
+  type CompiledQuery,
+  type QueryColumn,
+  type AggregatePlan,
+  type AggregateFunction,
+  type CompiledAggregate,
+  type CompiledOrder,
+} from './compileQuery.js';
 export { sqlValueText } from './sqlValueText.js';
 export {
   defineSchema,

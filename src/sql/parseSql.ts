@@ -9,10 +9,14 @@
 // whose only one is RxJS.
 import type { Column } from './Column.js';
 import { SqlSyntaxError, type SqlPosition } from './SqlError.js';
-import { SQL_TYPE_ALIASES, type SqlType, type SqlTypeName } from './SqlType.js';
+import { SQL_TYPE_ALIASES, type SqlType, type SqlTypeName, type StructField } from './SqlType.js';
 import type {
   BinaryOperator,
+  CreatedObject,
   CreateSourceStatement,
+  IncludeColumn,
+  IncludeField,
+  OrderItem,
   Expression,
   FormatClause,
   Property,
@@ -27,8 +31,29 @@ import { tokenize, type Token } from './tokenize.js';
 const RESERVED = new Set([
   'all', 'and', 'as', 'between', 'by', 'case', 'cast', 'create', 'else', 'end', 'false', 'from', 'group', 'having',
   'ilike', 'in', 'is', 'like', 'limit', 'not', 'null', 'offset', 'on', 'or', 'order', 'select', 'then', 'true',
-  'when', 'where', 'with', 'row', 'format', 'encode', 'join', 'union',
+  'when', 'where', 'with', 'row', 'format', 'encode', 'join', 'union', 'asc', 'desc',
 ]);
+
+/** `INCLUDE` words and the metadata each names (RisingWave spells the header one `header`). */
+const INCLUDE_FIELDS: Readonly<Record<string, IncludeField>> = Object.assign(Object.create(null) as Record<string, IncludeField>, {
+  key: 'key',
+  partition: 'partition',
+  offset: 'offset',
+  timestamp: 'timestamp',
+  header: 'header',
+  headers: 'header',
+});
+
+/** Seed-era `ROW FORMAT` names of the change-data formats: the FORMAT (envelope) and ENCODE they mean. */
+const LEGACY_ROW_FORMATS: Readonly<Record<string, { format: string; encode: string }>> = Object.assign(Object.create(null) as Record<string, { format: string; encode: string }>, {
+  debezium_json: { format: 'debezium', encode: 'json' },
+  maxwell: { format: 'maxwell', encode: 'json' },
+  canal_json: { format: 'canal', encode: 'json' },
+  upsert_json: { format: 'upsert', encode: 'json' },
+  debezium_mongo_json: { format: 'debezium_mongo', encode: 'json' },
+  upsert_avro: { format: 'upsert', encode: 'avro' },
+  debezium_avro: { format: 'debezium', encode: 'avro' },
+});
 
 /**
  * How deeply expressions may nest: parentheses, NOT, unary minus, CASE, CAST, function calls,
@@ -114,10 +139,15 @@ class Parser {
 
   private createSource(): CreateSourceStatement {
     const position = this.expectWord('create').position;
-    if (this.isWord(this.peek(), 'table') || this.isWord(this.peek(), 'materialized')) {
-      throw this.expected('SOURCE (tributary reads sources; tables and views belong to the engine downstream)');
-    }
-    this.expectWord('source');
+    let object: CreatedObject;
+    if (this.acceptWord('table')) object = 'table';
+    else if (this.acceptWord('source')) object = 'source';
+    else if (this.isWord(this.peek(), 'materialized') && this.isWord(this.peek(1), 'source')) {
+      this.index += 2;
+      object = 'materialized source';
+    } else if (this.isWord(this.peek(), 'materialized') || this.isWord(this.peek(), 'view')) {
+      throw this.expected('SOURCE or TABLE (materialized views belong to the engine downstream)');
+    } else throw this.expected('SOURCE, TABLE or MATERIALIZED SOURCE');
     let ifNotExists = false;
     if (this.acceptWord('if')) {
       this.expectWord('not');
@@ -126,13 +156,44 @@ class Parser {
     }
     const name = this.identifier('a source name');
     const columns: Column[] = [];
+    let primaryKey: string[] = [];
+    let primaryKeyPosition: SqlPosition | undefined;
+    const setPrimaryKey = (names: string[], at: SqlPosition): void => {
+      if (primaryKeyPosition !== undefined) throw new SqlSyntaxError(`multiple primary keys for "${name}" are not allowed`, at);
+      primaryKey = names;
+      primaryKeyPosition = at;
+    };
     if (this.acceptOp('(')) {
       this.commaList(')', () => {
         const at = this.peek().position;
-        const column = this.column();
+        if (this.isWord(this.peek(), 'primary') && this.isWord(this.peek(1), 'key')) {
+          this.index += 2;
+          const names: string[] = [];
+          this.expectOp('(');
+          this.commaList(')', () => {
+            const keyAt = this.peek().position;
+            const key = this.identifier('a column name');
+            if (names.includes(key)) throw new SqlSyntaxError(`column "${key}" appears twice in the primary key`, keyAt);
+            names.push(key);
+          });
+          if (names.length === 0) throw new SqlSyntaxError('PRIMARY KEY needs at least one column', at);
+          setPrimaryKey(names, at);
+          return;
+        }
+        const { column, primaryKey: columnKey } = this.column();
         if (columns.some((c) => c.name === column.name)) throw new SqlSyntaxError(`column "${column.name}" is declared twice`, at);
         columns.push(column);
+        if (columnKey) setPrimaryKey([column.name], at);
       });
+    }
+    const includes: IncludeColumn[] = [];
+    let appendOnly = false;
+    for (;;) {
+      if (this.isWord(this.peek(), 'include')) includes.push(this.include(includes));
+      else if (this.isWord(this.peek(), 'append') && this.isWord(this.peek(1), 'only')) {
+        this.index += 2;
+        appendOnly = true;
+      } else break;
     }
     let properties: Property[] = [];
     if (this.acceptWord('with')) properties = this.propertyList('a property name');
@@ -140,13 +201,37 @@ class Parser {
     const next = this.peek();
     if (this.isWord(next, 'row')) format = this.rowFormat();
     else if (this.isWord(next, 'format')) format = this.formatEncode();
-    return { kind: 'create source', name, ifNotExists, columns, properties, format, position };
+    return { kind: 'create source', object, name, ifNotExists, columns, primaryKey, primaryKeyPosition, includes, appendOnly, properties, format, position };
   }
 
-  private column(): Column {
+  /** RisingWave's `INCLUDE key | partition | offset | timestamp | header [AS column]`. */
+  private include(previous: readonly IncludeColumn[]): IncludeColumn {
+    this.expectWord('include');
+    const token = this.peek();
+    const field = token.kind === 'word' ? INCLUDE_FIELDS[token.value] : undefined;
+    if (field === undefined) {
+      if (token.kind === 'word' && token.value === 'payload') {
+        throw new SqlSyntaxError('INCLUDE PAYLOAD is not supported: tributary includes key, partition, offset, timestamp and header', token.position);
+      }
+      throw this.expected('KEY, PARTITION, OFFSET, TIMESTAMP or HEADER after INCLUDE');
+    }
+    this.index++;
+    if (field === 'header' && this.peek().kind === 'string') {
+      throw new SqlSyntaxError(
+        "INCLUDE HEADER 'name' is not supported: INCLUDE HEADER adds every header as a list of {key, value}",
+        this.peek().position,
+      );
+    }
+    const column = this.acceptWord('as') ? this.identifier('a column name') : `_rw_kafka_${field}`;
+    if (previous.some((p) => p.field === field)) throw new SqlSyntaxError(`INCLUDE ${field.toUpperCase()} is given twice`, token.position);
+    return { field, column, position: token.position };
+  }
+
+  private column(): { column: Column; primaryKey: boolean } {
     const name = this.identifier('a column name');
     const type = this.type();
     let notNull = false;
+    let primaryKey = false;
     for (;;) {
       if (this.acceptWord('not')) {
         this.expectWord('null');
@@ -156,15 +241,49 @@ class Parser {
       } else if (this.acceptWord('primary')) {
         this.expectWord('key');
         notNull = true;
+        primaryKey = true;
       } else break;
     }
-    return { name, type, notNull };
+    return { column: { name, type, notNull }, primaryKey };
   }
 
+  /** A type, then any number of `[]` (an array of it). */
   private type(): SqlType {
+    let type = this.scalarType();
+    while (this.isOp(this.peek(), '[')) {
+      this.index++;
+      this.expectOp(']');
+      type = { name: 'array', element: type };
+    }
+    return type;
+  }
+
+  /** `STRUCT<name TYPE, ...>`; field names fold like column names. */
+  private structType(): SqlType {
+    const start = this.peek().position;
+    this.expectOp('<');
+    const fields: StructField[] = [];
+    if (this.isOp(this.peek(), '>')) throw this.expected('a field name');
+    for (;;) {
+      const at = this.peek().position;
+      const name = this.identifier('a field name');
+      if (fields.some((f) => f.name === name)) throw new SqlSyntaxError(`field "${name}" is declared twice in the STRUCT`, at);
+      this.enter(at);
+      fields.push({ name, type: this.type() });
+      this.depth--;
+      if (this.acceptOp('>')) break;
+      if (!this.acceptOp(',')) throw this.expected('"," or ">"');
+    }
+    if (fields.length === 0) throw new SqlSyntaxError('a STRUCT needs at least one field', start);
+    return { name: 'struct', fields };
+  }
+
+  private scalarType(): SqlType {
     const token = this.peek();
     if (token.kind !== 'word') throw this.expected('a column type');
     this.index++;
+    if (token.value === 'struct' && this.isOp(this.peek(), '<>')) throw new SqlSyntaxError('a STRUCT needs at least one field', this.peek().position);
+    if (token.value === 'struct' && this.isOp(this.peek(), '<')) return this.structType();
     let spelled = token.value;
     const follow = (words: readonly string[]): boolean => {
       for (let i = 0; i < words.length; i++) if (!this.isWord(this.peek(i), words[i]!)) return false;
@@ -178,7 +297,7 @@ class Parser {
     let name: SqlTypeName | undefined = Object.hasOwn(SQL_TYPE_ALIASES, spelled) ? SQL_TYPE_ALIASES[spelled] : undefined;
     if (name === undefined) {
       throw new SqlSyntaxError(
-        `unknown column type "${token.text}"; expected one of SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, NUMERIC(p,s), BOOLEAN, VARCHAR(n), CHAR(n), TEXT, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BYTEA, JSONB`,
+        `unknown column type "${token.text}"; expected one of SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, NUMERIC(p,s), BOOLEAN, VARCHAR(n), CHAR(n), TEXT, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BYTEA, JSONB, STRUCT<...>, or any of them followed by [] for an array`,
         token.position,
       );
     }
@@ -275,6 +394,24 @@ class Parser {
     if (token.kind !== 'string' && token.kind !== 'word') throw this.expected("a row format ('json', 'csv' or 'avro')");
     this.index++;
     const options: Property[] = [];
+    const spelled = token.value.toLowerCase();
+    const legacy = LEGACY_ROW_FORMATS[spelled];
+    if (legacy !== undefined) return { encode: legacy.encode, format: legacy.format, options, position, legacy: spelled };
+    // The seed's `ROW FORMAT CSV WITHOUT HEADER DELIMITED BY ','`.
+    if (spelled === 'csv') {
+      if (this.isWord(this.peek(), 'without') && this.isWord(this.peek(1), 'header')) {
+        options.push({ key: 'without_header', value: 'true', position: this.peek().position });
+        this.index += 2;
+      }
+      if (this.isWord(this.peek(), 'delimited')) {
+        const at = this.next().position;
+        this.expectWord('by');
+        const delimiter = this.peek();
+        if (delimiter.kind !== 'string') throw this.expected("a delimiter string after DELIMITED BY (',')");
+        this.index++;
+        options.push({ key: 'delimiter', value: delimiter.value, position: at });
+      }
+    }
     if (this.isWord(this.peek(), 'row') && this.isWord(this.peek(1), 'schema')) {
       const at = this.peek().position;
       this.index += 2;
@@ -284,7 +421,7 @@ class Parser {
       this.index++;
       options.push({ key: 'schema.location', value: location.value, position: at });
     }
-    return { encode: token.value.toLowerCase(), options, position };
+    return { encode: spelled, options, position };
   }
 
   private formatEncode(): FormatClause {
@@ -318,7 +455,20 @@ class Parser {
     if (this.isOp(this.peek(), ',') || this.isWord(this.peek(), 'join')) throw this.unsupported('joins (one source per query)');
     let where: Expression | undefined;
     if (this.acceptWord('where')) where = this.expression();
-    for (const clause of ['group', 'having', 'order', 'offset', 'union']) {
+    const groupBy: Expression[] = [];
+    if (this.acceptWord('group')) {
+      this.expectWord('by');
+      do groupBy.push(this.expression());
+      while (this.acceptOp(','));
+    }
+    if (this.isWord(this.peek(), 'having')) throw this.unsupported('HAVING');
+    const orderBy: OrderItem[] = [];
+    if (this.acceptWord('order')) {
+      this.expectWord('by');
+      do orderBy.push(this.orderItem());
+      while (this.acceptOp(','));
+    }
+    for (const clause of ['offset', 'union']) {
       if (this.isWord(this.peek(), clause)) throw this.unsupported(clause.toUpperCase());
     }
     let limit: number | undefined;
@@ -328,7 +478,24 @@ class Parser {
       this.index++;
       limit = Number(token.value);
     }
-    return { kind: 'select', items, from: { name, alias, position: fromPosition }, where, limit, position };
+    if (this.isWord(this.peek(), 'offset')) throw this.unsupported('OFFSET');
+    return { kind: 'select', items, from: { name, alias, position: fromPosition }, where, groupBy, orderBy, limit, position };
+  }
+
+  /** `expression [ASC | DESC] [NULLS FIRST | LAST]`. */
+  private orderItem(): OrderItem {
+    const position = this.peek().position;
+    const expression = this.expression();
+    let descending = false;
+    if (this.acceptWord('desc')) descending = true;
+    else this.acceptWord('asc');
+    let nullsFirst = descending;
+    if (this.acceptWord('nulls')) {
+      if (this.acceptWord('first')) nullsFirst = true;
+      else if (this.acceptWord('last')) nullsFirst = false;
+      else throw this.expected('FIRST or LAST after NULLS');
+    }
+    return { expression, descending, nullsFirst, position };
   }
 
   private selectItem(): SelectItem {
@@ -570,6 +737,12 @@ class Parser {
     if (this.isOp(this.peek(1), '(')) {
       this.index += 2;
       const args: Expression[] = [];
+      // `count(*)`: a call with no arguments that counts rows.
+      if (this.isOp(this.peek(), '*') && this.isOp(this.peek(1), ')')) {
+        this.index += 2;
+        return { kind: 'call', name: token.value, args, star: true, position };
+      }
+      if (this.isWord(this.peek(), 'distinct')) throw this.unsupported('DISTINCT in an aggregate');
       if (!this.acceptOp(')')) {
         do args.push(this.expression());
         while (this.acceptOp(','));
@@ -705,7 +878,10 @@ class Parser {
   }
 
   private unsupported(what: string): SqlSyntaxError {
-    return new SqlSyntaxError(`${what} not supported: a query reads one source with projection, WHERE and LIMIT`, this.peek().position);
+    return new SqlSyntaxError(
+      `${what} not supported: a query reads one source with projection, WHERE, GROUP BY, ORDER BY and LIMIT`,
+      this.peek().position,
+    );
   }
 }
 

@@ -10,6 +10,29 @@ export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro'];
 export interface ResolvedFormat {
   readonly name: string;
   readonly options: Readonly<Record<string, string>>;
+  /**
+   * The change-data envelope (`debezium`, `maxwell`, `canal`, `upsert`), when the rows carry an
+   * operation and so need a primary key to be applied by; absent for PLAIN.
+   */
+  readonly changelog?: ChangelogFormat;
+}
+
+/** RisingWave's change-data `FORMAT`s. */
+export type ChangelogFormat = 'debezium' | 'maxwell' | 'canal' | 'upsert';
+
+/**
+ * The `createFormat` name of each change-data `FORMAT ... ENCODE JSON` (the names the formats
+ * register under), and the `ENCODE JSON (...)` options each takes.
+ */
+const CHANGELOG_FORMATS: Readonly<Record<ChangelogFormat, { readonly name: string; readonly options: readonly string[] }>> = {
+  debezium: { name: 'debezium_json', options: ['ignore_key'] },
+  maxwell: { name: 'maxwell', options: [] },
+  canal: { name: 'canal_json', options: [] },
+  upsert: { name: 'upsert_json', options: [] },
+};
+
+function isChangelogFormat(format: string): format is ChangelogFormat {
+  return Object.hasOwn(CHANGELOG_FORMATS, format);
 }
 
 /** The options of RisingWave's `ENCODE X (...)` clause, by encoding. */
@@ -28,7 +51,10 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
  * - `FORMAT PLAIN ENCODE AVRO (schema.location = 'file:///s.avsc')` or `ROW FORMAT 'avro' ROW SCHEMA
  *   LOCATION 'file:///s.avsc'` → avro, `{ 'schema.file': '/s.avsc' }`.
  *
- * Only the PLAIN envelope is supported (upsert and CDC envelopes are the engine's business).
+ * - `FORMAT DEBEZIUM | MAXWELL | CANAL | UPSERT ENCODE JSON` (or the seed-era `ROW FORMAT DEBEZIUM_JSON |
+ *   MAXWELL | CANAL_JSON | UPSERT_JSON`) → `debezium_json`, `maxwell`, `canal_json`, `upsert_json`,
+ *   with `changelog` set: their rows carry an operation, applied by primary key (the session
+ *   checks that one is declared). `ignore_key` is Debezium's one option.
  */
 export function resolveFormat(
   sourceName: string,
@@ -39,6 +65,30 @@ export function resolveFormat(
   if (clause === undefined) {
     throw new SqlError(`${where}: no row format; add ROW FORMAT 'json' (or 'csv', 'avro'), or FORMAT PLAIN ENCODE JSON`);
   }
+  const envelope = clause.format;
+  const shown = clause.legacy === undefined ? `FORMAT ${envelope?.toUpperCase()} ENCODE ${clause.encode.toUpperCase()}` : `ROW FORMAT ${clause.legacy.toUpperCase()}`;
+  if (envelope !== undefined && isChangelogFormat(envelope)) {
+    if (clause.encode !== 'json') {
+      throw new SqlError(`${where}: ${shown} is not supported; change data is read as ENCODE JSON`, clause.position);
+    }
+    for (const [format] of Object.entries(withOptions)) {
+      throw new SqlError(`${where}: ${format}.* properties do not apply to ${shown}`, clause.position);
+    }
+    const spec = CHANGELOG_FORMATS[envelope];
+    const options: Record<string, string> = {};
+    for (const option of clause.options) {
+      if (!spec.options.includes(option.key)) {
+        throw new SqlError(
+          `${where}: unknown ${shown} option '${option.key}'` + (spec.options.length > 0 ? `; known: ${spec.options.join(', ')}` : '; it takes none'),
+          option.position,
+        );
+      }
+      const v = option.value.toLowerCase();
+      if (v !== 'true' && v !== 'false') throw new SqlError(`${where}: ${option.key} must be 'true' or 'false', got ${quoted(option.value)}`, option.position);
+      options[option.key] = v;
+    }
+    return { name: spec.name, options, changelog: envelope };
+  }
   const name = clause.encode;
   if (!FORMAT_NAMES.includes(name)) {
     const hint = didYouMean(name, FORMAT_NAMES);
@@ -47,8 +97,8 @@ export function resolveFormat(
       clause.position,
     );
   }
-  if (clause.format !== undefined && clause.format !== 'plain') {
-    throw new SqlError(`${where}: FORMAT ${clause.format.toUpperCase()} is not supported; tributary reads FORMAT PLAIN`, clause.position);
+  if (envelope !== undefined && envelope !== 'plain') {
+    throw new SqlError(`${where}: ${shown} is not supported; tributary reads FORMAT PLAIN, DEBEZIUM, MAXWELL, CANAL and UPSERT`, clause.position);
   }
   for (const [format] of Object.entries(withOptions)) {
     if (format !== name) throw new SqlError(`${where}: ${format}.* properties are given but the row format is ${name}`, clause.position);

@@ -21,7 +21,7 @@ export interface Token {
 const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
 
-const OPERATORS = ['<>', '!=', '<=', '>=', '||', '::', '(', ')', ',', ';', '.', '*', '+', '-', '/', '%', '=', '<', '>'];
+const OPERATORS = ['<>', '!=', '<=', '>=', '||', '::', '(', ')', '[', ']', ',', ';', '.', '*', '+', '-', '/', '%', '=', '<', '>'];
 
 /**
  * Splits SQL text into tokens, tracking line and column for every one. `--` line comments and

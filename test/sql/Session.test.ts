@@ -133,7 +133,12 @@ test('statement errors: unknown source, duplicate source, IF NOT EXISTS, missing
     () => session.execute(`create source q (a int) with (connector = 'fs', fs.path = '/x') format plain encode csv (delimitter = ',')`),
     /unknown ENCODE CSV option 'delimitter' \(did you mean 'delimiter'\?\)/,
   );
-  assert.throws(() => session.execute(`create source q (a int) with (connector = 'fs', fs.path = '/x') format debezium encode json`), /FORMAT DEBEZIUM is not supported/);
+  // Issue 13: a change-data format is accepted, but only with a primary key to apply it by.
+  assert.throws(
+    () => session.execute(`create table q (a int) with (connector = 'fs', fs.path = '/x') format debezium encode json`),
+    /a primary key must be specified for FORMAT DEBEZIUM ENCODE JSON/,
+  );
+  assert.throws(() => session.execute(`create source q (a int) with (connector = 'fs', fs.path = '/x') format avro_cdc encode json`), /FORMAT AVRO_CDC ENCODE JSON is not supported/);
   assert.throws(
     () => session.execute(`create source q (a int) with (connector = 'fs', fs.path = '/x', 'csv.delimiter' = ';') row format 'json'`),
     /csv.\* properties are given but the row format is json/,

@@ -98,3 +98,53 @@ test('a row converter keeps declared columns in order and names the column on a 
   assert.throws(() => convert({ id: '1', name: 'fiver' }), { message: 'column "name" (VARCHAR(4)): 5 characters exceed VARCHAR(4)' });
   assert.throws(() => convert({ id: 'one' }), /^Error: column "id" \(BIGINT\): expected BIGINT, got "one"$/);
 });
+
+const STRUCT: SqlType = { name: 'struct', fields: [{ name: 'a', type: { name: 'integer' } }, { name: 'b', type: { name: 'varchar', length: 3 } }] };
+
+test('STRUCT<a INT, b VARCHAR(3)>: each field converted and checked, missing fields NULL, extra fields dropped', () => {
+  assert.deepEqual(convertValue({ a: '7', b: 'xy', extra: true }, STRUCT), { a: 7, b: 'xy' });
+  assert.deepEqual(convertValue({}, STRUCT), { a: null, b: null });
+  assert.throws(() => convertValue({ a: 'seven' }, STRUCT), /^Error: field "a": expected INTEGER, got "seven"$/);
+  assert.throws(() => convertValue({ a: 1, b: 'long' }, STRUCT), /field "b": .*VARCHAR\(3\)/);
+  assert.throws(() => convertValue([1, 'x'], STRUCT), /expected STRUCT<a INTEGER, b VARCHAR\(3\)>, got an array/);
+  assert.throws(() => convertValue('{"a":1}', STRUCT), /expected STRUCT<a INTEGER, b VARCHAR\(3\)>/, 'JSON text is not a struct from JSON');
+  // From a text format (CSV), the cell is the struct's JSON text.
+  assert.deepEqual(convertValue('{"a":1,"b":"z"}', STRUCT, { textInput: true }), { a: 1, b: 'z' });
+  assert.throws(() => convertValue('{a:1}', STRUCT, { textInput: true }), /expected STRUCT<.*> as JSON text/);
+  // `constructor` and friends are not fields of a JSON object.
+  assert.deepEqual(convertValue({}, { name: 'struct', fields: [{ name: 'constructor', type: { name: 'text' } }] }), { constructor: null });
+});
+
+test('arrays: every element converted, NULL elements kept, the position of a bad one named', () => {
+  const ints: SqlType = { name: 'array', element: { name: 'integer' } };
+  assert.deepEqual(convertValue([1, '2', null], ints), [1, 2, null]);
+  assert.deepEqual(convertValue([], ints), []);
+  assert.throws(() => convertValue([1, 2.5], ints), /^Error: element 2: expected INTEGER, got number 2.5$/);
+  assert.throws(() => convertValue({ 0: 1 }, ints), /expected INTEGER\[\], got an object/);
+  assert.throws(() => convertValue(5, ints), /expected INTEGER\[\], got number 5/);
+  // json_c's xfas: an array of structs, errors naming the path.
+  const xfas: SqlType = { name: 'array', element: { name: 'struct', fields: [{ name: 'device_model_id', type: { name: 'integer' } }, { name: 'ip', type: { name: 'text' } }] } };
+  assert.deepEqual(convertValue([{ device_model_id: 1, ip: '10.0.0.1' }, { ip: null }], xfas), [{ device_model_id: 1, ip: '10.0.0.1' }, { device_model_id: null, ip: null }]);
+  assert.throws(() => convertValue([{ device_model_id: 1 }, { device_model_id: 'x' }], xfas), /element 2: field "device_model_id": expected INTEGER, got "x"/);
+  const nested: SqlType = { name: 'array', element: { name: 'array', element: { name: 'bigint' } } };
+  assert.deepEqual(convertValue([['9007199254740993'], []], nested), [[9007199254740993n], []]);
+  assert.deepEqual(convertValue('[1,2]', ints, { textInput: true }), [1, 2]);
+});
+
+test('a row converter keeps a changelog row\'s operation and UNCHANGED, and holds retractions to no NOT NULL', async () => {
+  const { OP, UNCHANGED, withOp, opOf } = await import('../../src/core/Changelog.js');
+  const convert = createRowConverter([
+    { name: 'id', type: { name: 'integer' }, notNull: true },
+    { name: 'body', type: { name: 'text' }, notNull: true },
+  ]);
+  const updated = convert(withOp({ id: '1', body: UNCHANGED }, 'update_after'));
+  assert.equal(opOf(updated), 'update_after');
+  assert.equal(updated['body'], UNCHANGED);
+  assert.equal(updated['id'], 1);
+  const deleted = convert(withOp({ id: 2 }, 'delete'));
+  assert.equal(opOf(deleted), 'delete');
+  assert.deepEqual(deleted, withOp({ id: 2, body: null }, 'delete'));
+  assert.throws(() => convert(withOp({ id: 3 }, 'insert')), /column "body" \(TEXT\) is NOT NULL/);
+  // An append-only row gets no operation attached.
+  assert.equal(Object.getOwnPropertySymbols(convert({ id: 4, body: 'x' })).includes(OP), false);
+});

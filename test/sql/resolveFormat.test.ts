@@ -30,3 +30,25 @@ test("RisingWave's ENCODE options map to createFormat options", () => {
   assert.throws(() => formatOf(`create source s format plain encode csv (without_header = 'maybe')`), /without_header must be 'true' or 'false'/);
   assert.throws(() => formatOf(`create source s format plain encode json (delimiter = ',')`), /unknown ENCODE JSON option 'delimiter'; known: json.array/);
 });
+
+test('change-data formats: FORMAT X ENCODE JSON and the seed-era ROW FORMAT names map to the registered formats', () => {
+  const cases: [string, string, string][] = [
+    ['format debezium encode json', 'debezium_json', 'debezium'],
+    ['FORMAT MAXWELL ENCODE JSON', 'maxwell', 'maxwell'],
+    ['format canal encode json', 'canal_json', 'canal'],
+    ['format upsert encode json', 'upsert_json', 'upsert'],
+    ['row format debezium_json', 'debezium_json', 'debezium'],
+    ['row format MAXWELL', 'maxwell', 'maxwell'],
+    ['row format canal_json', 'canal_json', 'canal'],
+    ['row format upsert_json', 'upsert_json', 'upsert'],
+  ];
+  for (const [clause, name, changelog] of cases) {
+    assert.deepEqual(formatOf(`create table t (a int primary key) ${clause}`), { name, options: {}, changelog }, clause);
+  }
+  assert.deepEqual(formatOf(`create table t (a int primary key) format debezium encode json (ignore_key = 'TRUE')`), { name: 'debezium_json', options: { ignore_key: 'true' }, changelog: 'debezium' });
+  assert.throws(() => formatOf(`create table t (a int primary key) row format debezium_json`, { json: { 'json.array': 'true' } }), /json\.\* properties do not apply to ROW FORMAT DEBEZIUM_JSON/);
+  assert.throws(() => formatOf(`create table t (a int primary key) format upsert encode avro`), /FORMAT UPSERT ENCODE AVRO is not supported; change data is read as ENCODE JSON/);
+  assert.throws(() => formatOf(`create table t (a int primary key) format native encode json`), /FORMAT NATIVE ENCODE JSON is not supported; tributary reads FORMAT PLAIN, DEBEZIUM, MAXWELL, CANAL and UPSERT/);
+  // PLAIN stays as it was: no changelog.
+  assert.deepEqual(formatOf(`create table t (a int) format plain encode json`), { name: 'json', options: {} });
+});

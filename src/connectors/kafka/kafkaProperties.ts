@@ -14,7 +14,7 @@ export const kafkaProperties: readonly PropertySpec[] = [
   { name: 'kafka.topic', aliases: ['topic'], type: 'string', required: true, description: 'The topic to read.' },
   {
     name: 'kafka.bootstrap.servers',
-    aliases: ['properties.bootstrap.server', 'properties.bootstrap.servers'],
+    aliases: ['properties.bootstrap.server', 'properties.bootstrap.servers', 'kafka.brokers'],
     type: 'list',
     required: true,
     description: 'Brokers to bootstrap from, host:port[,host:port...].',
