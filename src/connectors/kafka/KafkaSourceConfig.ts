@@ -6,8 +6,7 @@ import type {
   KafkaSourceOptions,
   KafkaStartupMode,
 } from './KafkaSourceOptions.js';
-import { defaultMetadataColumn } from './KafkaSourceOptions.js';
-import { KAFKA_RETRY } from './loadKafkaJs.js';
+import { defaultMetadataColumn, kafkaDefaults } from './KafkaSourceOptions.js';
 
 /** {@link KafkaSourceOptions} checked and with every default filled in. */
 export interface KafkaSourceConfig {
@@ -51,7 +50,7 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
   if (brokers.length === 0) bad('at least one broker is required (kafka.bootstrap.servers / properties.bootstrap.server)');
   for (const broker of brokers) if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(broker)) bad(`broker '${broker}' is not host:port`);
 
-  const startupMode = options.startupMode ?? (options.startupTimestampMillis !== undefined ? 'timestamp' : 'earliest');
+  const startupMode = options.startupMode ?? (options.startupTimestampMillis !== undefined ? 'timestamp' : kafkaDefaults.startupMode);
   if (!['earliest', 'latest', 'timestamp'].includes(startupMode)) bad(`unknown startup mode '${String(startupMode)}' (earliest | latest | timestamp)`);
   if (startupMode === 'timestamp' && options.startupTimestampMillis === undefined) {
     bad('startup mode timestamp needs a timestamp (scan.startup.timestamp.millis)');
@@ -72,7 +71,7 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
     if (o < 0n) bad(`startup offsets: offset ${o} of partition ${partition} is negative`);
     startupOffsets.set(p, o);
   }
-  const boundedMode = options.boundedMode ?? 'unbounded';
+  const boundedMode = options.boundedMode ?? kafkaDefaults.boundedMode;
   if (boundedMode !== 'unbounded' && boundedMode !== 'latest') bad(`unknown bounded mode '${String(boundedMode)}' (unbounded | latest)`);
 
   const include: KafkaMetadataColumn[] = [];
@@ -89,12 +88,12 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
     if (!Number.isSafeInteger(v) || v < 0) bad(`${what} must be a non-negative integer, got ${v}`);
     return v;
   };
-  const groupIdPrefix = options.groupIdPrefix ?? 'tributary';
+  const groupIdPrefix = options.groupIdPrefix ?? kafkaDefaults.groupIdPrefix;
   if (!groupIdPrefix) bad('the group id prefix must not be empty');
   const consumerGroup = options.consumerGroup === false ? null : options.consumerGroup ?? `${groupIdPrefix}-${source}`;
-  const outOfRange = options.offsetOutOfRange ?? 'fail';
+  const outOfRange = options.offsetOutOfRange ?? kafkaDefaults.offsetOutOfRange;
   if (!['fail', 'earliest', 'latest'].includes(outOfRange)) bad(`unknown offset out-of-range policy '${String(outOfRange)}' (fail | earliest | latest)`);
-  const isolation = options.isolationLevel ?? 'read_committed';
+  const isolation = options.isolationLevel ?? kafkaDefaults.isolationLevel;
   if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') bad(`unknown isolation level '${String(isolation)}'`);
   if (options.sasl && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(options.sasl.mechanism)) {
     bad(`unsupported SASL mechanism '${String(options.sasl.mechanism)}' (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512)`);
@@ -104,22 +103,22 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
     source,
     topic: options.topic,
     brokers,
-    clientId: options.clientId ?? 'tributary',
+    clientId: options.clientId ?? kafkaDefaults.clientId,
     startupMode,
     startupTimestampMillis: options.startupTimestampMillis,
     startupOffsets,
     bounded: boundedMode === 'latest',
-    partitionDiscoveryIntervalMs: positive(options.partitionDiscoveryIntervalMs, 30_000, 'the partition discovery interval'),
+    partitionDiscoveryIntervalMs: positive(options.partitionDiscoveryIntervalMs, kafkaDefaults.partitionDiscoveryIntervalMs, 'the partition discovery interval'),
     offsetOutOfRange: outOfRange,
     consumerGroup,
     groupIdPrefix,
     include,
-    includeEncoding: options.includeEncoding ?? 'utf8',
+    includeEncoding: options.includeEncoding ?? kafkaDefaults.includeEncoding,
     readUncommitted: isolation === 'read_uncommitted',
-    fetchMaxBytes: positive(options.fetchMaxBytes, 10 * 1024 * 1024, 'fetch max bytes'),
-    maxPartitionFetchBytes: positive(options.maxPartitionFetchBytes, 1024 * 1024, 'max partition fetch bytes'),
-    fetchMaxWaitMs: positive(options.fetchMaxWaitMs, 500, 'fetch max wait'),
-    retries: positive(options.retries, KAFKA_RETRY.retries, 'retries'),
+    fetchMaxBytes: positive(options.fetchMaxBytes, kafkaDefaults.fetchMaxBytes, 'fetch max bytes'),
+    maxPartitionFetchBytes: positive(options.maxPartitionFetchBytes, kafkaDefaults.maxPartitionFetchBytes, 'max partition fetch bytes'),
+    fetchMaxWaitMs: positive(options.fetchMaxWaitMs, kafkaDefaults.fetchMaxWaitMs, 'fetch max wait'),
+    retries: positive(options.retries, kafkaDefaults.retries, 'retries'),
     ssl: options.ssl,
     sasl: options.sasl,
   };

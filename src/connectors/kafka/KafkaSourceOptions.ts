@@ -1,6 +1,28 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { SourceOptions } from '../ConnectorFactory.js';
 
+/**
+ * The Kafka source's defaults, declared once: `resolveKafkaConfig` applies them to options left
+ * out, and the SQL property specs show them (`tributary --help`). The property parser leaves
+ * absent properties absent, so a default cannot drift between the two paths.
+ */
+export const kafkaDefaults = {
+  startupMode: 'earliest',
+  boundedMode: 'unbounded',
+  partitionDiscoveryIntervalMs: 30_000,
+  offsetOutOfRange: 'fail',
+  groupIdPrefix: 'tributary',
+  commitOffsets: true,
+  includeEncoding: 'utf8',
+  clientId: 'tributary',
+  isolationLevel: 'read_committed',
+  fetchMaxBytes: 10 * 1024 * 1024,
+  maxPartitionFetchBytes: 1024 * 1024,
+  fetchMaxWaitMs: 500,
+  /** kafkajs' retries of a failed request; with its 300 ms → 2 s backoff, about 16 s on a dead broker. */
+  retries: 10,
+} as const;
+
 /** Where a partition without a stored position starts. */
 export type KafkaStartupMode = 'earliest' | 'latest' | 'timestamp';
 

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { checkPropertyValue } from '../checkPropertyValue.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import type { KafkaMetadataColumn, KafkaMetadataField, KafkaSaslOptions, KafkaSourceOptions } from './KafkaSourceOptions.js';
-import { defaultMetadataColumn } from './KafkaSourceOptions.js';
+import { defaultMetadataColumn, kafkaDefaults } from './KafkaSourceOptions.js';
 
 /**
  * The properties of the `kafka` connector. Canonical names follow tributary's `kafka.*` style;
@@ -45,20 +45,20 @@ export const kafkaProperties: readonly PropertySpec[] = [
     aliases: ['scan.bounded.mode'],
     type: 'enum',
     values: ['unbounded', 'latest', 'latest-offset'],
-    default: 'unbounded',
+    default: kafkaDefaults.boundedMode,
     description: 'latest (Flink: latest-offset): stop at the end offsets seen when the source first starts, then complete.',
   },
   {
     name: 'kafka.partition.discovery.interval.ms',
     type: 'integer',
-    default: '30000',
+    default: String(kafkaDefaults.partitionDiscoveryIntervalMs),
     description: 'How often to look for partitions added to the topic (read from their beginning); 0 disables.',
   },
   {
     name: 'kafka.offset.out.of.range',
     type: 'enum',
     values: ['fail', 'earliest', 'latest'],
-    default: 'fail',
+    default: kafkaDefaults.offsetOutOfRange,
     description: 'A stored position deleted by retention: fail (default), or skip to earliest / latest, losing the records in between.',
   },
   {
@@ -71,13 +71,13 @@ export const kafkaProperties: readonly PropertySpec[] = [
     name: 'kafka.consumer.group.prefix',
     aliases: ['group.id.prefix'],
     type: 'string',
-    default: 'tributary',
+    default: kafkaDefaults.groupIdPrefix,
     description: 'Prefix of the group ids the source uses (the lag group and its throwaway fetch groups).',
   },
   {
     name: 'kafka.commit.offsets',
     type: 'boolean',
-    default: 'true',
+    default: String(kafkaDefaults.commitOffsets),
     description: 'Commit the positions of successful epochs to the consumer group (lag monitoring only; never read back).',
   },
   {
@@ -90,33 +90,33 @@ export const kafkaProperties: readonly PropertySpec[] = [
     name: 'kafka.include.encoding',
     type: 'enum',
     values: ['utf8', 'bytes'],
-    default: 'utf8',
+    default: kafkaDefaults.includeEncoding,
     description: 'The key column and header values as utf8 strings (default) or bytes.',
   },
   {
     name: 'kafka.retry.attempts',
     type: 'integer',
     min: 0,
-    default: '10',
+    default: String(kafkaDefaults.retries),
     description: 'Retries of a failed request (connect, metadata, fetch) before the source fails; backoff from 300 ms doubling up to 2 s (10: about 16 s on an unreachable broker).',
   },
-  { name: 'properties.client.id', type: 'string', default: 'tributary', description: 'Client id the brokers see.' },
+  { name: 'properties.client.id', type: 'string', default: kafkaDefaults.clientId, description: 'Client id the brokers see.' },
   {
     name: 'properties.isolation.level',
     type: 'enum',
     values: ['read_committed', 'read_uncommitted'],
-    default: 'read_committed',
+    default: kafkaDefaults.isolationLevel,
     description: 'read_committed (default) hides records of open and aborted transactions.',
   },
-  { name: 'properties.fetch.max.bytes', type: 'integer', min: 0, default: '10485760', description: 'Upper bound of one fetch response.' },
+  { name: 'properties.fetch.max.bytes', type: 'integer', min: 0, default: String(kafkaDefaults.fetchMaxBytes), description: 'Upper bound of one fetch response.' },
   {
     name: 'properties.max.partition.fetch.bytes',
     type: 'integer',
     min: 0,
-    default: '1048576',
+    default: String(kafkaDefaults.maxPartitionFetchBytes),
     description: "Upper bound of one partition's data per fetch, and so of one chunk.",
   },
-  { name: 'properties.fetch.max.wait.ms', type: 'integer', default: '500', description: 'How long the broker may hold a fetch that has no data.' },
+  { name: 'properties.fetch.max.wait.ms', type: 'integer', default: String(kafkaDefaults.fetchMaxWaitMs), description: 'How long the broker may hold a fetch that has no data.' },
   {
     name: 'properties.security.protocol',
     type: 'enum',
@@ -232,7 +232,7 @@ export function kafkaOptionsFromProperties(
   }
 
   const group = value('kafka.consumer.group');
-  const commit = value('kafka.commit.offsets') !== 'false';
+  const commit = (value('kafka.commit.offsets') ?? String(kafkaDefaults.commitOffsets)) !== 'false';
   const timestamp = integer('kafka.scan.startup.timestamp.millis');
   const specific = value('kafka.scan.startup.specific.offsets');
   return {
@@ -242,18 +242,19 @@ export function kafkaOptionsFromProperties(
     ...(timestamp !== undefined ? { startupTimestampMillis: timestamp } : {}),
     ...(specific !== undefined ? { startupOffsets: parseSpecificOffsets(specific, bad) } : {}),
     boundedMode: bounded === 'latest' || bounded === 'latest-offset' ? 'latest' : 'unbounded',
-    partitionDiscoveryIntervalMs: integer('kafka.partition.discovery.interval.ms') ?? 30_000,
-    offsetOutOfRange: (value('kafka.offset.out.of.range') ?? 'fail') as KafkaSourceOptions['offsetOutOfRange'] & string,
-    consumerGroup: commit ? group ?? undefined : false,
-    groupIdPrefix: value('kafka.consumer.group.prefix') ?? 'tributary',
+    // Absent properties stay absent: resolveKafkaConfig applies kafkaDefaults, the one place they live.
+    ...defined('partitionDiscoveryIntervalMs', integer('kafka.partition.discovery.interval.ms')),
+    ...defined('offsetOutOfRange', value('kafka.offset.out.of.range') as KafkaSourceOptions['offsetOutOfRange']),
+    ...(commit ? defined('consumerGroup', group) : { consumerGroup: false }),
+    ...defined('groupIdPrefix', value('kafka.consumer.group.prefix')),
     include,
-    includeEncoding: value('kafka.include.encoding') === 'bytes' ? 'bytes' : 'utf8',
-    clientId: value('properties.client.id') ?? 'tributary',
-    isolationLevel: value('properties.isolation.level') === 'read_uncommitted' ? 'read_uncommitted' : 'read_committed',
-    fetchMaxBytes: integer('properties.fetch.max.bytes') ?? 10 * 1024 * 1024,
-    maxPartitionFetchBytes: integer('properties.max.partition.fetch.bytes') ?? 1024 * 1024,
-    fetchMaxWaitMs: integer('properties.fetch.max.wait.ms') ?? 500,
-    retries: integer('kafka.retry.attempts') ?? 10,
+    ...defined('includeEncoding', value('kafka.include.encoding') as KafkaSourceOptions['includeEncoding']),
+    ...defined('clientId', value('properties.client.id')),
+    ...defined('isolationLevel', value('properties.isolation.level') as KafkaSourceOptions['isolationLevel']),
+    ...defined('fetchMaxBytes', integer('properties.fetch.max.bytes')),
+    ...defined('maxPartitionFetchBytes', integer('properties.max.partition.fetch.bytes')),
+    ...defined('fetchMaxWaitMs', integer('properties.fetch.max.wait.ms')),
+    ...defined('retries', integer('kafka.retry.attempts')),
     ...(ssl !== undefined ? { ssl } : {}),
     ...(sasl !== undefined ? { sasl } : {}),
   };
@@ -270,4 +271,9 @@ export function parseSpecificOffsets(text: string, bad: (message: string) => nev
     offsets[Number(match[1])] = match[2]!;
   }
   return offsets;
+}
+
+/** `{ [key]: value }` when the value is there, `{}` otherwise (optional options stay absent, not `undefined`). */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

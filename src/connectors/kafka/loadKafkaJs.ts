@@ -1,5 +1,6 @@
 import type * as KafkaJs from 'kafkajs';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
+import { kafkaDefaults } from './KafkaSourceOptions.js';
 
 /** The kafkajs module, loaded on first use: it is an optional peer dependency. */
 export type KafkaJsModule = typeof KafkaJs;
@@ -25,7 +26,7 @@ export function loadKafkaJs(): Promise<KafkaJsModule> {
  * restarted broker; a broker that stays away fails the source within {@link kafkaRetryBudgetMs}
  * per retried operation.
  */
-export const KAFKA_RETRY = { retries: 10, initialRetryTime: 300, maxRetryTime: 2_000 } as const;
+export const KAFKA_RETRY = { retries: kafkaDefaults.retries, initialRetryTime: 300, maxRetryTime: 2_000 } as const;
 
 /** kafkajs' connection timeout, set explicitly so that the retry budget does not depend on its default. */
 export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
