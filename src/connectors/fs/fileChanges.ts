@@ -1,6 +1,9 @@
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { asyncScheduler, interval, Observable, share, type SchedulerLike, type Subscription } from 'rxjs';
 
+/** How often a watched directory is re-listed by default (`fs.poll.interval.ms`). */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
 /**
  * A hint that something below a watched directory may have changed:
  * - `rename`: a file or directory appeared, vanished or was renamed (`path` when known);
@@ -58,7 +61,7 @@ const FALLBACK_POLL_MS = 1000;
  */
 export function fileChanges(root: string, options: FileChangesOptions = {}): Observable<FileChange> {
   const useWatch = options.watch ?? true;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const keepAlive = options.keepAlive ?? true;
   if (!useWatch && !(pollIntervalMs > 0)) {
     throw new Error('a directory must be watched or polled: set fs.watch to true or fs.poll.interval.ms above 0');

@@ -2,10 +2,11 @@ import type { ConnectorContext, ConnectorFactory, PropertySpec } from '../Connec
 import type { Source } from '../../core/Source.js';
 import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Row } from '../../formats/Format.js';
-import { createFsSource } from './createFsSource.js';
+import { propertyReader } from '../propertyReader.js';
+import { createFsSource, DEFAULT_MAX_OPEN_FILES } from './createFsSource.js';
 import { DEFAULT_READ_BUFFER_BYTES } from './FileByteInput.js';
-import type { ScanMode } from './FsEnumerator.js';
-import type { FileChangedPolicy } from './FsSplitReader.js';
+import { DEFAULT_POLL_INTERVAL_MS } from './fileChanges.js';
+import { DEFAULT_STABLE_MS } from './FsSplitReader.js';
 
 const properties: readonly PropertySpec[] = [
   {
@@ -40,25 +41,29 @@ const properties: readonly PropertySpec[] = [
   {
     name: 'fs.poll.interval.ms',
     type: 'integer',
-    default: '1000',
+    default: String(DEFAULT_POLL_INTERVAL_MS),
     description: 'Unbounded scans: re-list the directory and re-check files this often; 0 relies on fs.watch alone.',
   },
   {
     name: 'fs.stable.ms',
     type: 'integer',
-    default: '1000',
+    default: String(DEFAULT_STABLE_MS),
     description: 'Unbounded scans of non-tailable formats (Avro): read a file once it has not been modified for this long.',
   },
   {
     name: 'fs.read.buffer.bytes',
     type: 'integer',
+    min: 1,
+    max: 2 ** 30,
     default: String(DEFAULT_READ_BUFFER_BYTES),
     description: 'Bytes per file read: memory per open file is a small multiple of this.',
   },
   {
     name: 'fs.max.open.files',
     type: 'integer',
-    default: '16',
+    min: 1,
+    max: 65_536,
+    default: String(DEFAULT_MAX_OPEN_FILES),
     description: 'Files read at the same time; each holds a read buffer, so this bounds memory and file descriptors.',
   },
   {
@@ -86,52 +91,25 @@ export const fsConnector: ConnectorFactory = {
   properties,
   description: 'Files in a local directory (bounded scan, or unbounded: new files and appended lines).',
   create(context: ConnectorContext): Source<Row> {
-    const p = context.properties;
-    const path = p['fs.path'] ?? p['posix_fs.root'];
-    if (path === undefined || path === '') throw new TypeError(`fs source '${context.name}': property fs.path (the directory) is required`);
+    // Values were checked by SQL already; propertyReader checks them again against the same specs
+    // for callers that build a context by hand, and fills in each spec's default (declared once).
+    const p = propertyReader('fs', properties, context.properties);
+    const path = p.get('fs.path');
+    if (path === undefined) throw new TypeError(`fs source '${context.name}': property fs.path (the directory) is required`);
     const { format, convert } = context;
     return createFsSource({
       ...sourceOptionsOf(context),
       ...(convert === undefined ? {} : { convert }),
       format,
       path,
-      pattern: p['fs.match_pattern'] ?? p['match_pattern'] ?? '*',
-      scanMode: scanModeOf(context.name, p['fs.scan.mode']),
-      watch: booleanOf(context.name, 'fs.watch', p['fs.watch'], true),
-      pollIntervalMs: integerOf(context.name, 'fs.poll.interval.ms', p['fs.poll.interval.ms'], 1000, 0),
-      stableMs: integerOf(context.name, 'fs.stable.ms', p['fs.stable.ms'], 1000, 0),
-      maxOpenFiles: integerOf(context.name, 'fs.max.open.files', p['fs.max.open.files'], 16, 1),
-      onFileChanged: fileChangedOf(context.name, p['fs.file.changed']),
-      readBufferBytes: integerOf(context.name, 'fs.read.buffer.bytes', p['fs.read.buffer.bytes'], DEFAULT_READ_BUFFER_BYTES, 1),
+      pattern: p.get('fs.match_pattern') ?? '*',
+      scanMode: p.oneOf('fs.scan.mode', ['bounded', 'unbounded'] as const),
+      watch: p.boolean('fs.watch'),
+      pollIntervalMs: p.integer('fs.poll.interval.ms'),
+      stableMs: p.integer('fs.stable.ms'),
+      maxOpenFiles: p.integer('fs.max.open.files'),
+      onFileChanged: p.oneOf('fs.file.changed', ['fail', 'reread'] as const),
+      readBufferBytes: p.integer('fs.read.buffer.bytes'),
     });
   },
 };
-
-function scanModeOf(source: string, value: string | undefined): ScanMode {
-  const mode = (value ?? 'bounded').toLowerCase();
-  if (mode === 'bounded' || mode === 'unbounded') return mode;
-  throw new TypeError(`fs source '${source}': fs.scan.mode must be 'bounded' or 'unbounded', not '${value}'`);
-}
-
-function fileChangedOf(source: string, value: string | undefined): FileChangedPolicy {
-  const policy = (value ?? 'fail').toLowerCase();
-  if (policy === 'fail' || policy === 'reread') return policy;
-  throw new TypeError(`fs source '${source}': fs.file.changed must be 'fail' or 'reread', not '${value}'`);
-}
-
-function booleanOf(source: string, name: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  const v = value.toLowerCase();
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw new TypeError(`fs source '${source}': ${name} must be true or false, not '${value}'`);
-}
-
-function integerOf(source: string, name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-    throw new TypeError(`fs source '${source}': ${name} must be an integer >= ${min}, not '${value}'`);
-  }
-  return n;
-}

@@ -3,7 +3,7 @@ import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
 import { awsSecrets } from '../aws/AwsConnection.js';
 import { createAwsSource } from '../aws/createAwsSource.js';
-import { checkIntegers } from '../aws/propertyReader.js';
+import { checkIntegers } from '../propertyReader.js';
 import { createKinesisHandle } from './kinesisClient.js';
 import { KinesisEnumerator } from './KinesisEnumerator.js';
 import { kinesisDefaults, kinesisPropertySpecs, type KinesisConfig } from './kinesisProperties.js';

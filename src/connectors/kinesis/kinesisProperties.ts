@@ -1,6 +1,7 @@
 import type { AwsConnection, AwsCredentials } from '../aws/AwsConnection.js';
-import { propertyReader } from '../aws/propertyReader.js';
+import { propertyReader } from '../propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
+import { awsCredentials } from '../aws/awsCredentials.js';
 
 /** Where shards present at the first start begin: `earliest` (TRIM_HORIZON), `latest`, or `timestamp`. */
 export type KinesisStartupMode = 'earliest' | 'latest' | 'timestamp';
@@ -88,7 +89,7 @@ export function kinesisConfigFromProperties(properties: Readonly<Record<string, 
   const p = propertyReader('kinesis', kinesisPropertySpecs, properties);
   const stream = p.get('kinesis.stream');
   if (stream === undefined) throw new TypeError("kinesis connector: property 'kinesis.stream' is required");
-  const credentials = p.credentials('kinesis.credentials.access', 'kinesis.credentials.secret', 'kinesis.credentials.session_token');
+  const credentials = awsCredentials(p, 'kinesis', 'kinesis.credentials.access', 'kinesis.credentials.secret', 'kinesis.credentials.session_token');
   const mode = p.oneOf('kinesis.scan.startup.mode', ['earliest', 'latest', 'timestamp'] as const, kinesisDefaults.startupMode);
   const timestamp = p.get('kinesis.scan.startup.timestamp.millis');
   if (mode === 'timestamp' && timestamp === undefined) {

@@ -3,7 +3,7 @@ import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Source } from '../../core/Source.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
-import { checkIntegers } from '../aws/propertyReader.js';
+import { checkIntegers } from '../propertyReader.js';
 import { MAX_TIMER_DELAY_MS } from '../checkPropertyValue.js';
 import { loadWs } from './loadWs.js';
 import { PulsarAdmin } from './PulsarAdmin.js';

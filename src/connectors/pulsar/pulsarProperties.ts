@@ -1,4 +1,4 @@
-import { propertyReader } from '../aws/propertyReader.js';
+import { propertyReader } from '../propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import { parseTopicName, type PulsarTopicName } from './pulsarTopic.js';
 

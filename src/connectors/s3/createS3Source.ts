@@ -3,7 +3,7 @@ import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
 import { awsSecrets, describeEndpoint } from '../aws/AwsConnection.js';
 import { createAwsSource } from '../aws/createAwsSource.js';
-import { checkIntegers } from '../aws/propertyReader.js';
+import { checkIntegers } from '../propertyReader.js';
 import { keyPattern } from './keyPattern.js';
 import { createS3Handle } from './s3Client.js';
 import { S3Enumerator } from './S3Enumerator.js';

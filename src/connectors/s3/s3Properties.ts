@@ -1,6 +1,7 @@
 import type { AwsConnection, AwsCredentials } from '../aws/AwsConnection.js';
-import { propertyReader } from '../aws/propertyReader.js';
+import { propertyReader } from '../propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
+import { awsCredentials } from '../aws/awsCredentials.js';
 
 /** How an S3 source scans its prefix. */
 export type S3ScanMode = 'bounded' | 'unbounded';
@@ -101,7 +102,7 @@ export function s3ConfigFromProperties(properties: Readonly<Record<string, strin
   const p = propertyReader('s3', s3PropertySpecs, properties);
   const bucket = p.get('s3.bucket');
   if (bucket === undefined) throw new TypeError("s3 connector: property 's3.bucket' is required");
-  const credentials = p.credentials('s3.credentials.access', 's3.credentials.secret', 's3.credentials.session_token');
+  const credentials = awsCredentials(p, 's3', 's3.credentials.access', 's3.credentials.secret', 's3.credentials.session_token');
   const seconds = p.get('refresh.interval.sec');
   return {
     bucket,

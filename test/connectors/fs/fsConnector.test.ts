@@ -51,11 +51,13 @@ test('fsConnector accepts RisingWave property names and runs unbounded', async (
   assert.deepEqual(r.records, [{ id: 7 }]);
 });
 
-test('fsConnector refuses bad property values, naming the source and the property', () => {
+test('fsConnector refuses bad property values, naming the property (and the source where SQL did not check first)', () => {
   assert.throws(() => fsConnector.create(context({})), /fs source 'orders': property fs.path \(the directory\) is required/);
-  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.scan.mode': 'sometimes' })), /fs.scan.mode must be 'bounded' or 'unbounded', not 'sometimes'/);
-  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.watch': 'yes' })), /fs.watch must be true or false, not 'yes'/);
-  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.poll.interval.ms': '-1' })), /fs.poll.interval.ms must be an integer >= 0, not '-1'/);
-  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.read.buffer.bytes': '0' })), /fs.read.buffer.bytes must be an integer >= 1/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.scan.mode': 'sometimes' })), /fs connector: property 'fs.scan.mode' must be one of 'bounded', 'unbounded', got 'sometimes'/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.watch': 'yes' })), /fs connector: property 'fs.watch' must be true or false, got 'yes'/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.poll.interval.ms': '-1' })), /fs connector: property 'fs.poll.interval.ms' must be an integer between 0 and 2147483647 \(milliseconds, a timer delay\), got '-1'/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.read.buffer.bytes': '0' })), /fs connector: property 'fs.read.buffer.bytes' must be an integer between 1 and 1073741824, got '0'/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.max.open.files': '0' })), /fs connector: property 'fs.max.open.files' must be an integer between 1 and 65536, got '0'/);
+  assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.file.changed': 'ignore' })), /fs connector: property 'fs.file.changed' must be one of 'fail', 'reread', got 'ignore'/);
   assert.throws(() => fsConnector.create(context({ 'fs.path': '.', 'fs.match_pattern': 'a\\' })), /fs source 'orders': glob pattern 'a\\' ends with a lone/);
 });

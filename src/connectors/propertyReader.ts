@@ -1,19 +1,19 @@
-import { checkPropertyValue, integerRange } from '../checkPropertyValue.js';
-import type { PropertySpec } from '../ConnectorFactory.js';
-import type { AwsCredentials } from './AwsConnection.js';
+import { checkPropertyValue, integerRange } from './checkPropertyValue.js';
+import type { PropertySpec } from './ConnectorFactory.js';
 
 /** Typed access to a connector's properties; every error names the connector and the property. @internal */
 export interface PropertyReader {
   /** The value under the canonical name or one of its aliases; `undefined` when absent or empty. */
   get(name: string): string | undefined;
-  /** An integer within the spec's range (see {@link checkPropertyValue}); `fallback` when absent (required when there is none). */
+  /**
+   * An integer within the spec's range (see {@link checkPropertyValue}); when absent, `fallback`,
+   * else the spec's `default` (the one place a connector declares it), else an error: required.
+   */
   integer(name: string, fallback?: number): number;
-  /** `true` or `false`, any case. */
-  boolean(name: string, fallback: boolean): boolean;
-  /** One of the spec's values, any case; `values` are the same values, typed. */
-  oneOf<V extends string>(name: string, values: readonly V[], fallback: V): V;
-  /** Static credentials from three properties: both key properties or neither (the default chain). */
-  credentials(access: string, secret: string, sessionToken: string): AwsCredentials | undefined;
+  /** `true` or `false`, any case; when absent, `fallback`, else the spec's `default`. */
+  boolean(name: string, fallback?: boolean): boolean;
+  /** One of the spec's values, any case; `values` are the same values, typed. When absent, `fallback`, else the spec's `default`. */
+  oneOf<V extends string>(name: string, values: readonly V[], fallback?: V): V;
 }
 
 /**
@@ -42,35 +42,34 @@ export function propertyReader(connector: string, specs: readonly PropertySpec[]
     const shown = spec.secret === true ? '(secret value not shown)' : `'${value}'`;
     throw new TypeError(`${connector} connector: property '${name}' must be ${result.expected}, got ${shown}`);
   };
+  /** The value, or else the spec's default, checked; `undefined` when neither is there. */
+  const valueOrDefault = (name: string): string | undefined => checked(name) ?? specs.find((p) => p.name === name)?.default;
+  const required = (name: string): never => {
+    throw new TypeError(`${connector} connector: property '${name}' is required`);
+  };
   return {
     get,
     integer(name, fallback) {
       const value = checked(name);
       if (value !== undefined) return Number(value);
-      if (fallback === undefined) throw new TypeError(`${connector} connector: property '${name}' is required`);
-      return fallback;
+      if (fallback !== undefined) return fallback;
+      const byDefault = valueOrDefault(name);
+      return byDefault === undefined ? required(name) : Number(byDefault);
     },
     boolean(name, fallback) {
       const value = checked(name);
-      return value === undefined ? fallback : value === 'true';
+      if (value !== undefined) return value.toLowerCase() === 'true';
+      if (fallback !== undefined) return fallback;
+      const byDefault = valueOrDefault(name);
+      return byDefault === undefined ? required(name) : byDefault.toLowerCase() === 'true';
     },
     oneOf(name, values, fallback) {
-      const value = checked(name);
-      if (value === undefined) return fallback;
+      const value = checked(name) ?? fallback ?? valueOrDefault(name);
+      if (value === undefined) return required(name);
       const found = values.find((v) => v === value.toLowerCase());
       // The spec's values and `values` are the same list; a mismatch is a bug in the connector.
       if (found === undefined) throw new TypeError(`${connector} connector: property '${name}' has no typed value '${value}'`);
       return found;
-    },
-    credentials(access, secret, sessionToken) {
-      const accessKeyId = get(access);
-      const secretAccessKey = get(secret);
-      if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-        throw new TypeError(`${connector} connector: set both '${access}' and '${secret}', or neither (default credential chain)`);
-      }
-      if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
-      const token = get(sessionToken);
-      return { accessKeyId, secretAccessKey, ...(token !== undefined ? { sessionToken: token } : {}) };
     },
   };
 }
