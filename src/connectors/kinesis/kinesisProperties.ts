@@ -66,7 +66,7 @@ export const kinesisPropertySpecs: readonly PropertySpec[] = [
   { name: 'kinesis.credentials.access', aliases: ['aws.credentials.access_key_id'], type: 'string', description: "Access key id; the SDK's default credential chain when omitted." },
   { name: 'kinesis.credentials.secret', aliases: ['aws.credentials.secret_access_key'], type: 'string', secret: true, description: 'Secret access key.' },
   { name: 'kinesis.credentials.session_token', aliases: ['aws.credentials.session_token'], type: 'string', secret: true, description: 'Session token of temporary credentials.' },
-  { name: 'kinesis.scan.startup.mode', aliases: ['scan.startup.mode'], type: 'enum', values: ['earliest', 'latest', 'timestamp'], default: 'earliest', description: 'Where shards present at the first start begin; shards found later always start at TRIM_HORIZON.' },
+  { name: 'kinesis.scan.startup.mode', aliases: ['scan.startup.mode'], type: 'enum', values: ['earliest', 'latest', 'timestamp'], default: kinesisDefaults.startupMode, description: 'Where shards present at the first start begin; shards found later always start at TRIM_HORIZON.' },
   { name: 'kinesis.scan.startup.timestamp.millis', aliases: ['scan.startup.timestamp.millis', 'scan.startup.timestamp_millis'], type: 'integer', min: 0, description: "Start time for startup mode 'timestamp', in ms since the epoch." },
   { name: 'kinesis.shard.discovery.interval.ms', type: 'integer', min: 1, default: String(kinesisDefaults.shardDiscoveryIntervalMs), description: 'Milliseconds between ListShards calls looking for new shards.' },
   { name: 'kinesis.poll.interval.ms', type: 'integer', min: 0, default: String(kinesisDefaults.pollIntervalMs), description: 'Minimum milliseconds between GetRecords calls on one shard.' },

@@ -63,6 +63,9 @@ export const pulsarDefaults = {
   requestTimeoutMs: 10_000,
 } as const satisfies Partial<PulsarConfig>;
 
+/** `pulsar.scan.bounded.mode` when not given (the config holds it as the boolean `bounded`). */
+const DEFAULT_BOUNDED_MODE = 'unbounded';
+
 /**
  * Properties of the `pulsar` connector: tributary's `pulsar.*` names (the seed's style) with
  * RisingWave's as aliases.
@@ -98,7 +101,7 @@ export const pulsarPropertySpecs: readonly PropertySpec[] = [
     aliases: ['scan.bounded.mode'],
     type: 'enum',
     values: ['unbounded', 'latest'],
-    default: 'unbounded',
+    default: DEFAULT_BOUNDED_MODE,
     description: 'latest: stop at the last message each partition had when the source first started, then complete.',
   },
   { name: 'pulsar.auth.token', aliases: ['auth.token'], type: 'string', secret: true, description: 'A token (JWT) for token authentication; never shown.' },
@@ -185,7 +188,7 @@ export function pulsarConfigFromProperties(properties: Readonly<Record<string, s
     token: p.get('pulsar.auth.token'),
     startupMode: mode,
     startupTimestampMs: timestamp !== undefined ? p.integer('pulsar.scan.startup.timestamp.millis') : undefined,
-    bounded: p.oneOf('pulsar.scan.bounded.mode', ['unbounded', 'latest'] as const, 'unbounded') === 'latest',
+    bounded: p.oneOf('pulsar.scan.bounded.mode', ['unbounded', 'latest'] as const, DEFAULT_BOUNDED_MODE) === 'latest',
     partitionDiscoveryIntervalMs: p.integer('pulsar.partition.discovery.interval.ms', pulsarDefaults.partitionDiscoveryIntervalMs),
     receiverQueueSize: p.integer('pulsar.receiver.queue.size', pulsarDefaults.receiverQueueSize),
     retryAttempts: p.integer('pulsar.retry.attempts', pulsarDefaults.retryAttempts),

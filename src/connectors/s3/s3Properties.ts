@@ -75,23 +75,23 @@ export const s3Defaults = {
 /** Properties of the `s3` connector, in tributary's spelling with RisingWave's as aliases. */
 export const s3PropertySpecs: readonly PropertySpec[] = [
   { name: 's3.bucket', aliases: ['s3.bucket_name'], type: 'string', required: true, description: 'Bucket to read.' },
-  { name: 's3.prefix', type: 'string', default: '', description: 'Key prefix to list (empty: the whole bucket).' },
+  { name: 's3.prefix', type: 'string', default: s3Defaults.prefix, description: 'Key prefix to list (empty: the whole bucket).' },
   { name: 's3.match_pattern', aliases: ['match_pattern'], type: 'string', description: "Glob on object keys, e.g. '*.ndjson' or 'logs/**/*.csv.gz'." },
   { name: 's3.region', aliases: ['s3.region_name'], type: 'string', description: "AWS region; the SDK's default (AWS_REGION, profile) when omitted." },
   { name: 's3.endpoint', aliases: ['s3.endpoint_url'], type: 'string', description: 'Endpoint of an S3-compatible store (path-style addressing).' },
   { name: 's3.credentials.access', type: 'string', description: "Access key id; the SDK's default credential chain when omitted." },
   { name: 's3.credentials.secret', type: 'string', secret: true, description: 'Secret access key.' },
   { name: 's3.credentials.session_token', type: 'string', secret: true, description: 'Session token of temporary credentials.' },
-  { name: 's3.scan.mode', type: 'enum', values: ['bounded', 'unbounded'], default: 'bounded', description: 'bounded: list once and complete; unbounded: list again every refresh interval.' },
+  { name: 's3.scan.mode', type: 'enum', values: ['bounded', 'unbounded'], default: s3Defaults.scanMode, description: 'bounded: list once and complete; unbounded: list again every refresh interval.' },
   { name: 's3.refresh.interval.ms', type: 'integer', min: 1, default: String(s3Defaults.refreshIntervalMs), description: 'Unbounded scans: milliseconds between listings.' },
   { name: 'refresh.interval.sec', type: 'integer', min: 1, description: 'RisingWave spelling of the refresh interval, in seconds (overrides s3.refresh.interval.ms).' },
-  { name: 's3.keys.ordered', type: 'boolean', default: 'false', description: 'New keys always sort after existing ones: listings resume after the last key (O(1) state).' },
+  { name: 's3.keys.ordered', type: 'boolean', default: String(s3Defaults.keysOrdered), description: 'New keys always sort after existing ones: listings resume after the last key (O(1) state).' },
   { name: 's3.scan.lateness.ms', type: 'integer', min: 0, default: String(s3Defaults.latenessMs), description: 'Unordered unbounded scans: longest delay between an object\'s LastModified and its appearance in listings.' },
   { name: 's3.scan.window', type: 'integer', min: 1, default: String(s3Defaults.window), description: 'Objects read concurrently; listing pauses while this many are unfinished.' },
   { name: 's3.list.page.size', type: 'integer', min: 1, max: 1000, default: String(s3Defaults.listPageSize), description: 'Keys per ListObjectsV2 page (1-1000).' },
   { name: 's3.retry.attempts', type: 'integer', min: 1, max: 100, default: String(s3Defaults.retryAttempts), description: 'Attempts per S3 call (first included) before the source fails; transient errors are retried with backoff.' },
   { name: 's3.request.timeout.ms', type: 'integer', min: 1, default: String(s3Defaults.requestTimeoutMs), description: 'Milliseconds of silence on a connection before a call fails (and is retried).' },
-  { name: 's3.compression', type: 'enum', values: ['auto', 'gzip', 'none'], default: 'auto', description: "auto: gunzip '.gz' keys and Content-Encoding: gzip objects." },
+  { name: 's3.compression', type: 'enum', values: ['auto', 'gzip', 'none'], default: s3Defaults.compression, description: "auto: gunzip '.gz' keys and Content-Encoding: gzip objects." },
 ];
 
 /**
