@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { fetchReader, type FetchReaderOptions } from '../src/connectors/base/fetchReader.js';
+import { fetchReader, type FetchReaderOptions, type FetchRetryEvent } from '../src/connectors/base/fetchReader.js';
 import { RetriesExhaustedError } from '../src/connectors/base/RetriesExhaustedError.js';
 import type { Fetched } from '../src/connectors/base/SplitFetch.js';
-import type { RetryEvent } from '../src/connectors/base/RetryBudget.js';
 import { BadRecordTracker } from '../src/core/BadRecordTracker.js';
 import { SourceError } from '../src/core/SourceError.js';
 import type { Chunk } from '../src/core/SourceEvent.js';
@@ -23,7 +22,7 @@ const context = (paused$: Observable<boolean> = new BehaviorSubject(false)): Rea
   badRecords: new BadRecordTracker('fail'),
   paused$,
 });
-const retry = (onRetry?: (e: RetryEvent) => void): NonNullable<FetchReaderOptions<SourceSplit, string>['retry']> => ({
+const retry = (onRetry?: (e: FetchRetryEvent) => void): NonNullable<FetchReaderOptions<SourceSplit, string>['retry']> => ({
   classify: (err) => ((err as Error).name === 'ECONNRESET' ? 'transient' : null),
   retries: { transient: 2 },
   backoff: { baseMs: 100, maxMs: 1_000 },
