@@ -1,12 +1,12 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Enumerator, EnumeratorContext } from '../../core/Enumerator.js';
 import { SourceError } from '../../core/SourceError.js';
-import { backoffDelay } from '../base/backoff.js';
-import { sleep } from '../base/sleep.js';
+import { withRetries } from '../base/withRetries.js';
 import { encodeMessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
 import { describeError, isTransient } from './pulsarErrors.js';
 import type { PulsarConfig } from './pulsarProperties.js';
+import { pulsarRetryPolicy } from './pulsarRetryPolicy.js';
 import type { PulsarSplit } from './PulsarSplit.js';
 import { partitionName, type PulsarTopicName } from './pulsarTopic.js';
 
@@ -65,17 +65,13 @@ export class PulsarEnumerator implements Enumerator<PulsarSplit> {
         );
       };
 
-      /** The partition count, retried with backoff while the failures are transient. */
-      const partitions = async (): Promise<number> => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await deps.admin.partitions(topic, signal);
-          } catch (err) {
-            if (signal.aborted || !isTransient(err) || attempt > config.retryAttempts) throw err;
-            await sleep(backoffDelay(attempt, { baseMs: 200, maxMs: config.maxBackoffMs, jitter: 'equal' }), signal, scheduler);
-          }
-        }
-      };
+      /**
+       * The partition count, retried with backoff while the failures are transient. A spent
+       * budget rethrows the last error as it is: a discovery poll counts it as one more
+       * transient failure in a row (see {@link MAX_DISCOVERY_FAILURES}), not as a fatal one.
+       */
+      const partitions = (): Promise<number> =>
+        withRetries(() => deps.admin.partitions(topic, signal), { ...pulsarRetryPolicy(config), exhausted: (err) => asError(err) }, { signal, scheduler });
 
       const partitionsOf = (count: number): { name: PulsarTopicName; partition: number }[] =>
         count === 0 ? [{ name: topic, partition: -1 }] : Array.from({ length: count }, (_, i) => ({ name: partitionName(topic, i), partition: i }));
@@ -151,4 +147,8 @@ export class PulsarEnumerator implements Enumerator<PulsarSplit> {
       };
     });
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
