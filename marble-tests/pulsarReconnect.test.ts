@@ -8,33 +8,18 @@ import type { PulsarConfig } from '../src/connectors/pulsar/pulsarProperties.js'
 import type { PulsarReconnectEvent } from '../src/connectors/pulsar/PulsarReconnectEvent.js';
 import type { PulsarSplit } from '../src/connectors/pulsar/PulsarSplit.js';
 import { HEALTHY_CONNECTION_MS, PulsarSplitReader } from '../src/connectors/pulsar/PulsarSplitReader.js';
-import { parseTopicName } from '../src/connectors/pulsar/pulsarTopic.js';
 import { BadRecordTracker } from '../src/core/BadRecordTracker.js';
 import { SourceError } from '../src/core/SourceError.js';
 import type { Chunk } from '../src/core/SourceEvent.js';
 import { createFormat } from '../src/formats/createFormat.js';
 import type { Row } from '../src/formats/Format.js';
+import { pulsarConfig as config } from './support/pulsarConfig.js';
 import { expectMarbles, VirtualClock } from './support/virtualTime.js';
 
 // The Pulsar reader's reconnect timing and flow control, in virtual time. The WebSocket service is
 // a scripted stand-in (logic of the reader around the connection; the real broker's behaviour,
 // restart included, is in test/connectors/pulsar): each connection the reader opens takes the next
 // step of a script, and what the reader sends back (permits) is recorded.
-
-const config = (overrides: Partial<PulsarConfig> = {}): PulsarConfig => ({
-  topic: parseTopicName('orders'),
-  adminUrl: 'http://admin',
-  webSocketUrl: 'ws://admin',
-  startupMode: 'earliest',
-  bounded: false,
-  partitionDiscoveryIntervalMs: 0,
-  receiverQueueSize: 10,
-  retryAttempts: 3,
-  maxBackoffMs: 1_000,
-  requestTimeoutMs: 1_000,
-  include: [],
-  ...overrides,
-});
 
 const split: PulsarSplit = { id: 'persistent://public/default/orders', topic: 'persistent://public/default/orders', partition: -1, start: 'earliest', startMessageId: null, startTimestamp: null, end: null };
 const id = (entry: number): string => encodeMessageId({ ledgerId: 3n, entryId: BigInt(entry), partition: -1 });
