@@ -93,7 +93,6 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
    */
   private async open(split: PulsarSplit, start: string | null, { signal, scheduler, context }: FetchIo): Promise<SplitFetch<Row>> {
     const { config, deps } = this;
-    const secrets = this.#secrets;
     const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
     if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Pulsar messages`);
     const end: MessageId | undefined = split.end === null || split.end === '' ? undefined : decodeMessageId(split.end);
@@ -173,7 +172,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       next,
       close: drop,
       stable: () => held,
-      describe: (err) => new Error(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, secrets)}`, { cause: err }),
+      describe: (err) => new Error(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, this.#secrets)}`, { cause: err }),
     };
   }
 
