@@ -37,6 +37,9 @@ export interface PulsarEnumeratorDeps {
  *   {@link MAX_DISCOVERY_FAILURES} failed polls in a row fail the source.
  * - Bounded (`latest`): the set and each partition's end (its last message id at the first
  *   start) are fixed once and kept in the checkpoint; the enumerator completes at once.
+ *
+ * The discovery loop, its waits and the listing's retries are the connector base's
+ * (`runLoop`, `sleep` on the scheduler, `withRetries` with {@link pulsarRetryPolicy}).
  */
 export class PulsarEnumerator implements Enumerator<PulsarSplit> {
   constructor(
