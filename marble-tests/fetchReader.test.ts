@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { fetchReader, type FetchReaderOptions } from '../src/connectors/base/fetchReader.js';
+import { fetchReader, type FetchReaderOptions, type FetchRetryEvent } from '../src/connectors/base/fetchReader.js';
 import { RetriesExhaustedError } from '../src/connectors/base/RetriesExhaustedError.js';
 import type { Fetched } from '../src/connectors/base/SplitFetch.js';
-import type { RetryEvent } from '../src/connectors/base/RetryBudget.js';
 import { BadRecordTracker } from '../src/core/BadRecordTracker.js';
 import { SourceError } from '../src/core/SourceError.js';
 import type { Chunk } from '../src/core/SourceEvent.js';
@@ -23,7 +22,7 @@ const context = (paused$: Observable<boolean> = new BehaviorSubject(false)): Rea
   badRecords: new BadRecordTracker('fail'),
   paused$,
 });
-const retry = (onRetry?: (e: RetryEvent) => void): NonNullable<FetchReaderOptions<SourceSplit, string>['retry']> => ({
+const retry = (onRetry?: (e: FetchRetryEvent) => void): NonNullable<FetchReaderOptions<SourceSplit, string>['retry']> => ({
   classify: (err) => ((err as Error).name === 'ECONNRESET' ? 'transient' : null),
   retries: { transient: 2 },
   backoff: { baseMs: 100, maxMs: 1_000 },
@@ -93,6 +92,40 @@ describe('fetchReader (connector base fetch loop, virtual time)', () => {
     await clock.advanceTo(2_000);
     expectMarbles(recording, '300ms a 299ms (b|)', { a: chunkOf(['a'], '1', '1'), b: chunkOf(['b'], '1', '2') });
     assert.deepEqual(attempts, [1, 2, 1, 2]);
+  });
+
+  test('retry events name the split and the position the retry resumes from', async () => {
+    const clock = new VirtualClock();
+    const step = scripted(clock, [{ records: ['a'], nextOffset: '1' }, transient(), { records: ['b'], nextOffset: '2', done: true }]);
+    const events: string[] = [];
+    const reader = fetchReader({ fetch: step.fetch, retry: retry((e) => events.push(`${e.split}@${e.position ?? 'start'}#${e.attempt}`)), scheduler: clock.scheduler });
+    clock.record(reader.read(split, null, context()));
+    await clock.advanceTo(1_000);
+    assert.deepEqual(events, ['s1@1#1']);
+  });
+
+  test('a step that says it was stable starts the budgets over before its failure counts', async () => {
+    // retries { transient: 2 }: without `stable`, the third failure in a row would fail the read.
+    const clock = new VirtualClock();
+    let failures = 0;
+    const attempts: number[] = [];
+    const reader = fetchReader<SourceSplit, string>({
+      open: async () => ({
+        next: async () => {
+          failures++;
+          if (failures === 6) return { records: ['a'], nextOffset: '1', done: true };
+          throw transient();
+        },
+        // Every second failure comes after a stretch of health.
+        stable: () => failures % 2 === 1,
+      }),
+      retry: retry((e) => attempts.push(e.attempt)),
+      scheduler: clock.scheduler,
+    });
+    const recording = clock.record(reader.read(split, null, context()));
+    await clock.advanceTo(5_000);
+    assert.deepEqual(attempts, [1, 2, 1, 2, 1]);
+    expectMarbles(recording, '700ms (a|)', { a: chunkOf(['a'], '1', '1') });
   });
 
   test('an error the policy does not classify fails at once; without a policy, every error does', async () => {

@@ -7,28 +7,12 @@ import type { AdminMessageId } from '../src/connectors/pulsar/messageId.js';
 import { decodeMessageId } from '../src/connectors/pulsar/messageId.js';
 import { MAX_DISCOVERY_FAILURES, PulsarEnumerator } from '../src/connectors/pulsar/PulsarEnumerator.js';
 import { PulsarCallError } from '../src/connectors/pulsar/pulsarErrors.js';
-import type { PulsarConfig } from '../src/connectors/pulsar/pulsarProperties.js';
 import type { PulsarSplit } from '../src/connectors/pulsar/PulsarSplit.js';
-import { parseTopicName } from '../src/connectors/pulsar/pulsarTopic.js';
+import { pulsarConfig as config } from './support/pulsarConfig.js';
 
 // The Pulsar enumerator's timing rules, in virtual time. The admin API is scripted (its answers
 // are promises, so the clock is advanced one scheduled action at a time, letting them settle in
 // between); what is checked is when split sets are emitted and when the source fails.
-
-const config = (overrides: Partial<PulsarConfig> = {}): PulsarConfig => ({
-  topic: parseTopicName('orders'),
-  adminUrl: 'http://admin',
-  webSocketUrl: 'ws://admin',
-  startupMode: 'earliest',
-  bounded: false,
-  partitionDiscoveryIntervalMs: 100,
-  receiverQueueSize: 10,
-  retryAttempts: 3,
-  maxBackoffMs: 1000,
-  requestTimeoutMs: 1000,
-  include: [],
-  ...overrides,
-});
 
 const context = (): EnumeratorContext<PulsarSplit> => ({ source: 's', restoredState: undefined, restoredSplits: new Map(), saveState: () => undefined, finished$: EMPTY });
 

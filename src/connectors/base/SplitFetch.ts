@@ -59,4 +59,13 @@ export interface SplitFetch<T> {
    * going on ("GetRecords on stream 's'"). Default: the error as it is.
    */
   describe?(err: unknown): unknown;
+  /**
+   * Asked when a fetch fails, before the failure counts against the retry budgets: whether the
+   * read had been healthy long enough before it (a connection that held for a while, on an idle
+   * split where the position cannot move) that this failure starts a new run instead of
+   * lengthening the last one. `true` starts the budgets over, as a moved position does. Default:
+   * only a moved position does, so a long-lived connection to an idle split that a proxy or a
+   * load balancer cuts now and then would spend the budget without this.
+   */
+  stable?(): boolean;
 }

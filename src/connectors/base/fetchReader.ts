@@ -7,7 +7,19 @@ import { pauseGate } from './pauseGate.js';
 import { runLoop } from './runLoop.js';
 import { sleep } from './sleep.js';
 import type { FetchIo, Fetched, FetchStep, SplitFetch } from './SplitFetch.js';
-import { RetryBudget, type RetryPolicy } from './RetryBudget.js';
+import { RetryBudget, type RetryEvent, type RetryPolicy } from './RetryBudget.js';
+
+/** A retry of the fetch loop: a {@link RetryEvent} that also says which split, and where it resumes. */
+export interface FetchRetryEvent extends RetryEvent {
+  readonly split: string;
+  /** The position the retried fetch starts from: the last one delivered, or `null` for the split's start. */
+  readonly position: string | null;
+}
+
+/** A {@link RetryPolicy} whose retry events name the split and the position (logs of a many-split source need both). */
+export type FetchRetryPolicy = Omit<RetryPolicy, 'onRetry'> & {
+  readonly onRetry?: ((event: FetchRetryEvent) => void) | undefined;
+};
 
 /** What {@link fetchReader} builds a reader from: a fetch step and how to pace and retry it. */
 export type FetchReaderOptions<S extends SourceSplit, T> = (
@@ -33,7 +45,7 @@ export type FetchReaderOptions<S extends SourceSplit, T> = (
    * that moves the position renews them, so a long read survives any number of spread-out
    * hiccups but not one spot that keeps failing. Without it, a failed fetch fails the read.
    */
-  readonly retry?: RetryPolicy | undefined;
+  readonly retry?: FetchRetryPolicy | undefined;
   /** The checkpoint-complete hook, passed through to the reader (see `SplitReader.checkpointComplete`). */
   readonly checkpointComplete?: SplitReader<S, T>['checkpointComplete'];
 };
@@ -46,7 +58,8 @@ export type FetchReaderOptions<S extends SourceSplit, T> = (
  * 1. wait while the source asks readers to pause (`context.paused$`);
  * 2. wait out `intervalMs` since the previous fetch started;
  * 3. fetch at the current position; a failure the retry policy classifies is retried after a
- *    backoff, up to its budget, at the *same* position (the step reopens whatever broke);
+ *    backoff, up to its budget, at the *same* position (the step reopens whatever broke); the
+ *    budgets start over when the position moves, or when the step says it was `stable`;
  * 4. emit the records as one chunk (a chunk without records when only the position moved, so a
  *    restart does not fetch what decoded to nothing again); nothing when neither;
  * 5. complete when the step says `done`, else wait `idleMs` if nothing came, and go to 1.
@@ -97,8 +110,13 @@ function readSplit<S extends SourceSplit, T>(options: FetchReaderOptions<S, T>, 
         const { open } = options;
         fetch = open !== undefined ? await open(split, offset, io) : { next: (at) => options.fetch(split, at, io) };
         try {
-          /** Failures in a row since the position last moved, per budget. */
-          const budget = options.retry === undefined ? undefined : new RetryBudget(options.retry);
+          /** Failures in a row since the position last moved (or the step was last stable), per budget. */
+          const { retry } = options;
+          const onRetry = retry?.onRetry;
+          const budget =
+            retry === undefined
+              ? undefined
+              : new RetryBudget({ ...retry, onRetry: onRetry === undefined ? undefined : (event) => onRetry({ ...event, split: split.id, position }) });
           let lastStart = -Infinity;
           for (;;) {
             await gate.wait();
@@ -111,6 +129,7 @@ function readSplit<S extends SourceSplit, T>(options: FetchReaderOptions<S, T>, 
               fetched = await fetch.next(position);
             } catch (err) {
               if (signal.aborted || budget === undefined) throw err;
+              if (fetch.stable?.() === true) budget.reset();
               await sleep(budget.failed(err), signal, scheduler);
               continue;
             }

@@ -6,7 +6,7 @@
  * {@link sleep}, {@link pauseGate} and {@link withRetries} directly.
  */
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
-export { fetchReader, type FetchReaderOptions } from './fetchReader.js';
+export { fetchReader, type FetchReaderOptions, type FetchRetryEvent, type FetchRetryPolicy } from './fetchReader.js';
 export { pauseGate, type PauseGate } from './pauseGate.js';
 export { RetriesExhaustedError } from './RetriesExhaustedError.js';
 export { isAbort, runLoop, type LoopIo } from './runLoop.js';

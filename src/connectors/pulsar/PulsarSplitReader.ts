@@ -1,23 +1,21 @@
-import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
-import { BadRecordError, SourceError } from '../../core/SourceError.js';
-import { chunk, type Chunk } from '../../core/SourceEvent.js';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { BadRecordError } from '../../core/SourceError.js';
+import type { Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Format, Row, RowConverter } from '../../formats/Format.js';
-import { backoffDelay } from '../base/backoff.js';
+import { fetchReader } from '../base/fetchReader.js';
 import { pauseGate } from '../base/pauseGate.js';
-import { runLoop } from '../base/runLoop.js';
-import { sleep } from '../base/sleep.js';
-import { fetchMessages } from './fetchMessages.js';
+import type { Fetched, FetchIo, SplitFetch } from '../base/SplitFetch.js';
 import type { WsModule } from './loadWs.js';
 import { decodeMessageId, encodeMessageId, positionAgainstEnd, type MessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
-import { describeError, isTransient } from './pulsarErrors.js';
+import { describeError } from './pulsarErrors.js';
 import type { PulsarConfig } from './pulsarProperties.js';
+import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
+import { pulsarRetryPolicy } from './pulsarRetryPolicy.js';
 import type { PulsarSplit } from './PulsarSplit.js';
 import { parseTopicName, topicPath } from './pulsarTopic.js';
-import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
-
 
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
 export interface PulsarReaderDeps {
@@ -29,10 +27,12 @@ export interface PulsarReaderDeps {
   /** The reader name the broker shows in topic stats (`readerName`). */
   readonly readerName: string;
   readonly onReconnect?: ((event: PulsarReconnectEvent) => void) | undefined;
+  /** Random numbers in [0, 1) for the reconnect backoff's jitter; `Math.random` unless a test pins it. */
+  readonly random?: (() => number) | undefined;
 }
 
 /** How long a connection must have lived for the reconnect budget to start afresh. */
-const HEALTHY_CONNECTION_MS = 10_000;
+export const HEALTHY_CONNECTION_MS = 10_000;
 
 /**
  * Reads one partition through the WebSocket reader endpoint, from a message id.
@@ -49,104 +49,131 @@ const HEALTHY_CONNECTION_MS = 10_000;
  * socket), and the broker holds the rest.
  *
  * Failures: a dropped connection or a 5xx on reconnect (a restarting broker) is retried with
- * backoff, resuming after the last message emitted; `retryAttempts` failures in a row fail the
+ * backoff, resuming after the last message emitted; `retryAttempts` failures in a row (without a
+ * message delivered or a connection that held {@link HEALTHY_CONNECTION_MS} in between) fail the
  * source, naming split and position. A missing topic or refused token fails at once.
+ *
+ * The fetch loop (pause gate, retry budget, backoff on the scheduler) is the connector base's
+ * ({@link fetchReader}); this class is the partition's fetch step: one reader connection per
+ * read, reopened after a failure, and the decoding of what it takes.
  *
  * No checkpoint-complete hook: the reader endpoint has no subscription, so there is nothing to
  * acknowledge on the broker (the frames the reader sends back are permits, counted, not
  * recorded); retention, not a cursor, keeps the data a restart needs.
  */
 export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
+  readonly #reader: SplitReader<PulsarSplit, Row>;
+  readonly #secrets: readonly string[];
+
   constructor(
     private readonly config: PulsarConfig,
     private readonly deps: PulsarReaderDeps,
-  ) {}
+  ) {
+    const secrets = config.token !== undefined ? [config.token] : [];
+    this.#secrets = secrets;
+    this.#reader = fetchReader<PulsarSplit, Row>({
+      open: (split, start, io) => this.open(split, start, io),
+      scheduler: deps.scheduler,
+      retry: {
+        ...pulsarRetryPolicy(config, deps.random),
+        onRetry: ({ split, attempt, error, position }) => deps.onReconnect?.({ split, attempt, error: describeError(error, secrets), after: position }),
+        exhausted: (err, _kind, attempts) => new Error(`gave up after ${attempts} failed attempts in a row: ${describeError(err, secrets)}`, { cause: err }),
+      },
+    });
+  }
 
   read(split: PulsarSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
+    return this.#reader.read(split, offset, context);
+  }
+
+  /**
+   * The partition's read: a reader connection, opened at the first fetch and again at the first
+   * fetch after a failure, from the position the fetch loop hands over (the last message
+   * delivered), so a reconnect neither skips nor repeats a message.
+   */
+  private async open(split: PulsarSplit, start: string | null, { signal, scheduler, context }: FetchIo): Promise<SplitFetch<Row>> {
     const { config, deps } = this;
-    const scheduler = deps.scheduler ?? asyncScheduler;
-    const secrets = config.token !== undefined ? [config.token] : [];
-    let last = offset;
-    return runLoop<Chunk<Row>>(
-      async ({ subscriber, signal }) => {
-        const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
-        if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Pulsar messages`);
-        let end: MessageId | undefined;
-        if (split.end !== null) {
-          if (split.end === '') return; // bounded, and the partition was empty at the first start
-          end = decodeMessageId(split.end);
-          if (last !== null && positionAgainstEnd(decodeMessageId(last), end) !== 'before') return;
-        }
-        const ws = await deps.ws();
-        const topic = parseTopicName(split.id);
-        const gate = pauseGate(context.paused$, signal);
-        /**
-         * For a timestamp start: messages published before it are skipped until the first one at
-         * or after it (the broker starts at the entry before the one the timestamp names, and a
-         * batch entry holds messages of either side).
-         */
-        let notBefore = split.start === 'timestamp' && last === null ? split.startTimestamp : null;
-        let failures = 0;
+    const decodeMessage = deps.format.decodeMessage?.bind(deps.format);
+    if (decodeMessage === undefined) throw new Error(`format '${deps.format.name}' cannot decode single messages, so it cannot read Pulsar messages`);
+    const end: MessageId | undefined = split.end === null || split.end === '' ? undefined : decodeMessageId(split.end);
+    const topic = parseTopicName(split.id);
+    // The fetch loop waits out a pause before each fetch, but a fetch waits for messages, and a
+    // pause may begin meanwhile: the permits of what it took wait for the resume here.
+    const gate = pauseGate(context.paused$, signal);
+    /**
+     * For a timestamp start: messages published before it are skipped until the first one at
+     * or after it (the broker starts at the entry before the one the timestamp names, and a
+     * batch entry holds messages of either side).
+     */
+    let notBefore = split.start === 'timestamp' && start === null ? split.startTimestamp : null;
+    let socket: ReaderSocket | undefined;
+    let openedAt: number | undefined;
+    /** Whether the connection that failed last had held long enough to count as health. */
+    let held = false;
+    const nothing: Fetched<Row> = { records: [], done: true };
 
-        const startPosition = async (): Promise<string> => {
-          if (last !== null) return last;
-          if (split.start === 'message' && split.startMessageId !== null) return split.startMessageId;
-          if (split.start === 'timestamp' && split.startTimestamp !== null) {
-            // The first message at or after the timestamp, made exclusive: start after the entry before it.
-            const at = await deps.admin.messageIdAt(topic, split.startTimestamp, signal);
-            return encodeMessageId({ ledgerId: BigInt(at.ledgerId), entryId: BigInt(at.entryId) - 1n, partition: split.partition });
-          }
-          return 'earliest';
-        };
+    const startPosition = async (position: string | null): Promise<string> => {
+      if (position !== null) return position;
+      if (split.start === 'message' && split.startMessageId !== null) return split.startMessageId;
+      if (split.start === 'timestamp' && split.startTimestamp !== null) {
+        // The first message at or after the timestamp, made exclusive: start after the entry before it.
+        const at = await deps.admin.messageIdAt(topic, split.startTimestamp, signal);
+        return encodeMessageId({ ledgerId: BigInt(at.ledgerId), entryId: BigInt(at.entryId) - 1n, partition: split.partition });
+      }
+      return 'earliest';
+    };
 
-        while (!signal.aborted) {
-          let socket: ReaderSocket | undefined;
-          let openedAt = 0;
-          try {
-            const start = await startPosition();
-            // Bounded, and starting at or after the end (latest, or a timestamp past the last message): nothing to read.
-            if (end !== undefined && start !== 'earliest' && positionAgainstEnd(decodeMessageId(start), end) !== 'before') return;
-            const url =
-              `${config.webSocketUrl}/ws/v2/reader/${topicPath(topic)}?messageId=${encodeURIComponent(start)}` +
-              `&receiverQueueSize=${config.receiverQueueSize}&readerName=${encodeURIComponent(deps.readerName)}`;
-            socket = await ReaderSocket.open(ws, { url, token: config.token, timeoutMs: config.requestTimeoutMs, signal });
-            openedAt = scheduler.now();
-            for (;;) {
-              const messages = await fetchMessages(socket, signal);
-              if (signal.aborted) return;
-              // Permits go back before the taken messages are decoded, so that the broker sends
-              // the next ones meanwhile; while paused, none do. A split thus holds at most twice
-              // `receiverQueueSize` messages: those being decoded and those in the socket.
-              await gate.wait();
-              if (signal.aborted) return;
-              socket.permit(messages);
-              const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
-              if (reached) notBefore = null;
-              if (lastId !== undefined) {
-                last = lastId;
-                subscriber.next(chunk(split.id, rows, first!, lastId));
-              }
-              if (done) return;
-            }
-          } catch (err) {
-            if (signal.aborted) return;
-            if (!isTransient(err)) throw err;
-            if (openedAt > 0 && scheduler.now() - openedAt >= HEALTHY_CONNECTION_MS) failures = 0;
-            if (++failures > config.retryAttempts) {
-              throw new Error(`gave up after ${failures} failed attempts in a row: ${describeError(err, secrets)}`, { cause: err });
-            }
-            deps.onReconnect?.({ split: split.id, attempt: failures, error: describeError(err, secrets), after: last });
-            await sleep(backoffDelay(failures, { baseMs: 200, maxMs: config.maxBackoffMs, jitter: 'equal' }), signal, scheduler);
-          } finally {
-            socket?.close();
-          }
+    /** Opens a connection after `position`; `undefined` when a bounded split has nothing after it. */
+    const connect = async (position: string | null): Promise<ReaderSocket | undefined> => {
+      const from = await startPosition(position);
+      // Bounded, and starting at or after the end (latest, or a timestamp past the last message): nothing to read.
+      if (end !== undefined && from !== 'earliest' && positionAgainstEnd(decodeMessageId(from), end) !== 'before') return undefined;
+      const ws = await deps.ws();
+      const url =
+        `${config.webSocketUrl}/ws/v2/reader/${topicPath(topic)}?messageId=${encodeURIComponent(from)}` +
+        `&receiverQueueSize=${config.receiverQueueSize}&readerName=${encodeURIComponent(deps.readerName)}`;
+      return ReaderSocket.open(ws, { url, token: config.token, timeoutMs: config.requestTimeoutMs, signal });
+    };
+
+    const drop = (): void => {
+      socket?.close();
+      socket = undefined;
+      openedAt = undefined;
+    };
+
+    const next = async (position: string | null): Promise<Fetched<Row>> => {
+      if (split.end === '') return nothing; // bounded, and the partition was empty at the first start
+      try {
+        if (socket === undefined) {
+          socket = await connect(position);
+          if (socket === undefined) return nothing;
+          openedAt = scheduler.now();
         }
-      },
-      (err) =>
-        err instanceof SourceError
-          ? err
-          : new SourceError(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, secrets)}`, { source: context.source, split: split.id, ...(last !== null ? { offset: last } : {}) }, { cause: err }),
-    );
+        // At most `receiverQueueSize` messages: the endpoint sends no more until they are permitted.
+        const messages = await socket.take(signal);
+        await gate.wait();
+        if (signal.aborted) return { records: [] };
+        // Permits go back before the taken messages are decoded, so that the broker sends the
+        // next ones meanwhile; while paused, none do. A split thus holds at most twice
+        // `receiverQueueSize` messages: those being decoded and those in the socket.
+        socket.permit(messages);
+        const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
+        if (reached) notBefore = null;
+        return lastId === undefined ? { records: [], done } : { records: rows, offset: first, nextOffset: lastId, done };
+      } catch (err) {
+        // The next fetch reconnects (after the fetch loop's backoff) from the position it hands over.
+        held = openedAt !== undefined && scheduler.now() - openedAt >= HEALTHY_CONNECTION_MS;
+        drop();
+        throw err;
+      }
+    };
+
+    return {
+      next,
+      close: drop,
+      stable: () => held,
+      describe: (err) => new Error(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, this.#secrets)}`, { cause: err }),
+    };
   }
 
   /**
