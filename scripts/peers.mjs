@@ -11,6 +11,7 @@
 const registry = {
   kafka: () => import('./peers/kafka.mjs'),
   moto: () => import('./peers/moto.mjs'),
+  postgres: () => import('./peers/postgres.mjs'),
 };
 
 const [command = 'help', ...names] = process.argv.slice(2);
