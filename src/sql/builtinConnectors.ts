@@ -3,6 +3,7 @@ import { fsConnector } from '../connectors/fs/index.js';
 import { kafkaConnector } from '../connectors/kafka/index.js';
 import { kinesisConnector } from '../connectors/kinesis/index.js';
 import { redpandaConnector } from '../connectors/redpanda/index.js';
+import { postgresCdcConnector } from '../connectors/postgres-cdc/index.js';
 import { s3Connector } from '../connectors/s3/index.js';
 
 /**
@@ -11,4 +12,4 @@ import { s3Connector } from '../connectors/s3/index.js';
  * their client libraries (kafkajs, the AWS SDK) only when a source is created, so importing this
  * list is cheap and works without them installed.
  */
-export const builtinConnectors: readonly ConnectorFactory[] = [fsConnector, kafkaConnector, redpandaConnector, s3Connector, kinesisConnector];
+export const builtinConnectors: readonly ConnectorFactory[] = [fsConnector, kafkaConnector, redpandaConnector, s3Connector, kinesisConnector, postgresCdcConnector];
