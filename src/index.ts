@@ -28,6 +28,10 @@ export {
   type CreateSourceOptions,
 } from './core/createSource.js';
 export { commitEpochs } from './core/commitEpochs.js';
+export { toTable, type ToTableOptions } from './core/toTable.js';
+export { DEFAULT_TABLE_MAX_ROWS, TableState } from './core/TableState.js';
+export { defaultTableRowCodec, type TableRowCodec } from './core/TableRowCodec.js';
+export { tableKeys } from './core/TableCheckpoint.js';
 export { toRecords } from './core/toRecords.js';
 export { mapRecords } from './core/mapRecords.js';
 export { deliverTo, type RecordSink } from './core/deliverTo.js';
