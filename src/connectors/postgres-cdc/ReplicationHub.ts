@@ -179,7 +179,34 @@ export class ReplicationHub {
     return client;
   }
 
+  /** Sets up (retrying while the server is away), then streams. */
   private async run(): Promise<void> {
+    for (;;) {
+      try {
+        await this.setUp();
+        break;
+      } catch (err) {
+        if (this.closed) return;
+        const transient = !(err instanceof SourceError) && describePgError(err, this.config, 'starting').transient;
+        if (!transient || this.attempt >= this.config.reconnectAttempts) throw err;
+        const old = this.replication;
+        this.replication = undefined;
+        await old?.end().catch(() => undefined);
+        this.attempt++;
+        await this.backoff();
+      }
+    }
+    if (this.closed) return;
+    await this.stream();
+  }
+
+  private backoff(): Promise<void> {
+    const delay = Math.min(this.config.maxBackoffMs, 100 * 2 ** Math.min(this.attempt, 16));
+    return new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), delay));
+  }
+
+  /** Checks the server, the publication and the slot; creates the slot and reads the snapshot on a first start. */
+  private async setUp(): Promise<void> {
     const c = this.config;
     const members = [...this.members.values()];
     if (members.some((m) => m.position?.kind === 'snapshot')) {
@@ -195,9 +222,17 @@ export class ReplicationHub {
       if (walLevel !== 'logical') throw Object.assign(new Error(`wal_level is '${walLevel}'`), { code: '55000' });
       for (const m of members) m.primaryKey = await primaryKeyOf(query, m.split);
       await this.ensurePublication(query);
-      const slot = (await query.query('SELECT confirmed_flush_lsn::text AS lsn, active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [c.slotName])).rows[0] as
-        | { lsn: string | null; active: string | boolean; active_pid: string | null }
-        | undefined;
+      type SlotRow = { lsn: string | null; active: string | boolean; active_pid: string | null };
+      const readSlot = async (): Promise<SlotRow | undefined> =>
+        (await query.query('SELECT confirmed_flush_lsn::text AS lsn, active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [c.slotName])).rows[0] as SlotRow | undefined;
+      const isActive = (s: SlotRow | undefined): boolean => s !== undefined && (s.active === true || s.active === 't');
+      let slot = await readSlot();
+      // A slot held at start is often our own previous process (killed, restarted at once):
+      // the server frees the slot when it notices the dead connection. Wait that long only.
+      for (let waited = 0; isActive(slot) && waited < c.connectTimeoutMs && !this.closed; waited += 200) {
+        await new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), 200));
+        slot = await readSlot();
+      }
       const fresh = members.filter((m) => m.position === null);
       if (fresh.length > 0 && fresh.length < members.length) {
         throw new SourceError(
@@ -205,8 +240,7 @@ export class ReplicationHub {
           { source: this.sourceName, split: fresh[0]!.split.id },
         );
       }
-      const active = slot !== undefined && (slot.active === true || slot.active === 't');
-      if (active) throw Object.assign(new Error(`replication slot "${c.slotName}" is active for PID ${slot.active_pid ?? '?'}`), { code: '55006' });
+      if (slot !== undefined && isActive(slot)) throw Object.assign(new Error(`replication slot "${c.slotName}" is active for PID ${slot.active_pid ?? '?'}`), { code: '55006' });
       if (slot !== undefined && slot.lsn !== null) {
         const lsn = parseLsn(slot.lsn);
         if (lsn > this.confirmed.lsn) this.confirmed.lsn = lsn;
@@ -237,8 +271,8 @@ export class ReplicationHub {
         } else if (!c.slotCreate) {
           throw new SourceError(`postgres-cdc: replication slot '${c.slotName}' does not exist and slot.create is false`, { source: this.sourceName, split: members[0]!.split.id });
         }
-        const slotExists = slot !== undefined && !c.snapshot;
-        if (!slotExists) await this.createSlotAndSnapshot(members);
+        // With snapshot = false an existing slot is read from its confirmed LSN as it is.
+        if (slot === undefined || c.snapshot) await this.createSlotAndSnapshot(members);
         else {
           const start = parseLsn(slot.lsn ?? '0/0');
           for (const m of members) this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
@@ -247,8 +281,6 @@ export class ReplicationHub {
     } finally {
       await query.end().catch(() => undefined);
     }
-    if (this.closed) return;
-    await this.stream();
   }
 
   private async ensurePublication(query: PgClient): Promise<void> {
@@ -389,8 +421,7 @@ export class ReplicationHub {
           return;
         }
         this.attempt++;
-        const delay = Math.min(c.maxBackoffMs, 100 * 2 ** Math.min(this.attempt, 16));
-        await new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), delay));
+        await this.backoff();
       }
     }
   }
