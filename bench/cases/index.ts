@@ -6,7 +6,8 @@ import { cliRun } from './cliRun.js';
 import { csvScan } from './csvScan.js';
 import { kafkaConsume } from './kafkaConsume.js';
 import { ndjsonScan } from './ndjsonScan.js';
+import { postgresCdc } from './postgresCdc.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, bigCsvMemory, resumeManySplits, cliRun];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, bigCsvMemory, resumeManySplits, cliRun, postgresCdc];

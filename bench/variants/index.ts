@@ -20,4 +20,6 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'tributary-resume-prepare': async () => (await import('./tributaryResume.js')).tributaryResumePrepare,
   'tributary-kafka': async () => (await import('./tributaryKafka.js')).tributaryKafka,
   'tributary-resume': async () => (await import('./tributaryResume.js')).tributaryResume,
+  'pg-logical-replication': async () => (await import('./pgLogicalReplication.js')).pgLogicalReplication,
+  'tributary-postgres-cdc': async () => (await import('./tributaryPostgresCdc.js')).tributaryPostgresCdc,
 };
