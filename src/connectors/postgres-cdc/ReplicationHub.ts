@@ -19,8 +19,11 @@ interface Member {
   readonly subscriber: Subscriber<Chunk<Row>>;
   /** The last position emitted (what a checkpoint taken now stores). */
   position: CdcOffset | null;
-  /** Primary-key strings of the rows the table holds, for TRUNCATE (complete only after a snapshot). */
-  readonly keys: Set<string>;
+  /**
+   * The primary keys of the rows the table holds, for TRUNCATE (complete only after a snapshot):
+   * a normalized key (the value itself for one primitive column) → the key's value(s).
+   */
+  readonly keys: Map<unknown, unknown>;
   keysComplete: boolean;
   primaryKey: readonly string[];
   paused: boolean;
@@ -89,7 +92,7 @@ export class ReplicationHub {
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
   register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>): void {
-    this.members.set(split.id, { split, subscriber, position: offset, keys: new Set(), keysComplete: false, primaryKey: [], paused: false });
+    this.members.set(split.id, { split, subscriber, position: offset, keys: new Map(), keysComplete: false, primaryKey: [], paused: false });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -529,11 +532,12 @@ export class ReplicationHub {
     }
     const buffered = this.txn.buffered.get(m.split.id) ?? [];
     this.txn.buffered.set(m.split.id, buffered);
-    for (const key of m.keys) {
-      const values = JSON.parse(key) as unknown[];
+    const single = m.primaryKey.length === 1 ? m.primaryKey[0]! : undefined;
+    for (const value of m.keys.values()) {
       const row: Row = {};
-      m.primaryKey.forEach((column, i) => {
-        row[column] = keyValue(values[i]);
+      if (single !== undefined) row[single] = value;
+      else m.primaryKey.forEach((column, i) => {
+        row[column] = (value as unknown[])[i];
       });
       buffered.push(withOp(row, 'delete'));
     }
@@ -541,13 +545,31 @@ export class ReplicationHub {
     if (buffered.length >= this.config.batchRows) this.flush(m);
   }
 
-  /** Keeps the primary keys present, for TRUNCATE. */
+  /** Keeps the primary keys present, for TRUNCATE (on the hot path: no strings for a one-column key). */
   private track(m: Member, row: Row, op: ChangeOp): void {
-    if (m.primaryKey.length === 0) return;
-    const key = keyString(m.primaryKey, row);
-    if (key === undefined) return;
-    if (op === 'insert' || op === 'update_after') m.keys.add(key);
-    else m.keys.delete(key);
+    const pk = m.primaryKey;
+    if (pk.length === 0) return;
+    let key: unknown;
+    let value: unknown;
+    if (pk.length === 1) {
+      value = row[pk[0]!];
+      if (value === undefined || value === UNCHANGED) return;
+      key = normalizeKey(value);
+    } else {
+      const values: unknown[] = [];
+      let text = '';
+      for (const column of pk) {
+        const v = row[column];
+        if (v === undefined || v === UNCHANGED) return;
+        values.push(v);
+        text += `${typeof v}:${String(normalizeKey(v))}\u0000`;
+      }
+      key = text;
+      value = values;
+    }
+    if (op === 'insert' || op === 'update_after') {
+      if (!m.keys.has(key)) m.keys.set(key, value);
+    } else m.keys.delete(key);
   }
 
   /**
@@ -603,24 +625,12 @@ function toRow(columns: readonly RelationColumn[], tuple: Tuple, keyOnly: boolea
   return row;
 }
 
-/** A primary key as a string (bigint-safe), or undefined when a key column is missing. */
-function keyString(primaryKey: readonly string[], row: Row): string | undefined {
-  const parts: unknown[] = [];
-  for (const column of primaryKey) {
-    const v = row[column];
-    if (v === undefined || v === UNCHANGED) return undefined;
-    parts.push(typeof v === 'bigint' ? { n: v.toString() } : v instanceof Date ? { d: v.toISOString() } : v);
-  }
-  return JSON.stringify(parts);
-}
-
-function keyValue(v: unknown): unknown {
-  if (v !== null && typeof v === 'object') {
-    const o = v as { n?: string; d?: string };
-    if (o.n !== undefined) return BigInt(o.n);
-    if (o.d !== undefined) return new Date(o.d);
-  }
-  return v;
+/** A key value usable as a Map key: primitives as they are, dates and bytes by content. */
+function normalizeKey(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Date) return `date:${v.getTime()}`;
+  if (v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('hex')}`;
+  return `json:${JSON.stringify(v)}`;
 }
 
 async function primaryKeyOf(query: PgClient, split: PostgresTableSplit): Promise<string[]> {
