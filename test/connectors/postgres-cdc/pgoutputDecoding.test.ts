@@ -63,6 +63,11 @@ test('pgValue: exact numbers, timestamps, JSON, bytea, arrays', () => {
   assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-31 13:45:00-03:30'), new Date('2024-01-31T17:15:00.000Z'));
   assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0044-03-15 12:00:00+00'), new Date('0044-03-15T12:00:00.000Z'));
   assert.equal(parsePgValue(PG_OID.timestamptz, 'infinity'), 'infinity');
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-12-31 23:59:59.999999+00'), new Date('2024-12-31T23:59:59.999Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '1999-06-01 00:00:00+05:45'), new Date('1999-05-31T18:15:00.000Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2000-02-29 12:00:00.5-08'), new Date('2000-02-29T20:00:00.500Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-01 00:00:00+01:02:03'), new Date(Date.UTC(2024, 0, 1) - 3723_000));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0100-01-01 00:00:00+00 BC'), new Date('-000099-01-01T00:00:00.000Z'));
   assert.equal(parsePgValue(PG_OID.timestamp, '2024-01-31 13:45:00.123456'), '2024-01-31 13:45:00.123456');
   assert.deepEqual(parsePgValue(PG_OID.jsonb, '{"a": [1, null, "x"]}'), { a: [1, null, 'x'] });
   assert.deepEqual(parsePgValue(PG_OID.bytea, '\\x00ff10'), new Uint8Array([0, 255, 16]));
