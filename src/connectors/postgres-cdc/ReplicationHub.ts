@@ -322,6 +322,9 @@ export class ReplicationHub {
       snapshot_name: string | null;
     };
     const start = parseLsn(created.consistent_point);
+    // The new slot's confirmed LSN is its consistent point: reporting it changes nothing, and
+    // keepalive replies before the first checkpoint commits keep the connection alive.
+    if (start > this.confirmed.lsn) this.confirmed.lsn = start;
     if (!c.snapshot || created.snapshot_name === null) {
       for (const m of members) this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
       return;
