@@ -21,8 +21,9 @@
 // connections that never close). Instances other than `postgres` (own port, own data dir) let a
 // test restart a server of its own without disturbing the shared one.
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, sleep, tail,
   waitFor, writePidFile,
@@ -43,6 +44,8 @@ export const PG_DATABASE = 'tributary';
  * @property {boolean} [quiet]     no progress lines
  */
 
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
 /** Resolves defaults and every path of one instance. */
 export function resolvePostgres(options = {}) {
   const instance = options.instance ?? 'postgres';
@@ -50,7 +53,11 @@ export function resolvePostgres(options = {}) {
   const port = options.port ?? Number.parseInt(process.env.TRIBUTARY_PG_PORT ?? '55432', 10);
   const home = join(peersDir, instance);
   const bin = process.env.TRIBUTARY_PG_BIN ?? DEFAULT_BIN;
-  const dataDir = join(home, 'data');
+  // Run as root, the server's unprivileged user must reach its data dir; a checkout under a
+  // private folder (/root, a CI workspace) may not let it, so the data then lives in /var/tmp,
+  // in a folder named after this instance's home (one per checkout and instance).
+  const dataDir = process.env.TRIBUTARY_PG_DATA
+    ?? (isRoot() ? join('/var/tmp', `tributary-pg-${createHash('sha1').update(home).digest('hex').slice(0, 12)}`, 'data') : join(home, 'data'));
   return {
     instance, host, port, bin, home, dataDir,
     timeoutMs: options.timeoutMs ?? 60_000,
@@ -64,7 +71,6 @@ export function resolvePostgres(options = {}) {
 
 const say = (p, message) => { if (!p.quiet) log(p.instance, message); };
 
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 function userExists(name) {
   try {
@@ -155,11 +161,11 @@ export async function initPostgres(options) {
     ensureDir(p.home);
     rmSync(p.dataDir, { recursive: true, force: true });
     ensureDir(p.dataDir);
-    const pwFile = join(p.home, 'pwfile');
+    const pwFile = join(dirname(p.dataDir), 'pwfile');
     writeFileSync(pwFile, `${PG_PASSWORD}\n`);
     if (user !== undefined) {
       const { uid, gid } = ids(user);
-      chownSync(p.home, uid, gid);
+      chownSync(dirname(p.dataDir), uid, gid);
       chownSync(p.dataDir, uid, gid);
       chownSync(pwFile, uid, gid);
     }
@@ -303,6 +309,7 @@ export async function cleanPostgres(options) {
   const p = resolvePostgres(options);
   await stopPostgres(options);
   rmSync(p.home, { recursive: true, force: true });
+  if (dirname(p.dataDir) !== p.home) rmSync(dirname(p.dataDir), { recursive: true, force: true });
   say(p, `removed ${p.home}`);
 }
 
