@@ -114,7 +114,7 @@ topic.prefix=${d.topicPrefix}
 plugin.name=pgoutput
 slot.name=tributary_debezium
 publication.name=tributary_debezium_pub
-publication.autocreate.mode=filtered
+publication.autocreate.mode=disabled
 table.include.list=public\\\\.debezium_.*
 snapshot.mode=initial
 topic.creation.default.replication.factor=1
@@ -147,6 +147,25 @@ function writeEnvFile(d) {
   writeFileSync(d.envFile, `DEBEZIUM_TOPIC_PREFIX=${d.topicPrefix}\nDEBEZIUM_REST=http://127.0.0.1:${d.restPort}\n`);
 }
 
+/**
+ * The publication the connector reads, made here (Debezium's `filtered` mode refuses to start
+ * while no table matches): a heartbeat table so it is never empty; tests add their tables with
+ * `ALTER PUBLICATION tributary_debezium_pub ADD TABLE ...`.
+ */
+async function ensurePublication(d) {
+  const sql = `CREATE TABLE IF NOT EXISTS public.debezium_peer_heartbeat (id int PRIMARY KEY);
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'tributary_debezium_pub') THEN
+        CREATE PUBLICATION tributary_debezium_pub FOR TABLE public.debezium_peer_heartbeat;
+      END IF;
+    END $$;`;
+  await run('psql', ['-h', d.pgHost, '-p', String(d.pgPort), '-U', PG_USER, '-d', PG_DATABASE, '-v', 'ON_ERROR_STOP=1', '-qc', sql], {
+    env: { ...process.env, PGPASSWORD: PG_PASSWORD, PGCONNECT_TIMEOUT: '5' },
+  }).catch((err) => {
+    throw new Error(`debezium needs the postgres peer (node scripts/peers.mjs up postgres): ${err instanceof Error ? err.message : String(err)}`);
+  });
+}
+
 export async function startDebezium(options) {
   const d = resolveDebezium(options);
   const marker = 'ConnectStandalone';
@@ -158,6 +177,7 @@ export async function startDebezium(options) {
     return { ...d, pid: running, started: false };
   }
   removeFile(d.pidFile);
+  await ensurePublication(d);
   writeConfig(d);
   return phase(d.instance, `start Kafka Connect + Debezium (REST 127.0.0.1:${d.restPort})`, async () => {
     const out = openSync(d.logFile, 'a');
