@@ -76,6 +76,11 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
     });
   }
 
+  /** The LSN this reader has confirmed (or will confirm at its next status update) for the slot; 0n before any. For monitoring. */
+  get confirmedLsn(): Lsn {
+    return this.confirmed.lsn;
+  }
+
   checkpointComplete(checkpoint: CompletedCheckpoint<PostgresTableSplit>): void {
     let lowest: Lsn | undefined;
     for (const { offset } of checkpoint.splits.values()) {

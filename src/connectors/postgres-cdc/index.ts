@@ -15,6 +15,8 @@ export { postgresCdcConnector } from './postgresCdcConnector.js';
 export { createPostgresCdcSource, type PostgresCdcSourceOptions } from './createPostgresCdcSource.js';
 export { postgresCdcConfigFromProperties, postgresCdcPropertySpecs, postgresCdcDefaults, type PostgresCdcConfig } from './postgresCdcProperties.js';
 export type { PostgresTableSplit } from './PostgresTableSplit.js';
+export { PostgresCdcReader } from './PostgresCdcReader.js';
+export { PostgresCdcEnumerator } from './PostgresCdcEnumerator.js';
 export { parsePgValue, parsePgArray, PG_OID } from './pgValue.js';
 export { decodePgoutput, type PgoutputMessage, type Tuple, type TupleValue } from './pgoutput.js';
 export { parseLsn, formatLsn, type Lsn } from './Lsn.js';
