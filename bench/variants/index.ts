@@ -24,4 +24,6 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'tributary-resume': async () => (await import('./tributaryResume.js')).tributaryResume,
   'debezium-map': async () => (await import('./debeziumTable.js')).debeziumMap,
   'tributary-debezium-table': async () => (await import('./debeziumTable.js')).tributaryDebeziumTable,
+  'pg-logical-replication': async () => (await import('./pgLogicalReplication.js')).pgLogicalReplication,
+  'tributary-postgres-cdc': async () => (await import('./tributaryPostgresCdc.js')).tributaryPostgresCdc,
 };

@@ -4,6 +4,7 @@ import { kafkaConnector } from '../connectors/kafka/index.js';
 import { kinesisConnector } from '../connectors/kinesis/index.js';
 import { pulsarConnector } from '../connectors/pulsar/index.js';
 import { redpandaConnector } from '../connectors/redpanda/index.js';
+import { postgresCdcConnector } from '../connectors/postgres-cdc/index.js';
 import { s3Connector } from '../connectors/s3/index.js';
 
 /**
@@ -12,4 +13,4 @@ import { s3Connector } from '../connectors/s3/index.js';
  * their client libraries (kafkajs, the AWS SDK) only when a source is created, so importing this
  * list is cheap and works without them installed.
  */
-export const builtinConnectors: readonly ConnectorFactory[] = [fsConnector, kafkaConnector, redpandaConnector, s3Connector, kinesisConnector, pulsarConnector];
+export const builtinConnectors: readonly ConnectorFactory[] = [fsConnector, kafkaConnector, redpandaConnector, s3Connector, kinesisConnector, pulsarConnector, postgresCdcConnector];
