@@ -18,10 +18,7 @@ const registry = {
 };
 
 const [command = 'help', ...names] = process.argv.slice(2);
-// Started only when named (`up debezium`): ~40 MB of jars and a JVM that no test of the default
-// suite needs until the Debezium → Kafka → debezium_json proof lands with that format.
-const onlyWhenNamed = new Set(['debezium']);
-const selected = names.length > 0 ? names : Object.keys(registry).filter((name) => !onlyWhenNamed.has(name));
+const selected = names.length > 0 ? names : Object.keys(registry);
 
 async function main() {
   if (!['up', 'down', 'status', 'clean'].includes(command)) {

@@ -1,3 +1,4 @@
+import { needPeer } from '../../support/peers.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,16 +25,13 @@ async function debeziumPrefix(): Promise<string | undefined> {
   return /^DEBEZIUM_TOPIC_PREFIX=(.+)$/m.exec(text)?.[1];
 }
 
-// The debezium peer is started only when named, so this test skips (it does not fail under
-// TRIBUTARY_REQUIRE_PEERS) when it is not up.
+// Skips when the debezium peer is not up (and fails under TRIBUTARY_REQUIRE_PEERS, as every peer test).
 test('debezium peer: changes of a PostgreSQL table reach Kafka as Debezium JSON (c/u/d with before and after)', { timeout: 90_000 }, async (t) => {
   const prefix = await debeziumPrefix();
   const pg = await postgresTarget();
   const brokers = await kafkaBrokers();
-  if (prefix === undefined || pg === undefined || brokers === undefined) {
-    t.skip('debezium peer absent: run `node scripts/peers.mjs up kafka postgres debezium`');
-    return;
-  }
+  if (!needPeer(t, prefix !== undefined && pg !== undefined && brokers !== undefined, 'run `node scripts/peers.mjs up kafka postgres debezium`')) return;
+  if (prefix === undefined || pg === undefined || brokers === undefined) return; // narrowed for the compiler: needPeer returned true
   const table = `debezium_${uniqueName('t')}`;
   const admin = await pgClient(pg);
   t.after(async () => {

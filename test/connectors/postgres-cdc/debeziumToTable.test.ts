@@ -1,3 +1,4 @@
+import { needPeer } from '../../support/peers.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,17 +37,15 @@ function debeziumFormat(): Format | undefined {
   }
 }
 
-// Skips (also under TRIBUTARY_REQUIRE_PEERS) when the debezium peer, started only when named, is
-// not up, or the debezium_json format is not registered.
+// Skips when the debezium peer is not up (and fails under TRIBUTARY_REQUIRE_PEERS, as every peer test).
 test('Debezium → Kafka → debezium_json → toTable: the table equals SELECT * after inserts, updates, deletes while reading', { timeout: 120_000 }, async (t) => {
   const prefix = await debeziumPrefix();
   const pg = await postgresTarget();
   const brokers = await kafkaBrokers();
   const format = debeziumFormat();
-  if (prefix === undefined || pg === undefined || brokers === undefined || format === undefined) {
-    t.skip(format === undefined ? "the 'debezium_json' format is not registered" : 'debezium peer absent: run `node scripts/peers.mjs up kafka postgres debezium`');
-    return;
-  }
+  assert.ok(format !== undefined, "the 'debezium_json' format is registered");
+  if (!needPeer(t, prefix !== undefined && pg !== undefined && brokers !== undefined, 'run `node scripts/peers.mjs up kafka postgres debezium`')) return;
+  if (prefix === undefined || pg === undefined || brokers === undefined) return; // narrowed for the compiler: needPeer returned true
   const table = `debezium_${uniqueName('tt')}`;
   const admin = await pgClient(pg);
   t.after(async () => {
