@@ -302,7 +302,7 @@ export class Session {
         const field = statement.includes[0]!.field.toUpperCase();
         throw new SqlError(`${where}: INCLUDE ${field} needs a connector with message metadata (kafka); connector ${factories[0]!.name} has none`, at);
       }
-      given.push({ key: 'kafka.include', value: statement.includes.map((i) => `${i.field === 'header' ? 'headers' : i.field} as ${i.column}`).join(','), position: at });
+      given.push({ key: 'kafka.include', value: statement.includes.map(includeEntry).join(','), position: at });
     }
     const columns = statement.columns.length > 0 ? statement.columns : undefined;
     const source = this.register(statement.name, this.connectors, columns, given, statement.format, {}, {}, statement.position, {
@@ -509,10 +509,25 @@ function includeColumn(include: IncludeColumn, bytes: boolean): Column {
     case 'offset':
       return { name: include.column, type: { name: 'varchar' }, notNull: true };
     case 'timestamp':
-      // Milliseconds since the epoch, as a number.
-      return { name: include.column, type: { name: 'double precision' }, notNull: false };
+      // RisingWave's type: the message's timestamp as a timestamptz (the Kafka include gives a Date).
+      return { name: include.column, type: { name: 'timestamptz' }, notNull: false };
     case 'header':
+      if (include.header !== undefined) return { name: include.column, type: { name: include.headerType === 'varchar' ? 'varchar' : 'bytea' }, notNull: false };
       return { name: include.column, type: { name: 'jsonb' }, notNull: false };
+  }
+}
+
+/** An INCLUDE clause as a `kafka.include` entry (see `parseIncludeEntry`). */
+function includeEntry(include: IncludeColumn): string {
+  switch (include.field) {
+    case 'timestamp':
+      return `timestamp timestamptz as ${include.column}`;
+    case 'header':
+      if (include.header === undefined) return `headers as ${include.column}`;
+      // RisingWave's default for one header is bytea.
+      return `header '${include.header.replace(/'/g, "''")}' ${include.headerType ?? 'bytea'} as ${include.column}`;
+    default:
+      return `${include.field} as ${include.column}`;
   }
 }
 

@@ -35,11 +35,18 @@ export type CreatedObject = 'source' | 'table' | 'materialized source';
 /** The metadata a RisingWave `INCLUDE` clause adds as a column. */
 export type IncludeField = 'key' | 'partition' | 'offset' | 'timestamp' | 'header';
 
-/** `INCLUDE KEY [AS col]`, `INCLUDE PARTITION`, `INCLUDE OFFSET`, `INCLUDE TIMESTAMP`, `INCLUDE HEADER`. */
+/**
+ * `INCLUDE KEY [AS col]`, `INCLUDE PARTITION`, `INCLUDE OFFSET`, `INCLUDE TIMESTAMP`, `INCLUDE
+ * HEADER` (every header), `INCLUDE HEADER 'name' [VARCHAR | BYTEA]` (one header's value).
+ */
 export interface IncludeColumn {
   readonly field: IncludeField;
-  /** The column name: as written after AS, else RisingWave's default `_rw_kafka_<field>`. */
+  /** The column name: as written after AS, else RisingWave's default `_rw_kafka_<field>` (`_rw_kafka_header_<name>` for one header). */
   readonly column: string;
+  /** `INCLUDE HEADER 'name'`: the one header this column holds. */
+  readonly header?: string;
+  /** `INCLUDE HEADER 'name' VARCHAR`: the value as text; BYTEA (RisingWave's default) as bytes. */
+  readonly headerType?: 'varchar' | 'bytea';
   readonly position: SqlPosition;
 }
 

@@ -216,15 +216,20 @@ class Parser {
       throw this.expected('KEY, PARTITION, OFFSET, TIMESTAMP or HEADER after INCLUDE');
     }
     this.index++;
+    let header: string | undefined;
+    let headerType: 'varchar' | 'bytea' | undefined;
     if (field === 'header' && this.peek().kind === 'string') {
-      throw new SqlSyntaxError(
-        "INCLUDE HEADER 'name' is not supported: INCLUDE HEADER adds every header as a list of {key, value}",
-        this.peek().position,
-      );
+      header = this.peek().value;
+      this.index++;
+      if (this.acceptWord('varchar')) headerType = 'varchar';
+      else if (this.acceptWord('bytea')) headerType = 'bytea';
     }
-    const column = this.acceptWord('as') ? this.identifier('a column name') : `_rw_kafka_${field}`;
-    if (previous.some((p) => p.field === field)) throw new SqlSyntaxError(`INCLUDE ${field.toUpperCase()} is given twice`, token.position);
-    return { field, column, position: token.position };
+    const column = this.acceptWord('as') ? this.identifier('a column name') : header === undefined ? `_rw_kafka_${field}` : `_rw_kafka_header_${header}`;
+    if (previous.some((p) => p.field === field && p.header === header)) {
+      throw new SqlSyntaxError(`INCLUDE ${field.toUpperCase()}${header === undefined ? '' : ` '${header}'`} is given twice`, token.position);
+    }
+    if (previous.some((p) => p.column === column)) throw new SqlSyntaxError(`INCLUDE column "${column}" is given twice`, token.position);
+    return { field, column, ...(header === undefined ? {} : { header }), ...(headerType === undefined ? {} : { headerType }), position: token.position };
   }
 
   private column(): { column: Column; primaryKey: boolean } {

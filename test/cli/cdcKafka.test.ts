@@ -263,14 +263,16 @@ test('INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP and HEADER fill their columns fr
   ]);
   const result = await run(`create source s (v int)
     include key as k include partition as p include offset as o include timestamp as ts include header as h
+    include header 'trace' varchar as tr
     with (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}', ${BOUNDED})
     format plain encode json;
-    select v, k, p, o, ts > 1000000000000 as ts_ok, h from s order by v;`);
+    select v, k, p, o, ts > cast('2020-01-01 00:00:00+00' as timestamptz) as ts_ok, h, tr from s order by v;`);
   assert.equal(result.code, 0, result.stderr);
+  // INCLUDE timestamp is a timestamptz, as in RisingWave; INCLUDE header 'trace' one header's value.
   assert.deepEqual(lines(result.stdout), [
-    { v: 1, k: 'k1', p: 0, o: '0', ts_ok: true, h: [{ key: 'trace', value: 'a' }] },
-    { v: 2, k: 'k2', p: 1, o: '0', ts_ok: true, h: [] },
-    { v: 3, k: null, p: 1, o: '1', ts_ok: true, h: [{ key: 'trace', value: 'b' }] },
+    { v: 1, k: 'k1', p: 0, o: '0', ts_ok: true, h: [{ key: 'trace', value: 'a' }], tr: 'a' },
+    { v: 2, k: 'k2', p: 1, o: '0', ts_ok: true, h: [], tr: null },
+    { v: 3, k: null, p: 1, o: '1', ts_ok: true, h: [{ key: 'trace', value: 'b' }], tr: 'b' },
   ]);
   // Per-partition aggregates over the metadata columns.
   const counts = await run(`create source s (v int) include partition as p

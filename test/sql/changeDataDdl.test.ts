@@ -125,9 +125,18 @@ test('INCLUDE key, partition, offset, timestamp, header: default names, AS, and 
   assert.deepEqual(s.includes.map(({ field, column }) => `${field}:${column}`), ['key:_rw_kafka_key', 'partition:p', 'offset:o', 'timestamp:_rw_kafka_timestamp', 'header:h']);
   const [result] = new Session().execute(`create source k (v int) include key include partition as p include offset as o include timestamp include header as h with (${KAFKA}) format plain encode json`);
   assert.ok(result?.kind === 'create source');
-  assert.deepEqual(result.source.columns?.map((c) => `${c.name} ${c.type.name}`), ['v integer', '_rw_kafka_key varchar', 'p integer', 'o varchar', '_rw_kafka_timestamp double precision', 'h jsonb']);
+  assert.deepEqual(result.source.columns?.map((c) => `${c.name} ${c.type.name}`), ['v integer', '_rw_kafka_key varchar', 'p integer', 'o varchar', '_rw_kafka_timestamp timestamptz', 'h jsonb']);
   assert.match(syntaxError(`create source k (v int) include payload with (${KAFKA}) format plain encode json`), /INCLUDE PAYLOAD is not supported/);
-  assert.match(syntaxError(`create source k (v int) include header 'trace' with (${KAFKA}) format plain encode json`), /INCLUDE HEADER 'name' is not supported: INCLUDE HEADER adds every header/);
+  // One header by name (RisingWave: bytea unless VARCHAR is given), quotes doubled in the name.
+  const one = create(`create source k (v int) include header 'trace' include header 'it''s' varchar as q with (${KAFKA}) format plain encode json`);
+  assert.deepEqual(one.includes.map(({ field, column, header, headerType }) => ({ field, column, header, headerType })), [
+    { field: 'header', column: '_rw_kafka_header_trace', header: 'trace', headerType: undefined },
+    { field: 'header', column: 'q', header: "it's", headerType: 'varchar' },
+  ]);
+  const [named] = new Session().execute(`create source k (v int) include header 'trace' include header 'it''s' varchar as q with (${KAFKA}) format plain encode json`);
+  assert.ok(named?.kind === 'create source');
+  assert.deepEqual(named.source.columns?.map((c) => `${c.name} ${c.type.name}`), ['v integer', '_rw_kafka_header_trace bytea', 'q varchar']);
+  assert.match(syntaxError(`create source k (v int) include header 'a' include header 'a' as b with (${KAFKA})`), /INCLUDE HEADER 'a' is given twice/);
   assert.match(syntaxError(`create source k (v int) include key include key as k2 with (${KAFKA})`), /INCLUDE KEY is given twice/);
   assert.match(syntaxError(`create source k (v int) include nonsense`), /expected KEY, PARTITION, OFFSET, TIMESTAMP or HEADER after INCLUDE/);
   assert.match(refused(`create source f (v int) include key with (connector = 'fs', fs.path = '/x') format plain encode json`), /INCLUDE KEY needs a connector with message metadata \(kafka\); connector fs has none/);

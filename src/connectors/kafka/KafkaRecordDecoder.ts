@@ -44,9 +44,9 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
   }
   const { include, includeEncoding, source } = config;
   const text = new TextDecoder();
-  const bytes = (value: Buffer | string | null | undefined): string | Uint8Array | null => {
+  const bytes = (value: Buffer | string | null | undefined, encoding: 'utf8' | 'bytes' = includeEncoding): string | Uint8Array | null => {
     if (value === null || value === undefined) return null;
-    if (includeEncoding === 'bytes') return typeof value === 'string' ? Buffer.from(value) : new Uint8Array(value);
+    if (encoding === 'bytes') return typeof value === 'string' ? Buffer.from(value) : new Uint8Array(value);
     return typeof value === 'string' ? value : text.decode(value);
   };
   return (messages, split, badRecords) => {
@@ -74,10 +74,10 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
         }
       }
       for (const row of decoded) {
-        for (const { field, column } of include) {
+        for (const { field, column, header, encoding, timestampAs } of include) {
           switch (field) {
             case 'key':
-              row[column] = bytes(message.key);
+              row[column] = bytes(message.key, encoding);
               break;
             case 'partition':
               row[column] = split.partition;
@@ -86,9 +86,14 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
               row[column] = message.offset;
               break;
             case 'timestamp':
-              row[column] = Number(message.timestamp);
+              row[column] = timestampAs === 'date' ? new Date(Number(message.timestamp)) : Number(message.timestamp);
               break;
             case 'headers': {
+              if (header !== undefined) {
+                const value = message.headers?.[header];
+                row[column] = bytes(Array.isArray(value) ? value[value.length - 1] : value, encoding);
+                break;
+              }
               const headers: { key: string; value: string | Uint8Array | null }[] = [];
               for (const [key, value] of Object.entries(message.headers ?? {})) {
                 for (const v of Array.isArray(value) ? value : [value]) headers.push({ key, value: bytes(v) });

@@ -36,6 +36,15 @@ export type KafkaMetadataField = 'key' | 'partition' | 'offset' | 'timestamp' | 
 export interface KafkaMetadataColumn {
   readonly field: KafkaMetadataField;
   readonly column: string;
+  /**
+   * With `headers`: only this header's value (its last one when repeated; `null` when absent),
+   * not the list of every header (RisingWave's `INCLUDE header 'name' AS column`).
+   */
+  readonly header?: string;
+  /** For `key` and a single `header`: this column's encoding, overriding `includeEncoding`. */
+  readonly encoding?: 'utf8' | 'bytes';
+  /** For `timestamp`: milliseconds since the epoch (`number`, the default) or a `Date` (SQL's `timestamptz`). */
+  readonly timestampAs?: 'number' | 'date';
 }
 
 /** SASL credentials (kafkajs supports these three mechanisms without extra code). */

@@ -84,7 +84,7 @@ export const kafkaProperties: readonly PropertySpec[] = [
     name: 'kafka.include',
     type: 'list',
     description:
-      "Metadata columns added to each row: key, partition, offset, timestamp, headers; each as _kafka_<field> or 'field as column' (RisingWave's INCLUDE).",
+      "Metadata columns added to each row: key, partition, offset, timestamp, headers; each as _kafka_<field> or 'field as column'; one header: \"header 'name' [varchar|bytea] as column\"; 'timestamp timestamptz' for a Date (RisingWave's INCLUDE).",
   },
   {
     name: 'kafka.include.encoding',
@@ -191,11 +191,9 @@ export function kafkaOptionsFromProperties(
   const startupMode = value('kafka.scan.startup.mode');
   const bounded = value('kafka.scan.bounded.mode');
   const include: KafkaMetadataColumn[] = [];
-  for (const entry of (value('kafka.include') ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
-    const match = /^(\w+)(?:\s+as\s+(\w+))?$/i.exec(entry);
-    if (match === null) return bad(`property kafka.include: cannot read '${entry}' (field, or 'field as column')`);
-    const field = match[1]!.toLowerCase() as KafkaMetadataField;
-    include.push({ field, column: match[2] ?? defaultMetadataColumn(field) });
+  // Commas inside a quoted header name do not split entries.
+  for (const entry of ((value('kafka.include') ?? '').match(/(?:'(?:[^']|'')*'|[^,'])+/g) ?? []).map((e) => e.trim()).filter((e) => e.length > 0)) {
+    include.push(parseIncludeEntry(entry, bad));
   }
 
   const protocol = (value('properties.security.protocol') ?? 'PLAINTEXT').toUpperCase();
@@ -276,4 +274,29 @@ export function parseSpecificOffsets(text: string, bad: (message: string) => nev
 /** `{ [key]: value }` when the value is there, `{}` otherwise (optional options stay absent, not `undefined`). */
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * One `kafka.include` entry: `field [as column]`, or for one header `header 'name' [varchar|bytea]
+ * [as column]` (RisingWave's INCLUDE syntax), or `timestamp timestamptz [as column]` for a Date.
+ */
+export function parseIncludeEntry(entry: string, bad: (message: string) => never): KafkaMetadataColumn {
+  const match = /^(\w+)(?:\s+'((?:[^']|'')*)')?(?:\s+(varchar|bytea|timestamptz))?(?:\s+as\s+(\w+))?$/i.exec(entry);
+  if (match === null) return bad(`property kafka.include: cannot read '${entry}' (field, 'field as column', or "header 'name' [varchar|bytea] as column")`);
+  const word = match[1]!.toLowerCase();
+  const header = match[2]?.replace(/''/g, "'");
+  const type = match[3]?.toLowerCase();
+  if (header !== undefined && word !== 'header' && word !== 'headers') return bad(`property kafka.include: only a header is named ('${entry}')`);
+  const field = (word === 'header' ? 'headers' : word) as KafkaMetadataField;
+  if (type === 'timestamptz' && field !== 'timestamp') return bad(`property kafka.include: timestamptz applies to timestamp only ('${entry}')`);
+  if ((type === 'varchar' || type === 'bytea') && field !== 'key' && header === undefined) {
+    return bad(`property kafka.include: ${type} applies to the key or one named header ('${entry}')`);
+  }
+  return {
+    field,
+    column: match[4] ?? (header !== undefined ? `${defaultMetadataColumn(field)}_${header.replace(/\W/g, '_')}` : defaultMetadataColumn(field)),
+    ...(header !== undefined ? { header } : {}),
+    ...(type === 'varchar' ? { encoding: 'utf8' as const } : type === 'bytea' ? { encoding: 'bytes' as const } : {}),
+    ...(type === 'timestamptz' ? { timestampAs: 'date' as const } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kafkaConnector } from '../../../src/connectors/kafka/kafkaConnector.js';
-import { kafkaOptionsFromProperties, kafkaProperties } from '../../../src/connectors/kafka/kafkaProperties.js';
+import { kafkaOptionsFromProperties, kafkaProperties, parseIncludeEntry } from '../../../src/connectors/kafka/kafkaProperties.js';
 import { resolveKafkaConfig } from '../../../src/connectors/kafka/KafkaSourceConfig.js';
 import { redpandaConnector } from '../../../src/connectors/redpanda/redpandaConnector.js';
 
@@ -107,4 +107,22 @@ test('kafka and redpanda are the same connector under two names', () => {
   assert.equal(redpandaConnector.properties, kafkaConnector.properties);
   const names = kafkaProperties.flatMap((p) => [p.name, ...(p.aliases ?? [])]);
   assert.equal(new Set(names).size, names.length, 'no name or alias declared twice');
+});
+
+test("kafka.include: one header by name (varchar or bytea), timestamp as timestamptz, commas inside a quoted name", () => {
+  const bad = (message: string): never => {
+    throw new TypeError(message);
+  };
+  assert.deepEqual(parseIncludeEntry("header 'trace' varchar as tr", bad), { field: 'headers', column: 'tr', header: 'trace', encoding: 'utf8' });
+  assert.deepEqual(parseIncludeEntry("header 'a,b''c' bytea", bad), { field: 'headers', column: '_kafka_headers_a_b_c', header: "a,b'c", encoding: 'bytes' });
+  assert.deepEqual(parseIncludeEntry('timestamp timestamptz as ts', bad), { field: 'timestamp', column: 'ts', timestampAs: 'date' });
+  assert.deepEqual(parseIncludeEntry('key bytea', bad), { field: 'key', column: '_kafka_key', encoding: 'bytes' });
+  assert.throws(() => parseIncludeEntry("offset 'x'", bad), /only a header is named/);
+  assert.throws(() => parseIncludeEntry('offset timestamptz', bad), /timestamptz applies to timestamp only/);
+  assert.throws(() => parseIncludeEntry('partition varchar', bad), /applies to the key or one named header/);
+  const options = kafkaOptionsFromProperties('s', { 'kafka.topic': 't', 'kafka.bootstrap.servers': 'b:9092', 'kafka.include': "header 'x,y' varchar as xy, partition" });
+  assert.deepEqual(options.include, [
+    { field: 'headers', column: 'xy', header: 'x,y', encoding: 'utf8' },
+    { field: 'partition', column: '_kafka_partition' },
+  ]);
 });
