@@ -2,6 +2,8 @@ import type { Subscriber } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { UNCHANGED, withOp, type ChangeOp } from '../../core/Changelog.js';
 import { SourceError } from '../../core/SourceError.js';
+import { backoffDelay } from '../base/backoff.js';
+import { sleep } from '../base/sleep.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import type { Row, RowConverter } from '../../formats/Format.js';
 import { formatCdcOffset, type CdcOffset } from './CdcOffset.js';
@@ -69,6 +71,8 @@ export class ReplicationHub {
   private readonly members = new Map<string, Member>();
   private started = false;
   private closed = false;
+  /** Aborted on close: ends every wait at once (the base's `sleep` takes it). */
+  private readonly abort = new AbortController();
   private replication: PgClient | undefined;
   private copy: CopyBothConnection | undefined;
   private readonly relations = new Map<number, RelationInfo>();
@@ -133,6 +137,7 @@ export class ReplicationHub {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.abort.abort();
     const client = this.replication;
     this.replication = undefined;
     this.copy = undefined;
@@ -205,8 +210,12 @@ export class ReplicationHub {
   }
 
   private backoff(): Promise<void> {
-    const delay = Math.min(this.config.maxBackoffMs, 100 * 2 ** Math.min(this.attempt, 16));
-    return new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), delay));
+    return this.wait(backoffDelay(this.attempt, { baseMs: 200, maxMs: this.config.maxBackoffMs }));
+  }
+
+  /** Waits on the source's scheduler (virtual time in tests); returns at once when the hub closes. */
+  private wait(ms: number): Promise<void> {
+    return sleep(ms, this.abort.signal, this.scheduler);
   }
 
   /** Checks the server, the publication and the slot; creates the slot and reads the snapshot on a first start. */
@@ -234,7 +243,7 @@ export class ReplicationHub {
       // A slot held at start is often our own previous process (killed, restarted at once):
       // the server frees the slot when it notices the dead connection. Wait that long only.
       for (let waited = 0; isActive(slot) && waited < c.connectTimeoutMs && !this.closed; waited += 200) {
-        await new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), 200));
+        await this.wait(200);
         slot = await readSlot();
       }
       const fresh = members.filter((m) => m.position === null);
@@ -378,7 +387,7 @@ export class ReplicationHub {
 
   private async whilePaused(): Promise<void> {
     while (!this.closed && [...this.members.values()].some((m) => m.paused)) {
-      await new Promise<void>((resolve) => this.scheduler.schedule(() => resolve(), 20));
+      await this.wait(20);
     }
   }
 

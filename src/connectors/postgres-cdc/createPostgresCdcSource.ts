@@ -6,6 +6,7 @@ import type { PgModule } from './loadPg.js';
 import { PostgresCdcEnumerator } from './PostgresCdcEnumerator.js';
 import { PostgresCdcReader } from './PostgresCdcReader.js';
 import { postgresCdcDefaults, type PostgresCdcConfig } from './postgresCdcProperties.js';
+import { sourceOptionsOf } from '../../core/SourceOptions.js';
 
 /** Options of {@link createPostgresCdcSource}: the common source options and the PostgreSQL settings. */
 export interface PostgresCdcSourceOptions
@@ -54,9 +55,9 @@ export function createPostgresCdcSource(options: PostgresCdcSourceOptions): Sour
     maxBackoffMs: options.maxBackoffMs ?? postgresCdcDefaults.maxBackoffMs,
     connectTimeoutMs: options.connectTimeoutMs ?? postgresCdcDefaults.connectTimeoutMs,
   };
-  const { name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler } = options;
+  const { scheduler } = options;
   return createSource({
-    name, store, barriers, checkpointIntervalMs, badRecords, highWaterMark, scheduler,
+    ...sourceOptionsOf(options),
     enumerator: new PostgresCdcEnumerator(config.schema, config.tables),
     reader: new PostgresCdcReader(config, {
       ...(scheduler !== undefined ? { scheduler } : {}),
