@@ -6,7 +6,6 @@ import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import { fetchReader } from '../base/fetchReader.js';
 import { pauseGate } from '../base/pauseGate.js';
 import type { Fetched, FetchIo, SplitFetch } from '../base/SplitFetch.js';
-import type { WsModule } from './loadWs.js';
 import { decodeMessageId, encodeMessageId, positionAgainstEnd, type MessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
 import { describeError } from './pulsarErrors.js';
@@ -14,12 +13,13 @@ import type { PulsarConfig } from './pulsarProperties.js';
 import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { pulsarRetryPolicy } from './pulsarRetryPolicy.js';
 import type { PulsarSplit } from './PulsarSplit.js';
-import { parseTopicName, topicPath } from './pulsarTopic.js';
-import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
+import { parseTopicName } from './pulsarTopic.js';
+import type { PulsarMessage, PulsarTransport, ReaderSession } from './PulsarTransport.js';
 
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
 export interface PulsarReaderDeps {
-  readonly ws: () => Promise<WsModule>;
+  /** The transport sessions are opened on (chosen once per source: see selectTransport). */
+  readonly transport: () => Promise<PulsarTransport>;
   readonly admin: Pick<PulsarAdmin, 'messageIdAt'>;
   readonly format: Format;
   readonly convert?: RowConverter | undefined;
@@ -35,7 +35,9 @@ export interface PulsarReaderDeps {
 export const HEALTHY_CONNECTION_MS = 10_000;
 
 /**
- * Reads one partition through the WebSocket reader endpoint, from a message id.
+ * Reads one partition from a message id, through a {@link PulsarTransport}: the WebSocket reader
+ * endpoint by default, `pulsar-client` when configured (see PulsarTransport for why the
+ * WebSocket API is the default). What follows holds for both.
  *
  * Positions: a chunk's `nextOffset` is the id of its last message; the endpoint's start message id
  * is exclusive, so a restart (or a reconnect) from it delivers the message after it first. This is
@@ -106,7 +108,9 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
      * batch entry holds messages of either side).
      */
     let notBefore = split.start === 'timestamp' && start === null ? split.startTimestamp : null;
-    let socket: ReaderSocket | undefined;
+    let socket: ReaderSession | undefined;
+    /** Where the current session connects, for error messages. */
+    let endpoint = config.webSocketUrl;
     let openedAt: number | undefined;
     /** Whether the connection that failed last had held long enough to count as health. */
     let held = false;
@@ -124,15 +128,13 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     };
 
     /** Opens a connection after `position`; `undefined` when a bounded split has nothing after it. */
-    const connect = async (position: string | null): Promise<ReaderSocket | undefined> => {
+    const connect = async (position: string | null): Promise<ReaderSession | undefined> => {
       const from = await startPosition(position);
       // Bounded, and starting at or after the end (latest, or a timestamp past the last message): nothing to read.
       if (end !== undefined && from !== 'earliest' && positionAgainstEnd(decodeMessageId(from), end) !== 'before') return undefined;
-      const ws = await deps.ws();
-      const url =
-        `${config.webSocketUrl}/ws/v2/reader/${topicPath(topic)}?messageId=${encodeURIComponent(from)}` +
-        `&receiverQueueSize=${config.receiverQueueSize}&readerName=${encodeURIComponent(deps.readerName)}`;
-      return ReaderSocket.open(ws, { url, token: config.token, timeoutMs: config.requestTimeoutMs, signal });
+      const transport = await deps.transport();
+      endpoint = transport.endpoint;
+      return transport.open({ topic: topic.full, startMessageId: from, receiverQueueSize: config.receiverQueueSize, readerName: deps.readerName, signal });
     };
 
     const drop = (): void => {
@@ -172,7 +174,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       next,
       close: drop,
       stable: () => held,
-      describe: (err) => new Error(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, this.#secrets)}`, { cause: err }),
+      describe: (err) => new Error(`reading ${split.id} at ${endpoint}: ${describeError(err, this.#secrets)}`, { cause: err }),
     };
   }
 
@@ -183,7 +185,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
    * one is how upsert streams write deletes, which a plain format cannot express).
    */
   private decode(
-    messages: readonly PulsarWireMessage[],
+    messages: readonly PulsarMessage[],
     split: PulsarSplit,
     end: MessageId | undefined,
     notBefore: number | null,
@@ -209,7 +211,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
         }
       }
       if (where === 'last') done = true;
-      const publishTime = Date.parse(message.publishTime);
+      const publishTime = message.publishTime;
       if (skipping && notBefore !== null && publishTime < notBefore) {
         // Not a position: a checkpoint here would make a restart resume among the skipped
         // messages, past the timestamp's check. Until the first message at or after it, the
@@ -220,7 +222,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       skipping = false;
       first ??= message.messageId;
       lastId = message.messageId;
-      const payload = Buffer.from(message.payload, 'base64');
+      const payload = message.payload;
       if (payload.length > 0) {
         const bad = (what: string, err: unknown): void => {
           const reason = err instanceof Error ? err.message : String(err);
@@ -255,11 +257,9 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
               case 'publish_time':
                 row[column] = Number.isNaN(publishTime) ? null : publishTime;
                 break;
-              case 'event_time': {
-                const eventTime = message.eventTime !== undefined ? Date.parse(message.eventTime) : Number.NaN;
-                row[column] = Number.isNaN(eventTime) ? null : eventTime;
+              case 'event_time':
+                row[column] = message.eventTime ?? null;
                 break;
-              }
               case 'message_id':
                 row[column] = message.messageId;
                 break;

@@ -149,7 +149,7 @@ export class ReaderSocket {
    * Lets the next `messages.length` messages through (one answer frame each: the endpoint counts
    * frames, and the message id in it is what Pulsar's own clients send).
    */
-  permit(messages: readonly PulsarWireMessage[]): void {
+  permit(messages: readonly { readonly messageId: string }[]): void {
     if (this.failure !== undefined) return;
     for (const m of messages) this.socket.send(JSON.stringify({ messageId: m.messageId }));
   }

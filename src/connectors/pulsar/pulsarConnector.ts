@@ -27,6 +27,8 @@ export const pulsarConnector: ConnectorFactory = {
       topic: config.topic.full,
       adminUrl: config.adminUrl,
       webSocketUrl: config.webSocketUrl,
+      ...(config.serviceUrl !== undefined ? { serviceUrl: config.serviceUrl } : {}),
+      transport: config.transport,
       ...(config.token !== undefined ? { token: config.token } : {}),
       startupMode: config.startupMode,
       ...(config.startupTimestampMs !== undefined ? { startupTimestampMs: config.startupTimestampMs } : {}),
