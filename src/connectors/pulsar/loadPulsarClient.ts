@@ -88,19 +88,24 @@ export const PULSAR_CLIENT_MISSING =
  * addon does not load; a later call tries again.
  */
 export function loadPulsarClient(): Promise<PulsarClientModule> {
-  loaded ??= (import(PULSAR_CLIENT) as Promise<{ default?: PulsarClientModule } & Partial<PulsarClientModule>>).then(
-    (module) => {
-      // CommonJS through import(): the exports are `default` (and, for some, named too).
-      const exports = (module.default ?? module) as Partial<PulsarClientModule>;
-      if (typeof exports.Client !== 'function' || typeof exports.MessageId?.deserialize !== 'function') {
-        throw new TypeError('pulsar-client loaded, but it has no Client or MessageId.deserialize (an unsupported version? 1.x is)');
-      }
-      return exports as PulsarClientModule;
-    },
-    (err: unknown) => {
-      loaded = undefined;
-      throw new Error(`${PULSAR_CLIENT_MISSING} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-    },
-  );
+  loaded ??= importPulsarClient().catch((err: unknown) => {
+    loaded = undefined;
+    throw err;
+  });
   return loaded;
+}
+
+async function importPulsarClient(): Promise<PulsarClientModule> {
+  let module: { default?: Partial<PulsarClientModule> } & Partial<PulsarClientModule>;
+  try {
+    module = (await import(PULSAR_CLIENT)) as typeof module;
+  } catch (err) {
+    throw new Error(`${PULSAR_CLIENT_MISSING} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  // CommonJS through import(): the exports are `default` (and, for some, named too).
+  const exports = module.default ?? module;
+  if (typeof exports.Client !== 'function' || typeof exports.MessageId?.deserialize !== 'function' || typeof exports.AuthenticationToken !== 'function') {
+    throw new TypeError('pulsar-client loaded, but without Client, MessageId.deserialize or AuthenticationToken: tributary was written against pulsar-client 1.x (1.18)');
+  }
+  return exports as PulsarClientModule;
 }

@@ -19,7 +19,7 @@ export const pulsarConnector: ConnectorFactory = {
   name: 'pulsar',
   connectorNames: ['pulsar'],
   properties: pulsarPropertySpecs,
-  description: 'Apache Pulsar topic over the WebSocket API (unbounded, or bounded by the last messages at start); partitions are splits.',
+  description: 'Apache Pulsar topic over the WebSocket API, or pulsar-client with pulsar.transport = native (unbounded, or bounded by the last messages at start); partitions are splits.',
   create(context: ConnectorContext): Source<Row> {
     const config = pulsarConfigFromProperties(context.properties);
     return createPulsarSource({

@@ -165,7 +165,7 @@ export function pulsarEndpoints(serviceUrl: string | undefined, adminUrl: string
   if (admin === undefined && serviceUrl !== undefined && /^(https?|wss?):\/\//i.test(serviceUrl)) admin = serviceUrl;
   if (admin === undefined) {
     throw new TypeError(
-      `pulsar connector: service URL '${serviceUrl ?? ''}' is the binary protocol, which tributary does not speak (it uses the WebSocket API on the HTTP port): set 'pulsar.admin.url' (admin.url) to http://<broker>:8080`,
+      `pulsar connector: service URL '${serviceUrl ?? ''}' is the binary protocol; tributary needs the HTTP port too (the admin REST API, and the WebSocket API unless pulsar.transport is native): set 'pulsar.admin.url' (admin.url) to http://<broker>:8080`,
     );
   }
   for (const [name, url] of [['admin.url', admin], ['websocket.url', webSocketUrl]] as const) {
