@@ -110,7 +110,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     let notBefore = split.start === 'timestamp' && start === null ? split.startTimestamp : null;
     let socket: ReaderSession | undefined;
     /** Where the current session connects, for error messages. */
-    let endpoint = config.webSocketUrl;
+    let endpoint = config.transport === 'websocket' ? config.webSocketUrl : (config.serviceUrl ?? config.adminUrl);
     let openedAt: number | undefined;
     /** Whether the connection that failed last had held long enough to count as health. */
     let held = false;

@@ -46,8 +46,13 @@ export function nativeTransport(pulsar: PulsarClientModule, options: NativeTrans
   const { serviceUrl, token, requestTimeoutMs } = options;
   const pollMs = options.pollMs ?? 1000;
   const secrets = token !== undefined ? [token] : [];
-  const fail = (what: string, err: unknown, transient: boolean): PulsarCallError =>
-    new PulsarCallError(scrub(`${what}: ${err instanceof Error ? err.message : String(err)}`, secrets), transient, undefined, { cause: err });
+  const fail = (what: string, err: unknown, transient: boolean): PulsarCallError => {
+    const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    const shown = scrub(text, secrets);
+    // The addon's error is kept as the cause only when it does not hold the token: error
+    // reporters print cause chains.
+    return new PulsarCallError(shown, transient, undefined, shown === text ? { cause: err } : undefined);
+  };
 
   return {
     kind: 'native',
