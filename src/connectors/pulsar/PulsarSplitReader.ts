@@ -46,9 +46,9 @@ export const HEALTHY_CONNECTION_MS = 10_000;
  * twice, and the tests check exactly that message.
  *
  * Flow control: the reader gives the endpoint its permits back for the messages it takes from the
- * socket only while `paused$` is false, then decodes and emits them as one chunk. A paused split
+ * session only while `paused$` is false, then decodes and emits them as one chunk. A paused split
  * therefore holds at most twice `receiverQueueSize` messages (one take being emitted, one in the
- * socket), and the broker holds the rest.
+ * transport), and the broker holds the rest.
  *
  * Failures: a dropped connection or a 5xx on reconnect (a restarting broker) is retried with
  * backoff, resuming after the last message emitted; `retryAttempts` failures in a row (without a
@@ -108,7 +108,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
      * batch entry holds messages of either side).
      */
     let notBefore = split.start === 'timestamp' && start === null ? split.startTimestamp : null;
-    let socket: ReaderSession | undefined;
+    let session: ReaderSession | undefined;
     /** Where the current session connects, for error messages. */
     let endpoint = config.transport === 'websocket' ? config.webSocketUrl : (config.serviceUrl ?? config.adminUrl);
     let openedAt: number | undefined;
@@ -138,27 +138,28 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     };
 
     const drop = (): void => {
-      socket?.close();
-      socket = undefined;
+      session?.close();
+      session = undefined;
       openedAt = undefined;
     };
 
     const next = async (position: string | null): Promise<Fetched<Row>> => {
       if (split.end === '') return nothing; // bounded, and the partition was empty at the first start
       try {
-        if (socket === undefined) {
-          socket = await connect(position);
-          if (socket === undefined) return nothing;
+        if (session === undefined) {
+          session = await connect(position);
+          if (session === undefined) return nothing;
           openedAt = scheduler.now();
         }
         // At most `receiverQueueSize` messages: the endpoint sends no more until they are permitted.
-        const messages = await socket.take(signal);
+        const messages = await session.take(signal);
         await gate.wait();
         if (signal.aborted) return { records: [] };
         // Permits go back before the taken messages are decoded, so that the broker sends the
         // next ones meanwhile; while paused, none do. A split thus holds at most twice
-        // `receiverQueueSize` messages: those being decoded and those in the socket.
-        socket.permit(messages);
+        // `receiverQueueSize` messages: those being decoded and those in the transport (the
+        // WebSocket inbox, or libpulsar's receiver queue, which `take` empties and so permits).
+        session.permit(messages);
         const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
         if (reached) notBefore = null;
         return lastId === undefined ? { records: [], done } : { records: rows, offset: first, nextOffset: lastId, done };
