@@ -38,6 +38,12 @@ const PERMANENT = /TopicNotFound|AuthenticationError|AuthorizationError|InvalidT
  *   more only as `readNext` takes them; a take returns at most `receiverQueueSize`. A paused
  *   split takes nothing, so it holds at most twice that, as with the WebSocket transport.
  *   `permit` has nothing to do: taking is the permit.
+ * - Threads: pulsar-client runs each `readNext` on a libuv threadpool thread, which it holds while
+ *   waiting (up to `pollMs`). A split waiting for messages therefore occupies one thread; with
+ *   more partitions than `UV_THREADPOOL_SIZE` (default 4), file system and DNS work queue behind
+ *   idle splits: set `UV_THREADPOOL_SIZE` above the partition count. The reader's `listener`
+ *   option would not hold threads, but it pushes every message as it arrives with no way to
+ *   pause a reader, which would make the buffer unbounded; bounded memory wins.
  * - One client (its connection and threads) per session, closed with it: a session is a
  *   partition read, long-lived, and a failed one is thrown away whole.
  * @internal
