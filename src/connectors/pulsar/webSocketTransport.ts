@@ -1,7 +1,7 @@
 import type { WsModule } from './loadWs.js';
 import { parseTopicName, topicPath } from './pulsarTopic.js';
-import type { PulsarMessage, PulsarTransport, ReaderSession } from './PulsarTransport.js';
-import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
+import type { PulsarTransport, ReaderSession } from './PulsarTransport.js';
+import { ReaderSocket } from './ReaderSocket.js';
 
 /** What the WebSocket transport needs. @internal */
 export interface WebSocketTransportOptions {
@@ -10,19 +10,6 @@ export interface WebSocketTransportOptions {
   readonly token?: string | undefined;
   readonly requestTimeoutMs: number;
   readonly ws: () => Promise<WsModule>;
-}
-
-/** A wire message (base64 payload, ISO times) as a transport-neutral {@link PulsarMessage}. */
-export function fromWireMessage(message: PulsarWireMessage): PulsarMessage {
-  const eventTime = message.eventTime !== undefined ? Date.parse(message.eventTime) : Number.NaN;
-  return {
-    messageId: message.messageId,
-    payload: Buffer.from(message.payload, 'base64'),
-    properties: message.properties,
-    publishTime: Date.parse(message.publishTime),
-    eventTime: Number.isNaN(eventTime) ? undefined : eventTime,
-    key: message.key,
-  };
 }
 
 /**
@@ -41,12 +28,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): PulsarTr
       const url =
         `${webSocketUrl}/ws/v2/reader/${topicPath(parseTopicName(topic))}?messageId=${encodeURIComponent(startMessageId)}` +
         `&receiverQueueSize=${receiverQueueSize}&readerName=${encodeURIComponent(readerName)}`;
-      const socket = await ReaderSocket.open(ws, { url, token, timeoutMs: requestTimeoutMs, signal });
-      return {
-        take: async (takeSignal) => (await socket.take(takeSignal)).map(fromWireMessage),
-        permit: (messages) => socket.permit(messages),
-        close: () => socket.close(),
-      };
+      return ReaderSocket.open(ws, { url, token, timeoutMs: requestTimeoutMs, signal });
     },
   };
 }
