@@ -163,7 +163,11 @@ class NativeSession implements ReaderSession {
     const converted = fromClientMessage(message);
     if (this.after !== undefined) {
       // The reader may hand back a batch entry from its first message: skip up to the start.
-      if (compareMessageIds(decodeMessageId(converted.messageId), this.after) <= 0) return;
+      // A start without a batch index covers its whole entry (as the WebSocket endpoint reads it,
+      // and as positionAgainstEnd does): none of that entry's messages come after it.
+      const id = decodeMessageId(converted.messageId);
+      const after = this.after;
+      if (compareMessageIds(id, after) <= 0 || (after.batchIndex < 0 && id.ledgerId === after.ledgerId && id.entryId === after.entryId)) return;
       this.after = undefined;
     }
     into.push(converted);

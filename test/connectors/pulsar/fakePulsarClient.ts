@@ -112,12 +112,16 @@ export class FakePulsar {
   readonly logs = new Map<string, FakeMessage[]>();
   readonly clients: FakeClient[] = [];
   readonly readers: FakeReader[] = [];
+  /**
+   * Readers start at the first message of the start id's entry whatever its batch index (a
+   * client that leaves all filtering to the application); default: only for a batch index.
+   */
+  redeliverStartEntry = false;
   /** Next createReader calls fail with these messages, in order. */
   readonly createFailures: string[] = [];
   readonly module: PulsarClientModule;
 
   constructor() {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const pulsar = this;
     this.module = {
       Client: class extends FakeClient {
@@ -189,7 +193,7 @@ export class FakeReader implements PulsarClientReader {
     else {
       // After a single-message entry; from the first message of a batch entry (the whole entry again).
       const i = log.findIndex((m) =>
-        start.batchIndex >= 0 ? m.ledgerId > start.ledgerId || (m.ledgerId === start.ledgerId && m.entryId >= start.entryId) : m.ledgerId > start.ledgerId || (m.ledgerId === start.ledgerId && m.entryId > start.entryId),
+        start.batchIndex >= 0 || pulsar.redeliverStartEntry ? m.ledgerId > start.ledgerId || (m.ledgerId === start.ledgerId && m.entryId >= start.entryId) : m.ledgerId > start.ledgerId || (m.ledgerId === start.ledgerId && m.entryId > start.entryId),
       );
       this.cursor = i < 0 ? log.length : i;
     }

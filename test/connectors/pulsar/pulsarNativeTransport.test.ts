@@ -110,6 +110,14 @@ describe('Pulsar native transport (pulsar-client) against a fake of its Reader',
     assert.deepEqual([start.ledgerId, start.entryId, start.partition, start.batchIndex], [7, 1, 0, 2]);
   });
 
+  test('a start without a batch index (latest, a timestamp) covers its whole entry, even when the client hands the entry back', async () => {
+    const { pulsar, reader } = setup();
+    pulsar.redeliverStartEntry = true;
+    pulsar.append(TOPIC, ...fakeMessages(0, 15, 5));
+    const { chunks } = await collect(reader.read(split, idOf(7, 1), context()), (c) => rows(c).length >= 5);
+    assert.deepEqual(rows(chunks), [10, 11, 12, 13, 14]);
+  });
+
   test('resume after a single-message entry: the next entry first', async () => {
     const { pulsar, reader } = setup();
     pulsar.append(TOPIC, ...fakeMessages(0, 10, 1));
