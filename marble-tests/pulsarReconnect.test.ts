@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { BehaviorSubject } from 'rxjs';
 import type { WsModule } from '../src/connectors/pulsar/loadWs.js';
 import { encodeMessageId } from '../src/connectors/pulsar/messageId.js';
+import { webSocketTransport } from '../src/connectors/pulsar/webSocketTransport.js';
 import type { PulsarConfig } from '../src/connectors/pulsar/pulsarProperties.js';
 import type { PulsarReconnectEvent } from '../src/connectors/pulsar/PulsarReconnectEvent.js';
 import type { PulsarSplit } from '../src/connectors/pulsar/PulsarSplit.js';
@@ -79,8 +80,9 @@ function standIn(clock: VirtualClock, script: Step[]) {
 }
 
 function reader(clock: VirtualClock, ws: WsModule, overrides: Partial<PulsarConfig>, events: PulsarReconnectEvent[]) {
-  return new PulsarSplitReader(config(overrides), {
-    ws: async () => ws,
+  const configured = config(overrides);
+  return new PulsarSplitReader(configured, {
+    transport: async () => webSocketTransport({ ...configured, ws: async () => ws }),
     admin: { messageIdAt: async () => assert.fail('no timestamp start here') },
     format: createFormat('json'),
     scheduler: clock.scheduler,

@@ -7,6 +7,7 @@ export function pulsarConfig(overrides: Partial<PulsarConfig> = {}): PulsarConfi
     topic: parseTopicName('orders'),
     adminUrl: 'http://admin',
     webSocketUrl: 'ws://admin',
+    transport: 'websocket',
     startupMode: 'earliest',
     bounded: false,
     partitionDiscoveryIntervalMs: 100,

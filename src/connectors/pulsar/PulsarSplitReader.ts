@@ -6,7 +6,6 @@ import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import { fetchReader } from '../base/fetchReader.js';
 import { pauseGate } from '../base/pauseGate.js';
 import type { Fetched, FetchIo, SplitFetch } from '../base/SplitFetch.js';
-import type { WsModule } from './loadWs.js';
 import { decodeMessageId, encodeMessageId, positionAgainstEnd, type MessageId } from './messageId.js';
 import type { PulsarAdmin } from './PulsarAdmin.js';
 import { describeError } from './pulsarErrors.js';
@@ -14,12 +13,13 @@ import type { PulsarConfig } from './pulsarProperties.js';
 import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { pulsarRetryPolicy } from './pulsarRetryPolicy.js';
 import type { PulsarSplit } from './PulsarSplit.js';
-import { parseTopicName, topicPath } from './pulsarTopic.js';
-import { ReaderSocket, type PulsarWireMessage } from './ReaderSocket.js';
+import { parseTopicName } from './pulsarTopic.js';
+import type { PulsarMessage, PulsarTransport, ReaderSession } from './PulsarTransport.js';
 
 /** What a {@link PulsarSplitReader} needs besides the configuration. */
 export interface PulsarReaderDeps {
-  readonly ws: () => Promise<WsModule>;
+  /** The transport sessions are opened on (chosen once per source: see selectTransport). */
+  readonly transport: () => Promise<PulsarTransport>;
   readonly admin: Pick<PulsarAdmin, 'messageIdAt'>;
   readonly format: Format;
   readonly convert?: RowConverter | undefined;
@@ -35,7 +35,9 @@ export interface PulsarReaderDeps {
 export const HEALTHY_CONNECTION_MS = 10_000;
 
 /**
- * Reads one partition through the WebSocket reader endpoint, from a message id.
+ * Reads one partition from a message id, through a {@link PulsarTransport}: the WebSocket reader
+ * endpoint by default, `pulsar-client` when configured (see PulsarTransport for why the
+ * WebSocket API is the default). What follows holds for both.
  *
  * Positions: a chunk's `nextOffset` is the id of its last message; the endpoint's start message id
  * is exclusive, so a restart (or a reconnect) from it delivers the message after it first. This is
@@ -44,9 +46,9 @@ export const HEALTHY_CONNECTION_MS = 10_000;
  * twice, and the tests check exactly that message.
  *
  * Flow control: the reader gives the endpoint its permits back for the messages it takes from the
- * socket only while `paused$` is false, then decodes and emits them as one chunk. A paused split
+ * session only while `paused$` is false, then decodes and emits them as one chunk. A paused split
  * therefore holds at most twice `receiverQueueSize` messages (one take being emitted, one in the
- * socket), and the broker holds the rest.
+ * transport), and the broker holds the rest.
  *
  * Failures: a dropped connection or a 5xx on reconnect (a restarting broker) is retried with
  * backoff, resuming after the last message emitted; `retryAttempts` failures in a row (without a
@@ -106,7 +108,9 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
      * batch entry holds messages of either side).
      */
     let notBefore = split.start === 'timestamp' && start === null ? split.startTimestamp : null;
-    let socket: ReaderSocket | undefined;
+    let session: ReaderSession | undefined;
+    /** Where the current session connects, for error messages. */
+    let endpoint = config.transport === 'websocket' ? config.webSocketUrl : (config.serviceUrl ?? config.adminUrl);
     let openedAt: number | undefined;
     /** Whether the connection that failed last had held long enough to count as health. */
     let held = false;
@@ -124,39 +128,38 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     };
 
     /** Opens a connection after `position`; `undefined` when a bounded split has nothing after it. */
-    const connect = async (position: string | null): Promise<ReaderSocket | undefined> => {
+    const connect = async (position: string | null): Promise<ReaderSession | undefined> => {
       const from = await startPosition(position);
       // Bounded, and starting at or after the end (latest, or a timestamp past the last message): nothing to read.
       if (end !== undefined && from !== 'earliest' && positionAgainstEnd(decodeMessageId(from), end) !== 'before') return undefined;
-      const ws = await deps.ws();
-      const url =
-        `${config.webSocketUrl}/ws/v2/reader/${topicPath(topic)}?messageId=${encodeURIComponent(from)}` +
-        `&receiverQueueSize=${config.receiverQueueSize}&readerName=${encodeURIComponent(deps.readerName)}`;
-      return ReaderSocket.open(ws, { url, token: config.token, timeoutMs: config.requestTimeoutMs, signal });
+      const transport = await deps.transport();
+      endpoint = transport.endpoint;
+      return transport.open({ topic: topic.full, startMessageId: from, receiverQueueSize: config.receiverQueueSize, readerName: deps.readerName, signal });
     };
 
     const drop = (): void => {
-      socket?.close();
-      socket = undefined;
+      session?.close();
+      session = undefined;
       openedAt = undefined;
     };
 
     const next = async (position: string | null): Promise<Fetched<Row>> => {
       if (split.end === '') return nothing; // bounded, and the partition was empty at the first start
       try {
-        if (socket === undefined) {
-          socket = await connect(position);
-          if (socket === undefined) return nothing;
+        if (session === undefined) {
+          session = await connect(position);
+          if (session === undefined) return nothing;
           openedAt = scheduler.now();
         }
         // At most `receiverQueueSize` messages: the endpoint sends no more until they are permitted.
-        const messages = await socket.take(signal);
+        const messages = await session.take(signal);
         await gate.wait();
         if (signal.aborted) return { records: [] };
         // Permits go back before the taken messages are decoded, so that the broker sends the
         // next ones meanwhile; while paused, none do. A split thus holds at most twice
-        // `receiverQueueSize` messages: those being decoded and those in the socket.
-        socket.permit(messages);
+        // `receiverQueueSize` messages: those being decoded and those in the transport (the
+        // WebSocket inbox, or libpulsar's receiver queue, which `take` empties and so permits).
+        session.permit(messages);
         const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
         if (reached) notBefore = null;
         return lastId === undefined ? { records: [], done } : { records: rows, offset: first, nextOffset: lastId, done };
@@ -172,7 +175,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       next,
       close: drop,
       stable: () => held,
-      describe: (err) => new Error(`reading ${split.id} at ${config.webSocketUrl}: ${describeError(err, this.#secrets)}`, { cause: err }),
+      describe: (err) => new Error(`reading ${split.id} at ${endpoint}: ${describeError(err, this.#secrets)}`, { cause: err }),
     };
   }
 
@@ -183,7 +186,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
    * one is how upsert streams write deletes, which a plain format cannot express).
    */
   private decode(
-    messages: readonly PulsarWireMessage[],
+    messages: readonly PulsarMessage[],
     split: PulsarSplit,
     end: MessageId | undefined,
     notBefore: number | null,
@@ -209,7 +212,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
         }
       }
       if (where === 'last') done = true;
-      const publishTime = Date.parse(message.publishTime);
+      const publishTime = message.publishTime;
       if (skipping && notBefore !== null && publishTime < notBefore) {
         // Not a position: a checkpoint here would make a restart resume among the skipped
         // messages, past the timestamp's check. Until the first message at or after it, the
@@ -220,7 +223,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       skipping = false;
       first ??= message.messageId;
       lastId = message.messageId;
-      const payload = Buffer.from(message.payload, 'base64');
+      const payload = message.payload;
       if (payload.length > 0) {
         const bad = (what: string, err: unknown): void => {
           const reason = err instanceof Error ? err.message : String(err);
@@ -255,11 +258,9 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
               case 'publish_time':
                 row[column] = Number.isNaN(publishTime) ? null : publishTime;
                 break;
-              case 'event_time': {
-                const eventTime = message.eventTime !== undefined ? Date.parse(message.eventTime) : Number.NaN;
-                row[column] = Number.isNaN(eventTime) ? null : eventTime;
+              case 'event_time':
+                row[column] = message.eventTime ?? null;
                 break;
-              }
               case 'message_id':
                 row[column] = message.messageId;
                 break;

@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { WsModule } from './loadWs.js';
 import { PulsarCallError, isNetworkError, scrub } from './pulsarErrors.js';
+import type { ReaderSession } from './PulsarTransport.js';
+import { WireMessage } from './WireMessage.js';
 
 /** One message as the WebSocket reader endpoint sends it. */
 export interface PulsarWireMessage {
@@ -40,8 +42,8 @@ export interface ReaderSocketOptions {
  * pending `take` with a transient {@link PulsarCallError}.
  * @internal
  */
-export class ReaderSocket {
-  private inbox: PulsarWireMessage[] = [];
+export class ReaderSocket implements ReaderSession {
+  private inbox: WireMessage[] = [];
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
@@ -59,7 +61,8 @@ export class ReaderSocket {
         this.fail(new PulsarCallError(`${describe}: the WebSocket service sent something that is not a reader message (${err instanceof Error ? err.message : String(err)})`, false));
         return;
       }
-      this.inbox.push(message);
+      // Wrapped, not decoded: the payload is decoded when the reader reads it, after the permits went back.
+      this.inbox.push(new WireMessage(message));
       this.wakeUp();
     });
     socket.on('close', (code: number, reason: Buffer) => {
@@ -126,7 +129,7 @@ export class ReaderSocket {
   }
 
   /** Everything received so far; waits for at least one message, the connection's end, or `signal`. */
-  async take(signal: AbortSignal): Promise<PulsarWireMessage[]> {
+  async take(signal: AbortSignal): Promise<WireMessage[]> {
     while (this.inbox.length === 0) {
       if (this.failure !== undefined) throw this.failure;
       if (signal.aborted) return [];
@@ -149,7 +152,7 @@ export class ReaderSocket {
    * Lets the next `messages.length` messages through (one answer frame each: the endpoint counts
    * frames, and the message id in it is what Pulsar's own clients send).
    */
-  permit(messages: readonly PulsarWireMessage[]): void {
+  permit(messages: readonly { readonly messageId: string }[]): void {
     if (this.failure !== undefined) return;
     for (const m of messages) this.socket.send(JSON.stringify({ messageId: m.messageId }));
   }

@@ -5,6 +5,7 @@ import type { Format, Row, RowConverter } from '../../formats/Format.js';
 import type { SourceOptions } from '../ConnectorFactory.js';
 import { checkIntegers } from '../propertyReader.js';
 import { MAX_TIMER_DELAY_MS } from '../checkPropertyValue.js';
+import { loadPulsarClient } from './loadPulsarClient.js';
 import { loadWs } from './loadWs.js';
 import { PulsarAdmin } from './PulsarAdmin.js';
 import { PulsarEnumerator } from './PulsarEnumerator.js';
@@ -12,6 +13,8 @@ import { pulsarDefaults, pulsarEndpoints, pulsarPropertySpecs, type PulsarConfig
 import type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 import { PulsarSplitReader } from './PulsarSplitReader.js';
 import { parseTopicName } from './pulsarTopic.js';
+import type { PulsarTransport, PulsarTransportKind } from './PulsarTransport.js';
+import { selectTransport, type TransportLoaders } from './selectTransport.js';
 
 /** Options of {@link createPulsarSource}: the common source options, the Pulsar settings, a format. */
 export interface PulsarSourceOptions extends SourceOptions {
@@ -23,6 +26,12 @@ export interface PulsarSourceOptions extends SourceOptions {
   readonly serviceUrl?: string;
   /** The WebSocket service, when apart from the broker. Default: the admin URL. */
   readonly webSocketUrl?: string;
+  /**
+   * `websocket` (default: pure JS, tested against a real broker), `native` (the optional
+   * `pulsar-client` package; not tested against a real broker by tributary, which cannot install
+   * it) or `auto` (native when `pulsar-client` loads, else websocket). Checkpoints move between them.
+   */
+  readonly transport?: PulsarTransportKind;
   /** Token authentication (never printed). */
   readonly token?: string;
   readonly startupMode?: PulsarStartupMode;
@@ -41,6 +50,8 @@ export interface PulsarSourceOptions extends SourceOptions {
   readonly convert?: RowConverter;
   /** Called before each reconnect of a split (logs, metrics, tests). */
   readonly onReconnect?: (event: PulsarReconnectEvent) => void;
+  /** @internal Loads the optional packages (tests pass fakes). */
+  readonly loaders?: TransportLoaders;
 }
 
 /**
@@ -62,11 +73,21 @@ export function createPulsarSource(options: PulsarSourceOptions): Source<Row> {
   const config = pulsarConfig(options);
   const admin = new PulsarAdmin(config.adminUrl, config.token, config.requestTimeoutMs);
   const { name, scheduler } = options;
+  const loaders = options.loaders ?? { ws: loadWs, pulsarClient: loadPulsarClient };
+  // Chosen once per source, at the first split's first read (a failed load is tried again).
+  let transport: Promise<PulsarTransport> | undefined;
+  const getTransport = (): Promise<PulsarTransport> => {
+    transport ??= selectTransport(config, loaders).catch((err: unknown) => {
+      transport = undefined;
+      throw err;
+    });
+    return transport;
+  };
   return createSource({
     ...sourceOptionsOf(options),
     enumerator: new PulsarEnumerator(config, { admin, scheduler }),
     reader: new PulsarSplitReader(config, {
-      ws: loadWs,
+      transport: getTransport,
       admin,
       format: options.format,
       convert: options.convert,
@@ -83,12 +104,17 @@ function pulsarConfig(options: PulsarSourceOptions): PulsarConfig {
     throw new TypeError(`createPulsarSource: format '${options.format.name}' cannot decode single messages`);
   }
   const startupMode = options.startupMode ?? pulsarDefaults.startupMode;
+  if (options.transport !== undefined && !['websocket', 'native', 'auto'].includes(options.transport)) {
+    throw new TypeError(`createPulsarSource: transport must be websocket, native or auto, got '${String(options.transport)}'`);
+  }
   if (startupMode === 'timestamp' && options.startupTimestampMs === undefined) {
     throw new TypeError("createPulsarSource: startupMode 'timestamp' needs startupTimestampMs");
   }
   const config: PulsarConfig = {
     topic: parseTopicName(options.topic),
     ...pulsarEndpoints(options.serviceUrl, options.adminUrl, options.webSocketUrl),
+    serviceUrl: options.serviceUrl,
+    transport: options.transport ?? pulsarDefaults.transport,
     token: options.token,
     startupMode,
     startupTimestampMs: options.startupTimestampMs,

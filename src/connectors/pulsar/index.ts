@@ -1,6 +1,9 @@
 /**
  * The `pulsar` connector: an Apache Pulsar topic, one split per partition (a non-partitioned
- * topic is one split), read through Pulsar's WebSocket API with the `ws` package.
+ * topic is one split), read through Pulsar's WebSocket API with the `ws` package (default), or
+ * through the official `pulsar-client` when `pulsar.transport` is `native` (optional, installed by
+ * you, and not tested against a real broker by tributary: it cannot be installed where tributary
+ * is built; see PulsarTransport.ts).
  *
  * - Offsets are message ids; a restart resumes after the checkpointed one (exclusive start), so
  *   the message at the checkpoint is not delivered twice, inside batches too.
@@ -26,5 +29,6 @@ export {
   type PulsarStartupMode,
 } from './pulsarProperties.js';
 export type { PulsarSplit, PulsarSplitStart } from './PulsarSplit.js';
+export type { PulsarTransportKind } from './PulsarTransport.js';
 export type { PulsarReconnectEvent } from './PulsarReconnectEvent.js';
 export { decodeMessageId, encodeMessageId, compareMessageIds, type MessageId } from './messageId.js';

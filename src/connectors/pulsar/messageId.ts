@@ -128,3 +128,21 @@ export interface AdminMessageId {
   readonly partitionIndex?: number;
   readonly batchIndex?: number;
 }
+
+/**
+ * A stored offset (base64 `MessageIdData`, as the WebSocket API writes it) as the bytes
+ * `pulsar-client`'s `MessageId.deserialize` takes: both are the same protobuf message, so the
+ * mapping is base64 and nothing else. Checks the id first, so that a corrupt checkpoint fails
+ * here, naming it, instead of inside the native addon.
+ */
+export function messageIdToBytes(offset: string): Buffer {
+  decodeMessageId(offset);
+  return Buffer.from(offset, 'base64');
+}
+
+/** The bytes of `pulsar-client`'s `MessageId.serialize()` as a stored offset (see {@link messageIdToBytes}). */
+export function messageIdFromBytes(bytes: Uint8Array): string {
+  const offset = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  decodeMessageId(offset);
+  return offset;
+}

@@ -19,7 +19,7 @@ export const pulsarConnector: ConnectorFactory = {
   name: 'pulsar',
   connectorNames: ['pulsar'],
   properties: pulsarPropertySpecs,
-  description: 'Apache Pulsar topic over the WebSocket API (unbounded, or bounded by the last messages at start); partitions are splits.',
+  description: 'Apache Pulsar topic over the WebSocket API, or pulsar-client with pulsar.transport = native (unbounded, or bounded by the last messages at start); partitions are splits.',
   create(context: ConnectorContext): Source<Row> {
     const config = pulsarConfigFromProperties(context.properties);
     return createPulsarSource({
@@ -27,6 +27,8 @@ export const pulsarConnector: ConnectorFactory = {
       topic: config.topic.full,
       adminUrl: config.adminUrl,
       webSocketUrl: config.webSocketUrl,
+      ...(config.serviceUrl !== undefined ? { serviceUrl: config.serviceUrl } : {}),
+      transport: config.transport,
       ...(config.token !== undefined ? { token: config.token } : {}),
       startupMode: config.startupMode,
       ...(config.startupTimestampMs !== undefined ? { startupTimestampMs: config.startupTimestampMs } : {}),

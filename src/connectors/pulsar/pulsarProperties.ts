@@ -1,6 +1,7 @@
 import { propertyReader } from '../propertyReader.js';
 import type { PropertySpec } from '../ConnectorFactory.js';
 import { parseTopicName, type PulsarTopicName } from './pulsarTopic.js';
+import type { PulsarTransportKind } from './PulsarTransport.js';
 
 /** Where partitions without a stored position start at the first start. */
 export type PulsarStartupMode = 'earliest' | 'latest' | 'timestamp';
@@ -26,6 +27,13 @@ export interface PulsarConfig {
   readonly adminUrl: string;
   /** The base of the WebSocket API (`ws://host:8080`): the admin URL's, unless given. */
   readonly webSocketUrl: string;
+  /** The service URL as given (`pulsar://host:6650`), for the native transport; absent when not given. */
+  readonly serviceUrl?: string | undefined;
+  /**
+   * How splits reach the broker: `websocket` (default), `native` (`pulsar-client`, optional and
+   * not tested against a real broker here) or `auto` (native when it loads). See PulsarTransport.
+   */
+  readonly transport: PulsarTransportKind;
   /** A JWT sent as `Authorization: Bearer`; never printed. */
   readonly token?: string | undefined;
   /** Default `earliest`. */
@@ -56,6 +64,9 @@ export interface PulsarConfig {
 /** Defaults of {@link PulsarConfig}. */
 export const pulsarDefaults = {
   startupMode: 'earliest',
+  // The WebSocket transport by default: it installs everywhere (pure JS) and is the one tested
+  // against a real broker; `pulsar-client` cannot be installed where tributary is built.
+  transport: 'websocket',
   partitionDiscoveryIntervalMs: 30_000,
   receiverQueueSize: 1000,
   retryAttempts: 30,
@@ -104,6 +115,14 @@ export const pulsarPropertySpecs: readonly PropertySpec[] = [
     default: DEFAULT_BOUNDED_MODE,
     description: 'latest: stop at the last message each partition had when the source first started, then complete.',
   },
+  {
+    name: 'pulsar.transport',
+    type: 'enum',
+    values: ['websocket', 'native', 'auto'],
+    default: pulsarDefaults.transport,
+    description:
+      "websocket (default): the WebSocket API through the ws package; native: the pulsar-client package (binary protocol; install it yourself; not tested against a real broker by tributary); auto: native when pulsar-client loads, else websocket.",
+  },
   { name: 'pulsar.auth.token', aliases: ['auth.token'], type: 'string', secret: true, description: 'A token (JWT) for token authentication; never shown.' },
   {
     name: 'pulsar.partition.discovery.interval.ms',
@@ -146,7 +165,7 @@ export function pulsarEndpoints(serviceUrl: string | undefined, adminUrl: string
   if (admin === undefined && serviceUrl !== undefined && /^(https?|wss?):\/\//i.test(serviceUrl)) admin = serviceUrl;
   if (admin === undefined) {
     throw new TypeError(
-      `pulsar connector: service URL '${serviceUrl ?? ''}' is the binary protocol, which tributary does not speak (it uses the WebSocket API on the HTTP port): set 'pulsar.admin.url' (admin.url) to http://<broker>:8080`,
+      `pulsar connector: service URL '${serviceUrl ?? ''}' is the binary protocol; tributary needs the HTTP port too (the admin REST API, and the WebSocket API unless pulsar.transport is native): set 'pulsar.admin.url' (admin.url) to http://<broker>:8080`,
     );
   }
   for (const [name, url] of [['admin.url', admin], ['websocket.url', webSocketUrl]] as const) {
@@ -185,6 +204,8 @@ export function pulsarConfigFromProperties(properties: Readonly<Record<string, s
   return {
     topic: parseTopicName(topicText),
     ...pulsarEndpoints(p.get('pulsar.service.url'), p.get('pulsar.admin.url'), p.get('pulsar.websocket.url')),
+    serviceUrl: p.get('pulsar.service.url'),
+    transport: p.oneOf('pulsar.transport', ['websocket', 'native', 'auto'] as const, pulsarDefaults.transport),
     token: p.get('pulsar.auth.token'),
     startupMode: mode,
     startupTimestampMs: timestamp !== undefined ? p.integer('pulsar.scan.startup.timestamp.millis') : undefined,
