@@ -1,5 +1,6 @@
-import { UNCHANGED, withOp } from '../core/Changelog.js';
+import { UNCHANGED } from '../core/Changelog.js';
 import { columnMatcher } from './columnMatcher.js';
+import { DEBEZIUM_UNAVAILABLE, debeziumEnvelopeRows } from './debeziumEnvelope.js';
 import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
 import { structConversions, type ConnectField, type FieldConversion } from './kafkaConnectTypes.js';
@@ -18,8 +19,7 @@ export interface DebeziumJsonFormatOptions {
   readonly columns?: readonly string[];
 }
 
-/** What Debezium writes for a column whose value it did not capture (an unchanged TOASTed column). */
-export const DEBEZIUM_UNAVAILABLE = '__debezium_unavailable_value';
+export { DEBEZIUM_UNAVAILABLE };
 /** The same placeholder for a binary column: its bytes in base64. */
 const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('base64');
 
@@ -65,39 +65,17 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
         if (envelope === null) return [];
       }
       if (!isObject(envelope)) throw new Error(`the Debezium payload must be a JSON object, got ${describeJsonValue(envelope)}`);
-      const op = envelope['op'];
-      switch (op) {
-        case 'c':
-        case 'r': {
-          const after = imageOf(envelope, 'after', schema, rename);
-          if (after === null) throw new Error(`a Debezium '${op}' event without an 'after' image`);
-          return [withOp(after, 'insert')];
-        }
-        case 'u': {
-          const after = imageOf(envelope, 'after', schema, rename);
-          if (after === null) throw new Error(`a Debezium 'u' event without an 'after' image`);
-          const before = imageOf(envelope, 'before', schema, rename);
-          return before === null ? [withOp(after, 'update_after')] : [withOp(before, 'update_before'), withOp(after, 'update_after')];
-        }
-        case 'd': {
-          const before = imageOf(envelope, 'before', schema, rename);
-          if (before === null) throw new Error(`a Debezium 'd' event without a 'before' image: the deleted key is unknown`);
-          return [withOp(before, 'delete')];
-        }
-        case 'm':
-          return [];
-        case 't':
-          throw new Error(`Debezium op 't' (truncate) cannot be applied row by row`);
-        default:
-          throw new Error(`not a Debezium change event: op is ${JSON.stringify(op) ?? 'missing'}, expected c, r, u or d`);
-      }
+      return debeziumEnvelopeRows(envelope['op'], imageOf, { envelope, schema, rename });
     },
   };
   return { ...format, tailable: true, openStream: changeEventLines('debezium_json', (payload) => format.decodeMessages!(payload, null)) };
 }
 
 /** The envelope's `before` or `after` image, converted and renamed; `null` when absent. */
-function imageOf(envelope: Record<string, unknown>, name: 'before' | 'after', schema: ConnectField | undefined, rename: (row: Row) => Row): Row | null {
+function imageOf(
+  { envelope, schema, rename }: { envelope: Record<string, unknown>; schema: ConnectField | undefined; rename: (row: Row) => Row },
+  name: 'before' | 'after',
+): Row | null {
   const row = envelope[name];
   if (row === null || row === undefined) return null;
   if (!isObject(row)) throw new Error(`the Debezium '${name}' image must be an object, got ${describeJsonValue(row)}`);
