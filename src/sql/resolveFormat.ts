@@ -164,7 +164,8 @@ function debeziumAvro(
     }
     options['schema.file'] = schemaPath(where, option.value, option.position);
   }
-  if (options['schema.file'] === undefined) {
+  // From code (no position), the schema comes as createFormat's own options (schema, schema.file).
+  if (options['schema.file'] === undefined && clause.position !== undefined) {
     throw new SqlError(`${where}: ${shown} needs the envelope's writer schema: add (schema.location = 'file:///path/envelope.avsc'); ${REGISTRY_ISSUE.split(';')[0]}`, clause.position);
   }
   return { name: 'debezium_avro', options, changelog: 'debezium' };
