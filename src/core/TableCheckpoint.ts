@@ -127,8 +127,11 @@ export function writeTableEpoch<R extends Record<string, unknown>>(
   chain: TableChain,
   epoch: number,
 ): Observable<void> {
-  const changes = state.takeChanges();
   const entries = chain.entries;
+  // The first entry is always full: it needs no list of changes (building one costs a hash-map
+  // write per changed key).
+  if (entries.length === 0) state.dropChanges();
+  const changes = entries.length === 0 ? new Map<never, never>() : state.takeChanges();
   if (changes.size === 0 && entries.length > 0) return of(undefined);
   let pending = changes.size;
   for (const e of entries) if (!e.full) pending += e.size;

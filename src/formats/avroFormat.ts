@@ -110,6 +110,14 @@ function messageDecoder(schema: Avsc.Schema): MessageDecoder {
   };
 }
 
+/** The writer schema of `options` (`schema` or `schemaFile`), parsed; `undefined` when neither is given. Throws naming the option or file. */
+export function readAvroWriterSchema(options: AvroFormatOptions): Avsc.Schema | undefined {
+  if (options.schema !== undefined && options.schemaFile !== undefined) {
+    throw new Error("avro options 'schema' and 'schema.file' exclude each other: give one");
+  }
+  return readWriterSchema(options);
+}
+
 function readWriterSchema(options: AvroFormatOptions): Avsc.Schema | undefined {
   let text = options.schema;
   let what = "avro option 'schema'";

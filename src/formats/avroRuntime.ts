@@ -50,7 +50,36 @@ type ReadableType = Avsc.Type & { _read(tap: AvscTap): unknown };
  * `wrapUnions: 'auto'`). Logical types decode as their underlying type.
  */
 export function avroType(avsc: AvscModule, schema: Avsc.Schema): Avsc.Type {
-  return avsc.Type.forSchema(schema, { registry: { long: bigintLongType(avsc) }, omitRecordMethods: true });
+  return avsc.Type.forSchema(plainLongs(schema as unknown) as Avsc.Schema, { registry: { long: bigintLongType(avsc) }, omitRecordMethods: true });
+}
+
+/**
+ * `schema` with every `long` written as an object (`{"type": "long", "connect.name": ...}`, as
+ * Kafka Connect's Avro converter writes Debezium's timestamps, or with a `logicalType`) turned
+ * into the name `"long"`: avsc builds such an object with its own number-based long type, not
+ * the registry's, which would round nanosecond timestamps beyond 2^53. Only type positions are
+ * rewritten (a record field `{"name": ..., "type": "long"}` is a field, not a type); the
+ * attributes dropped are not part of the canonical form, so fingerprints do not change.
+ */
+function plainLongs(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(plainLongs);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const type = schema as Record<string, unknown>;
+  switch (type['type']) {
+    case 'long':
+      return 'long';
+    case 'record':
+    case 'error':
+      return Array.isArray(type['fields'])
+        ? { ...type, fields: (type['fields'] as unknown[]).map((f) => (typeof f === 'object' && f !== null ? { ...f, type: plainLongs((f as Record<string, unknown>)['type']) } : f)) }
+        : type;
+    case 'array':
+      return { ...type, items: plainLongs(type['items']) };
+    case 'map':
+      return { ...type, values: plainLongs(type['values']) };
+    default:
+      return typeof type['type'] === 'object' ? { ...type, type: plainLongs(type['type']) } : type;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { avroFormat } from './avroFormat.js';
 import { canalJsonFormat } from './canalJsonFormat.js';
+import { debeziumAvroFormat } from './debeziumAvroFormat.js';
 import { debeziumJsonFormat } from './debeziumJsonFormat.js';
 import { maxwellFormat } from './maxwellFormat.js';
 import { upsertJsonFormat } from './upsertJsonFormat.js';
@@ -10,7 +11,7 @@ import { jsonFormat } from './jsonFormat.js';
 import type { JsonArrayMode } from './jsonFormat.js';
 
 /** Names `createFormat` understands. */
-export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'maxwell', 'canal_json', 'upsert_json'] as const;
+export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
 
 /** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
@@ -18,6 +19,7 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
   avro: ['schema', 'schema.file'],
   debezium_json: ['ignore_key'],
+  debezium_avro: ['schema', 'schema.file'],
   maxwell: [],
   canal_json: [],
   upsert_json: [],
@@ -35,7 +37,8 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages.
  * - change data, whose rows carry their operation (`OP`) for `toTable`: `debezium_json`
  *   (`ignore_key` = `true` | `false`), `maxwell`, `canal_json`, `upsert_json` (keyed by the
- *   message key). `columns`: the declared column names, which fields match case-insensitively.
+ *   message key), `debezium_avro` (`schema` or `schema.file`: the envelope's writer schema, as
+ *   for `avro`). `columns`: the declared column names, which fields match case-insensitively.
  *
  * @example
  * const format = createFormat('csv', { delimiter: ';', header: 'false' }, ['id', 'name']);
@@ -67,6 +70,8 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
       return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
     case 'debezium_json':
       return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });
+    case 'debezium_avro':
+      return debeziumAvroFormat({ schema: options['schema'], schemaFile: options['schema.file'], columns });
     case 'maxwell':
       return maxwellFormat({ columns });
     case 'canal_json':

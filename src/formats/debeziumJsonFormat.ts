@@ -1,9 +1,10 @@
-import { UNCHANGED, withOp } from '../core/Changelog.js';
+import { UNCHANGED } from '../core/Changelog.js';
 import { columnMatcher } from './columnMatcher.js';
+import { DEBEZIUM_UNAVAILABLE, debeziumEnvelopeRows } from './debeziumEnvelope.js';
 import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
 import { structConversions, type ConnectField, type FieldConversion } from './kafkaConnectTypes.js';
-import { describeJsonValue, parseJsonValue } from './parseJsonRow.js';
+import { describeJsonValue, exactJsonValue, holdsUnsafeNumber, isUnsafeNumber, parseJsonValueRounded } from './parseJsonRow.js';
 import { payloadText } from './payloadText.js';
 
 /** Options of {@link debeziumJsonFormat}. */
@@ -18,8 +19,7 @@ export interface DebeziumJsonFormatOptions {
   readonly columns?: readonly string[];
 }
 
-/** What Debezium writes for a column whose value it did not capture (an unchanged TOASTed column). */
-export const DEBEZIUM_UNAVAILABLE = '__debezium_unavailable_value';
+export { DEBEZIUM_UNAVAILABLE };
 /** The same placeholder for a binary column: its bytes in base64. */
 const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('base64');
 
@@ -54,54 +54,59 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
     name: 'debezium_json',
     decodeMessages(payload: Uint8Array | null): Row[] {
       if (payload === null || payload.length === 0) return [];
-      const value = parseJsonValue(payloadText(payload));
-      if (!isObject(value)) throw new Error(`a Debezium event must be a JSON object, got ${describeJsonValue(value)}`);
-      let envelope: unknown = value;
-      let schema: ConnectField | undefined;
-      if ('payload' in value && ('schema' in value || Object.keys(value).length === 1)) {
-        envelope = value['payload'];
-        if (isObject(value['schema'])) schema = value['schema'] as ConnectField;
-        // The JSON converter's rendering of a tombstone.
-        if (envelope === null) return [];
-      }
-      if (!isObject(envelope)) throw new Error(`the Debezium payload must be a JSON object, got ${describeJsonValue(envelope)}`);
-      const op = envelope['op'];
-      switch (op) {
-        case 'c':
-        case 'r': {
-          const after = imageOf(envelope, 'after', schema, rename);
-          if (after === null) throw new Error(`a Debezium '${op}' event without an 'after' image`);
-          return [withOp(after, 'insert')];
-        }
-        case 'u': {
-          const after = imageOf(envelope, 'after', schema, rename);
-          if (after === null) throw new Error(`a Debezium 'u' event without an 'after' image`);
-          const before = imageOf(envelope, 'before', schema, rename);
-          return before === null ? [withOp(after, 'update_after')] : [withOp(before, 'update_before'), withOp(after, 'update_after')];
-        }
-        case 'd': {
-          const before = imageOf(envelope, 'before', schema, rename);
-          if (before === null) throw new Error(`a Debezium 'd' event without a 'before' image: the deleted key is unknown`);
-          return [withOp(before, 'delete')];
-        }
-        case 'm':
-          return [];
-        case 't':
-          throw new Error(`Debezium op 't' (truncate) cannot be applied row by row`);
-        default:
-          throw new Error(`not a Debezium change event: op is ${JSON.stringify(op) ?? 'missing'}, expected c, r, u or d`);
-      }
+      const text = payloadText(payload);
+      // Integers beyond 2^53 are looked for in the images only, in the pass that converts them
+      // (the source block and the rest never become rows): one walk, not two.
+      const rows = decodeEvent(parseJsonValueRounded(text), rename);
+      if (rows !== UNSAFE_NUMBER) return rows;
+      const exact = decodeEvent(exactJsonValue(text, parseJsonValueRounded(text)), rename, true);
+      return exact as Row[];
     },
   };
   return { ...format, tailable: true, openStream: changeEventLines('debezium_json', (payload) => format.decodeMessages!(payload, null)) };
 }
 
+/** What {@link decodeEvent} answers when an image holds a rounded integer: decode again from exact values. */
+const UNSAFE_NUMBER: unique symbol = Symbol('unsafe number');
+
+/** Image conversion state: what `imageOf` needs, and whether it met a number beyond 2^53. */
+interface ImageContext {
+  readonly envelope: Record<string, unknown>;
+  readonly schema: ConnectField | undefined;
+  readonly rename: (row: Row) => Row;
+  readonly exact: boolean;
+  unsafe: boolean;
+}
+
+/** The rows of a parsed event, or {@link UNSAFE_NUMBER} when `exact` is false and an image holds a number beyond 2^53. */
+function decodeEvent(value: unknown, rename: (row: Row) => Row, exact = false): Row[] | typeof UNSAFE_NUMBER {
+  if (!isObject(value)) throw new Error(`a Debezium event must be a JSON object, got ${describeJsonValue(value)}`);
+  let envelope: unknown = value;
+  let schema: ConnectField | undefined;
+  if ('payload' in value && ('schema' in value || Object.keys(value).length === 1)) {
+    envelope = value['payload'];
+    if (isObject(value['schema'])) schema = value['schema'] as ConnectField;
+    // The JSON converter's rendering of a tombstone.
+    if (envelope === null) return [];
+  }
+  if (!isObject(envelope)) throw new Error(`the Debezium payload must be a JSON object, got ${describeJsonValue(envelope)}`);
+  const context: ImageContext = { envelope, schema, rename, exact, unsafe: false };
+  const rows = debeziumEnvelopeRows(envelope['op'], imageOf, context);
+  return context.unsafe ? UNSAFE_NUMBER : rows;
+}
+
 /** The envelope's `before` or `after` image, converted and renamed; `null` when absent. */
-function imageOf(envelope: Record<string, unknown>, name: 'before' | 'after', schema: ConnectField | undefined, rename: (row: Row) => Row): Row | null {
-  const row = envelope[name];
+function imageOf(context: ImageContext, name: 'before' | 'after'): Row | null {
+  const row = context.envelope[name];
   if (row === null || row === undefined) return null;
   if (!isObject(row)) throw new Error(`the Debezium '${name}' image must be an object, got ${describeJsonValue(row)}`);
-  return rename(convertImage(row, schema === undefined ? undefined : conversionsOf(schema, name)));
+  const schema = context.schema;
+  const converted = convertImage(row, schema === undefined ? undefined : conversionsOf(schema, name), !context.exact);
+  if (converted === undefined) {
+    context.unsafe = true;
+    return row;
+  }
+  return context.rename(converted);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -113,15 +118,27 @@ function conversionsOf(schema: ConnectField, name: 'before' | 'after'): Map<stri
   return structConversions(schema.fields?.find((f) => f.field === name));
 }
 
-/** Applies logical types and marks unavailable values, in place (the row is freshly parsed). */
-function convertImage(row: Record<string, unknown>, conversions: Map<string, FieldConversion> | undefined): Row {
+/**
+ * Applies logical types and marks unavailable values, in place (the row is freshly parsed).
+ * With `checkUnsafe`, answers `undefined` on meeting a number beyond 2^53 (a rounded integer
+ * literal), before any conversion reads it: the caller decodes again from exact values.
+ */
+function convertImage(row: Record<string, unknown>, conversions: Map<string, FieldConversion> | undefined, checkUnsafe: boolean): Row | undefined {
   for (const field in row) {
     const v = row[field];
-    if (v === DEBEZIUM_UNAVAILABLE || v === DEBEZIUM_UNAVAILABLE_BASE64 || (Array.isArray(v) && v.length === 1 && v[0] === DEBEZIUM_UNAVAILABLE)) {
+    if (typeof v === 'number') {
+      if (checkUnsafe && isUnsafeNumber(v)) return undefined;
+    } else if (typeof v === 'object') {
+      if (v === null) continue;
+      if (checkUnsafe && holdsUnsafeNumber(v)) return undefined;
+      if (Array.isArray(v) && v.length === 1 && v[0] === DEBEZIUM_UNAVAILABLE) {
+        row[field] = UNCHANGED;
+        continue;
+      }
+    } else if (v === DEBEZIUM_UNAVAILABLE || v === DEBEZIUM_UNAVAILABLE_BASE64) {
       row[field] = UNCHANGED;
       continue;
     }
-    if (v === null) continue;
     const conversion = conversions?.get(field);
     if (conversion !== undefined) row[field] = conversion(v);
   }

@@ -11,6 +11,8 @@ export type { AvroPosition } from './AvroStreamDecoder.js';
 export { avroCodecs } from './avroCodec.js';
 export { debeziumJsonFormat, DEBEZIUM_UNAVAILABLE } from './debeziumJsonFormat.js';
 export type { DebeziumJsonFormatOptions } from './debeziumJsonFormat.js';
+export { debeziumAvroFormat } from './debeziumAvroFormat.js';
+export type { DebeziumAvroFormatOptions } from './debeziumAvroFormat.js';
 export { maxwellFormat } from './maxwellFormat.js';
 export { canalJsonFormat } from './canalJsonFormat.js';
 export { upsertJsonFormat } from './upsertJsonFormat.js';

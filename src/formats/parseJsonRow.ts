@@ -39,6 +39,32 @@ export function parseJsonValue(text: string): unknown {
   return holdsHugeNumber(value) ? exactIntegers(text, value) : value;
 }
 
+/**
+ * The first half of {@link parseJsonValue}: the depth check and `JSON.parse`, leaving integers
+ * beyond 2^53 rounded. For a caller that uses only part of the value (a change event's row
+ * images) and checks that part itself with {@link holdsUnsafeNumber}, in the pass it makes
+ * anyway, then calls {@link exactJsonValue} when it finds one.
+ */
+export function parseJsonValueRounded(text: string): unknown {
+  if (text.length > JSON_MAX_NESTING_DEPTH) checkDepth(text);
+  return JSON.parse(text) as unknown;
+}
+
+/** `value`, parsed from `text` by {@link parseJsonValueRounded}, with its integers beyond ±(2^53 - 1) exact. */
+export function exactJsonValue(text: string, value: unknown): unknown {
+  return exactIntegers(text, value);
+}
+
+/** Whether a number is at least 2^53 in magnitude: what a rounded integer literal beyond 2^53 - 1 parses to. */
+export function isUnsafeNumber(value: number): boolean {
+  return value >= TWO_53 || value <= -TWO_53;
+}
+
+/** Whether a parsed value holds a number of magnitude 2^53 or more (see {@link parseJsonValue}). */
+export function holdsUnsafeNumber(value: unknown): boolean {
+  return holdsHugeNumber(value);
+}
+
 /** A short description of a JSON value's kind, for errors. */
 export function describeJsonValue(value: unknown): string {
   if (value === null) return 'null';

@@ -5,7 +5,8 @@ import { isAscii, isUtf8 } from 'node:buffer';
  * common cases cost next to nothing: ASCII, or valid text.
  */
 export function isValidUtf8(bytes: Buffer, start: number, end: number): boolean {
-  const view = bytes.subarray(start, end);
+  // A whole message is checked as it is: a view per message was a Buffer allocation each.
+  const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
   return isAscii(view) || isUtf8(view);
 }
 

@@ -124,6 +124,18 @@ export type StatementResult =
   | { readonly kind: 'create source'; readonly source: RegisteredSource; readonly created: boolean }
   | { readonly kind: 'select'; readonly query: Query };
 
+/** The change-data `createFormat` names `createSource` takes, as the FORMAT ... ENCODE they stand for. */
+const CODE_CHANGELOG_FORMATS: Readonly<Record<string, { readonly format: string; readonly encode: string }>> = Object.assign(
+  Object.create(null) as Record<string, { format: string; encode: string }>,
+  {
+    debezium_json: { format: 'debezium', encode: 'json' },
+    debezium_avro: { format: 'debezium', encode: 'avro' },
+    maxwell: { format: 'maxwell', encode: 'json' },
+    canal_json: { format: 'canal', encode: 'json' },
+    upsert_json: { format: 'upsert', encode: 'json' },
+  },
+);
+
 /** Options of {@link Session.createSource}: the programmatic CREATE SOURCE. */
 export interface CreateSourceOptions<R> {
   /** A connector name (`'fs'`, `'kafka'`, as in `connector = '...'`) or a factory. */
@@ -134,6 +146,12 @@ export interface CreateSourceOptions<R> {
   readonly format: string | { readonly name: string; readonly options?: Readonly<Record<string, string>> };
   /** The columns, from {@link defineSchema}; rows are checked and converted against it. */
   readonly schema?: Schema<R>;
+  /**
+   * The primary-key columns: the source becomes a table (SQL's `CREATE TABLE ... PRIMARY KEY`),
+   * whose rows queries see kept by key. Required with a change-data format (`debezium_json`,
+   * `debezium_avro`, `maxwell`, `canal_json`, `upsert_json`), as in SQL.
+   */
+  readonly primaryKey?: readonly string[];
   readonly badRecords?: BadRecordPolicy;
   readonly checkpointIntervalMs?: number;
   readonly store?: StateStore;
@@ -241,11 +259,19 @@ export class Session {
       ...Object.entries(options.properties ?? {}).map(([key, value]) => ({ key, value: String(value) })),
     ];
     for (const p of given) if (this.isSecretKey(p.key)) this.addSecret(p.value);
-    const format: FormatClause = { encode: (typeof options.format === 'string' ? options.format : options.format.name).toLowerCase(), options: [] };
+    const formatName = (typeof options.format === 'string' ? options.format : options.format.name).toLowerCase();
+    const changelog = CODE_CHANGELOG_FORMATS[formatName];
+    // upsert_json from code keys by a declared column, as the seed's ROW FORMAT UPSERT_JSON (there is no INCLUDE KEY here).
+    const format: FormatClause =
+      changelog === undefined
+        ? { encode: formatName, options: [] }
+        : { format: changelog.format, encode: changelog.encode, options: [], ...(changelog.format === 'upsert' ? { legacy: formatName } : {}) };
     const extraFormatOptions = typeof options.format === 'string' ? {} : (options.format.options ?? {});
+    const primaryKey = options.primaryKey === undefined ? [] : [...options.primaryKey];
+    const table: TableDeclaration = { object: primaryKey.length > 0 ? 'table' : 'source', primaryKey, primaryKeyPosition: undefined, includes: [], appendOnly: false };
     let registered: RegisteredSource;
     try {
-      registered = this.register(name, connectors, options.schema?.columns, given, format, extraFormatOptions, options, undefined);
+      registered = this.register(name, connectors, options.schema?.columns, given, format, extraFormatOptions, options, undefined, table);
     } catch (err) {
       throw redactError(err, this.secrets);
     }

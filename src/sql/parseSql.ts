@@ -401,7 +401,21 @@ class Parser {
     const options: Property[] = [];
     const spelled = token.value.toLowerCase();
     const legacy = LEGACY_ROW_FORMATS[spelled];
-    if (legacy !== undefined) return { encode: legacy.encode, format: legacy.format, options, position, legacy: spelled };
+    if (legacy !== undefined) {
+      // The seed's `ROW FORMAT DEBEZIUM_AVRO ROW SCHEMA LOCATION CONFLUENT SCHEMA REGISTRY 'http://...'`:
+      // parsed so that the format can say what it needs instead of a syntax error.
+      if (this.isWord(this.peek(), 'row') && this.isWord(this.peek(1), 'schema') && this.isWord(this.peek(2), 'location')) {
+        const at = this.peek().position;
+        this.index += 3;
+        const registry = this.isWord(this.peek(), 'confluent') && this.isWord(this.peek(1), 'schema') && this.isWord(this.peek(2), 'registry');
+        if (registry) this.index += 3;
+        const location = this.peek();
+        if (location.kind !== 'string') throw this.expected("a schema location ('http://registry:8081' or 'file:///path/schema.avsc')");
+        this.index++;
+        options.push({ key: registry ? 'schema.registry' : 'schema.location', value: location.value, position: at });
+      }
+      return { encode: legacy.encode, format: legacy.format, options, position, legacy: spelled };
+    }
     // The seed's `ROW FORMAT CSV WITHOUT HEADER DELIMITED BY ','`.
     if (spelled === 'csv') {
       if (this.isWord(this.peek(), 'without') && this.isWord(this.peek(1), 'header')) {

@@ -55,6 +55,8 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
  *   MAXWELL | CANAL_JSON | UPSERT_JSON`) → `debezium_json`, `maxwell`, `canal_json`, `upsert_json`,
  *   with `changelog` set: their rows carry an operation, applied by primary key (the session
  *   checks that one is declared). `ignore_key` is Debezium's one option.
+ * - `FORMAT DEBEZIUM ENCODE AVRO (schema.location = 'file:///envelope.avsc')` → `debezium_avro`,
+ *   `{ 'schema.file': '/envelope.avsc' }`, `changelog` set; its schema-registry forms are issue 19.
  */
 export function resolveFormat(
   sourceName: string,
@@ -67,9 +69,10 @@ export function resolveFormat(
   }
   const envelope = clause.format;
   const shown = clause.legacy === undefined ? `FORMAT ${envelope?.toUpperCase()} ENCODE ${clause.encode.toUpperCase()}` : `ROW FORMAT ${clause.legacy.toUpperCase()}`;
+  if (envelope === 'debezium' && clause.encode === 'avro') return debeziumAvro(where, shown, clause, withOptions);
   if (envelope !== undefined && isChangelogFormat(envelope)) {
     if (clause.encode !== 'json') {
-      throw new SqlError(`${where}: ${shown} is not supported; change data is read as ENCODE JSON`, clause.position);
+      throw new SqlError(`${where}: ${shown} is not supported; change data is read as ENCODE JSON (Debezium also as ENCODE AVRO)`, clause.position);
     }
     for (const [format] of Object.entries(withOptions)) {
       throw new SqlError(`${where}: ${format}.* properties do not apply to ${shown}`, clause.position);
@@ -129,6 +132,43 @@ export function resolveFormat(
     }
   }
   return { name, options };
+}
+
+/** Where reading the schema from a registry is tracked. */
+const REGISTRY_ISSUE = 'reading Avro schemas from a schema registry is issue 19; give the writer schema as a file: FORMAT DEBEZIUM ENCODE AVRO (schema.location = \'file:///path/envelope.avsc\')';
+
+/**
+ * `FORMAT DEBEZIUM ENCODE AVRO (schema.location = 'file://...')` → `debezium_avro` with the
+ * envelope's writer schema from that file. The schema-registry forms (`schema.registry`, the
+ * seed-era `ROW FORMAT DEBEZIUM_AVRO ROW SCHEMA LOCATION CONFLUENT SCHEMA REGISTRY '...'`) are
+ * refused, pointing to issue 19.
+ */
+function debeziumAvro(
+  where: string,
+  shown: string,
+  clause: FormatClause,
+  withOptions: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): ResolvedFormat {
+  if (clause.legacy !== undefined) throw new SqlError(`${where}: ${shown} reads its schema from a schema registry: ${REGISTRY_ISSUE}`, clause.position);
+  for (const [format] of Object.entries(withOptions)) {
+    throw new SqlError(`${where}: ${format}.* properties do not apply to ${shown}`, clause.position);
+  }
+  const options: Record<string, string> = {};
+  for (const option of clause.options) {
+    if (option.key === 'schema.registry' || option.key.startsWith('schema.registry.')) {
+      throw new SqlError(`${where}: ${shown} option '${option.key}': ${REGISTRY_ISSUE}`, option.position);
+    }
+    if (option.key !== 'schema.location') {
+      const hint = didYouMean(option.key, ['schema.location']);
+      throw new SqlError(`${where}: unknown ${shown} option '${option.key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; known: schema.location`, option.position);
+    }
+    options['schema.file'] = schemaPath(where, option.value, option.position);
+  }
+  // From code (no position), the schema comes as createFormat's own options (schema, schema.file).
+  if (options['schema.file'] === undefined && clause.position !== undefined) {
+    throw new SqlError(`${where}: ${shown} needs the envelope's writer schema: add (schema.location = 'file:///path/envelope.avsc'); ${REGISTRY_ISSUE.split(';')[0]}`, clause.position);
+  }
+  return { name: 'debezium_avro', options, changelog: 'debezium' };
 }
 
 function schemaPath(where: string, location: string, position: FormatClause['position']): string {

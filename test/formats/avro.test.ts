@@ -330,3 +330,21 @@ test('the decoder keeps no reference to pushed buffers (the caller may reuse the
     assert.deepEqual(rows, expected, `pushes of ${size} bytes`);
   }
 });
+
+test('a long written as an object (Kafka Connect attributes, a logicalType) is still read as an exact bigint, and the fingerprint is unchanged', async () => {
+  const avsc = await loadAvsc();
+  const schema = {
+    type: 'record',
+    name: 'T',
+    fields: [
+      { name: 'nanos', type: { type: 'long', 'connect.name': 'io.debezium.time.NanoTimestamp' } },
+      { name: 'micros', type: { type: 'long', logicalType: 'timestamp-micros' } },
+      { name: 'list', type: { type: 'array', items: { type: 'long', 'connect.version': 1 } } },
+    ],
+  };
+  const plain = { type: 'record', name: 'T', fields: [{ name: 'nanos', type: 'long' }, { name: 'micros', type: 'long' }, { name: 'list', type: { type: 'array', items: 'long' } }] };
+  const value = { nanos: 2n ** 62n + 7n, micros: 2n ** 60n + 1n, list: [2n ** 55n + 3n] };
+  const bytes = avroType(avsc, plain as Avsc.Schema).toBuffer(value);
+  assert.deepEqual(avroFormat({ schema: JSON.stringify(schema) }).decodeMessage?.(bytes), value);
+  assert.equal(JSON.stringify(avroType(avsc, schema as Avsc.Schema).schema()), JSON.stringify(avroType(avsc, plain as Avsc.Schema).schema()));
+});

@@ -138,6 +138,20 @@ test('debezium_json: Kafka Connect logical types become the text the SQL types r
   assert.deepEqual(decode(createFormat('debezium_json'), JSON.stringify({ before: null, after: { id: 1, d: 19284 }, op: 'c' })), [['insert', { id: 1, d: 19284 }]]);
 });
 
+test('debezium_json: integers beyond 2^53 are exact in both images, nested too, and next to UNCHANGED; the source block is not rows', () => {
+  const format = createFormat('debezium_json');
+  const big = '18446744073709551615';
+  const event = `{"before":{"id":${big},"n":{"deep":[-9007199254740993]},"doc":"__debezium_unavailable_value"},"after":{"id":${big},"n":{"deep":[1]},"f":1e300},"source":{"pos":123456789012345678901},"op":"u"}`;
+  assert.deepEqual(decode(format, event), [
+    ['update_before', { id: 18446744073709551615n, n: { deep: [-9007199254740993n] }, doc: UNCHANGED }],
+    ['update_after', { id: 18446744073709551615n, n: { deep: [1] }, f: 1e300 }],
+  ]);
+  // 2^53 - 1 stays a number; a float of that size is not an integer literal and stays a float.
+  assert.deepEqual(decode(format, '{"after":{"id":9007199254740991,"x":9007199254740993.5},"op":"c"}'), [['insert', { id: 9007199254740991, x: 9007199254740994 }]]);
+  // A huge number in the source block only: the rows are the same either way.
+  assert.deepEqual(decode(format, '{"after":{"id":1},"source":{"pos":123456789012345678901},"op":"r"}'), [['insert', { id: 1 }]]);
+});
+
 test('debezium_json: __debezium_unavailable_value (text, bytes, arrays) is UNCHANGED, and a schema converter keeps it and the operation', () => {
   const format = createFormat('debezium_json', {}, ['id', 'doc', 'blob', 'tags']);
   const rows = format.decodeMessages!(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { opOf } from '../../src/core/Changelog.js';
 import { commitEpochs } from '../../src/core/commitEpochs.js';
 import { toRecords } from '../../src/core/toRecords.js';
 import type { Row } from '../../src/formats/Format.js';
@@ -258,4 +259,35 @@ test('a checkpoint interval from code beyond the longest timer delay is refused,
     /checkpointIntervalMs must be a whole number between 1 and 2147483647, got 1000000000000/,
   );
   assert.equal(new Session({ checkpointIntervalMs: 2 ** 31 - 1 }).execute(sql).length, 1);
+});
+
+test('createSource with primaryKey and a change-data format is a table: queries see rows kept by key; without a key it is refused as in SQL', async () => {
+  const events = [
+    '{"before":null,"after":{"id":1,"name":"a"},"op":"c"}',
+    '{"before":null,"after":{"id":2,"name":"b"},"op":"c"}',
+    '{"before":{"id":1,"name":"a"},"after":{"id":1,"name":"a2"},"op":"u"}',
+    '{"before":{"id":2,"name":"b"},"after":null,"op":"d"}',
+    '{"before":null,"after":{"id":3,"name":"c"},"op":"r"}',
+  ].join('\n');
+  const path = csvDir('debezium-code', '');
+  rmSync(join(path, 'data.csv'));
+  writeFileSync(join(path, 'events.json'), `${events}\n`);
+  const session = new Session();
+  const schema = defineSchema({ id: integer().notNull(), name: varchar() });
+  session.createSource('orders', { connector: 'fs', properties: { 'fs.path': path }, format: 'debezium_json', schema, primaryKey: ['id'] });
+  // The query's rows are the table's changes (each with its operation): applied in order, the final table.
+  const changes = await rows(session, 'select id, name from orders');
+  assert.deepEqual(changes.map((r) => [opOf(r), r['id']]), [['insert', 1], ['insert', 2], ['update_before', 1], ['update_after', 1], ['delete', 2], ['insert', 3]]);
+  const table = new Map<unknown, Row>();
+  for (const r of changes) {
+    const op = opOf(r);
+    if (op === 'insert' || op === 'update_after') table.set(r['id'], Object.fromEntries(Object.entries(r)));
+    else table.delete(r['id']);
+  }
+  assert.deepEqual([...table.values()], [{ id: 1, name: 'a2' }, { id: 3, name: 'c' }]);
+  assert.throws(() => new Session().createSource('o', { connector: 'fs', properties: { 'fs.path': path }, format: 'debezium_json' }), /a primary key must be specified for FORMAT DEBEZIUM ENCODE JSON/);
+  assert.throws(() => new Session().createSource('o', { connector: 'fs', properties: { 'fs.path': path }, format: 'debezium_json', schema, primaryKey: ['nope'] }), /primary key column "nope" is not a column of "o"/);
+  // A plain format with a key: a table of upserts, as CREATE TABLE ... PRIMARY KEY over JSON.
+  const plain = new Session().createSource('p', { connector: 'fs', properties: { 'fs.path': path }, format: 'json', primaryKey: ['id'] });
+  assert.ok(plain);
 });

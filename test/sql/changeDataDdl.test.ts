@@ -79,7 +79,8 @@ test('a column declared PRIMARY KEY, FORMAT MAXWELL / CANAL, and ENCODE JSON (ig
   assert.deepEqual(create(`create table a (id integer primary key) with (${KAFKA}) FORMAT MAXWELL ENCODE JSON`).primaryKey, ['id']);
   assert.match(refused(`create table c (id int primary key) with (${KAFKA}) FORMAT DEBEZIUM ENCODE JSON (ignore_key = 'maybe')`), /ignore_key must be 'true' or 'false'/);
   assert.match(refused(`create table c (id int primary key) with (${KAFKA}) FORMAT MAXWELL ENCODE JSON (ignore_key = 'true')`), /unknown FORMAT MAXWELL ENCODE JSON option 'ignore_key'; it takes none/);
-  assert.match(refused(`create table c (id int primary key) with (${KAFKA}) FORMAT DEBEZIUM ENCODE AVRO`), /FORMAT DEBEZIUM ENCODE AVRO is not supported; change data is read as ENCODE JSON/);
+  assert.match(refused(`create table c (id int primary key) with (${KAFKA}) FORMAT DEBEZIUM ENCODE AVRO`), /FORMAT DEBEZIUM ENCODE AVRO needs the envelope's writer schema: add \(schema.location = /);
+  assert.match(refused(`create table c (id int primary key) with (${KAFKA}) FORMAT MAXWELL ENCODE AVRO`), /FORMAT MAXWELL ENCODE AVRO is not supported; change data is read as ENCODE JSON/);
 });
 
 test('seed-era ROW FORMAT DEBEZIUM_JSON | MAXWELL | CANAL_JSON | UPSERT_JSON and CREATE MATERIALIZED SOURCE', () => {
@@ -232,4 +233,22 @@ test('bounded or not, as the CLI needs to know: fs bounded by default, kafka wit
     create source c (v int) with (${KAFKA}) format plain encode json;
     create source d (v int) with (${KAFKA}, scan.bounded.mode = 'latest') format plain encode json;`);
   assert.deepEqual(['a', 'b', 'c', 'd'].map((n) => session.sources.get(n)?.bounded), [true, false, false, true]);
+});
+
+test('CREATE TABLE ... FORMAT DEBEZIUM ENCODE AVRO (schema.location = file://...) makes a debezium_avro changelog table', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const { schemaText } = await import('../formats/debeziumAvroEnvelope.js');
+  const file = join(mkdtempSync(join(tmpdir(), 'cdc2-sql-')), 'orders-value.avsc');
+  writeFileSync(file, schemaText);
+  const session = new Session();
+  const [result] = session.execute(`CREATE TABLE orders (id INT, name VARCHAR, PRIMARY KEY (id)) WITH (${KAFKA}) FORMAT DEBEZIUM ENCODE AVRO (schema.location = '${pathToFileURL(file).href}')`);
+  assert.ok(result?.kind === 'create source');
+  assert.equal(result.source.format, 'debezium_avro');
+  assert.equal(result.source.changelog, true);
+  assert.deepEqual(result.source.primaryKey, ['id']);
+  assert.throws(() => new Session().execute(`CREATE TABLE o (id INT) WITH (${KAFKA}) FORMAT DEBEZIUM ENCODE AVRO (schema.location = '${pathToFileURL(file).href}')`), /primary key/i);
+  assert.throws(() => new Session().execute(`CREATE TABLE o (id INT PRIMARY KEY) WITH (${KAFKA}) FORMAT DEBEZIUM ENCODE AVRO (schema.registry = 'http://r:8081')`), /issue 19/);
 });
