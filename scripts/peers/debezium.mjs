@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   ensureDir, isAlive, log, peersDir, phase, readPidFile, removeFile, run, tail, waitFor, writePidFile, stopPidFile,
+  copyMavenDependencies, DEPENDENCY_PLUGIN_VERSION,
 } from './lib.mjs';
 import { DEFAULT_KAFKA_VERSION } from './kafka.mjs';
 import { PG_DATABASE, PG_PASSWORD, PG_USER } from './postgres.mjs';
@@ -23,7 +24,6 @@ import { PG_DATABASE, PG_PASSWORD, PG_USER } from './postgres.mjs';
 /** Pinned for reproducible CI; override with DEBEZIUM_VERSION. 3.6.1 is the newest 3.x Maven Central serves whole. */
 export const DEFAULT_DEBEZIUM_VERSION = '3.6.1.Final';
 const LOG4J_VERSION = '2.24.3';
-const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
 const CONNECTOR = 'tributary-debezium-postgres';
 
 export function resolveDebezium(options = {}) {
@@ -72,19 +72,16 @@ function pom(d) {
 
 export async function provisionDebezium(options) {
   const d = resolveDebezium(options);
-  const marker = join(d.dist, '.complete');
-  if (existsSync(marker)) return d;
-  await phase(d.instance, `resolve Kafka Connect ${d.kafkaVersion} + Debezium ${d.version} jars with mvn`, async () => {
-    ensureDir(d.dist);
-    rmSync(d.lib, { recursive: true, force: true });
-    writeFileSync(join(d.dist, 'pom.xml'), pom(d));
-    await run('mvn', [
-      '-B', '-q', '-f', join(d.dist, 'pom.xml'),
-      `org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy-dependencies`,
-      `-DoutputDirectory=${d.lib}`, '-DincludeScope=runtime',
-    ], { cwd: d.dist, logFile: join(d.dist, 'mvn.log') });
-    if (!readdirSync(d.lib).some((jar) => jar.startsWith('debezium-connector-postgres-'))) throw new Error(`mvn ran but ${d.lib} has no debezium-connector-postgres jar`);
-    writeFileSync(marker, `${new Date().toISOString()}\n`);
+  await copyMavenDependencies({
+    instance: d.instance,
+    label: `Kafka Connect ${d.kafkaVersion} + Debezium ${d.version} jars`,
+    dist: d.dist,
+    lib: d.lib,
+    pom: pom(d),
+    quiet: true,
+    check: (jars) => {
+      if (!jars.some((jar) => jar.startsWith('debezium-connector-postgres-'))) throw new Error(`mvn ran but ${d.lib} has no debezium-connector-postgres jar`);
+    },
   });
   return d;
 }

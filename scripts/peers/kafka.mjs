@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import {
   ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, tail,
   waitFor, writePidFile, stopPidFile,
+  copyMavenDependencies, DEPENDENCY_PLUGIN_VERSION,
 } from './lib.mjs';
 
 /** Pinned for reproducible CI; override with KAFKA_VERSION. */
 export const DEFAULT_KAFKA_VERSION = '4.1.1';
 const LOG4J_VERSION = '2.24.3';
-const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
 
 /**
  * @typedef {object} KafkaOptions
@@ -104,25 +104,18 @@ function pom(k) {
 /** Resolves the jars once per version; a `.complete` marker makes later calls free. */
 export async function provisionKafka(options) {
   const k = resolveKafka(options);
-  const marker = join(k.dist, '.complete');
-  if (existsSync(marker)) {
-    say(k, `jars for Kafka ${k.version}: cached in ${k.lib}`);
-    return k;
-  }
-  await phase(k.instance, `resolve Kafka ${k.version} jars with mvn`, async () => {
-    ensureDir(k.dist);
-    rmSync(k.lib, { recursive: true, force: true });
-    writeFileSync(join(k.dist, 'pom.xml'), pom(k));
-    await run('mvn', [
-      '-B', '-q', '-f', join(k.dist, 'pom.xml'),
-      `org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy-dependencies`,
-      `-DoutputDirectory=${k.lib}`, '-DincludeScope=runtime',
-    ], { cwd: k.dist, logFile: join(k.dist, 'mvn.log') });
-    const jars = readdirSync(k.lib);
-    const slf4j1 = jars.some((jar) => /^slf4j-api-1\./.test(jar));
-    const unused = slf4j1 ? /^log4j-slf4j2-impl-/ : /^log4j-slf4j-impl-/;
-    for (const jar of jars.filter((name) => unused.test(name))) rmSync(join(k.lib, jar));
-    writeFileSync(marker, `${new Date().toISOString()}\n`);
+  await copyMavenDependencies({
+    instance: k.instance,
+    label: `Kafka ${k.version} jars`,
+    dist: k.dist,
+    lib: k.lib,
+    pom: pom(k),
+    quiet: k.quiet,
+    check: (jars) => {
+      const slf4j1 = jars.some((jar) => /^slf4j-api-1\./.test(jar));
+      const unused = slf4j1 ? /^log4j-slf4j2-impl-/ : /^log4j-slf4j-impl-/;
+      for (const jar of jars.filter((name) => unused.test(name))) rmSync(join(k.lib, jar));
+    },
   });
   return k;
 }
