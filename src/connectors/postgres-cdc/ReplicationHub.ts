@@ -526,7 +526,10 @@ export class ReplicationHub {
     this.txn.buffered.set(t.member.split.id, buffered);
     for (const [tuple, op] of images) {
       const row = toRow(t.relation.columns, tuple, keyOnly && op !== 'update_after');
-      this.track(t.member, row, op);
+      // The key set serves TRUNCATE only, which refuses unless keysComplete (this run read the
+      // snapshot): without one, keeping keys would be work nothing reads (it was a fifth of the
+      // stream's decoding time).
+      if (t.member.keysComplete) this.track(t.member, row, op);
       buffered.push(withOp(this.convert === undefined ? row : this.convert(row), op));
     }
     if (buffered.length >= this.config.batchRows) this.flush(t.member);
