@@ -22,23 +22,42 @@ export interface TableRowCodec {
  * const json = defaultTableRowCodec.encode({ id: 2n ** 64n, tags: ['a'] }); // { id: { i: '18446744073709551616' }, tags: ['a'] }
  * defaultTableRowCodec.decode(json); // { id: 18446744073709551616n, tags: ['a'] }
  */
-export const defaultTableRowCodec: TableRowCodec = {
-  encode(row) {
-    // The common row holds only strings, finite numbers, booleans and nulls: it is its own
-    // stored form (stores serialize what they are given; an OP symbol is not JSON and is left
-    // out). A copy per row was most of the cost of a table's full checkpoint.
-    if (isPlainJsonRow(row)) return row as unknown as JsonValue;
-    const out: Record<string, JsonValue> = {};
-    for (const key of Object.keys(row)) out[key] = encodeValue(row[key], key);
-    return out;
-  },
-  decode(value) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a stored table row is not an object');
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) out[key] = decodeValue(value[key] as JsonValue);
-    return out;
-  },
-};
+export const defaultTableRowCodec: TableRowCodec = (() => {
+  const columns = columnRowCodec(encodeValue, decodeValue);
+  return {
+    encode(row) {
+      // The common row holds only strings, finite numbers, booleans and nulls: it is its own
+      // stored form (stores serialize what they are given; an OP symbol is not JSON and is left
+      // out). A copy per row was most of the cost of a table's full checkpoint.
+      if (isPlainJsonRow(row)) return row as unknown as JsonValue;
+      return columns.encode(row);
+    },
+    decode: (value) => columns.decode(value),
+  };
+})();
+
+/**
+ * A {@link TableRowCodec} storing a row as an object of its columns, each encoded and decoded
+ * on its own by the functions given: the shape every row codec shares, whatever its values.
+ *
+ * @example
+ * const codec = columnRowCodec((v) => String(v), (v) => Number(v)); // numbers stored as text
+ */
+export function columnRowCodec(encodeValue: (value: unknown, column: string) => JsonValue, decodeValue: (value: JsonValue) => unknown): TableRowCodec {
+  return {
+    encode(row) {
+      const out: Record<string, JsonValue> = {};
+      for (const key of Object.keys(row)) out[key] = encodeValue(row[key], key);
+      return out;
+    },
+    decode(value) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a stored table row is not an object');
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) out[key] = decodeValue(value[key] as JsonValue);
+      return out;
+    },
+  };
+}
 
 function isPlainJsonRow(row: Readonly<Record<string, unknown>>): boolean {
   if (Object.getPrototypeOf(row) !== Object.prototype) return false;
