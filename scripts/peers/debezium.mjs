@@ -159,6 +159,26 @@ async function ensurePublication(d) {
   });
 }
 
+/**
+ * Connect's offsets name an LSN of the slot `tributary_debezium`. When PostgreSQL's data was made
+ * anew (its folder in /var/tmp cleared, `clean` of postgres) the slot is gone and Debezium refuses
+ * to start ("no longer available on the server"), so offsets without their slot are deleted and the
+ * connector snapshots afresh: the peer is test infrastructure, and its topics are read by tests that
+ * make their own tables.
+ */
+async function forgetOffsetsOfLostSlot(d) {
+  const offsets = join(d.home, 'connect.offsets');
+  if (!existsSync(offsets)) return;
+  const out = await run('psql', ['-h', d.pgHost, '-p', String(d.pgPort), '-U', PG_USER, '-d', PG_DATABASE, '-tAc',
+    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tributary_debezium'"], {
+    env: { ...process.env, PGPASSWORD: PG_PASSWORD, PGCONNECT_TIMEOUT: '5' },
+  });
+  if (String(out).trim() === '0') {
+    rmSync(offsets, { force: true });
+    say(d, 'the slot tributary_debezium is gone (new PostgreSQL data): deleted Connect\'s offsets, Debezium snapshots afresh');
+  }
+}
+
 export async function startDebezium(options) {
   const d = resolveDebezium(options);
   const marker = 'ConnectStandalone';
@@ -171,6 +191,7 @@ export async function startDebezium(options) {
   }
   removeFile(d.pidFile);
   await ensurePublication(d);
+  await forgetOffsetsOfLostSlot(d);
   writeConfig(d);
   return phase(d.instance, `start Kafka Connect + Debezium (REST 127.0.0.1:${d.restPort})`, async () => {
     const out = openSync(d.logFile, 'a');
