@@ -8,6 +8,14 @@ import { FsEnumerator, type ScanMode } from './FsEnumerator.js';
 import { FsSplitReader, type FileChangedPolicy } from './FsSplitReader.js';
 import { globMatcher } from './globMatcher.js';
 import { Semaphore } from './Semaphore.js';
+import { availableParallelism } from 'node:os';
+import { DecodePool } from '../../parallel/DecodePool.js';
+import type { FormatSpec } from '../../parallel/FormatSpec.js';
+import type { DecodeTask } from '../../parallel/decodeProtocol.js';
+import { DEFAULT_RANGE_BYTES } from './rangeDecode.js';
+
+/** Default of {@link FsSourceOptions.decodeThreads}: decode on the main thread (see its doc for why). */
+export const DEFAULT_DECODE_THREADS = 1;
 
 /** Default of {@link FsSourceOptions.maxOpenFiles}. */
 export const DEFAULT_MAX_OPEN_FILES = 16;
@@ -46,6 +54,26 @@ export interface FsSourceOptions extends SourceOptions {
    * the start (`fs.file.changed`). See {@link FileChangedPolicy}.
    */
   readonly onFileChanged?: FileChangedPolicy;
+  /**
+   * Threads that decode bounded scans of `json` (NDJSON) and `csv` files (`fs.decode.threads`):
+   * `1` (default) decodes on the main thread; `N >= 2` starts up to N worker threads
+   * (node:worker_threads) shared by the source's files, and cuts each file into byte ranges of
+   * about `decodeRangeBytes` decoded at the same time; `0` means one per core beyond the first
+   * (`os.availableParallelism() - 1`; the main thread when that is 0). Rows, their order within
+   * a file, offsets and checkpoints are the same as with one thread. Needs `formatSpec`.
+   *
+   * Off by default because it does not always win: rows must be copied from the worker to the
+   * main thread (structured clone), which costs the main thread about as much as decoding
+   * JSON lines or CSV itself, so it pays only with cores to spare and a main thread busy with
+   * other work; see bench/cases/parallelDecode.ts.
+   */
+  readonly decodeThreads?: number;
+  /** Nominal byte range one file is cut into for worker threads (`fs.decode.range.bytes`). Default 8 MiB. */
+  readonly decodeRangeBytes?: number;
+  /** The format as data (`createFormat(name, options, columns)` builds `format` from it): worker threads rebuild it. */
+  readonly formatSpec?: FormatSpec;
+  /** @internal Test seam: every worker task fails (`throw`) or kills its thread (`exit`) after some batches. */
+  readonly decodeFault?: DecodeTask['fault'];
 }
 
 /**
@@ -77,7 +105,25 @@ export interface FsSourceOptions extends SourceOptions {
  * checkpointed(source).pipe(toRecords()).subscribe(console.log);
  */
 export function createFsSource(options: FsSourceOptions): Source<Row> {
-  const { path, pattern = '*', scanMode = 'bounded', format, convert, watch, pollIntervalMs, stableMs, readBufferBytes, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, onWatchError, onFileChanged, ...common } = options;
+  const {
+    path,
+    pattern = '*',
+    scanMode = 'bounded',
+    format,
+    convert,
+    watch,
+    pollIntervalMs,
+    stableMs,
+    readBufferBytes,
+    maxOpenFiles = DEFAULT_MAX_OPEN_FILES,
+    onWatchError,
+    onFileChanged,
+    decodeThreads = DEFAULT_DECODE_THREADS,
+    decodeRangeBytes = DEFAULT_RANGE_BYTES,
+    formatSpec,
+    decodeFault,
+    ...common
+  } = options;
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`fs source '${common.name}': a directory path is required`);
   if (scanMode !== 'bounded' && scanMode !== 'unbounded') {
     throw new TypeError(`fs source '${common.name}': scan mode must be 'bounded' or 'unbounded', not '${String(scanMode)}'`);
@@ -104,6 +150,17 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
   }
   if (format.openStream === undefined) {
     throw new TypeError(`fs source '${common.name}': format '${format.name}' cannot decode files (it has no stream decoder)`);
+  }
+  if (!(Number.isInteger(decodeThreads) && decodeThreads >= 0)) {
+    throw new TypeError(`fs source '${common.name}': decode threads must be a non-negative integer (0: one per spare core, 1: the main thread), not ${String(decodeThreads)}`);
+  }
+  if (!(Number.isInteger(decodeRangeBytes) && decodeRangeBytes >= 1)) {
+    throw new TypeError(`fs source '${common.name}': the decode range must be a positive integer of bytes, not ${String(decodeRangeBytes)}`);
+  }
+  // Automatic: only where the format can be rebuilt in a worker, and only with a core to spare.
+  const threads = decodeThreads === 0 ? (formatSpec === undefined ? 1 : availableParallelism() - 1) : decodeThreads;
+  if (threads > 1 && formatSpec === undefined) {
+    throw new TypeError(`fs source '${common.name}': decoding on ${threads} threads needs formatSpec (the format as data: name, options, columns) for the worker threads to build the format`);
   }
   let matcher;
   try {
@@ -132,6 +189,9 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
     ...(readBufferBytes === undefined ? {} : { readBufferBytes }),
     ...(stableMs === undefined ? {} : { stableMs }),
     ...(onFileChanged === undefined ? {} : { onFileChanged }),
+    ...(threads > 1 && formatSpec !== undefined && scanMode === 'bounded'
+      ? { workers: { pool: new DecodePool(threads), format: formatSpec, rangeBytes: decodeRangeBytes, ...(decodeFault === undefined ? {} : { fault: decodeFault }) } }
+      : {}),
     scheduler: common.scheduler,
   });
   return createSource({ ...common, enumerator, reader });
