@@ -6,6 +6,7 @@ import { startDecodeWorker } from './startDecodeWorker.js';
 export interface DecodeListener {
   /** Where decoding really began (a record start), before any batch. */
   started(start: string): void;
+  /** Rows may be packed (`unpackRows`): unpack them when delivering, not while they wait (a few large objects age in the heap cheaply, a million small ones do not). */
   batch(batch: WorkerBatch): void;
   /** The range is decoded; `end` is where its last record ended (the next record's start). */
   done(end: string): void;

@@ -1,6 +1,7 @@
 import type { SourceErrorLocation } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { FormatSpec } from './FormatSpec.js';
+import type { PackedRows } from './packedRows.js';
 
 /**
  * Decode one byte range of a file. The worker opens the format's stream decoder at `start`
@@ -42,7 +43,8 @@ export type ToWorker = DecodeTask | { readonly type: 'ack'; readonly id: number 
 export interface WorkerBatch {
   readonly type: 'batch';
   readonly id: number;
-  readonly rows: Row[];
+  /** The rows, packed when they are all strings (see `packRows`); the pool unpacks them. */
+  readonly rows: Row[] | PackedRows;
   /** The format offset of the first row (meaningful when `rows` is not empty). */
   readonly offset: string;
   /** Where the batch's bytes start (the previous batch's `nextOffset`, or the task's start). */
@@ -54,6 +56,9 @@ export interface WorkerBatch {
   /** Bad records of this batch, in file order, to be handled before its rows are delivered. */
   readonly bad: readonly WorkerBadRecord[];
 }
+
+/** A batch with its rows unpacked, as its owner delivers it. */
+export type DecodedRangeBatch = Omit<WorkerBatch, 'rows'> & { readonly rows: Row[] };
 
 /** Worker to main thread. `started` comes first and says where decoding really began. */
 export type FromWorker =

@@ -9,6 +9,7 @@ import { SourceError } from '../core/SourceError.js';
 import { FileByteInput } from '../connectors/fs/FileByteInput.js';
 import { createFormat } from '../formats/createFormat.js';
 import type { DecodeContext, DecodedBatch, Format, StreamDecoder } from '../formats/Format.js';
+import { packRows } from './packedRows.js';
 import type { DecodeTask, FromWorker, ToWorker, WorkerBadRecord } from './decodeProtocol.js';
 
 const port = parentPort;
@@ -90,6 +91,7 @@ async function run(state: Running): Promise<void> {
     post({ type: 'started', id: task.id, start: startOffset });
     let from = startOffset;
     let batches = 0;
+    let keys: string[] | undefined;
     const send = async (batch: DecodedBatch, read: number): Promise<void> => {
       if (batch.rows.length === 0 && bad.length === 0 && batch.nextOffset === from) return;
       const fault = task.fault;
@@ -99,7 +101,11 @@ async function run(state: Running): Promise<void> {
       }
       batches++;
       state.unacked++;
-      post({ type: 'batch', id: task.id, rows: batch.rows, offset: batch.offset, from, nextOffset: batch.nextOffset, read, bad });
+      // CSV rows all have the header's (or the declared) columns, in order: pack them.
+      const first = batch.rows[0];
+      if (task.format.name === 'csv' && first !== undefined) keys ??= Object.keys(first);
+      const packed = keys === undefined ? undefined : packRows(batch.rows, keys);
+      post({ type: 'batch', id: task.id, rows: packed ?? batch.rows, offset: batch.offset, from, nextOffset: batch.nextOffset, read, bad }, packed === undefined ? undefined : [packed.lengths.buffer as ArrayBuffer]);
       bad = [];
       from = batch.nextOffset;
       while (state.unacked >= task.window && !state.cancelled) await new Promise<void>((r) => (state.wake = r));

@@ -16,7 +16,7 @@ import type { ScanMode } from './FsEnumerator.js';
 import type { Semaphore } from './Semaphore.js';
 import { BadRecordError } from '../../core/SourceError.js';
 import type { DecodePool } from '../../parallel/DecodePool.js';
-import type { DecodeTask, WorkerBatch } from '../../parallel/decodeProtocol.js';
+import type { DecodeTask, DecodedRangeBatch } from '../../parallel/decodeProtocol.js';
 import type { FormatSpec } from '../../parallel/FormatSpec.js';
 import { decodeInRanges, isNdjsonFile } from './rangeDecode.js';
 
@@ -294,7 +294,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       };
 
       /** Converts a worker's rows, applies the bad-record policy to its bad records, emits the chunk. */
-      const deliver = async (batch: WorkerBatch): Promise<void> => {
+      const deliver = async (batch: DecodedRangeBatch): Promise<void> => {
         const rows = batch.rows;
         if (convert !== undefined) {
           try {

@@ -68,7 +68,7 @@ export interface FsSourceOptions extends SourceOptions {
    * other work; see bench/cases/parallelDecode.ts.
    */
   readonly decodeThreads?: number;
-  /** Nominal byte range one file is cut into for worker threads (`fs.decode.range.bytes`). Default 8 MiB. */
+  /** Nominal byte range one file is cut into for worker threads (`fs.decode.range.bytes`). Default 2 MiB. */
   readonly decodeRangeBytes?: number;
   /** The format as data (`createFormat(name, options, columns)` builds `format` from it): worker threads rebuild it. */
   readonly formatSpec?: FormatSpec;

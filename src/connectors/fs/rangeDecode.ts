@@ -1,14 +1,12 @@
 import { open } from 'node:fs/promises';
 import { SourceError, type SourceErrorLocation } from '../../core/SourceError.js';
 import type { DecodeHandle, DecodePool } from '../../parallel/DecodePool.js';
-import type { DecodeTask, WorkerBatch } from '../../parallel/decodeProtocol.js';
+import type { DecodeTask, DecodedRangeBatch, WorkerBatch } from '../../parallel/decodeProtocol.js';
+import { unpackRows } from '../../parallel/packedRows.js';
 import type { FormatSpec } from '../../parallel/FormatSpec.js';
 
 /** Default nominal size of the byte ranges one file is cut into (`fs.decode.range.bytes`). */
-export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
-
-/** Batches a worker may decode ahead of delivery, per range. */
-const WINDOW = 8;
+export const DEFAULT_RANGE_BYTES = 2 * 1024 * 1024;
 
 /** What {@link decodeInRanges} reads. */
 export interface RangeDecodeOptions {
@@ -33,7 +31,7 @@ export interface RangeDecodeOptions {
 
 /** A batch in file order, verified; `ack` once it is delivered so its worker decodes on. */
 export interface OrderedBatch {
-  readonly batch: WorkerBatch;
+  readonly batch: DecodedRangeBatch;
   readonly ack: () => void;
 }
 
@@ -74,6 +72,9 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
   if (options.splittable) for (let at = startByte + rangeBytes; at < size; at += rangeBytes) nominal.push(at);
   const count = nominal.length + 1;
   const lookahead = Math.max(1, pool.size);
+  // A range decoded ahead must be able to finish while the ones before it are delivered, or its
+  // thread idles: its whole range may wait decoded. Memory: about `lookahead` ranges of rows.
+  const window = Math.ceil(rangeBytes / options.readBufferBytes) + 2;
   const ranges: (Range | undefined)[] = [];
 
   const submit = (index: number, start: string | null | undefined, first = false): Range => {
@@ -102,7 +103,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
       ...(start === undefined ? { startAfter: nominal[index - 1] as number } : {}),
       ...(end === undefined ? {} : { end }),
       readBufferBytes: options.readBufferBytes,
-      window: WINDOW,
+      window,
       ...(options.fault === undefined ? {} : { fault: options.fault }),
     };
     // A redo goes first: every thread may be held by later ranges waiting for it to be delivered.
@@ -152,7 +153,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
         const batch = range.batches.shift();
         if (batch !== undefined) {
           delivered = batch.nextOffset;
-          yield { batch, ack: range.handle.ack };
+          yield { batch: Array.isArray(batch.rows) ? (batch as DecodedRangeBatch) : { ...batch, rows: unpackRows(batch.rows) }, ack: range.handle.ack };
           continue;
         }
         if (range.failure !== undefined) {
