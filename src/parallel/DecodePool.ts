@@ -8,8 +8,8 @@ export interface DecodeListener {
   started(start: string): void;
   /** Rows may be packed (`unpackRows`): unpack them when delivering, not while they wait (a few large objects age in the heap cheaply, a million small ones do not). */
   batch(batch: WorkerBatch): void;
-  /** The range is decoded; `end` is where its last record ended (the next record's start). */
-  done(end: string): void;
+  /** The range is decoded; `end` is where its last record ended (the next record's start), after `lineBreaks` line breaks. */
+  done(end: string, lineBreaks: number): void;
   /** The task failed in the worker (`location` when the error named one), or the thread died. */
   failed(error: Error, location?: WorkerFailure['location']): void;
 }
@@ -133,7 +133,7 @@ export class DecodePool {
           return;
         case 'done':
           this.#end(pending);
-          pending.listener.done(message.end);
+          pending.listener.done(message.end, message.lineBreaks);
           return;
         case 'failed': {
           this.#end(pending);

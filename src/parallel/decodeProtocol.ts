@@ -1,4 +1,4 @@
-import type { SourceErrorLocation } from '../core/SourceError.js';
+import { SourceError, type SourceErrorLocation } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { FormatSpec } from './FormatSpec.js';
 import type { PackedRows } from './packedRows.js';
@@ -29,11 +29,21 @@ export interface DecodeTask {
 
 /** A bad record as the worker found it; the main thread applies the source's policy to it. */
 export interface WorkerBadRecord {
+  /** The message without the location (the main thread names it, with line numbers from where its read began). */
   readonly message: string;
   readonly location: SourceErrorLocation;
   readonly records?: number;
   readonly bytes?: number;
   readonly raw: Uint8Array | null;
+}
+
+/**
+ * The message of `error` without the location text `SourceError` puts in front of it.
+ * @internal
+ */
+export function bareMessage(error: SourceError): string {
+  const prefix = new SourceError('', { source: error.source, ...(error.split === undefined ? {} : { split: error.split }), ...(error.offset === undefined ? {} : { offset: error.offset }), ...(error.line === undefined ? {} : { line: error.line }), ...(error.lineFrom === undefined ? {} : { lineFrom: error.lineFrom }) }).message;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
 /** Main thread to worker. */
@@ -64,5 +74,5 @@ export type DecodedRangeBatch = Omit<WorkerBatch, 'rows'> & { readonly rows: Row
 export type FromWorker =
   | { readonly type: 'started'; readonly id: number; readonly start: string }
   | WorkerBatch
-  | { readonly type: 'done'; readonly id: number; readonly end: string }
+  | { readonly type: 'done'; readonly id: number; readonly end: string; readonly lineBreaks: number }
   | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly location?: SourceErrorLocation; readonly stack?: string };

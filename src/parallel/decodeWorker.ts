@@ -10,7 +10,7 @@ import { FileByteInput } from '../connectors/fs/FileByteInput.js';
 import { createFormat } from '../formats/createFormat.js';
 import type { DecodeContext, DecodedBatch, Format, StreamDecoder } from '../formats/Format.js';
 import { packRows } from './packedRows.js';
-import type { DecodeTask, FromWorker, ToWorker, WorkerBadRecord } from './decodeProtocol.js';
+import { bareMessage, type DecodeTask, type FromWorker, type ToWorker, type WorkerBadRecord } from './decodeProtocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('decodeWorker runs only as a worker thread');
@@ -69,15 +69,18 @@ async function run(state: Running): Promise<void> {
   try {
     const start = task.startAfter === undefined ? task.start : String(await lineStartAtOrAfter(task.path, task.startAfter));
     let bad: WorkerBadRecord[] = [];
+    // Records before the start that opening decodes (CSV's header read) are not this range's.
+    let opening = true;
     const context: DecodeContext = {
       source: task.source,
       splitId: task.split,
       // Never throws here: the main thread applies the policy (`fail` included) when it delivers the batch.
       badRecords: {
         handle(error, raw) {
+          if (opening) return;
           const loss = error as { records?: number; bytes?: number };
           bad.push({
-            message: error.message,
+            message: bareMessage(error),
             location: { source: error.source, ...(error.split === undefined ? {} : { split: error.split }), ...(error.offset === undefined ? {} : { offset: error.offset }), ...(error.line === undefined ? {} : { line: error.line }), ...(error.lineFrom === undefined ? {} : { lineFrom: error.lineFrom }) },
             ...(loss.records === undefined || loss.records === 1 ? {} : { records: loss.records }),
             ...(loss.bytes === undefined ? {} : { bytes: loss.bytes }),
@@ -87,6 +90,7 @@ async function run(state: Running): Promise<void> {
       } as DecodeContext['badRecords'],
     };
     const decoder: StreamDecoder = await format.openStream(input, start, context);
+    opening = false;
     const startOffset = String(decoder.startByte);
     post({ type: 'started', id: task.id, start: startOffset });
     let from = startOffset;
@@ -113,13 +117,16 @@ async function run(state: Running): Promise<void> {
     };
     let at = decoder.startByte;
     const end = task.end;
+    /** Line breaks in the bytes pushed: where the next range's line numbers continue. */
+    let lineBreaks = 0;
     if (end !== undefined && at >= end) {
-      post({ type: 'done', id: task.id, end: startOffset });
+      post({ type: 'done', id: task.id, end: startOffset, lineBreaks });
       return;
     }
     for await (const bytes of input.stream(at, end)) {
       if (state.cancelled) return;
       at += bytes.length;
+      for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) lineBreaks++;
       await send(decoder.push(bytes), at);
     }
     if (state.cancelled) return;
@@ -130,6 +137,7 @@ async function run(state: Running): Promise<void> {
         while (piece < bytes.length) {
           const nl = bytes.indexOf(LF, piece);
           const stop = nl === -1 ? bytes.length : nl + 1;
+          if (nl !== -1) lineBreaks++;
           const batch = decoder.push(bytes.subarray(piece, stop));
           at += stop - piece;
           piece = stop;
@@ -140,10 +148,26 @@ async function run(state: Running): Promise<void> {
       }
     }
     if (end === undefined || Number(from) < end) await send(decoder.end(), at);
-    if (!state.cancelled) post({ type: 'done', id: task.id, end: from });
+    if (state.cancelled) return;
+    // Bytes pushed past the last record's end (a stray quote's lines the parser looked at before
+    // resuming after its first line) are the next range's: so are their line breaks.
+    if (at > Number(from)) lineBreaks -= await lineBreaksIn(task.path, Number(from), at);
+    post({ type: 'done', id: task.id, end: from, lineBreaks });
   } finally {
     input.close();
   }
+}
+
+/** Line breaks in `[start, end)` of the file at `path`. */
+async function lineBreaksIn(path: string, start: number, end: number): Promise<number> {
+  let count = 0;
+  const input = new FileByteInput(path);
+  try {
+    for await (const bytes of input.stream(start, end)) for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) count++;
+  } finally {
+    input.close();
+  }
+  return count;
 }
 
 /**

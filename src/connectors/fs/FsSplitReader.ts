@@ -16,7 +16,7 @@ import type { ScanMode } from './FsEnumerator.js';
 import type { Semaphore } from './Semaphore.js';
 import { BadRecordError } from '../../core/SourceError.js';
 import type { DecodePool } from '../../parallel/DecodePool.js';
-import type { DecodeTask, DecodedRangeBatch } from '../../parallel/decodeProtocol.js';
+import { bareMessage, type DecodeTask, type DecodedRangeBatch } from '../../parallel/decodeProtocol.js';
 import type { FormatSpec } from '../../parallel/FormatSpec.js';
 import { decodeInRanges, isNdjsonFile } from './rangeDecode.js';
 
@@ -213,14 +213,25 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           throw new SourceError((err as Error).message, location());
         }
         changed(await guard.open(stored));
+        let opening = true;
         const decodeContext: DecodeContext = {
           source: context.source,
           splitId: split.id,
-          badRecords: context.badRecords,
+          // Opening at an offset may decode records before it (CSV reads its header from byte 0,
+          // a whole read buffer at a time): their bad records were this split's before the
+          // restart, and must not be counted, dead-lettered or fail the resume a second time.
+          badRecords: {
+            policy: context.badRecords.policy,
+            handle: (error, raw) => {
+              if (!opening) context.badRecords.handle(error, raw);
+            },
+          },
           ...(convert === undefined ? {} : { convert }),
         };
         // Checked in the constructor.
-        return (format.openStream as NonNullable<Format['openStream']>)(input, stored.at, decodeContext);
+        const decoder = await (format.openStream as NonNullable<Format['openStream']>)(input, stored.at, decodeContext);
+        opening = false;
+        return decoder;
       };
 
       /** Runs `fn` holding an open-file permit (when the source limits them). */
@@ -266,7 +277,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         const splittable = workers.format.name === 'csv' || (await isNdjsonFile(path));
         const release = workers.pool.acquire();
         try {
-          for await (const { batch, ack } of decodeInRanges({
+          for await (const { batch, ack, rangeStart, lineBase } of decodeInRanges({
             pool: workers.pool,
             path,
             format: workers.format,
@@ -283,7 +294,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             if (closed) return;
             recent = undefined;
             changed(await guard.check(batch.read));
-            await deliver(batch);
+            await deliver(batch, rangeStart, lineBase, startByte);
             await gate.wait();
             if (closed) return;
             ack();
@@ -294,7 +305,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       };
 
       /** Converts a worker's rows, applies the bad-record policy to its bad records, emits the chunk. */
-      const deliver = async (batch: DecodedRangeBatch): Promise<void> => {
+      const deliver = async (batch: DecodedRangeBatch, rangeStart: number, lineBase: number, readStart: number): Promise<void> => {
         const rows = batch.rows;
         if (convert !== undefined) {
           try {
@@ -302,25 +313,33 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           } catch {
             // A row the schema rejects: decode the batch's bytes again here, with `convert`, so
             // every bad record (malformed or rejected) is reported in order at its exact offset.
-            await emit(await decodeHere(batch.from, batch.nextOffset), batch.read);
+            const before = lineBase + (await lineBreaksIn(path, rangeStart, Number(batch.from)));
+            await emit(await decodeHere(batch.from, batch.nextOffset, (error) => relocate(error, error.line, before, readStart)), batch.read);
             return;
           }
         }
         for (const bad of batch.bad) {
-          const error = new BadRecordError('', bad.location, { ...(bad.records === undefined ? {} : { records: bad.records }), ...(bad.bytes === undefined ? {} : { bytes: bad.bytes }) });
-          // The worker's message already names the location.
-          error.message = bad.message;
-          context.badRecords.handle(error, bad.raw);
+          const error = new BadRecordError(bad.message, bad.location, { ...(bad.records === undefined ? {} : { records: bad.records }), ...(bad.bytes === undefined ? {} : { bytes: bad.bytes }) });
+          context.badRecords.handle(relocate(error, bad.location.line, lineBase, readStart), bad.raw);
         }
         await emit({ rows, offset: batch.offset, nextOffset: batch.nextOffset }, batch.read);
       };
 
-      /** Decodes the records of `[from, to)` on this thread (`to` is a record start). */
-      const decodeHere = async (from: string, to: string): Promise<DecodedBatch> => {
+      /** Decodes the records of `[from, to)` on this thread (`to` is a record start), bad records through `fix`. */
+      const decodeHere = async (from: string, to: string, fix: (error: BadRecordError) => BadRecordError): Promise<DecodedBatch> => {
         const local = new FileByteInput(path, readBufferBytes);
         try {
-          const decodeContext: DecodeContext = { source: context.source, splitId: split.id, badRecords: context.badRecords, ...(convert === undefined ? {} : { convert }) };
+          let opening = true;
+          const badRecords: DecodeContext['badRecords'] = {
+            policy: context.badRecords.policy,
+            // Records before `from` that opening decodes (CSV's header read) are not this read's.
+            handle: (error, raw) => {
+              if (!opening) context.badRecords.handle(fix(error), raw);
+            },
+          };
+          const decodeContext: DecodeContext = { source: context.source, splitId: split.id, badRecords, ...(convert === undefined ? {} : { convert }) };
           const decoder = await (format.openStream as NonNullable<Format['openStream']>)(local, from, decodeContext);
+          opening = false;
           const rows: Row[] = [];
           let offset: string | undefined;
           const add = (b: DecodedBatch): void => {
@@ -430,6 +449,32 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       };
     });
   }
+}
+
+/**
+ * `error` with its line counted from `readStart` (where this read began, as a one-thread read
+ * counts) instead of from where a range's decoder began, `before` line breaks later.
+ */
+function relocate(error: BadRecordError, line: number | undefined, before: number, readStart: number): BadRecordError {
+  if (line === undefined) return error;
+  const location = { source: error.source, ...(error.split === undefined ? {} : { split: error.split }), ...(error.offset === undefined ? {} : { offset: error.offset }), line: line + before, lineFrom: readStart };
+  return new BadRecordError(bareMessage(error), location, {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    records: error.records,
+    ...(error.bytes === undefined ? {} : { bytes: error.bytes }),
+  });
+}
+
+/** Line breaks in `[start, end)` of the file at `path`. */
+async function lineBreaksIn(path: string, start: number, end: number): Promise<number> {
+  let count = 0;
+  const input = new FileByteInput(path);
+  try {
+    for await (const bytes of input.stream(start, end)) for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
+  } finally {
+    input.close();
+  }
+  return count;
 }
 
 /** A file changed under the `reread` policy: the reader starts it again from byte 0. */

@@ -33,6 +33,9 @@ export interface RangeDecodeOptions {
 export interface OrderedBatch {
   readonly batch: DecodedRangeBatch;
   readonly ack: () => void;
+  /** Where the batch's range began, and the line breaks between the read's start and there (bad records' lines count from the read's start). */
+  readonly rangeStart: number;
+  readonly lineBase: number;
 }
 
 interface Range {
@@ -43,6 +46,7 @@ interface Range {
   started: string | undefined;
   readonly batches: WorkerBatch[];
   end: string | undefined;
+  lineBreaks: number;
   failure: { readonly error: Error; readonly location: SourceErrorLocation | undefined } | undefined;
   wake: (() => void) | undefined;
 }
@@ -85,6 +89,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
       started: undefined,
       batches: [],
       end: undefined,
+      lineBreaks: 0,
       failure: undefined,
       wake: undefined,
       handle: undefined as unknown as DecodeHandle,
@@ -116,8 +121,9 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
         range.batches.push(batch);
         notify();
       },
-      done: (at) => {
+      done: (at, lineBreaks) => {
         range.end = at;
+        range.lineBreaks = lineBreaks;
         notify();
       },
       failed: (error, location) => {
@@ -137,6 +143,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
     submit(0, options.start);
     let verified: string | null = options.start;
     let delivered = String(startByte);
+    let lineBase = 0;
     for (let index = 0; index < count; index++) {
       for (let ahead = index + 1; ahead < Math.min(count, index + 1 + lookahead); ahead++) if (ranges[ahead] === undefined) submit(ahead, undefined);
       let range = ranges[index] as Range;
@@ -153,7 +160,12 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
         const batch = range.batches.shift();
         if (batch !== undefined) {
           delivered = batch.nextOffset;
-          yield { batch: Array.isArray(batch.rows) ? (batch as DecodedRangeBatch) : { ...batch, rows: unpackRows(batch.rows) }, ack: range.handle.ack };
+          yield {
+            batch: Array.isArray(batch.rows) ? (batch as DecodedRangeBatch) : { ...batch, rows: unpackRows(batch.rows) },
+            ack: range.handle.ack,
+            rangeStart: Number(range.started ?? startByte),
+            lineBase,
+          };
           continue;
         }
         if (range.failure !== undefined) {
@@ -165,6 +177,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
           );
         }
         verified = range.end as string;
+        lineBase += range.lineBreaks;
         ranges[index] = undefined;
         break;
       }
