@@ -10,7 +10,7 @@ export const DEFAULT_RANGE_BYTES = 2 * 1024 * 1024;
 
 /** What {@link decodeInRanges} reads. */
 export interface RangeDecodeOptions {
-  readonly pool: DecodePool;
+  readonly pool: Pick<DecodePool, 'size' | 'submit'>;
   readonly path: string;
   readonly format: FormatSpec;
   readonly source: string;
