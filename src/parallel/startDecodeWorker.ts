@@ -10,9 +10,15 @@ import { Worker } from 'node:worker_threads';
 export function startDecodeWorker(): Worker {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./decodeWorker.js', here));
-  const script = new URL('./decodeWorker.ts', here).href;
-  // Resolved here, where tsx is known to be installed (it runs this very file).
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
+  const script = new URL('./decodeWorker.ts', here);
+  let tsx: string;
+  try {
+    // Resolved here, where tsx is usually what runs this very file.
+    tsx = import.meta.resolve('tsx/esm/api');
+  } catch {
+    // Another way of running TypeScript (Node's own type stripping): the thread loads it the same way.
+    return new Worker(script);
+  }
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); });`;
   return new Worker(bootstrap, { eval: true });
 }
