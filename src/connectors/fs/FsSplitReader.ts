@@ -121,6 +121,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       const subscriptions: Subscription[] = [];
       // Aborted on unsubscribe: ends the pause gate's and the sleeps' waits.
       const abort = new AbortController();
+      // Held from subscription (readers of all files subscribe at once and wait for an open-file
+      // permit), so the threads live until the last file is read instead of restarting per file.
+      const releasePool = this.options.workers?.pool.acquire();
       let closed = false;
       // Where this read starts: a rotated file inherits its old name's position (`from`), a new
       // file under a rotated name starts afresh (`fresh`); see FsEnumerator.
@@ -275,8 +278,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         const startByte = bytePositionOf(stored.at);
         await emitStart(from, { startByte });
         const splittable = workers.format.name === 'csv' || (await isNdjsonFile(path));
-        const release = workers.pool.acquire();
-        try {
+        {
           for await (const { batch, ack, rangeStart, lineBase } of decodeInRanges({
             pool: workers.pool,
             path,
@@ -299,8 +301,6 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             if (closed) return;
             ack();
           }
-        } finally {
-          release();
         }
       };
 
@@ -441,6 +441,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
 
       return () => {
         closed = true;
+        releasePool?.();
         abort.abort();
         wake?.();
         for (const s of subscriptions) s.unsubscribe();

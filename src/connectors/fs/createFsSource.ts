@@ -58,14 +58,15 @@ export interface FsSourceOptions extends SourceOptions {
    * Threads that decode bounded scans of `json` (NDJSON) and `csv` files (`fs.decode.threads`):
    * `1` (default) decodes on the main thread; `N >= 2` starts up to N worker threads
    * (node:worker_threads) shared by the source's files, and cuts each file into byte ranges of
-   * about `decodeRangeBytes` decoded at the same time; `0` means one per core beyond the first
-   * (`os.availableParallelism() - 1`; the main thread when that is 0). Rows, their order within
-   * a file, offsets and checkpoints are the same as with one thread. Needs `formatSpec`.
+   * about `decodeRangeBytes` decoded at the same time; `0` decides from the machine (CSV on one
+   * thread per core beyond the first when that makes at least 4, else the main thread; see
+   * `automaticThreads`). Rows, their order within a file, offsets and checkpoints are the same as
+   * with one thread. Needs `formatSpec`.
    *
-   * Off by default because it does not always win: rows must be copied from the worker to the
-   * main thread (structured clone), which costs the main thread about as much as decoding
-   * JSON lines or CSV itself, so it pays only with cores to spare and a main thread busy with
-   * other work; see bench/cases/parallelDecode.ts.
+   * Off by default because it loses on the machines measured: rows must cross to the main
+   * thread (CSV rows packed into one string, other rows by structured clone), which leaves the
+   * main thread ~70 % (CSV) to ~90 % (NDJSON) of its one-thread work while the process spends
+   * over twice the CPU; see bench/cases/parallelDecode.ts.
    */
   readonly decodeThreads?: number;
   /** Nominal byte range one file is cut into for worker threads (`fs.decode.range.bytes`). Default 2 MiB. */
@@ -74,6 +75,20 @@ export interface FsSourceOptions extends SourceOptions {
   readonly formatSpec?: FormatSpec;
   /** @internal Test seam: every worker task fails (`throw`) or kills its thread (`exit`) after some batches. */
   readonly decodeFault?: DecodeTask['fault'];
+}
+
+/**
+ * Worker threads for `decodeThreads: 0`. Measured (bench case parallel-decode, and the main
+ * thread's own CPU time from /proc on 1M lineitem rows): with workers, the main thread still
+ * spends ~70 % of a one-thread CSV decode (unpacking rows, its share of the pipeline) and ~85-90 %
+ * for NDJSON (structured clone of nested rows costs nearly what JSON.parse does), while the
+ * process spends 2.3x (CSV) and 2.4x (NDJSON) the CPU. So NDJSON never gains, and CSV can gain
+ * only when at least 4 workers have cores of their own: then CSV gets one thread per core beyond
+ * the first, and everything else the main thread.
+ */
+function automaticThreads(spec: FormatSpec | undefined): number {
+  const spare = availableParallelism() - 1;
+  return spec?.name === 'csv' && spare >= 4 ? spare : 1;
 }
 
 /**
@@ -157,8 +172,7 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
   if (!(Number.isInteger(decodeRangeBytes) && decodeRangeBytes >= 1)) {
     throw new TypeError(`fs source '${common.name}': the decode range must be a positive integer of bytes, not ${String(decodeRangeBytes)}`);
   }
-  // Automatic: only where the format can be rebuilt in a worker, and only with a core to spare.
-  const threads = decodeThreads === 0 ? (formatSpec === undefined ? 1 : availableParallelism() - 1) : decodeThreads;
+  const threads = decodeThreads === 0 ? automaticThreads(formatSpec) : decodeThreads;
   if (threads > 1 && formatSpec === undefined) {
     throw new TypeError(`fs source '${common.name}': decoding on ${threads} threads needs formatSpec (the format as data: name, options, columns) for the worker threads to build the format`);
   }

@@ -82,7 +82,7 @@ const properties: readonly PropertySpec[] = [
     max: 256,
     default: String(DEFAULT_DECODE_THREADS),
     description:
-      'Bounded scans of json and csv files: threads that decode (1: the main thread; N >= 2: N worker threads, each file cut into byte ranges decoded at once, rows and offsets unchanged; 0: one per core beyond the first).',
+      'Bounded scans of json and csv files: threads that decode (1: the main thread; N >= 2: N worker threads, each file cut into byte ranges decoded at once, rows and offsets unchanged; 0: decide from the machine, CSV only with 5+ cores). 1 by default: it costs over twice the CPU.',
   },
   {
     name: 'fs.decode.range.bytes',

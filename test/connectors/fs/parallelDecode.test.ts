@@ -19,7 +19,7 @@ import type { Row, RowConverter } from '../../../src/formats/Format.js';
 import { MemoryStore } from '../../../src/state/MemoryStore.js';
 import { packRows, unpackRows } from '../../../src/parallel/packedRows.js';
 import type { FormatSpec } from '../../../src/parallel/FormatSpec.js';
-import { barrierTrigger, crashAfterCheckpoint, run, tempDir } from './helpers.js';
+import { barrierTrigger, bySplit, crashAfterCheckpoint, run, tempDir } from './helpers.js';
 
 interface Outcome {
   readonly records: Row[];
@@ -268,4 +268,15 @@ test('packRows/unpackRows: strings, empty strings, nulls and non-ASCII text surv
   assert.equal(packRows([{ a: 1 }], ['a']), undefined);
   assert.equal(packRows([{ a: 'x', b: 'y' }], ['a']), undefined);
   assert.equal(packRows([], ['a']), undefined);
+});
+
+test('many files on worker threads: each file keeps its own order, every file complete, the same rows per file as one thread', async (t) => {
+  const dir = await tempDir(t);
+  for (let f = 0; f < 24; f++) await writeFile(join(dir, `part-${String(f).padStart(2, '0')}.csv`), quotedCsv(40 + f * 7).text);
+  const spec = { name: 'csv', options: {} };
+  const one = await scan(dir, spec, 1);
+  const two = await scan(dir, spec, 2, { maxOpenFiles: 3 });
+  assert.equal(two.error, undefined, String(two.error));
+  assert.deepEqual(bySplit(two.events), bySplit(one.events));
+  assert.equal(bySplit(two.events).size, 24);
 });
