@@ -8,7 +8,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { NEVER } from 'rxjs';
+import { NEVER, tap } from 'rxjs';
 import type { DeadLetter } from '../../../src/core/BadRecordHandler.js';
 import { SourceError } from '../../../src/core/SourceError.js';
 import type { SourceEvent } from '../../../src/core/SourceEvent.js';
@@ -219,18 +219,19 @@ test('a file rewritten during a worker-thread scan fails the source naming the f
     barriers: NEVER,
   });
   let rewritten = false;
-  const r = run(source);
-  // Rewrite as soon as rows flow: other content, shorter than what workers already read.
-  const watcher = setInterval(() => {
-    if (!rewritten && r.records.length > 0) {
-      rewritten = true;
-      truncateSync(path, 0);
-      writeFileSync(path, Array.from({ length: 50 }, (_, i) => `${JSON.stringify({ other: i })}\n`).join(''));
-    }
-  }, 1);
-  t.after(() => clearInterval(watcher));
+  // Rewritten synchronously as the first rows arrive: other content, shorter than what the
+  // workers have already read ahead.
+  const r = run(source, (events) =>
+    events.pipe(
+      tap((event) => {
+        if (rewritten || event.type !== 'chunk' || event.records.length === 0) return;
+        rewritten = true;
+        truncateSync(path, 0);
+        writeFileSync(path, Array.from({ length: 50 }, (_, i) => `${JSON.stringify({ other: i })}\n`).join(''));
+      }),
+    ),
+  );
   await r.done;
-  clearInterval(watcher);
   assert.ok(rewritten);
   const err = r.error();
   assert.ok(err instanceof SourceError, `expected a failure, got ${String(err)} after ${r.records.length} rows`);
