@@ -281,3 +281,16 @@ test('many files on worker threads: each file keeps its own order, every file co
   assert.deepEqual(bySplit(two.events), bySplit(one.events));
   assert.equal(bySplit(two.events).size, 24);
 });
+
+test('JSON files that cannot be cut (an array, pretty-printed objects) are decoded whole on a worker, with the same rows as one thread', async (t) => {
+  const dir = await tempDir(t);
+  const rows = Array.from({ length: 300 }, (_, i) => ({ i, s: 'ü'.repeat(i % 5) }));
+  await writeFile(join(dir, 'a-array.json'), JSON.stringify(rows, null, 1));
+  await writeFile(join(dir, 'b-pretty.json'), rows.map((r) => JSON.stringify(r, null, 2)).join('\n'));
+  const spec = { name: 'json', options: {} };
+  const one = await scan(dir, spec, 1);
+  const two = await scan(dir, spec, 2);
+  assert.equal(two.error, undefined, String(two.error));
+  assert.equal(one.records.length, 600);
+  assert.deepEqual(bySplit(two.events), bySplit(one.events));
+});
