@@ -294,3 +294,41 @@ test('JSON files that cannot be cut (an array, pretty-printed objects) are decod
   assert.equal(one.records.length, 600);
   assert.deepEqual(bySplit(two.events), bySplit(one.events));
 });
+
+test("a file rewritten during a worker-thread scan under fs.file.changed = 'reread' is read again from its start: every row of the new content, after a warning", async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'moving.ndjson');
+  writeFileSync(path, Array.from({ length: 3000 }, (_, i) => `${JSON.stringify({ old: i })}\n`).join(''));
+  const fresh = Array.from({ length: 40 }, (_, i) => ({ fresh: i }));
+  const source = createFsSource({
+    name: 'par',
+    path: dir,
+    format: createFormat('json'),
+    formatSpec: { name: 'json', options: {} },
+    decodeThreads: 2,
+    decodeRangeBytes: 4096,
+    readBufferBytes: 512,
+    barriers: NEVER,
+    onFileChanged: 'reread',
+  });
+  const warnings: string[] = [];
+  const sub = source.warnings$?.subscribe((w) => warnings.push(w.message));
+  t.after(() => sub?.unsubscribe());
+  let rewritten = false;
+  const r = run(source, (events) =>
+    events.pipe(
+      tap((event) => {
+        if (rewritten || event.type !== 'chunk' || event.records.length === 0) return;
+        rewritten = true;
+        truncateSync(path, 0);
+        writeFileSync(path, fresh.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      }),
+    ),
+  );
+  await r.done;
+  assert.equal(r.error(), undefined, String(r.error()));
+  const old = r.records.filter((row) => 'old' in row);
+  assert.deepEqual(old, old.map((_, i) => ({ old: i })));
+  assert.deepEqual(r.records.slice(old.length), fresh);
+  assert.ok(warnings.some((w) => /reading it again from the start/.test(w)), warnings.join('\n'));
+});
