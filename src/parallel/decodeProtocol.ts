@@ -1,3 +1,4 @@
+import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { SourceError, type SourceErrorLocation } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { FormatSpec } from './FormatSpec.js';
@@ -21,6 +22,8 @@ export interface DecodeTask {
   readonly startAfter?: number;
   readonly end?: number;
   readonly readBufferBytes: number;
+  /** The source's bad-record policy: a decoder may decode differently under `fail` (JSON arrays). */
+  readonly policy: BadRecordPolicy;
   /** Batches the worker may send before it waits for an `ack`: bounds memory and lets pausing work. */
   readonly window: number;
   /** Test seam: fail the task (`throw`) or kill the thread (`exit`) after this many batches. */

@@ -76,6 +76,7 @@ async function run(state: Running): Promise<void> {
       splitId: task.split,
       // Never throws here: the main thread applies the policy (`fail` included) when it delivers the batch.
       badRecords: {
+        policy: task.policy,
         handle(error, raw) {
           if (opening) return;
           const loss = error as { records?: number; bytes?: number };
@@ -87,7 +88,7 @@ async function run(state: Running): Promise<void> {
             raw: raw === null ? null : Uint8Array.from(raw),
           });
         },
-      } as DecodeContext['badRecords'],
+      },
     };
     const decoder: StreamDecoder = await format.openStream(input, start, context);
     opening = false;

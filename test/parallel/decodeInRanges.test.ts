@@ -46,7 +46,7 @@ function consume(gen: AsyncGenerator<OrderedBatch>) {
   return { got, done };
 }
 
-const base = { path: '/f', format: { name: 'csv', options: {} }, source: 's', split: 'f.csv', start: null, startByte: 0, readBufferBytes: 10, splittable: true } as const;
+const base = { path: '/f', format: { name: 'csv', options: {} }, source: 's', split: 'f.csv', start: null, startByte: 0, readBufferBytes: 10, splittable: true, policy: 'skip' } as const;
 
 test('ranges are cut at nominal bytes, later ones start at a guess; batches come out in file order whatever order the workers finish in', async () => {
   const { pool, submitted } = scriptedPool(2);

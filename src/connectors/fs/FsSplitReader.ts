@@ -291,6 +291,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             rangeBytes: workers.rangeBytes,
             splittable,
             readBufferBytes,
+            policy: context.badRecords.policy,
             ...(workers.fault === undefined ? {} : { fault: workers.fault }),
           })) {
             if (closed) return;

@@ -25,6 +25,7 @@ export interface RangeDecodeOptions {
   /** Whether every line start may be guessed as a record start and checked (NDJSON, CSV). */
   readonly splittable: boolean;
   readonly readBufferBytes: number;
+  readonly policy: DecodeTask['policy'];
   /** Test seam, passed to every task. */
   readonly fault?: DecodeTask['fault'];
 }
@@ -42,7 +43,7 @@ interface Range {
   readonly index: number;
   /** `null`: speculative (starts at the first line start at or after `after`). */
   readonly start: string | null | undefined;
-  readonly handle: DecodeHandle;
+  handle: DecodeHandle | undefined;
   started: string | undefined;
   readonly batches: WorkerBatch[];
   end: string | undefined;
@@ -92,7 +93,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
       lineBreaks: 0,
       failure: undefined,
       wake: undefined,
-      handle: undefined as unknown as DecodeHandle,
+      handle: undefined,
     };
     const notify = (): void => {
       const wake = range.wake;
@@ -108,11 +109,12 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
       ...(start === undefined ? { startAfter: nominal[index - 1] as number } : {}),
       ...(end === undefined ? {} : { end }),
       readBufferBytes: options.readBufferBytes,
+      policy: options.policy,
       window,
       ...(options.fault === undefined ? {} : { fault: options.fault }),
     };
     // A redo goes first: every thread may be held by later ranges waiting for it to be delivered.
-    (range as { handle: DecodeHandle }).handle = pool.submit(task, first, {
+    range.handle = pool.submit(task, first, {
       started: (at) => {
         range.started = at;
         notify();
@@ -151,7 +153,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
         // A guess: wait for where it began (or its failure), and redo it from the verified start if it was wrong.
         await waitFor(range, () => range.started !== undefined || range.failure !== undefined);
         if (range.failure !== undefined || range.started !== verified) {
-          range.handle.cancel();
+          range.handle?.cancel();
           range = submit(index, verified, true);
         }
       }
@@ -162,7 +164,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
           delivered = batch.nextOffset;
           yield {
             batch: Array.isArray(batch.rows) ? (batch as DecodedRangeBatch) : { ...batch, rows: unpackRows(batch.rows) },
-            ack: range.handle.ack,
+            ack: (range.handle as DecodeHandle).ack,
             rangeStart: Number(range.started ?? startByte),
             lineBase,
           };
@@ -183,7 +185,7 @@ export async function* decodeInRanges(options: RangeDecodeOptions): AsyncGenerat
       }
     }
   } finally {
-    for (const range of ranges) range?.handle.cancel();
+    for (const range of ranges) range?.handle?.cancel();
   }
 }
 
