@@ -333,13 +333,15 @@ test("a file rewritten during a worker-thread scan under fs.file.changed = 'rere
   assert.ok(warnings.some((w) => /reading it again from the start/.test(w)), warnings.join('\n'));
 });
 
-test('a JSON array with trailing text (its decoder reads the bad-record policy, which the worker is given): same outcome as one thread under fail and skip', async (t) => {
+test('a JSON array with trailing text (its decoder reads the bad-record policy, which the worker is given): same outcome as one thread under fail and dead-letter', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'a.json'), `${JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ i })))} trailing junk\n`);
   const spec = { name: 'json', options: {} };
-  for (const badRecords of ['fail', 'skip'] as const) {
+  for (const badRecords of ['fail', 'dead-letter'] as const) {
     const one = await scan(dir, spec, 1, { badRecords });
     const two = await scan(dir, spec, 2, { badRecords });
+    if (badRecords === 'fail') assert.ok(one.error instanceof SourceError && /after the end of the JSON array/.test(one.error.message), String(one.error));
+    else assert.equal(one.error, undefined);
     assert.equal(String(two.error), String(one.error), badRecords);
     assert.deepEqual(two.letters, one.letters, badRecords);
     assert.deepEqual(two.records, one.records, badRecords);
