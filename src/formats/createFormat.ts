@@ -1,4 +1,6 @@
 import { avroFormat } from './avroFormat.js';
+import { registryAvroFormat } from './registryAvroFormat.js';
+import type { SchemaRegistryOptions } from './SchemaRegistryClient.js';
 import { canalJsonFormat } from './canalJsonFormat.js';
 import { debeziumAvroFormat } from './debeziumAvroFormat.js';
 import { debeziumJsonFormat } from './debeziumJsonFormat.js';
@@ -10,6 +12,9 @@ import type { Format } from './Format.js';
 import { jsonFormat } from './jsonFormat.js';
 import type { JsonArrayMode } from './jsonFormat.js';
 
+/** The options that read writer schemas from a Confluent-compatible schema registry. */
+const REGISTRY_OPTIONS = ['schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'] as const;
+
 /** Names `createFormat` understands. */
 export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
 
@@ -17,7 +22,7 @@ export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'debezium_av
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
   json: ['json.array'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
-  avro: ['schema', 'schema.file'],
+  avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   debezium_json: ['ignore_key'],
   debezium_avro: ['schema', 'schema.file'],
   maxwell: [],
@@ -34,7 +39,10 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  * - `csv`: `delimiter` (`,`; `\t` or `tab` for a tab), `header` (`true`), `quote` (`"`),
  *   `escape` (the quote), `empty` = `null` (default: empty unquoted fields are NULL) | `empty`.
  *   `columns`: the declared column names (see {@link csvFormat}).
- * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages.
+ * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages; or
+ *   `schema.registry` (the base URL of a Confluent-compatible registry's API, with
+ *   `schema.registry.username`/`.password` and `schema.registry.subject`, the reader schema's
+ *   subject): messages in the Confluent wire format (see {@link registryAvroFormat}).
  * - change data, whose rows carry their operation (`OP`) for `toTable`: `debezium_json`
  *   (`ignore_key` = `true` | `false`), `maxwell`, `canal_json`, `upsert_json` (keyed by the
  *   message key), `debezium_avro` (`schema` or `schema.file`: the envelope's writer schema, as
@@ -66,8 +74,14 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
         empty: options['empty'] as CsvEmpty | undefined,
         columns,
       });
-    case 'avro':
-      return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+    case 'avro': {
+      const url = options['schema.registry'];
+      if (url === undefined) return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+      if (options['schema'] !== undefined || options['schema.file'] !== undefined) {
+        throw new Error("avro options 'schema.registry' and 'schema'/'schema.file' exclude each other: the registry gives the writer schemas");
+      }
+      return registryAvroFormat({ registry: registryOptions(options, url), subject: options['schema.registry.subject'] });
+    }
     case 'debezium_json':
       return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });
     case 'debezium_avro':
@@ -79,6 +93,12 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
     case 'upsert_json':
       return upsertJsonFormat({ columns });
   }
+}
+
+function registryOptions(options: Readonly<Record<string, string>>, url: string): SchemaRegistryOptions {
+  const username = options['schema.registry.username'];
+  const password = options['schema.registry.password'];
+  return { url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
 }
 
 function isFormatName(name: string): name is (typeof formatNames)[number] {

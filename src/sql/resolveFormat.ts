@@ -39,7 +39,7 @@ function isChangelogFormat(format: string): format is ChangelogFormat {
 const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   json: ['json.array'],
   csv: ['delimiter', 'without_header', 'quote', 'escape', 'empty'],
-  avro: ['schema.location'],
+  avro: ['schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
 };
 
 /**
@@ -50,6 +50,10 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
  * - `FORMAT PLAIN ENCODE CSV (delimiter = ',', without_header = 'true')` → csv, `{ delimiter: ',', header: 'false' }`;
  * - `FORMAT PLAIN ENCODE AVRO (schema.location = 'file:///s.avsc')` or `ROW FORMAT 'avro' ROW SCHEMA
  *   LOCATION 'file:///s.avsc'` → avro, `{ 'schema.file': '/s.avsc' }`.
+ * - `FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://r:8081', schema.registry.username = ...,
+ *   schema.registry.password = ...)`, or the seed's `ROW FORMAT AVRO ROW SCHEMA LOCATION
+ *   'http://r:8081'` (also `... LOCATION CONFLUENT SCHEMA REGISTRY 'http://r:8081'`) → avro,
+ *   `{ 'schema.registry': 'http://r:8081', ... }`: the Confluent wire format.
  *
  * - `FORMAT DEBEZIUM | MAXWELL | CANAL | UPSERT ENCODE JSON` (or the seed-era `ROW FORMAT DEBEZIUM_JSON |
  *   MAXWELL | CANAL_JSON | UPSERT_JSON`) → `debezium_json`, `maxwell`, `canal_json`, `upsert_json`,
@@ -125,7 +129,9 @@ export function resolveFormat(
         break;
       }
       case 'schema.location':
-        options['schema.file'] = schemaPath(where, option.value, option.position);
+        // The seed's `ROW FORMAT AVRO ROW SCHEMA LOCATION 'http://registry:8081'` names a schema registry.
+        if (clause.format === undefined && /^https?:\/\//i.test(option.value)) options['schema.registry'] = option.value;
+        else options['schema.file'] = schemaPath(where, option.value, option.position);
         break;
       default:
         options[option.key] = option.value;
