@@ -9,7 +9,8 @@ import { kafkaConsume } from './kafkaConsume.js';
 import { ndjsonScan } from './ndjsonScan.js';
 import { postgresCdc } from './postgresCdc.js';
 import { pulsarConsume } from './pulsarConsume.js';
+import { registryAvro } from './registryAvro.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc, registryAvro];

@@ -21,7 +21,8 @@ export interface RegistryAvroFormatOptions {
 
 /** How messages of one writer schema id are read. */
 interface WriterReader {
-  readonly decode: (datum: Buffer) => Row;
+  /** Decodes the datum of `message`, which starts after its 5-byte header. */
+  readonly decode: (message: Buffer) => Row;
 }
 
 /**
@@ -111,7 +112,7 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Format &
       const id = confluentSchemaId(payload);
       const found = readerFor(id);
       if (found instanceof Error) throw found;
-      return found.decode(asBuffer(payload).subarray(5));
+      return found.decode(asBuffer(payload));
     },
   };
 }
@@ -130,11 +131,11 @@ function writerReader(
     const conversions = reader?.conversions ?? avroLogicalConversions(schema);
     const rows: AvroRowReader = avroRowReader(writer);
     return {
-      decode: (datum) => {
-        rows.start(datum);
+      decode: (message) => {
+        rows.start(message, 5);
         const row = rows.next();
-        if (row === undefined) throw new Error(`the Avro datum ends early (${datum.length} bytes)`);
-        if (rows.position !== datum.length) throw new Error(`${datum.length - rows.position} bytes after the Avro datum`);
+        if (row === undefined) throw new Error(`the Avro datum ends early (${message.length - 5} bytes)`);
+        if (rows.position !== message.length) throw new Error(`${message.length - rows.position} bytes after the Avro datum`);
         return conversions === undefined ? row : applyConversions(row, conversions);
       },
     };
@@ -143,8 +144,8 @@ function writerReader(
   const makeRow = avroRowMaker(reader.type);
   const conversions = reader.conversions;
   return {
-    decode: (datum) => {
-      const row = makeRow(reader.type.fromBuffer(datum, resolver));
+    decode: (message) => {
+      const row = makeRow(reader.type.fromBuffer(message.subarray(5), resolver));
       return conversions === undefined ? row : applyConversions(row, conversions);
     },
   };
