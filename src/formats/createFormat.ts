@@ -24,7 +24,7 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
   avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   debezium_json: ['ignore_key'],
-  debezium_avro: ['schema', 'schema.file'],
+  debezium_avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   maxwell: [],
   canal_json: [],
   upsert_json: [],
@@ -84,8 +84,11 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
     }
     case 'debezium_json':
       return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });
-    case 'debezium_avro':
-      return debeziumAvroFormat({ schema: options['schema'], schemaFile: options['schema.file'], columns });
+    case 'debezium_avro': {
+      const url = options['schema.registry'];
+      const registry = url === undefined ? {} : { registry: registryOptions(options, url), subject: options['schema.registry.subject'] };
+      return debeziumAvroFormat({ schema: options['schema'], schemaFile: options['schema.file'], columns, ...registry });
+    }
     case 'maxwell':
       return maxwellFormat({ columns });
     case 'canal_json':

@@ -23,6 +23,15 @@ export interface RegistryAvroFormatOptions {
 interface WriterReader {
   /** Decodes the datum of `message`, which starts after its 5-byte header. */
   readonly decode: (message: Buffer) => Row;
+  /** The schema rows come out in: the reader schema, else the writer's (one object per schema, for caches keyed by it). */
+  readonly schema: AvroSchemaJson;
+}
+
+/** {@link registryAvroFormat}'s format, with what formats built on it (debezium_avro) need. */
+export interface RegistryAvroFormat extends Format {
+  readonly registry: SchemaRegistryClient;
+  /** Decodes one message (after its prefetch) and says in which schema its row is; throws like `decodeMessage`. */
+  decodeRecord(payload: Uint8Array): { readonly row: Row; readonly schema: AvroSchemaJson };
 }
 
 /**
@@ -46,11 +55,11 @@ interface WriterReader {
  * await format.prefetch?.([value]);
  * format.decodeMessage?.(value); // { id: 1n, price: '12.34', ... }
  */
-export function registryAvroFormat(options: RegistryAvroFormatOptions): Format & { readonly registry: SchemaRegistryClient } {
+export function registryAvroFormat(options: RegistryAvroFormatOptions): RegistryAvroFormat {
   const registry = options.registry instanceof SchemaRegistryClient ? options.registry : new SchemaRegistryClient(options.registry);
   const avsc = requireAvsc();
   const readers = new Map<number, WriterReader | Error>();
-  let reader: { type: Avsc.Type; canonical: string; conversions: Map<string, LogicalConversion> | undefined } | undefined;
+  let reader: ReaderSchema | undefined;
   /** Settles once the subject's latest version is known (or known not to exist). */
   let latest: Promise<void> | undefined;
   let latestDone = options.subject === undefined;
@@ -89,7 +98,7 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Format &
               if (version.type !== 'AVRO') throw new Error(`the latest version of subject ${version.subject} is a ${version.type} schema, not Avro`);
               const schema = JSON.parse(version.schema) as AvroSchemaJson;
               const type = avroType(avsc, schema as Avsc.Schema);
-              reader = { type, canonical: JSON.stringify(type.schema()), conversions: avroLogicalConversions(schema) };
+              reader = { json: schema, type, canonical: JSON.stringify(type.schema()), conversions: avroLogicalConversions(schema) };
               latestDone = true;
             },
             (err: unknown) => {
@@ -109,28 +118,36 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Format &
     },
     decodeMessage(payload: Uint8Array): Row | null {
       if (payload.length === 0) return null;
-      const id = confluentSchemaId(payload);
-      const found = readerFor(id);
+      const found = readerFor(confluentSchemaId(payload));
       if (found instanceof Error) throw found;
       return found.decode(asBuffer(payload));
     },
+    decodeRecord(payload: Uint8Array) {
+      const found = readerFor(confluentSchemaId(payload));
+      if (found instanceof Error) throw found;
+      return { row: found.decode(asBuffer(payload)), schema: found.schema };
+    },
   };
+}
+
+interface ReaderSchema {
+  readonly json: AvroSchemaJson;
+  readonly type: Avsc.Type;
+  readonly canonical: string;
+  readonly conversions: Map<string, LogicalConversion> | undefined;
 }
 
 /**
  * The reader of one writer schema: avsc's tap reader over the writer type when there is no
  * reader schema or it is the same schema (the fast path), else avsc's resolver to the reader.
  */
-function writerReader(
-  avsc: typeof Avsc,
-  schema: AvroSchemaJson,
-  reader: { type: Avsc.Type; canonical: string; conversions: Map<string, LogicalConversion> | undefined } | undefined,
-): WriterReader {
+function writerReader(avsc: typeof Avsc, schema: AvroSchemaJson, reader: ReaderSchema | undefined): WriterReader {
   const writer = avroType(avsc, schema as Avsc.Schema);
   if (reader === undefined || JSON.stringify(writer.schema()) === reader.canonical) {
     const conversions = reader?.conversions ?? avroLogicalConversions(schema);
     const rows: AvroRowReader = avroRowReader(writer);
     return {
+      schema: reader?.json ?? schema,
       decode: (message) => {
         rows.start(message, 5);
         const row = rows.next();
@@ -144,6 +161,7 @@ function writerReader(
   const makeRow = avroRowMaker(reader.type);
   const conversions = reader.conversions;
   return {
+    schema: reader.json,
     decode: (message) => {
       const row = makeRow(reader.type.fromBuffer(message.subarray(5), resolver));
       return conversions === undefined ? row : applyConversions(row, conversions);
