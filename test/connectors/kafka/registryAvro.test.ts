@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import avsc from 'avsc';
 import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
+import { opOf } from '../../../src/core/Changelog.js';
 import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSource.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import type { Row } from '../../../src/formats/Format.js';
@@ -10,6 +11,7 @@ import { Session } from '../../../src/sql/Session.js';
 import { MemoryStore } from '../../../src/state/MemoryStore.js';
 import { closedPort, createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
 import { needRegistry, registerSchema, wireFormat } from '../../support/registry.js';
+import { bare, converted, envelope, raw, schemaText } from '../../formats/debeziumAvroEnvelope.js';
 
 // Producers serialize through the real registry (Apicurio's Confluent API): each schema is
 // registered over HTTP and its id framed into the message, as Confluent's KafkaAvroSerializer
@@ -184,4 +186,38 @@ test('registry avro with the registry down: the source fails naming source, spli
     assert.ok(!err.message.includes('down-secret-pw') && !err.message.includes('reader:'), err.message);
     return true;
   });
+});
+
+test('debezium_avro from the registry on the real broker: Debezium envelopes in the Confluent wire format become a table through CREATE TABLE ... FORMAT DEBEZIUM ENCODE AVRO (schema.registry = ...)', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const topic = uniqueTopic('registry-dbz');
+  await createTopic(brokers, topic, 1);
+  const id = await registerSchema(registry, `${topic}-value`, schemaText);
+  const framed = (e: Record<string, unknown>): Buffer => wireFormat(id, bare(e));
+  await produce(brokers, topic, [
+    { value: framed(envelope('r', null, raw(1))) },
+    { value: framed(envelope('r', null, raw(2))) },
+    { value: framed(envelope('u', raw(1), raw(1, { name: 'Annie' }))) },
+    { value: framed(envelope('d', raw(2), null)) },
+    { value: null },
+  ]);
+  const session = new Session({ checkpointIntervalMs: 100 });
+  session.execute(`CREATE TABLE dbz (id INT, name VARCHAR, PRIMARY KEY (id)) WITH (connector = 'kafka', topic = '${topic}',
+      properties.bootstrap.server = '${brokers}', scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false')
+    FORMAT DEBEZIUM ENCODE AVRO (schema.registry = '${registry}')`);
+  const rows = await readAll(session, 'SELECT id, name FROM dbz');
+  // The table's changelog: the snapshot, the update as its two halves, the delete.
+  assert.deepEqual(
+    rows.map((r) => [opOf(r), r['id'], r['name']]),
+    [['insert', 1, 'Anne'], ['insert', 2, 'Anne'], ['update_before', 1, 'Anne'], ['update_after', 1, 'Annie'], ['delete', 2, 'Anne']],
+  );
+  // The same through the format directly, with the envelope's logical types converted.
+  const format = createFormat('debezium_avro', { 'schema.registry': registry, 'schema.registry.subject': `${topic}-value` });
+  const message = framed(envelope('c', null, raw(3)));
+  await format.prefetch!([message]);
+  const [row] = format.decodeMessages!(message, null);
+  assert.equal(opOf(row!), 'insert');
+  assert.deepEqual(Object.fromEntries(Object.entries(row!)), converted(3));
 });
