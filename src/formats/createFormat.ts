@@ -1,4 +1,5 @@
 import { avroFormat } from './avroFormat.js';
+import { protobufFormat } from './protobufFormat.js';
 import { registryAvroFormat } from './registryAvroFormat.js';
 import type { SchemaRegistryOptions } from './SchemaRegistryClient.js';
 import { canalJsonFormat } from './canalJsonFormat.js';
@@ -16,13 +17,14 @@ import type { JsonArrayMode } from './jsonFormat.js';
 const REGISTRY_OPTIONS = ['schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'] as const;
 
 /** Names `createFormat` understands. */
-export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
+export const formatNames = ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
 
 /** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
   json: ['json.array'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
   avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
+  protobuf: ['message', 'schema.file', ...REGISTRY_OPTIONS],
   debezium_json: ['ignore_key'],
   debezium_avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   maxwell: [],
@@ -43,6 +45,8 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  *   `schema.registry` (the base URL of a Confluent-compatible registry's API, with
  *   `schema.registry.username`/`.password` and `schema.registry.subject`, the reader schema's
  *   subject): messages in the Confluent wire format (see {@link registryAvroFormat}).
+ * - `protobuf`: `message` (the fully qualified type) and `schema.file` (a FileDescriptorSet or a
+ *   `.proto` file), or the `schema.registry` options (see {@link protobufFormat}).
  * - change data, whose rows carry their operation (`OP`) for `toTable`: `debezium_json`
  *   (`ignore_key` = `true` | `false`), `maxwell`, `canal_json`, `upsert_json` (keyed by the
  *   message key), `debezium_avro` (`schema` or `schema.file`: the envelope's writer schema, as
@@ -81,6 +85,14 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
         throw new Error("avro options 'schema.registry' and 'schema'/'schema.file' exclude each other: the registry gives the writer schemas");
       }
       return registryAvroFormat({ registry: registryOptions(options, url), subject: options['schema.registry.subject'] });
+    }
+    case 'protobuf': {
+      const url = options['schema.registry'];
+      return protobufFormat({
+        ...(options['message'] === undefined ? {} : { message: options['message'] }),
+        ...(options['schema.file'] === undefined ? {} : { schemaFile: options['schema.file'] }),
+        ...(url === undefined ? {} : { registry: registryOptions(options, url) }),
+      });
     }
     case 'debezium_json':
       return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });

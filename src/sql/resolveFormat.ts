@@ -4,7 +4,7 @@ import { quoted, SqlError } from './SqlError.js';
 import type { FormatClause } from './Statement.js';
 
 /** The formats a source can declare. */
-export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro'];
+export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro', 'protobuf'];
 
 /** A format name and the options `createFormat` takes for it. */
 export interface ResolvedFormat {
@@ -40,6 +40,7 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   json: ['json.array'],
   csv: ['delimiter', 'without_header', 'quote', 'escape', 'empty'],
   avro: ['schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
+  protobuf: ['message', 'schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
 };
 
 /**
@@ -54,6 +55,8 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
  *   schema.registry.password = ...)`, or the seed's `ROW FORMAT AVRO ROW SCHEMA LOCATION
  *   'http://r:8081'` (also `... LOCATION CONFLUENT SCHEMA REGISTRY 'http://r:8081'`) → avro,
  *   `{ 'schema.registry': 'http://r:8081', ... }`: the Confluent wire format.
+ * - `FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Order', schema.location = 'file:///shop.pb')` →
+ *   protobuf, `{ message: 'shop.Order', 'schema.file': '/shop.pb' }`; `schema.registry` as for Avro.
  *
  * - `FORMAT DEBEZIUM | MAXWELL | CANAL | UPSERT ENCODE JSON` (or the seed-era `ROW FORMAT DEBEZIUM_JSON |
  *   MAXWELL | CANAL_JSON | UPSERT_JSON`) → `debezium_json`, `maxwell`, `canal_json`, `upsert_json`,
