@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import avsc from 'avsc';
 import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
 import { opOf } from '../../../src/core/Changelog.js';
@@ -12,6 +16,7 @@ import { MemoryStore } from '../../../src/state/MemoryStore.js';
 import { closedPort, createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
 import { needRegistry, registerSchema, wireFormat } from '../../support/registry.js';
 import { bare, converted, envelope, raw, schemaText } from '../../formats/debeziumAvroEnvelope.js';
+import { SHOP_PROTO, descriptorSet, encodeOrder, order as pbOrder } from '../../formats/protobufFixtures.js';
 
 // Producers serialize through the real registry (Apicurio's Confluent API): each schema is
 // registered over HTTP and its id framed into the message, as Confluent's KafkaAvroSerializer
@@ -220,4 +225,44 @@ test('debezium_avro from the registry on the real broker: Debezium envelopes in 
   const [row] = format.decodeMessages!(message, null);
   assert.equal(opOf(row!), 'insert');
   assert.deepEqual(Object.fromEntries(Object.entries(row!)), converted(3));
+});
+
+test('protobuf on the real broker through SQL: ENCODE PROTOBUF with a descriptor file, and with the registry (wire format)', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const plainTopic = uniqueTopic('registry-pb-file');
+  const framedTopic = uniqueTopic('registry-pb-registry');
+  await createTopic(brokers, plainTopic, 1);
+  await createTopic(brokers, framedTopic, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'registry-pb-'));
+  const descriptor = join(dir, 'shop.pb');
+  writeFileSync(descriptor, descriptorSet());
+  const id = await registerSchema(registry, `${framedTopic}-value`, SHOP_PROTO, 'PROTOBUF');
+  await produce(brokers, plainTopic, [{ value: encodeOrder(pbOrder(1)) }, { value: encodeOrder(pbOrder(2)) }]);
+  await produce(brokers, framedTopic, [
+    { value: wireFormat(id, Buffer.concat([Buffer.from([0]), encodeOrder(pbOrder(3))])) },
+    // Not in the wire format: skipped, counted.
+    { value: encodeOrder(pbOrder(4)) },
+    { value: wireFormat(id, Buffer.concat([Buffer.from([2, 0]), encodeOrder(pbOrder(5))])) },
+  ]);
+  const session = new Session({ checkpointIntervalMs: 100, badRecords: 'skip' });
+  const props = (topic: string) => `connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+    scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false'`;
+  session.execute(`CREATE SOURCE pb_file (id BIGINT, name VARCHAR, status VARCHAR, at TIMESTAMP, big NUMERIC) WITH (${props(plainTopic)})
+    FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Order', schema.location = '${pathToFileURL(descriptor).href}')`);
+  session.execute(`CREATE SOURCE pb_registry WITH (${props(framedTopic)}) FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Order', schema.registry = '${registry}')`);
+  const file = await readAll(session, 'SELECT id, name, status, at, big FROM pb_file');
+  assert.deepEqual(
+    file.map((r) => [r['id'], r['name'], r['status'], String(r['big'])]),
+    [
+      [10_000_000_000_000_000n, 'order 1', 'PAID', '18446744073709551615'],
+      [20_000_000_000_000_000n, 'order 2', 'PAID', '18446744073709551615'],
+    ],
+  );
+  const framed = await readAll(session, 'SELECT id, at, tags FROM pb_registry');
+  assert.deepEqual(framed.map((r) => [r['id'], r['at'], r['tags']]), [
+    [30_000_000_000_000_000n, '2024-02-29 12:34:56.789012', ['a', 'b']],
+    [50_000_000_000_000_000n, '2024-02-29 12:34:56.789012', ['a', 'b']],
+  ]);
 });
