@@ -7,7 +7,7 @@ import { fixture } from '../support/fixtures.js';
 import { decode, utf8 } from './support.js';
 
 test('createFormat builds json, csv and avro by name, case-insensitively', () => {
-  assert.deepEqual([...formatNames], ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json']);
+  assert.deepEqual([...formatNames], ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json']);
   assert.equal(createFormat('json').name, 'json');
   assert.equal(createFormat('CSV').name, 'csv');
   assert.equal(createFormat('Avro').name, 'avro');
