@@ -58,23 +58,36 @@ function logicalConversion(type: Record<string, unknown>): LogicalConversion | u
     }
     case 'timestamp-millis':
     case 'local-timestamp-millis':
-      return (v) => (isInteger(v) ? timestampText(BigInt(v), 1n) : v);
+      return (v) => (inRange(v, 1n) ? timestampText(BigInt(v), 1n) : v);
     case 'timestamp-micros':
     case 'local-timestamp-micros':
-      return (v) => (isInteger(v) ? timestampText(BigInt(v), 1_000n) : v);
+      return (v) => (inRange(v, 1_000n) ? timestampText(BigInt(v), 1_000n) : v);
     case 'timestamp-nanos':
     case 'local-timestamp-nanos':
-      return (v) => (isInteger(v) ? timestampText(BigInt(v) / 1_000n, 1_000n) : v);
+      return (v) => (inRange(v, 1_000_000n) ? timestampText(BigInt(v) / 1_000n, 1_000n) : v);
     case 'date':
-      return (v) => (isInteger(v) ? new Date(Number(v) * MS_PER_DAY).toISOString().slice(0, 10) : v);
+      return (v) => (inRange(v, 1n, MS_PER_DAY) ? new Date(Number(v) * MS_PER_DAY).toISOString().slice(0, 10) : v);
     case 'time-millis':
-      return (v) => (isInteger(v) ? timestampText(BigInt(v), 1n).slice(11) : v);
+      return (v) => (inRange(v, 1n) ? timestampText(BigInt(v), 1n).slice(11) : v);
     case 'time-micros':
-      return (v) => (isInteger(v) ? timestampText(BigInt(v), 1_000n).slice(11) : v);
+      return (v) => (inRange(v, 1_000n) ? timestampText(BigInt(v), 1_000n).slice(11) : v);
     default:
       // `uuid` is a string already; unknown logical types read as their underlying type (the spec's rule).
       return undefined;
   }
+}
+
+/** The largest distance from the epoch a `Date` holds, in ms (±100,000,000 days). */
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+/**
+ * Whether `v` is an integer count of 1/`perMs` ms (or of `msEach` ms) within what a `Date`
+ * holds, at most year 275760: beyond, the value is left as the number it is rather than thrown on.
+ */
+function inRange(v: unknown, perMs: bigint, msEach = 1): v is number | bigint {
+  if (!isInteger(v)) return false;
+  const ms = (BigInt(v) * BigInt(msEach)) / perMs;
+  return ms <= MAX_DATE_MS && ms >= -MAX_DATE_MS;
 }
 
 function isInteger(v: unknown): v is number | bigint {
