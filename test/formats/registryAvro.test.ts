@@ -4,6 +4,7 @@ import avsc from 'avsc';
 import { createFormat } from '../../src/formats/createFormat.js';
 import { registryAvroFormat } from '../../src/formats/registryAvroFormat.js';
 import { SchemaRegistryClient } from '../../src/formats/SchemaRegistryClient.js';
+import { Session } from '../../src/sql/Session.js';
 import { needRegistry, registerSchema, uniqueSubject, wireFormat } from '../support/registry.js';
 
 const v1 = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'long' }] };
@@ -74,4 +75,16 @@ test('schema registry URL: credentials move to a header and never show; a non-ht
     (err: Error) => !err.message.includes('s3cr3t-pw') && /not a URL/.test(err.message),
   );
   assert.throws(() => createFormat('avro', { 'schema.registry': 'http://r:8081', schema: '"long"' }), /exclude each other/);
+});
+
+test('SQL: the registry password (option or in the URL) is a session secret, redacted from what the session reports', () => {
+  const session = new Session();
+  session.execute(`CREATE SOURCE s WITH (connector = 'kafka', topic = 't', properties.bootstrap.server = '127.0.0.1:1')
+    FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://u:url-secret-pw@127.0.0.1:1', schema.registry.username = 'u', schema.registry.password = 'option-secret-pw')`);
+  const text = session.redact('failed with url-secret-pw and option-secret-pw');
+  assert.ok(!text.includes('url-secret-pw') && !text.includes('option-secret-pw'), text);
+  assert.throws(
+    () => session.execute(`CREATE SOURCE s2 WITH (connector = 'kafka', topic = 't', properties.bootstrap.server = '127.0.0.1:1') FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://u:bad-url-pw@[x')`),
+    (err: Error) => /not a URL/.test(err.message) && !err.message.includes('bad-url-pw'),
+  );
 });
