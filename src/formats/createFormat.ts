@@ -1,6 +1,7 @@
 import { avroFormat } from './avroFormat.js';
 import { protobufFormat } from './protobufFormat.js';
 import { registryAvroFormat } from './registryAvroFormat.js';
+import { registryJsonFormat } from './registryJsonFormat.js';
 import type { SchemaRegistryOptions } from './SchemaRegistryClient.js';
 import { canalJsonFormat } from './canalJsonFormat.js';
 import { debeziumAvroFormat } from './debeziumAvroFormat.js';
@@ -21,7 +22,7 @@ export const formatNames = ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 
 
 /** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
-  json: ['json.array'],
+  json: ['json.array', 'schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
   avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   protobuf: ['message', 'schema.file', ...REGISTRY_OPTIONS],
@@ -37,7 +38,8 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  * Names are case-insensitive. An unknown name or option, or a bad value, is an `Error` that lists
  * the valid ones.
  *
- * - `json`: `json.array` = `auto` (default) | `true` | `false` (see {@link jsonFormat}).
+ * - `json`: `json.array` = `auto` (default) | `true` | `false` (see {@link jsonFormat}); with
+ *   `schema.registry`, the Confluent wire format (see {@link registryJsonFormat}).
  * - `csv`: `delimiter` (`,`; `\t` or `tab` for a tab), `header` (`true`), `quote` (`"`),
  *   `escape` (the quote), `empty` = `null` (default: empty unquoted fields are NULL) | `empty`.
  *   `columns`: the declared column names (see {@link csvFormat}).
@@ -67,8 +69,11 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
     }
   }
   switch (key) {
-    case 'json':
-      return jsonFormat({ array: options['json.array'] as JsonArrayMode | undefined });
+    case 'json': {
+      const json = jsonFormat({ array: options['json.array'] as JsonArrayMode | undefined });
+      const url = options['schema.registry'];
+      return url === undefined ? json : registryJsonFormat(json, registryOptions(options, url));
+    }
     case 'csv':
       return csvFormat({
         delimiter: unescapeCharacter(options['delimiter']),

@@ -37,7 +37,7 @@ function isChangelogFormat(format: string): format is ChangelogFormat {
 
 /** The options of RisingWave's `ENCODE X (...)` clause, by encoding. */
 const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  json: ['json.array'],
+  json: ['json.array', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
   csv: ['delimiter', 'without_header', 'quote', 'escape', 'empty'],
   avro: ['schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
   protobuf: ['message', 'schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],

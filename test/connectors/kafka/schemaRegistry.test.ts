@@ -266,3 +266,34 @@ test('protobuf on the real broker through SQL: ENCODE PROTOBUF with a descriptor
     [50_000_000_000_000_000n, '2024-02-29 12:34:56.789012', ['a', 'b']],
   ]);
 });
+
+test('json from the registry on the real broker: ENCODE JSON (schema.registry = ...) reads the Confluent wire format of a registered JSON Schema; an unknown id or an Avro id is a bad record', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const topic = uniqueTopic('registry-json');
+  await createTopic(brokers, topic, 1);
+  const jsonSchema = JSON.stringify({ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } });
+  const res = await fetch(`${registry}/subjects/${topic}-value/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'JSON', schema: jsonSchema }),
+  });
+  assert.ok(res.ok, await res.clone().text());
+  const id = ((await res.json()) as { id: number }).id;
+  const avroId = await registerSchema(registry, `${topic}-other`, v1);
+  const text = (value: string) => Buffer.from(value);
+  await produce(brokers, topic, [
+    { value: wireFormat(id, text('{"id": 12345678901234567890, "name": "a"}')) },
+    { value: wireFormat(1_999_999_997, text('{"id": 2}')) },
+    { value: wireFormat(avroId, text('{"id": 3}')) },
+    { value: text('{"id": 4}') },
+    { value: wireFormat(id, text('[{"id": 5, "name": "e"}, {"id": 6}]')) },
+  ]);
+  const session = new Session({ checkpointIntervalMs: 100, badRecords: 'skip' });
+  session.execute(`CREATE SOURCE j (id NUMERIC, name VARCHAR) WITH (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+      scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false')
+    FORMAT PLAIN ENCODE JSON (schema.registry = '${registry}')`);
+  const rows = await readAll(session, 'SELECT id, name FROM j');
+  assert.deepEqual(rows.map((r) => [String(r['id']), r['name']]), [['12345678901234567890', 'a'], ['5', 'e'], ['6', null]]);
+});
