@@ -33,10 +33,17 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       // Deliveries wait behind a prefetch (schemas from a registry) in arrival order: `queue`
       // is the tail of that chain, undefined while nothing waits (the synchronous common path).
       let queue: Promise<void> | undefined;
+      // While deliveries wait, the partition is paused as when the subscriber is behind: the
+      // consumer must not keep fetching into a queue nobody drains (a registry that is slow).
+      let behind = false;
+      const flow = (): void => this.hub.setPaused(listener, behind || queue !== undefined);
       const after = (step: () => void): void => {
         const next: Promise<void> = queue!.then(() => {
           if (!subscriber.closed) step();
-          if (queue === next) queue = undefined;
+          if (queue === next) {
+            queue = undefined;
+            if (!subscriber.closed) flow();
+          }
         });
         queue = next;
       };
@@ -69,6 +76,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
             deliver(messages, position, nextPosition);
             return;
           }
+          const waiting = queue !== undefined;
           if (fetching !== undefined) {
             const at = messages[0]?.offset ?? position.toString();
             const fetched = fetching.catch((err: unknown) => {
@@ -77,6 +85,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
             });
             queue = queue === undefined ? fetched : queue.then(() => fetched);
           }
+          if (!waiting) flow();
           after(() => deliver(messages, position, nextPosition));
         },
         onEnd: () => {
@@ -87,7 +96,10 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       };
       this.reading++;
       this.hub.attach(listener);
-      const pause = context.paused$.subscribe((paused) => this.hub.setPaused(listener, paused));
+      const pause = context.paused$.subscribe((paused) => {
+        behind = paused;
+        flow();
+      });
       return () => {
         pause.unsubscribe();
         this.hub.detach(listener);

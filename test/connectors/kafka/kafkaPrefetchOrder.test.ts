@@ -35,7 +35,8 @@ function harness(slow: Set<number>, fail?: Error) {
     },
   ) as KafkaRecordDecoder<string>;
   let listener!: PartitionListener;
-  const hub = { attach: (l: PartitionListener) => (listener = l), detach: () => {}, setPaused: () => {}, track: () => {} } as unknown as KafkaConsumerHub;
+  const paused: boolean[] = [];
+  const hub = { attach: (l: PartitionListener) => (listener = l), detach: () => {}, setPaused: (_l: PartitionListener, p: boolean) => paused.push(p), track: () => {} } as unknown as KafkaConsumerHub;
   const reader = new KafkaSplitReader(hub, decode, { consumerGroup: null } as unknown as KafkaSourceConfig);
   const chunks: Chunk<string>[] = [];
   let completed = false;
@@ -46,7 +47,7 @@ function harness(slow: Set<number>, fail?: Error) {
     error: (e: Error) => (error = e),
   });
   const deliver = (...offsets: number[]) => listener.onRecords(offsets.map(message), BigInt(offsets[0]!), BigInt(offsets[offsets.length - 1]! + 1));
-  return { deliver, end: () => listener.onEnd(), release, chunks, decoded, state: () => ({ completed, error }) };
+  return { deliver, end: () => listener.onEnd(), release, chunks, decoded, paused, state: () => ({ completed, error }) };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -66,6 +67,7 @@ test('deliveries behind a pending prefetch wait in arrival order, also those nee
   await flush();
   assert.deepEqual(h.chunks.map((c) => c.records), [['0', '1']], 'only what came before the pending fetch');
   assert.equal(h.state().completed, false);
+  assert.equal(h.paused.at(-1), true, 'the partition is paused while deliveries wait');
   h.release();
   await flush();
   assert.deepEqual(h.chunks.map((c) => [c.offset, c.nextOffset, c.records]), [['0', '2', ['0', '1']], ['2', '4', ['2', '3']], ['4', '5', ['4']]]);
@@ -78,6 +80,7 @@ test('deliveries behind a pending prefetch wait in arrival order, also those nee
   await flush();
   late.deliver(1);
   assert.deepEqual(late.chunks.map((c) => c.records), [['0'], ['1']]);
+  assert.deepEqual(late.paused, [true, false], 'paused while waiting, flowing again once drained');
 });
 
 test('a failed prefetch fails the split at the first message of its delivery, and nothing after it is emitted', async () => {
