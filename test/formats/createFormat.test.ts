@@ -44,12 +44,12 @@ test('json.array and avro schema.file reach their formats', async (t) => {
   assert.ok(avro.decodeMessage !== undefined);
 });
 
-test('importing the formats loads no optional peer dependency (avsc, csv-parse, snappyjs, fzstd)', () => {
+test('importing the formats loads no optional peer dependency (avsc, csv-parse, snappyjs, fzstd, protobufjs)', () => {
   const script = `
     await import(${JSON.stringify(new URL('../../src/formats/index.ts', import.meta.url).href)});
     const { createRequire } = await import('node:module');
     const cache = Object.keys(createRequire(import.meta.url).cache);
-    console.log(JSON.stringify(cache.filter((p) => /node_modules\\/(avsc|csv-parse|snappyjs|fzstd)\\//.test(p))));
+    console.log(JSON.stringify(cache.filter((p) => /node_modules\\/(avsc|csv-parse|snappyjs|fzstd|protobufjs)\\//.test(p))));
   `;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
