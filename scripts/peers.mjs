@@ -15,6 +15,7 @@ const registry = {
   postgres: () => import('./peers/postgres.mjs'),
   // After kafka and postgres: it captures the one into the other.
   debezium: () => import('./peers/debezium.mjs'),
+  registry: () => import('./peers/registry.mjs'),
 };
 
 const [command = 'help', ...names] = process.argv.slice(2);

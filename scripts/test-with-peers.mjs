@@ -17,6 +17,7 @@ try {
     ...process.env,
     TRIBUTARY_REQUIRE_PEERS: '1',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    TRIBUTARY_REGISTRY_URL: process.env.TRIBUTARY_REGISTRY_URL ?? `http://127.0.0.1:${process.env.TRIBUTARY_REGISTRY_PORT ?? '18081'}/apis/ccompat/v7`,
   });
 } finally {
   run(['scripts/peers.mjs', 'down']);

@@ -10,7 +10,8 @@ import { ndjsonScan } from './ndjsonScan.js';
 import { parallelDecode } from './parallelDecode.js';
 import { postgresCdc } from './postgresCdc.js';
 import { pulsarConsume } from './pulsarConsume.js';
+import { registryAvro } from './registryAvro.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode, registryAvro];

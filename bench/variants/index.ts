@@ -27,5 +27,7 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'debezium-map': async () => (await import('./debeziumTable.js')).debeziumMap,
   'tributary-debezium-table': async () => (await import('./debeziumTable.js')).tributaryDebeziumTable,
   'pg-logical-replication': async () => (await import('./pgLogicalReplication.js')).pgLogicalReplication,
+  'avsc-messages': async () => (await import('./registryAvro.js')).avscMessages,
+  'tributary-registry-avro': async () => (await import('./registryAvro.js')).tributaryRegistryAvro,
   'tributary-postgres-cdc': async () => (await import('./tributaryPostgresCdc.js')).tributaryPostgresCdc,
 };

@@ -1,7 +1,7 @@
 // Shared plumbing for the peer modules in this folder: where things live, timing, pid files,
 // waiting for a port. Dependency-free on purpose: `npm run peers:up` must work on a fresh machine
 // before anything but Node, Java and Maven is there.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -211,9 +211,52 @@ export async function copyMavenDependencies({ instance, label, dist, lib, pom, c
   });
 }
 
-/** The `java` every JVM peer runs: `$JAVA_HOME/bin/java` when set, else the one on PATH. */
-export function javaCommand() {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+/** The major version a `java` binary reports (`java -version`), or 0 when it does not run. */
+export function javaMajorVersion(java) {
+  const out = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 20_000 });
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr ?? ''}${out.stdout ?? ''}`);
+  if (!match) return 0;
+  // Java 8 and older call themselves 1.x.
+  return match[1] === '1' ? Number(match[2] ?? 0) : Number(match[1]);
+}
+
+const javaFound = new Map();
+
+/**
+ * The `java` every JVM peer runs: `$JAVA_HOME/bin/java` when set, else the one on PATH. A peer
+ * that needs a newer Java than the machine's default (Apicurio Registry 3 needs 21) passes
+ * `minVersion`: then the first of JAVA_HOME, PATH, CI's `JAVA_HOME_<n>_X64` variables and the
+ * JDKs installed under /usr/lib/jvm (Debian/Ubuntu packages, Temurin), /opt/java and macOS's
+ * /Library/Java/JavaVirtualMachines that is at least that version, newest JDK folder first.
+ */
+export function javaCommand({ minVersion } = {}) {
+  const fallback = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  if (minVersion === undefined) return fallback;
+  if (javaFound.has(minVersion)) return javaFound.get(minVersion);
+  const homes = Object.keys(process.env)
+    .map((name) => /^JAVA_HOME_(\d+)_(X64|ARM64|AARCH64)$/i.exec(name))
+    .filter((m) => m !== null && Number(m[1]) >= minVersion)
+    .sort((a, b) => Number(b[1]) - Number(a[1]))
+    .map((m) => process.env[m[0]]);
+  for (const root of ['/usr/lib/jvm', '/opt/java', '/Library/Java/JavaVirtualMachines']) {
+    let names = [];
+    try {
+      names = readdirSync(root);
+    } catch {
+      continue;
+    }
+    const number = (name) => Number(/(\d+)/.exec(name)?.[1] ?? 0);
+    for (const name of names.sort((a, b) => number(b) - number(a))) {
+      homes.push(root.startsWith('/Library') ? join(root, name, 'Contents', 'Home') : join(root, name));
+    }
+  }
+  const candidates = [fallback, ...(process.env.JAVA_HOME ? ['java'] : []), ...homes.map((home) => join(home, 'bin', 'java'))];
+  const java = candidates.find((candidate) => (candidate === 'java' || existsSync(candidate)) && javaMajorVersion(candidate) >= minVersion);
+  if (java === undefined) {
+    throw new Error(`needs Java ${minVersion}+ and found none (tried ${candidates.join(', ')}): install one (e.g. Temurin ${minVersion}) and set JAVA_HOME`);
+  }
+  javaFound.set(minVersion, java);
+  return java;
 }
 
 /**

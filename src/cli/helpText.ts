@@ -83,6 +83,9 @@ export function helpText(connectors: readonly ConnectorFactory[]): string {
   lines.push("  avro   Object container files, or messages with a given schema: ENCODE AVRO (schema.location = 'file:///s.avsc'), or:");
   for (const spec of FORMAT_PROPERTIES.filter((s) => s.format === 'avro')) lines.push(...describeProperty(spec));
   lines.push(
+    "         Confluent wire format with a schema registry: ENCODE AVRO (schema.registry = 'http://host:8081', schema.registry.username/password = ...)",
+    "         (also ENCODE JSON (schema.registry = ...), FORMAT DEBEZIUM ENCODE AVRO (schema.registry = ...))",
+    "  protobuf  ENCODE PROTOBUF (message = 'pkg.Type', schema.location = 'file:///x.pb' (a FileDescriptorSet or .proto)), or (schema.registry = ...)",
     '',
     'Example:',
     '  tributary run examples/part.sql',

@@ -76,6 +76,15 @@ export interface Format {
    * to {@link decodeMessage} when present (see `messageRowsDecoder`).
    */
   decodeMessages?(payload: Uint8Array | null, key: Uint8Array | null): Row[];
+  /**
+   * Fetches what decoding these payloads needs and does not have yet (writer schemas by the id
+   * in each message, from a schema registry), before the connector decodes them in order.
+   * Returns `undefined` when everything is at hand, so the common path stays synchronous; a
+   * promise otherwise, which rejects when the fetching failed (the registry is down: the
+   * connector fails with the split and position). A payload whose schema does not exist is not
+   * a rejection: decoding that message throws, and it is one bad record.
+   */
+  prefetch?(payloads: readonly (Uint8Array | null)[]): Promise<void> | undefined;
   /** Opens a resumable decoder over a byte stream. */
   openStream?(input: ByteInput, offset: string | null, context: DecodeContext): Promise<StreamDecoder>;
   /** True when appended bytes can be decoded after the end was reached (line formats). */

@@ -5,7 +5,8 @@ import { avroDecompressor } from './avroCodec.js';
 import { NotAvroError, parseAvroContainerHeader } from './AvroContainerHeader.js';
 import type { AvroContainerHeader } from './AvroContainerHeader.js';
 import { avroFingerprint64 } from './avroFingerprint.js';
-import { avroRowMaker, avroRowReader, avroType, loadAvsc, requireAvsc } from './avroRuntime.js';
+import { applyConversions, avroLogicalConversions, type AvroSchemaJson, type LogicalConversion } from './avroLogicalTypes.js';
+import { avroRowMaker, avroRowReader, avroType, loadAvsc, requireAvsc, type AvroRowReader } from './avroRuntime.js';
 import { AvroStreamDecoder, parseAvroOffset } from './AvroStreamDecoder.js';
 import type { ByteInput, DecodeContext, Format, Row, StreamDecoder } from './Format.js';
 import { asBuffer } from './asBuffer.js';
@@ -34,7 +35,9 @@ export interface AvroFormatOptions {
  * then the datum; a fingerprint of another schema is an error) or the bare binary datum.
  *
  * `long` values decode as `bigint` (exact beyond 2^53); see {@link avroType} for the others.
- * Records decode as plain objects.
+ * Records decode as plain objects. Logical types of the top-level record's fields become what
+ * the SQL types read (see {@link avroLogicalConversions}): `decimal` as exact decimal text,
+ * timestamps as UTC text with their micros, `date` as `YYYY-MM-DD`.
  *
  * @example
  * const format = avroFormat({ schemaFile: 'schemas/order.avsc' });
@@ -79,17 +82,35 @@ export function avroFormat(options: AvroFormatOptions = {}): Format {
       if (start !== null && start.block < header.end) {
         throw new SourceError(`avro: offset ${offset} is inside the file header (which ends at byte ${header.end})`, where);
       }
-      return new AvroStreamDecoder(header, avroRowReader(type), decompress, start ?? { block: header.end, index: 0 }, context);
+      const conversions = avroLogicalConversions(JSON.parse(schemaText.toString('utf8')) as AvroSchemaJson);
+      const rows = conversions === undefined ? avroRowReader(type) : convertingReader(avroRowReader(type), conversions);
+      return new AvroStreamDecoder(header, rows, decompress, start ?? { block: header.end, index: 0 }, context);
     },
   };
 }
 
 type MessageDecoder = (payload: Buffer) => Row;
 
+/** `reader` with Avro's logical types converted in each row it reads (see {@link avroLogicalConversions}). */
+function convertingReader(reader: AvroRowReader, conversions: Map<string, LogicalConversion>): AvroRowReader {
+  return {
+    start: (data, from) => reader.start(data, from),
+    next: () => {
+      const row = reader.next();
+      return row === undefined ? undefined : applyConversions(row, conversions);
+    },
+    get position() {
+      return reader.position;
+    },
+  };
+}
+
 function messageDecoder(schema: Avsc.Schema): MessageDecoder {
   const avsc = requireAvsc();
   const type = avroType(avsc, schema);
-  const makeRow = avroRowMaker(type);
+  const conversions = avroLogicalConversions(schema as AvroSchemaJson);
+  const plainRow = avroRowMaker(type);
+  const makeRow = conversions === undefined ? plainRow : (value: unknown) => applyConversions(plainRow(value), conversions);
   const fingerprint = Buffer.alloc(8);
   fingerprint.writeBigUInt64LE(avroFingerprint64(JSON.stringify(type.schema())));
   return (payload) => {

@@ -178,8 +178,8 @@ export function avroRowMaker(type: Avsc.Type): (value: unknown) => Row {
  * {@link toPlain}. Results equal `avroRowMaker(type)(type.decode(buf, pos).value)`.
  */
 export interface AvroRowReader {
-  /** Starts reading `data` from byte 0. */
-  start(data: Buffer): void;
+  /** Starts reading `data` from byte `from` (default 0: a message's header can be skipped without a view). */
+  start(data: Buffer, from?: number): void;
   /**
    * Reads the next record. Returns `undefined` when the data ends inside the record (the
    * position is then meaningless); throws when avsc rejects the bytes.
@@ -261,9 +261,9 @@ class TapRowReader implements AvroRowReader {
     return this.tap.pos;
   }
 
-  start(data: Buffer): void {
+  start(data: Buffer, from = 0): void {
     this.tap.buf = data;
-    this.tap.pos = 0;
+    this.tap.pos = from;
   }
 
   next(): Row | undefined {
@@ -283,9 +283,9 @@ class DecodingRowReader implements AvroRowReader {
     private readonly makeRow: (value: unknown) => Row,
   ) {}
 
-  start(data: Buffer): void {
+  start(data: Buffer, from = 0): void {
     this.data = data;
-    this.position = 0;
+    this.position = from;
   }
 
   next(): Row | undefined {

@@ -1,4 +1,8 @@
 import { avroFormat } from './avroFormat.js';
+import { protobufFormat } from './protobufFormat.js';
+import { registryAvroFormat } from './registryAvroFormat.js';
+import { registryJsonFormat } from './registryJsonFormat.js';
+import type { SchemaRegistryOptions } from './SchemaRegistryClient.js';
 import { canalJsonFormat } from './canalJsonFormat.js';
 import { debeziumAvroFormat } from './debeziumAvroFormat.js';
 import { debeziumJsonFormat } from './debeziumJsonFormat.js';
@@ -10,16 +14,20 @@ import type { Format } from './Format.js';
 import { jsonFormat } from './jsonFormat.js';
 import type { JsonArrayMode } from './jsonFormat.js';
 
+/** The options that read writer schemas from a Confluent-compatible schema registry. */
+const REGISTRY_OPTIONS = ['schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'] as const;
+
 /** Names `createFormat` understands. */
-export const formatNames = ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
+export const formatNames = ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json'] as const;
 
 /** The string options each format understands (the spelling of SQL `ENCODE ... (key = 'value')`). */
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
-  json: ['json.array'],
+  json: ['json.array', 'schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
-  avro: ['schema', 'schema.file'],
+  avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
+  protobuf: ['message', 'schema.file', ...REGISTRY_OPTIONS],
   debezium_json: ['ignore_key'],
-  debezium_avro: ['schema', 'schema.file'],
+  debezium_avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
   maxwell: [],
   canal_json: [],
   upsert_json: [],
@@ -30,11 +38,17 @@ export const formatOptions: Readonly<Record<(typeof formatNames)[number], readon
  * Names are case-insensitive. An unknown name or option, or a bad value, is an `Error` that lists
  * the valid ones.
  *
- * - `json`: `json.array` = `auto` (default) | `true` | `false` (see {@link jsonFormat}).
+ * - `json`: `json.array` = `auto` (default) | `true` | `false` (see {@link jsonFormat}); with
+ *   `schema.registry`, the Confluent wire format (see {@link registryJsonFormat}).
  * - `csv`: `delimiter` (`,`; `\t` or `tab` for a tab), `header` (`true`), `quote` (`"`),
  *   `escape` (the quote), `empty` = `null` (default: empty unquoted fields are NULL) | `empty`.
  *   `columns`: the declared column names (see {@link csvFormat}).
- * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages.
+ * - `avro`: `schema` (writer schema JSON) or `schema.file` (a path), for messages; or
+ *   `schema.registry` (the base URL of a Confluent-compatible registry's API, with
+ *   `schema.registry.username`/`.password` and `schema.registry.subject`, the reader schema's
+ *   subject): messages in the Confluent wire format (see {@link registryAvroFormat}).
+ * - `protobuf`: `message` (the fully qualified type) and `schema.file` (a FileDescriptorSet or a
+ *   `.proto` file), or the `schema.registry` options (see {@link protobufFormat}).
  * - change data, whose rows carry their operation (`OP`) for `toTable`: `debezium_json`
  *   (`ignore_key` = `true` | `false`), `maxwell`, `canal_json`, `upsert_json` (keyed by the
  *   message key), `debezium_avro` (`schema` or `schema.file`: the envelope's writer schema, as
@@ -55,8 +69,11 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
     }
   }
   switch (key) {
-    case 'json':
-      return jsonFormat({ array: options['json.array'] as JsonArrayMode | undefined });
+    case 'json': {
+      const json = jsonFormat({ array: options['json.array'] as JsonArrayMode | undefined });
+      const url = options['schema.registry'];
+      return url === undefined ? json : registryJsonFormat(json, registryOptions(options, url));
+    }
     case 'csv':
       return csvFormat({
         delimiter: unescapeCharacter(options['delimiter']),
@@ -66,12 +83,29 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
         empty: options['empty'] as CsvEmpty | undefined,
         columns,
       });
-    case 'avro':
-      return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+    case 'avro': {
+      const url = options['schema.registry'];
+      if (url === undefined) return avroFormat({ schema: options['schema'], schemaFile: options['schema.file'] });
+      if (options['schema'] !== undefined || options['schema.file'] !== undefined) {
+        throw new Error("avro options 'schema.registry' and 'schema'/'schema.file' exclude each other: the registry gives the writer schemas");
+      }
+      return registryAvroFormat({ registry: registryOptions(options, url), subject: options['schema.registry.subject'] });
+    }
+    case 'protobuf': {
+      const url = options['schema.registry'];
+      return protobufFormat({
+        ...(options['message'] === undefined ? {} : { message: options['message'] }),
+        ...(options['schema.file'] === undefined ? {} : { schemaFile: options['schema.file'] }),
+        ...(url === undefined ? {} : { registry: registryOptions(options, url) }),
+      });
+    }
     case 'debezium_json':
       return debeziumJsonFormat({ ignoreKey: parseBoolean('debezium_json', 'ignore_key', options['ignore_key']), columns });
-    case 'debezium_avro':
-      return debeziumAvroFormat({ schema: options['schema'], schemaFile: options['schema.file'], columns });
+    case 'debezium_avro': {
+      const url = options['schema.registry'];
+      const registry = url === undefined ? {} : { registry: registryOptions(options, url), subject: options['schema.registry.subject'] };
+      return debeziumAvroFormat({ schema: options['schema'], schemaFile: options['schema.file'], columns, ...registry });
+    }
     case 'maxwell':
       return maxwellFormat({ columns });
     case 'canal_json':
@@ -79,6 +113,12 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
     case 'upsert_json':
       return upsertJsonFormat({ columns });
   }
+}
+
+function registryOptions(options: Readonly<Record<string, string>>, url: string): SchemaRegistryOptions {
+  const username = options['schema.registry.username'];
+  const password = options['schema.registry.password'];
+  return { url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
 }
 
 function isFormatName(name: string): name is (typeof formatNames)[number] {

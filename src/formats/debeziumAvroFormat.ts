@@ -4,6 +4,8 @@ import { columnMatcher } from './columnMatcher.js';
 import { DEBEZIUM_UNAVAILABLE, debeziumEnvelopeRows, isUnavailableText } from './debeziumEnvelope.js';
 import type { Format, Row } from './Format.js';
 import { logicalConversion, type ConnectField, type FieldConversion } from './kafkaConnectTypes.js';
+import { registryAvroFormat } from './registryAvroFormat.js';
+import type { SchemaRegistryClient, SchemaRegistryOptions } from './SchemaRegistryClient.js';
 
 /** Options of {@link debeziumAvroFormat}. */
 export interface DebeziumAvroFormatOptions {
@@ -13,6 +15,13 @@ export interface DebeziumAvroFormatOptions {
   readonly schemaFile?: string;
   /** The declared column names: fields are renamed to them case-insensitively. */
   readonly columns?: readonly string[];
+  /**
+   * A schema registry instead of `schema`/`schemaFile`: messages are in the Confluent wire format
+   * and each one's envelope schema comes from the registry by id (see `registryAvroFormat`).
+   */
+  readonly registry?: SchemaRegistryOptions | SchemaRegistryClient;
+  /** With `registry`: the subject whose latest version is the reader schema (`<topic>-value`). */
+  readonly subject?: string;
 }
 
 /** The placeholder as Debezium writes it into a `bytes` column. */
@@ -24,8 +33,9 @@ const UNAVAILABLE_BYTES = Buffer.from(DEBEZIUM_UNAVAILABLE, 'utf8');
  * `{before, after, source, op, ts_ms, transaction}` whose `before` and `after` are
  * `["null", Value]`, decoded with the writer schema given as `schema` or `schemaFile` (the
  * schema Debezium's Avro converter registers for the topic), in Avro's single-object encoding
- * or as the bare datum, as the `avro` format decodes messages. A message in the Confluent
- * Schema Registry framing (byte 0, then a 4-byte schema id) needs the registry: that is issue 19.
+ * or as the bare datum, as the `avro` format decodes messages. With `registry` instead, messages
+ * are in the Confluent Schema Registry framing (byte 0, then a 4-byte schema id), as Debezium's
+ * AvroConverter writes them, and each envelope schema comes from the registry by id.
  *
  * Then the rules of `debezium_json` (see `debeziumEnvelopeRows`): `c`/`r` insert `after`, `u`
  * gives `before` (when sent) and `after`, `d` deletes `before`, a tombstone (an empty or null
@@ -47,9 +57,10 @@ const UNAVAILABLE_BYTES = Buffer.from(DEBEZIUM_UNAVAILABLE, 'utf8');
  * format.decodeMessages?.(value, key); // [{ id: 1004, ..., [OP]: 'insert' }]
  */
 export function debeziumAvroFormat(options: DebeziumAvroFormatOptions = {}): Format {
+  if (options.registry !== undefined) return registryDebeziumAvro(options, options.registry);
   const schema = readAvroWriterSchema(options);
   if (schema === undefined) {
-    throw new Error("debezium_avro needs the envelope's writer schema: set the option 'schema' or 'schema.file' (reading it from a schema registry is issue 19)");
+    throw new Error("debezium_avro needs the envelope's writer schema: set the option 'schema' or 'schema.file', or 'schema.registry' for messages in the Confluent wire format");
   }
   const conversions = envelopeConversions(schema);
   const avro = avroFormat({ schema: JSON.stringify(schema) });
@@ -69,6 +80,36 @@ export function debeziumAvroFormat(options: DebeziumAvroFormatOptions = {}): For
       if (envelope === null) return [];
       context.envelope = envelope;
       return debeziumEnvelopeRows(envelope['op'], imageOf, context);
+    },
+  };
+}
+
+/**
+ * Debezium Avro in the Confluent wire format, as Debezium's AvroConverter writes it: the
+ * envelope's schema by id from the registry, its conversions worked out once per schema.
+ */
+function registryDebeziumAvro(options: DebeziumAvroFormatOptions, registry: SchemaRegistryOptions | SchemaRegistryClient): Format {
+  if (options.schema !== undefined || options.schemaFile !== undefined) {
+    throw new Error("debezium_avro options 'schema.registry' and 'schema'/'schema.file' exclude each other: the registry gives the writer schemas");
+  }
+  const envelopes = registryAvroFormat({ registry, ...(options.subject === undefined ? {} : { subject: options.subject }) });
+  const bySchema = new Map<unknown, Map<string, FieldConversion> | undefined>();
+  const context: ImageContext = { envelope: {}, conversions: undefined, rename: columnMatcher(options.columns) };
+  return {
+    name: 'debezium_avro',
+    tailable: false,
+    prefetch: (payloads) => envelopes.prefetch!(payloads),
+    decodeMessages(payload: Uint8Array | null): Row[] {
+      if (payload === null || payload.length === 0) return [];
+      const { row, schema } = envelopes.decodeRecord(payload);
+      let conversions = bySchema.get(schema);
+      if (conversions === undefined && !bySchema.has(schema)) {
+        conversions = envelopeConversions(schema);
+        bySchema.set(schema, conversions);
+      }
+      context.envelope = row;
+      (context as { conversions: Map<string, FieldConversion> | undefined }).conversions = conversions;
+      return debeziumEnvelopeRows(row['op'], imageOf, context);
     },
   };
 }
@@ -102,7 +143,7 @@ function imageOf(context: ImageContext, name: 'before' | 'after'): Row | null {
 function confluentHint(payload: Uint8Array): string {
   if (payload.length < 5 || payload[0] !== 0) return '';
   const id = ((payload[1]! << 24) | (payload[2]! << 16) | (payload[3]! << 8) | payload[4]!) >>> 0;
-  return ` (the message may be in the Confluent Schema Registry framing, schema id ${id}: reading it needs the registry, which is issue 19; debezium_avro reads single-object encoded or bare Avro)`;
+  return ` (the message may be in the Confluent Schema Registry framing, schema id ${id}: read it with the option 'schema.registry' instead of a schema file)`;
 }
 
 /** An Avro schema as JSON: a name, an array (a union) or an object. */

@@ -297,6 +297,27 @@ export class Session {
     if (value.length >= MIN_REDACTED_LENGTH) this.secrets.add(value);
   }
 
+  /**
+   * A schema registry's credentials are secrets (the password option, the password in the URL),
+   * and its reader schema is the latest of the topic's value subject (Confluent's default
+   * TopicNameStrategy, `<topic>-value`).
+   */
+  private schemaRegistryOptions(options: Readonly<Record<string, string>>, properties: Readonly<Record<string, string>>): Record<string, string> {
+    const url = options['schema.registry'];
+    if (url === undefined) return {};
+    const password = options['schema.registry.password'];
+    if (password !== undefined) this.addSecret(password);
+    const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/]*)@/i.exec(url)?.[1];
+    if (userInfo !== undefined) {
+      const secret = userInfo.slice(userInfo.indexOf(':') + 1);
+      this.addSecret(secret);
+      this.addSecret(userInfo);
+      if (secret.includes('%')) this.addSecret(decodeURIComponent(secret));
+    }
+    const topic = properties['kafka.topic'];
+    return topic === undefined || options['schema.registry.subject'] !== undefined ? {} : { 'schema.registry.subject': `${topic}-value` };
+  }
+
   /** Drops a source from the catalog (its checkpoints stay in the store). */
   dropSource(name: string): boolean {
     return this.registry.delete(name);
@@ -419,9 +440,10 @@ export class Session {
     if (keyed && tableOperator === undefined) {
       throw new SqlError(`${where}: keeping rows by primary key needs the table operator (the core's toTable), which this build does not have`, position);
     }
+    const registryOptions = this.schemaRegistryOptions(formatSpec.options, resolved.properties);
     let format: Format;
     try {
-      format = this.formats(formatSpec.name, { ...formatSpec.options, ...extraFormatOptions }, columns?.map((c) => c.name));
+      format = this.formats(formatSpec.name, { ...formatSpec.options, ...registryOptions, ...extraFormatOptions }, columns?.map((c) => c.name));
     } catch (err) {
       throw new SqlError(`source "${name}": ${err instanceof Error ? err.message : String(err)}`, formatClause?.position ?? position, { cause: err });
     }

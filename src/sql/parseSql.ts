@@ -435,10 +435,13 @@ class Parser {
       const at = this.peek().position;
       this.index += 2;
       this.expectWord('location');
+      // The seed's `ROW SCHEMA LOCATION CONFLUENT SCHEMA REGISTRY 'http://...'` (RisingWave's old spelling).
+      const registry = this.isWord(this.peek(), 'confluent') && this.isWord(this.peek(1), 'schema') && this.isWord(this.peek(2), 'registry');
+      if (registry) this.index += 3;
       const location = this.peek();
-      if (location.kind !== 'string') throw this.expected("a schema location ('file:///path/schema.avsc')");
+      if (location.kind !== 'string') throw this.expected("a schema location ('file:///path/schema.avsc' or a schema registry's 'http://host:8081')");
       this.index++;
-      options.push({ key: 'schema.location', value: location.value, position: at });
+      options.push({ key: registry ? 'schema.registry' : 'schema.location', value: location.value, position: at });
     }
     return { encode: spelled, options, position };
   }

@@ -4,7 +4,7 @@ import { quoted, SqlError } from './SqlError.js';
 import type { FormatClause } from './Statement.js';
 
 /** The formats a source can declare. */
-export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro'];
+export const FORMAT_NAMES: readonly string[] = ['json', 'csv', 'avro', 'protobuf'];
 
 /** A format name and the options `createFormat` takes for it. */
 export interface ResolvedFormat {
@@ -37,9 +37,10 @@ function isChangelogFormat(format: string): format is ChangelogFormat {
 
 /** The options of RisingWave's `ENCODE X (...)` clause, by encoding. */
 const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  json: ['json.array'],
+  json: ['json.array', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
   csv: ['delimiter', 'without_header', 'quote', 'escape', 'empty'],
-  avro: ['schema.location'],
+  avro: ['schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
+  protobuf: ['message', 'schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'],
 };
 
 /**
@@ -50,13 +51,21 @@ const ENCODE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
  * - `FORMAT PLAIN ENCODE CSV (delimiter = ',', without_header = 'true')` → csv, `{ delimiter: ',', header: 'false' }`;
  * - `FORMAT PLAIN ENCODE AVRO (schema.location = 'file:///s.avsc')` or `ROW FORMAT 'avro' ROW SCHEMA
  *   LOCATION 'file:///s.avsc'` → avro, `{ 'schema.file': '/s.avsc' }`.
+ * - `FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://r:8081', schema.registry.username = ...,
+ *   schema.registry.password = ...)`, or the seed's `ROW FORMAT AVRO ROW SCHEMA LOCATION
+ *   'http://r:8081'` (also `... LOCATION CONFLUENT SCHEMA REGISTRY 'http://r:8081'`) → avro,
+ *   `{ 'schema.registry': 'http://r:8081', ... }`: the Confluent wire format.
+ * - `FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Order', schema.location = 'file:///shop.pb')` →
+ *   protobuf, `{ message: 'shop.Order', 'schema.file': '/shop.pb' }`; `schema.registry` as for Avro.
  *
  * - `FORMAT DEBEZIUM | MAXWELL | CANAL | UPSERT ENCODE JSON` (or the seed-era `ROW FORMAT DEBEZIUM_JSON |
  *   MAXWELL | CANAL_JSON | UPSERT_JSON`) → `debezium_json`, `maxwell`, `canal_json`, `upsert_json`,
  *   with `changelog` set: their rows carry an operation, applied by primary key (the session
  *   checks that one is declared). `ignore_key` is Debezium's one option.
  * - `FORMAT DEBEZIUM ENCODE AVRO (schema.location = 'file:///envelope.avsc')` → `debezium_avro`,
- *   `{ 'schema.file': '/envelope.avsc' }`, `changelog` set; its schema-registry forms are issue 19.
+ *   `{ 'schema.file': '/envelope.avsc' }`, `changelog` set; `(schema.registry = 'http://...')` and the
+ *   seed's `ROW FORMAT DEBEZIUM_AVRO ROW SCHEMA LOCATION CONFLUENT SCHEMA REGISTRY '...'` read the
+ *   Confluent wire format with the registry's schemas.
  */
 export function resolveFormat(
   sourceName: string,
@@ -125,7 +134,9 @@ export function resolveFormat(
         break;
       }
       case 'schema.location':
-        options['schema.file'] = schemaPath(where, option.value, option.position);
+        // The seed's `ROW FORMAT AVRO ROW SCHEMA LOCATION 'http://registry:8081'` names a schema registry.
+        if (clause.format === undefined && /^https?:\/\//i.test(option.value)) options['schema.registry'] = option.value;
+        else options['schema.file'] = schemaPath(where, option.value, option.position);
         break;
       default:
         options[option.key] = option.value;
@@ -134,14 +145,13 @@ export function resolveFormat(
   return { name, options };
 }
 
-/** Where reading the schema from a registry is tracked. */
-const REGISTRY_ISSUE = 'reading Avro schemas from a schema registry is issue 19; give the writer schema as a file: FORMAT DEBEZIUM ENCODE AVRO (schema.location = \'file:///path/envelope.avsc\')';
+const DEBEZIUM_AVRO_OPTIONS = ['schema.location', 'schema.registry', 'schema.registry.username', 'schema.registry.password'];
 
 /**
  * `FORMAT DEBEZIUM ENCODE AVRO (schema.location = 'file://...')` → `debezium_avro` with the
- * envelope's writer schema from that file. The schema-registry forms (`schema.registry`, the
- * seed-era `ROW FORMAT DEBEZIUM_AVRO ROW SCHEMA LOCATION CONFLUENT SCHEMA REGISTRY '...'`) are
- * refused, pointing to issue 19.
+ * envelope's writer schema from that file; `(schema.registry = 'http://...', ...)` or the seed's
+ * `ROW FORMAT DEBEZIUM_AVRO ROW SCHEMA LOCATION [CONFLUENT SCHEMA REGISTRY] 'http://...'` → the
+ * Confluent wire format with the envelope schemas from that registry.
  */
 function debeziumAvro(
   where: string,
@@ -149,24 +159,32 @@ function debeziumAvro(
   clause: FormatClause,
   withOptions: Readonly<Record<string, Readonly<Record<string, string>>>>,
 ): ResolvedFormat {
-  if (clause.legacy !== undefined) throw new SqlError(`${where}: ${shown} reads its schema from a schema registry: ${REGISTRY_ISSUE}`, clause.position);
   for (const [format] of Object.entries(withOptions)) {
     throw new SqlError(`${where}: ${format}.* properties do not apply to ${shown}`, clause.position);
   }
   const options: Record<string, string> = {};
   for (const option of clause.options) {
-    if (option.key === 'schema.registry' || option.key.startsWith('schema.registry.')) {
-      throw new SqlError(`${where}: ${shown} option '${option.key}': ${REGISTRY_ISSUE}`, option.position);
+    if (!DEBEZIUM_AVRO_OPTIONS.includes(option.key)) {
+      const hint = didYouMean(option.key, DEBEZIUM_AVRO_OPTIONS);
+      throw new SqlError(`${where}: unknown ${shown} option '${option.key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; known: ${DEBEZIUM_AVRO_OPTIONS.join(', ')}`, option.position);
     }
-    if (option.key !== 'schema.location') {
-      const hint = didYouMean(option.key, ['schema.location']);
-      throw new SqlError(`${where}: unknown ${shown} option '${option.key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; known: schema.location`, option.position);
+    if (option.key === 'schema.location') {
+      // The seed's ROW SCHEMA LOCATION 'http://...' names the registry.
+      if (clause.legacy !== undefined && /^https?:\/\//i.test(option.value)) options['schema.registry'] = option.value;
+      else options['schema.file'] = schemaPath(where, option.value, option.position);
+    } else {
+      options[option.key] = option.value;
     }
-    options['schema.file'] = schemaPath(where, option.value, option.position);
+  }
+  if (options['schema.file'] !== undefined && options['schema.registry'] !== undefined) {
+    throw new SqlError(`${where}: ${shown} takes schema.location or schema.registry, not both`, clause.position);
   }
   // From code (no position), the schema comes as createFormat's own options (schema, schema.file).
-  if (options['schema.file'] === undefined && clause.position !== undefined) {
-    throw new SqlError(`${where}: ${shown} needs the envelope's writer schema: add (schema.location = 'file:///path/envelope.avsc'); ${REGISTRY_ISSUE.split(';')[0]}`, clause.position);
+  if (options['schema.file'] === undefined && options['schema.registry'] === undefined && clause.position !== undefined) {
+    throw new SqlError(
+      `${where}: ${shown} needs the envelope's writer schema: add (schema.location = 'file:///path/envelope.avsc') or (schema.registry = 'http://host:8081') for the Confluent wire format`,
+      clause.position,
+    );
   }
   return { name: 'debezium_avro', options, changelog: 'debezium' };
 }

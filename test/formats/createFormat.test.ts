@@ -7,7 +7,7 @@ import { fixture } from '../support/fixtures.js';
 import { decode, utf8 } from './support.js';
 
 test('createFormat builds json, csv and avro by name, case-insensitively', () => {
-  assert.deepEqual([...formatNames], ['json', 'csv', 'avro', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json']);
+  assert.deepEqual([...formatNames], ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 'debezium_avro', 'maxwell', 'canal_json', 'upsert_json']);
   assert.equal(createFormat('json').name, 'json');
   assert.equal(createFormat('CSV').name, 'csv');
   assert.equal(createFormat('Avro').name, 'avro');
@@ -17,7 +17,8 @@ test('an unknown format name or option is an error listing the valid ones', () =
   assert.throws(() => createFormat('parquet'), /unknown format "parquet": expected one of json, csv, avro/);
   assert.throws(() => createFormat('csv', { separator: ';' }), /unknown csv format option "separator": expected one of delimiter, header, quote, escape, empty/);
   assert.throws(() => createFormat('json', { array: 'true' }), /unknown json format option "array": expected one of json.array/);
-  assert.throws(() => createFormat('avro', { 'schema.registry': 'x' }), /expected one of schema, schema.file/);
+  assert.throws(() => createFormat('avro', { 'schema.registy': 'x' }), /expected one of schema, schema.file, schema.registry/);
+  assert.throws(() => createFormat('avro', { 'schema.registry': 'x' }), /schema registry URL is not a URL/);
   assert.throws(() => createFormat('csv', { header: 'yes' }), /csv option 'header' must be true or false, got "yes"/);
   assert.throws(() => createFormat('csv', { empty: 'blank' }), /'empty' must be one of null, empty/);
   assert.throws(() => createFormat('avro', { schema: '"int"', 'schema.file': 'x.avsc' }), /exclude each other/);
@@ -43,12 +44,12 @@ test('json.array and avro schema.file reach their formats', async (t) => {
   assert.ok(avro.decodeMessage !== undefined);
 });
 
-test('importing the formats loads no optional peer dependency (avsc, csv-parse, snappyjs, fzstd)', () => {
+test('importing the formats loads no optional peer dependency (avsc, csv-parse, snappyjs, fzstd, protobufjs)', () => {
   const script = `
     await import(${JSON.stringify(new URL('../../src/formats/index.ts', import.meta.url).href)});
     const { createRequire } = await import('node:module');
     const cache = Object.keys(createRequire(import.meta.url).cache);
-    console.log(JSON.stringify(cache.filter((p) => /node_modules\\/(avsc|csv-parse|snappyjs|fzstd)\\//.test(p))));
+    console.log(JSON.stringify(cache.filter((p) => /node_modules\\/(avsc|csv-parse|snappyjs|fzstd|protobufjs)\\//.test(p))));
   `;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);

@@ -181,7 +181,7 @@ test('createSource from code: typed rows from defineSchema, same checks as SQL',
   });
   assert.deepEqual(await lastValueFrom(noHeader.pipe(commitEpochs(noHeader), toRecords(), toArray())), [{ n: 7, word: 'seven' }]);
   assert.throws(() => session.createSource('bad_format', { connector: 'fs', properties: { 'fs.path': '/x' }, format: 'xml' }), {
-    message: `source "bad_format": unknown row format 'xml'; supported: json, csv, avro`,
+    message: `source "bad_format": unknown row format 'xml'; supported: json, csv, avro, protobuf`,
   });
 });
 

@@ -53,18 +53,22 @@ test('change-data formats: FORMAT X ENCODE JSON and the seed-era ROW FORMAT name
   assert.deepEqual(formatOf(`create table t (a int) format plain encode json`), { name: 'json', options: {} });
 });
 
-test('FORMAT DEBEZIUM ENCODE AVRO (schema.location = file://...) is debezium_avro; the schema-registry forms point to issue 19', () => {
+test('FORMAT DEBEZIUM ENCODE AVRO (schema.location = file://...) is debezium_avro; the schema-registry forms read the Confluent wire format', () => {
   assert.deepEqual(formatOf(`create table t (id int primary key) format debezium encode avro (schema.location = 'file:///schemas/orders-value.avsc')`), {
     name: 'debezium_avro',
     options: { 'schema.file': '/schemas/orders-value.avsc' },
     changelog: 'debezium',
   });
   assert.deepEqual(formatOf(`create table t (id int primary key) FORMAT DEBEZIUM ENCODE AVRO (schema.location = 'rel/e.avsc')`).options, { 'schema.file': 'rel/e.avsc' });
+  assert.deepEqual(formatOf(`create table t (id int primary key) format debezium encode avro (schema.registry = 'http://registry:8081', schema.registry.username = 'u', schema.registry.password = 'p')`), {
+    name: 'debezium_avro',
+    options: { 'schema.registry': 'http://registry:8081', 'schema.registry.username': 'u', 'schema.registry.password': 'p' },
+    changelog: 'debezium',
+  });
   assert.throws(
-    () => formatOf(`create table t (id int primary key) format debezium encode avro (schema.registry = 'http://registry:8081')`),
-    /FORMAT DEBEZIUM ENCODE AVRO option 'schema.registry': reading Avro schemas from a schema registry is issue 19/,
+    () => formatOf(`create table t (id int primary key) format debezium encode avro (schema.registry = 'http://r:8081', schema.location = 'file:///e.avsc')`),
+    /takes schema.location or schema.registry, not both/,
   );
-  assert.throws(() => formatOf(`create table t (id int primary key) format debezium encode avro (schema.registry.username = 'u')`), /issue 19/);
   assert.throws(() => formatOf(`create table t (id int primary key) format debezium encode avro`), /needs the envelope's writer schema: add \(schema.location = /);
   assert.throws(() => formatOf(`create table t (id int primary key) format debezium encode avro (schema.locaton = 'file:///x')`), /unknown FORMAT DEBEZIUM ENCODE AVRO option 'schema.locaton' \(did you mean 'schema.location'\?\)/);
   assert.throws(() => formatOf(`create table t (id int primary key) format debezium encode avro (schema.location = 'https://x/e.avsc')`), /not supported: give a file:\/\/ URL/);
@@ -72,11 +76,15 @@ test('FORMAT DEBEZIUM ENCODE AVRO (schema.location = file://...) is debezium_avr
     () => formatOf(`create table t (id int primary key) format debezium encode avro (schema.location = 'file:///e.avsc')`, { avro: { 'schema.file': '/x' } }),
     /avro\.\* properties do not apply to FORMAT DEBEZIUM ENCODE AVRO/,
   );
-  // The seed's form names a registry: parsed, then refused with the same pointer.
-  assert.throws(
-    () => formatOf(`create materialized source s (id int primary key) row format debezium_avro row schema location confluent schema registry 'http://127.0.0.1:8081'`),
-    /ROW FORMAT DEBEZIUM_AVRO reads its schema from a schema registry: reading Avro schemas from a schema registry is issue 19/,
+  // The seed's form names a registry.
+  assert.deepEqual(
+    formatOf(`create materialized source s (id int primary key) row format debezium_avro row schema location confluent schema registry 'http://127.0.0.1:8081'`),
+    { name: 'debezium_avro', options: { 'schema.registry': 'http://127.0.0.1:8081' }, changelog: 'debezium' },
   );
+  // Plain Avro: the same two syntaxes.
+  assert.deepEqual(formatOf(`create source s (a int) format plain encode avro (schema.registry = 'http://r:8081')`), { name: 'avro', options: { 'schema.registry': 'http://r:8081' } });
+  assert.deepEqual(formatOf(`create source s (a int) row format avro row schema location 'http://r:8081'`), { name: 'avro', options: { 'schema.registry': 'http://r:8081' } });
+  assert.deepEqual(formatOf(`create source s (a int) row format avro row schema location confluent schema registry 'http://r:8081'`), { name: 'avro', options: { 'schema.registry': 'http://r:8081' } });
   // Other change-data formats in Avro stay refused.
   assert.throws(() => formatOf(`create table t (id int primary key) format upsert encode avro (schema.location = 'file:///e.avsc')`), /change data is read as ENCODE JSON/);
 });

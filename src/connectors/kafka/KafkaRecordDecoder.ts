@@ -7,8 +7,14 @@ import { convertChangeRow, messageRowsDecoder } from '../../formats/messageRowsD
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
 
-/** Turns the kafkajs messages of one fetch into the records a chunk carries. */
-export type KafkaRecordDecoder<T> = (messages: readonly KafkaMessage[], split: KafkaSplit, badRecords: BadRecordHandler) => T[];
+/**
+ * Turns the kafkajs messages of one fetch into the records a chunk carries. `prefetch`, when
+ * the format has one, fetches what decoding the messages needs first (writer schemas from a
+ * schema registry): `undefined` when nothing is missing, so decoding stays synchronous.
+ */
+export type KafkaRecordDecoder<T> = ((messages: readonly KafkaMessage[], split: KafkaSplit, badRecords: BadRecordHandler) => T[]) & {
+  readonly prefetch?: (messages: readonly KafkaMessage[]) => Promise<void> | undefined;
+};
 
 /**
  * Raw mode: each message as a {@link SourceMessage}. Repeated header keys keep their last value
@@ -49,7 +55,8 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
     if (encoding === 'bytes') return typeof value === 'string' ? Buffer.from(value) : new Uint8Array(value);
     return typeof value === 'string' ? value : text.decode(value);
   };
-  return (messages, split, badRecords) => {
+  const prefetch = format.prefetch?.bind(format);
+  const decodeRows = (messages: readonly KafkaMessage[], split: KafkaSplit, badRecords: BadRecordHandler): Row[] => {
     const rows: Row[] = [];
     for (const message of messages) {
       const value = message.value ?? null;
@@ -108,4 +115,6 @@ export function rowDecoder(config: KafkaSourceConfig, format: Format, convert?: 
     }
     return rows;
   };
+  if (prefetch === undefined) return decodeRows;
+  return Object.assign(decodeRows, { prefetch: (messages: readonly KafkaMessage[]) => prefetch(messages.map((m) => m.value ?? null)) });
 }

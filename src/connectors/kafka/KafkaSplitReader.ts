@@ -30,28 +30,76 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
 
   read(split: KafkaSplit, offset: string | null, context: ReaderContext): Observable<Chunk<T>> {
     return new Observable<Chunk<T>>((subscriber) => {
+      // Deliveries wait behind a prefetch (schemas from a registry) in arrival order: `queue`
+      // is the tail of that chain, undefined while nothing waits (the synchronous common path).
+      let queue: Promise<void> | undefined;
+      // While deliveries wait, the partition is paused as when the subscriber is behind: the
+      // consumer must not keep fetching into a queue nobody drains (a registry that is slow).
+      let behind = false;
+      const flow = (): void => this.hub.setPaused(listener, behind || queue !== undefined);
+      const after = (step: () => void): void => {
+        const next: Promise<void> = queue!.then(() => {
+          if (!subscriber.closed) step();
+          if (queue === next) {
+            queue = undefined;
+            if (!subscriber.closed) flow();
+          }
+        });
+        queue = next;
+      };
+      type Delivery = Parameters<PartitionListener['onRecords']>;
+      const deliver = (messages: Delivery[0], position: Delivery[1], nextPosition: Delivery[2]): void => {
+        if (subscriber.closed) return;
+        let records: T[];
+        try {
+          records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
+        } catch (err) {
+          // The `fail` bad-record policy throws the BadRecordError here.
+          subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: position.toString() }));
+          return;
+        }
+        const first = messages[0]?.offset ?? position.toString();
+        subscriber.next(chunk(split.id, records, first, nextPosition.toString()));
+      };
       const listener: PartitionListener = {
         split,
         offset,
         onRecords: (messages, position, nextPosition) => {
           if (subscriber.closed) return;
-          let records: T[];
+          let fetching: Promise<void> | undefined;
           try {
-            records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
+            fetching = messages.length === 0 ? undefined : this.decode.prefetch?.(messages);
           } catch (err) {
-            // The `fail` bad-record policy throws the BadRecordError here.
-            subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: position.toString() }));
+            fetching = Promise.reject(err);
+          }
+          if (fetching === undefined && queue === undefined) {
+            deliver(messages, position, nextPosition);
             return;
           }
-          const first = messages[0]?.offset ?? position.toString();
-          subscriber.next(chunk(split.id, records, first, nextPosition.toString()));
+          const waiting = queue !== undefined;
+          if (fetching !== undefined) {
+            const at = messages[0]?.offset ?? position.toString();
+            const fetched = fetching.catch((err: unknown) => {
+              // The registry is down or refused: the split fails at the first message that needed it.
+              subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: at }));
+            });
+            queue = queue === undefined ? fetched : queue.then(() => fetched);
+          }
+          if (!waiting) flow();
+          after(() => deliver(messages, position, nextPosition));
         },
-        onEnd: () => subscriber.complete(),
+        onEnd: () => {
+          if (queue === undefined) subscriber.complete();
+          else after(() => subscriber.complete());
+        },
         onError: (err) => subscriber.error(err),
       };
       this.reading++;
       this.hub.attach(listener);
-      const pause = context.paused$.subscribe((paused) => this.hub.setPaused(listener, paused));
+      const pause = context.paused$.subscribe((paused) => {
+        behind = paused;
+        flow();
+      });
       return () => {
         pause.unsubscribe();
         this.hub.detach(listener);

@@ -116,6 +116,8 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
         iterator = await getIterator(handle);
         return { records: [] };
       }
+      // Schemas from a registry, before the iterator moves on: a failure retries the same records.
+      if (out.Records !== undefined && out.Records.length > 0) await deps.format.prefetch?.(out.Records.map((r) => r.Data ?? null));
       iterator = out.NextShardIterator ?? undefined;
       const records = out.Records ?? [];
       if (records.length === 0) return { records: [], done: iterator === undefined };

@@ -160,6 +160,8 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
         // `receiverQueueSize` messages: those being decoded and those in the transport (the
         // WebSocket inbox, or libpulsar's receiver queue, which `take` empties and so permits).
         session.permit(messages);
+        // Schemas from a registry, before decoding: a failure reconnects from the same position.
+        if (messages.length > 0) await this.deps.format.prefetch?.(messages.map((m) => m.payload));
         const { rows, first, lastId, done, reached } = this.decode(messages, split, end, notBefore, decodeMessage, context);
         if (reached) notBefore = null;
         return lastId === undefined ? { records: [], done } : { records: rows, offset: first, nextOffset: lastId, done };
