@@ -20,6 +20,25 @@ export function toJsonText(value: unknown): string {
 }
 
 /**
+ * The JSON text of one value inside a row: the same as {@link toJsonText}, with strings and
+ * finite numbers (most values of most rows) written without the general dispatch.
+ */
+export function valueJsonText(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return text(value, 1);
+}
+
+/**
+ * What goes before each value of a row with these keys, in order: `{"a":`, `,"b":` ... The text
+ * of a row `{a, b}` is `prefixes[0] + valueJsonText(a) + prefixes[1] + valueJsonText(b) + '}'`,
+ * the same as `toJsonText` of the row object (for a row without keys: `'{}'`).
+ */
+export function jsonKeyPrefixes(keys: readonly string[]): string[] {
+  return keys.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
+}
+
+/**
  * Nesting the recursive writer handles; deeper subtrees go to {@link deepText}, which needs no
  * stack (a 100 000-deep JSON document must not end the run with "Maximum call stack size
  * exceeded"), while the common shallow row keeps the faster recursive path.
