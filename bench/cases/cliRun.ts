@@ -128,6 +128,27 @@ export const cliRun: BenchCase = {
         status: statusOf(trib),
       },
     ];
+    // Size must not matter: once over five times the rows (full runs only), time against 5x the
+    // median above and peak RSS against the same bound.
+    if (!scale.quick && trib.medianMs !== undefined) {
+      const big = await partCsv(scale.rows * 5);
+      const bigSql = join(dir, `part-${big.rows}.sql`);
+      writeFileSync(bigSql, partSql(big.path));
+      const run = await runProcess(process.execPath, [cli, 'run', bigSql], scale.timeoutMs * 5, { countStdoutLines: true });
+      process.stderr.write(run.code === 0 ? '.' : 'x');
+      const bigTitle = `tributary run, part CSV ${label(big.rows)} rows → NDJSON | reader: size`;
+      const ok = run.code === 0 && !run.timedOut && run.stdoutLines === big.rows;
+      const rss = run.maxRssKB === undefined ? undefined : run.maxRssKB / 1024;
+      rows.push({
+        case: bigTitle,
+        baseline: '—',
+        ...(ok ? { tributaryRowsPerSec: (big.rows / run.ms) * 1000 } : {}),
+        target: `peak RSS ≤ ${RSS_LIMIT_MB} MB, time linear in rows`,
+        ...(ok ? { measured: `${(run.ms / (trib.medianMs * 5)).toFixed(2)}× five ${label(scale.rows)} runs` } : {}),
+        ...(ok && rss !== undefined ? { met: rss <= RSS_LIMIT_MB, tributaryRssMB: rss } : {}),
+        status: ok ? 'ok' : `failed: exit ${String(run.code)}, ${run.stdoutLines} of ${big.rows} lines ${run.stderr.trim().slice(-200)}`,
+      });
+    }
     const notes: string[] = [];
     for (const base of [papa, duck]) {
       const paired = pairedRatio(trib, base);
