@@ -14,6 +14,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finished } from 'node:stream/promises';
@@ -54,6 +55,19 @@ const FLUSH_CHARS = 1 << 20;
  */
 export function lineitemCsv(rows: number): Promise<Dataset> {
   return cached(`lineitem-${rows}.csv`, `csv rows=${rows}`, (tmp) => writeLines(tmp, rows, LINEITEM_CSV_HEADER, lineItemCsv));
+}
+
+/**
+ * TPC-H `part` as CSV, `rows` rows with a header, written by `examples/generate-part.ts` (the
+ * example's own generator): the table of issue 16's CLI comparison.
+ */
+export function partCsv(rows: number): Promise<Dataset> {
+  return cached(`part-${rows}.csv`, `part csv rows=${rows}`, async (tmp) => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const done = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples', 'generate-part.ts'), String(rows), tmp], { cwd: root, encoding: 'utf8' });
+    if (done.status !== 0) throw new Error(`examples/generate-part.ts failed: ${done.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return rows;
+  });
 }
 
 /** The same rows as NDJSON. */

@@ -2,13 +2,14 @@
 // deterministically (a seeded PRNG) after the TPC-H specification's rules for each column
 // (section 4.2.3). Not dbgen's exact output, same shapes and value domains.
 //
-// Run: npx tsx examples/generate-part.ts
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Run: npx tsx examples/generate-part.ts [rows] [output file]
+// (the bench writes its 1M-row `part` for the CLI case this way).
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from '../bench/prng.js';
 
-const ROWS = 200;
+const ROWS = process.argv[2] === undefined ? 200 : Number.parseInt(process.argv[2], 10);
 
 /** The 92 colour words P_NAME draws from (TPC-H 4.2.3). */
 const COLORS = (
@@ -59,6 +60,9 @@ function csvField(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+const out = process.argv[3] ?? join(dirname(fileURLToPath(import.meta.url)), 'data', 'part', 'part.csv');
+mkdirSync(dirname(out), { recursive: true });
+const fd = openSync(out, 'w');
 const lines = ['p_partkey,p_name,p_mfgr,p_brand,p_type,p_size,p_container,p_retailprice,p_comment'];
 for (let partkey = 1; partkey <= ROWS; partkey++) {
   const m = between(1, 5);
@@ -74,9 +78,12 @@ for (let partkey = 1; partkey <= ROWS; partkey++) {
     comment(),
   ];
   lines.push(row.map(csvField).join(','));
+  // Written in blocks: a million rows as one string would be a few hundred MB of heap.
+  if (lines.length >= 10_000) {
+    writeSync(fd, `${lines.join('\n')}\n`);
+    lines.length = 0;
+  }
 }
-
-const out = join(dirname(fileURLToPath(import.meta.url)), 'data', 'part', 'part.csv');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${lines.join('\n')}\n`);
+writeSync(fd, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+closeSync(fd);
 console.log(`wrote ${ROWS} rows to ${out}`);

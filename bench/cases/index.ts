@@ -6,6 +6,7 @@ import { cliRun } from './cliRun.js';
 import { csvScan } from './csvScan.js';
 import { debeziumTable } from './debeziumTable.js';
 import { kafkaConsume } from './kafkaConsume.js';
+import { manyFiles } from './manyFiles.js';
 import { ndjsonScan } from './ndjsonScan.js';
 import { parallelDecode } from './parallelDecode.js';
 import { postgresCdc } from './postgresCdc.js';
@@ -14,4 +15,4 @@ import { registryAvro } from './registryAvro.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode, registryAvro];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, manyFiles, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode, registryAvro];

@@ -12,6 +12,7 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'avsc-decoder': async () => (await import('./avscDecoder.js')).avscDecoder,
   'kafkajs-eachbatch': async () => (await import('./kafkajsEachBatch.js')).kafkajsEachBatch,
   'tributary-csv': async () => (await import('./tributaryFs.js')).tributaryCsv,
+  'tributary-csv-folder': async () => (await import('./tributaryFs.js')).tributaryCsvFolder,
   'tributary-ndjson': async () => (await import('./tributaryFs.js')).tributaryNdjson,
   'tributary-csv-threads': async () => (await import('./tributaryThreads.js')).tributaryCsvThreads,
   'tributary-ndjson-threads': async () => (await import('./tributaryThreads.js')).tributaryNdjsonThreads,

@@ -56,6 +56,16 @@ export function fileSource(
 /** tributary's fs connector and csv format, defaults (in-memory store, a barrier a second). */
 export const tributaryCsv: Variant = (args) => drain(fileSource(args, 'csv'));
 
+/**
+ * The CSV scan over every file of the folder `options.folder` (one split per file), defaults
+ * otherwise: the per-file cost against `tributary-csv` over the same rows in one file.
+ */
+export const tributaryCsvFolder: Variant = (args) => {
+  const folder = args.options.folder;
+  if (folder === undefined) throw new Error('tributary-csv-folder needs options.folder');
+  return drain(createFsSource({ name: 'bench', path: folder, pattern: '*.csv', format: createFormat('csv') }));
+};
+
 /** tributary's fs connector and json format (NDJSON). */
 export const tributaryNdjson: Variant = (args) => drain(fileSource(args, 'json'));
 

@@ -2,6 +2,13 @@ import type { Chunk } from '../core/SourceEvent.js';
 import { SourceError } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { CompiledQuery } from '../sql/compileQuery.js';
+import { jsonKeyPrefixes, toJsonText, valueJsonText } from './toJsonText.js';
+
+/** A chunk's result rows as NDJSON text, and how many lines it holds. */
+export interface ChunkText {
+  readonly text: string;
+  readonly rows: number;
+}
 
 /**
  * WHERE, projection and LIMIT of a compiled query over one chunk's records at a time, for the
@@ -11,9 +18,15 @@ import type { CompiledQuery } from '../sql/compileQuery.js';
  */
 export class ChunkQuery {
   private remaining: number;
+  /** `{"col":` before each output value, when rows can be written without building them. */
+  private readonly prefixes: readonly string[] | undefined;
 
   constructor(private readonly compiled: CompiledQuery) {
     this.remaining = compiled.limit ?? Infinity;
+    const names = compiled.columns.map((c) => c.name);
+    // `out.__proto__ = v` would set the projected row's prototype, not a key: such a query keeps
+    // building rows, so its text stays what toJsonText makes of them.
+    this.prefixes = compiled.evaluators === undefined || names.includes('__proto__') ? undefined : jsonKeyPrefixes(names);
   }
 
   /** True once LIMIT rows have been produced: later chunks produce none. */
@@ -30,14 +43,63 @@ export class ChunkQuery {
         const record = records[i]!;
         if (filter === undefined || filter(record)) out.push(project(record));
       } catch (err) {
-        throw new SourceError(
-          `record ${i} of the chunk: query on source "${this.compiled.source}": ${err instanceof Error ? err.message : String(err)}`,
-          { source: sourceName, split: chunk.splitId, offset: chunk.offset },
-          { cause: err },
-        );
+        throw this.failed(err, i, chunk, sourceName);
       }
     }
     this.remaining -= out.length;
     return out;
+  }
+
+  /**
+   * The result rows of `chunk` as NDJSON text: the same text as `toJsonText` of each row `run`
+   * returns, one a line, written straight from the output values: each row is built once (by
+   * the source's converter), not a second time as a projected object. All of the chunk's text
+   * is made before any of it is handed on, so a row that cannot be written fails the chunk.
+   */
+  text(chunk: Chunk<Row>, sourceName: string): ChunkText {
+    const prefixes = this.prefixes;
+    const evaluators = this.compiled.evaluators;
+    if (prefixes === undefined || evaluators === undefined) {
+      const rows = this.run(chunk, sourceName);
+      let text = '';
+      for (const row of rows) text += `${toJsonText(row)}\n`;
+      return { text, rows: rows.length };
+    }
+    const { filter } = this.compiled;
+    const records = chunk.records;
+    const width = evaluators.length;
+    let text = '';
+    let rows = 0;
+    for (let i = 0; i < records.length && rows < this.remaining; i++) {
+      const record = records[i]!;
+      try {
+        if (filter !== undefined && !filter(record)) continue;
+      } catch (err) {
+        throw this.failed(err, i, chunk, sourceName);
+      }
+      if (width === 0) text += '{}';
+      for (let c = 0; c < width; c++) {
+        let value: unknown;
+        try {
+          value = evaluators[c]!(record);
+        } catch (err) {
+          throw this.failed(err, i, chunk, sourceName);
+        }
+        // A value that cannot be JSON (one that contains itself) throws here, as toJsonText would.
+        text += prefixes[c]! + valueJsonText(value);
+      }
+      text += width === 0 ? '\n' : '}\n';
+      rows++;
+    }
+    this.remaining -= rows;
+    return { text, rows };
+  }
+
+  private failed(err: unknown, index: number, chunk: Chunk<Row>, sourceName: string): SourceError {
+    return new SourceError(
+      `record ${index} of the chunk: query on source "${this.compiled.source}": ${err instanceof Error ? err.message : String(err)}`,
+      { source: sourceName, split: chunk.splitId, offset: chunk.offset },
+      { cause: err },
+    );
   }
 }

@@ -9,19 +9,29 @@ import { toJsonText } from './toJsonText.js';
 const FLUSH_BYTES = 64 * 1024;
 
 /**
+ * Bytes the stream may hold (written, not yet taken by the pipe or file) before a write waits.
+ * A stream's own high-water mark (16 KiB for a pipe) would make every 64 KiB write wait for the
+ * reader to take everything: the decoder then stops each time the reader is a moment late, its
+ * rows pile up in flight (65 536 records, the flow-control default) and live long enough to
+ * reach the old generation (half the run's time and 300 MB of RSS behind a pipe, measured). A
+ * megabyte keeps both sides busy and is still a bound.
+ */
+const MAX_PENDING_BYTES = 1024 * 1024;
+
+/**
  * The CLI's output as a {@link RecordSink}: rows as NDJSON (one JSON object per line, digits of
  * BIGINT and NUMERIC intact; see {@link toJsonText}), written in large buffers (not a syscall
  * per row).
  *
- * Backpressure: when the stream's buffer is full (`write` returned false, e.g. a pipe whose
- * reader is slow), the write resolves only on 'drain', so the pipeline and, through flow
- * control, the source wait instead of buffering without bound. `flush` resolves once the stream
- * has accepted everything written (the last write's callback: the bytes are in the kernel's
- * pipe or file, where a SIGKILL of this process cannot lose them) and, when stdout is a regular
- * file, after an fsync: the checkpoint that follows covers only rows that are out.
+ * Backpressure: once the stream holds more than a megabyte it has not handed on (a pipe whose
+ * reader is slow), a write resolves only when the stream has taken enough of it, so the pipeline
+ * and, through flow control, the source wait instead of buffering without bound. `flush` resolves
+ * once the stream has accepted everything written (the last write's callback: the bytes are in
+ * the kernel's pipe or file, where a SIGKILL of this process cannot lose them) and, when stdout is
+ * a regular file, after an fsync: the checkpoint that follows covers only rows that are out.
  */
 export class NdjsonSink implements RecordSink<Row> {
-  /** Rows and bytes written, for the progress line. */
+  /** Rows written, and bytes handed to the stream, for the progress line. */
   rows = 0;
   bytes = 0;
   private closed = false;
@@ -29,6 +39,8 @@ export class NdjsonSink implements RecordSink<Row> {
   private scheduled = false;
   /** Settles when the stream has taken the last write. */
   private lastWrite: Promise<void> | undefined;
+  /** Writes waiting for the stream to take what it holds down to half of MAX_PENDING_BYTES. */
+  private waiting: Array<() => void> = [];
   private readonly fd: number | undefined;
   private readonly regularFile: boolean;
 
@@ -45,15 +57,23 @@ export class NdjsonSink implements RecordSink<Row> {
 
   /**
    * Serializes every row first, so a row that cannot be written fails before any of the chunk is
-   * out. Small chunks are coalesced up to 64 KiB (or the next turn of the event loop, so a slow
-   * stream's rows show up at once): one syscall for many chunks of a few rows.
+   * out, then writes the text as {@link writeText} does.
    */
   write(rows: readonly Row[]): MaybePromise<void> {
     if (this.closed || rows.length === 0) return;
     let text = '';
     for (const row of rows) text += `${toJsonText(row)}\n`;
-    this.rows += rows.length;
-    this.bytes += Buffer.byteLength(text);
+    return this.writeText(text, rows.length);
+  }
+
+  /**
+   * Writes `rows` lines of NDJSON text (each ending in `\n`). Small texts are coalesced up to
+   * 64 KiB (or the next turn of the event loop, so a slow stream's rows show up at once): one
+   * syscall for many chunks of a few rows.
+   */
+  writeText(text: string, rows: number): MaybePromise<void> {
+    if (this.closed || rows === 0) return;
+    this.rows += rows;
     this.buffer += text;
     if (this.buffer.length >= FLUSH_BYTES) return this.send();
     if (!this.scheduled) {
@@ -63,28 +83,47 @@ export class NdjsonSink implements RecordSink<Row> {
         void this.send();
       });
     }
-    // The stream is still full from an earlier write: wait with it.
-    if (this.stream.writableNeedDrain) return this.drained();
+    // The stream still holds too much from earlier writes: wait with them.
+    return this.full() ? this.room() : undefined;
   }
 
-  /** Hands the buffer to the stream; resolves at once, or on 'drain' when the stream is full. */
+  /** Hands the buffer to the stream; resolves at once, or once the stream has room again. */
   private send(): MaybePromise<void> {
     if (this.closed || this.buffer === '') return;
-    const text = this.buffer;
+    // Encoded here rather than by the stream: the same work, and it gives the byte count.
+    const bytes = Buffer.from(this.buffer, 'utf8');
     this.buffer = '';
-    let accepted = true;
+    this.bytes += bytes.length;
     const written = new Promise<void>((resolve, reject) => {
-      accepted = this.stream.write(text, (err?: Error | null) => (err ? reject(err) : resolve()));
+      this.stream.write(bytes, (err?: Error | null) => {
+        if (err) reject(err);
+        else resolve();
+        this.wake(err != null);
+      });
     });
     // A failed write is reported by the stream's 'error' event (EPIPE: `| head` is done) and by
     // flush; this keeps it from becoming an unhandled rejection meanwhile.
     written.catch(() => undefined);
     this.lastWrite = written;
-    return accepted ? undefined : this.drained();
+    return this.full() ? this.room() : undefined;
   }
 
-  private drained(): Promise<void> {
-    return new Promise<void>((resume) => this.stream.once('drain', resume));
+  private full(): boolean {
+    return this.stream.writableLength > Math.max(MAX_PENDING_BYTES, this.stream.writableHighWaterMark);
+  }
+
+  private room(): Promise<void> {
+    return new Promise<void>((resume) => this.waiting.push(resume));
+  }
+
+  /** After each write the stream finished: resumes waiting writes once it holds half the bound. */
+  private wake(failed: boolean): void {
+    if (this.waiting.length === 0) return;
+    // A failed stream takes nothing more: the error reaches the run through 'error' and flush.
+    if (!failed && this.stream.writableLength > Math.max(MAX_PENDING_BYTES, this.stream.writableHighWaterMark) / 2) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resume of waiting) resume();
   }
 
   flush(): MaybePromise<void> {

@@ -37,6 +37,13 @@ export interface RunFileIo {
   readonly stderr: NodeJS.WriteStream;
 }
 
+/**
+ * Records in flight (read, not yet written to stdout and committed) above which the sources
+ * pause. The library's default (65 536) lets rows pile up while stdout's reader is a moment late,
+ * and those rows outlive the young generation: 270-300 MB peak RSS behind a pipe for a 1M-row
+ * CSV, against ~130 MB at 4 096 (a few chunks of read-ahead, which is all the output needs).
+ */
+const OUTPUT_HIGH_WATER_MARK = 4096;
 /** How long a final checkpoint may take after SIGINT/SIGTERM before the run gives up on it. */
 const STOP_TIMEOUT_MS = 30_000;
 /** Signals closer together than this count as one (see `onSignal`). */
@@ -61,6 +68,7 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
     const session = new Session({
       store,
       extraBarriers: stop$,
+      highWaterMark: OUTPUT_HIGH_WATER_MARK,
       ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
       ...(options.badRecords === undefined ? {} : { badRecords: options.badRecords }),
     });
@@ -124,7 +132,10 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   // there fails its epoch, and a rerun fails on it again instead of starting after it.
   const sink: RecordSink<Row> = {
     write: (records, chunk) => {
-      if (!incremental) return output.write(rows.run(chunk, source.name));
+      if (!incremental) {
+        const { text, rows: count } = rows.text(chunk, source.name);
+        return output.writeText(text, count);
+      }
       if (finalOnly) return;
       return output.write(records.map((r) => ({ ...r, [OP_FIELD]: opOf(r) })));
     },

@@ -54,6 +54,13 @@ export interface CompiledQuery {
   readonly filter: ((row: Row) => boolean) | undefined;
   /** Projection of a query without aggregates (for an aggregate query: unused, see `aggregate`). */
   readonly project: (row: Row) => Row;
+  /**
+   * The value of each output column (in `columns` order) of a projected row, one function per
+   * column: what `project` assigns, for a consumer that writes the values out without building the
+   * row object (the CLI's JSON text). `undefined` when `project` passes rows through (`SELECT *`
+   * over a schemaless source) and for aggregate queries.
+   */
+  readonly evaluators: readonly ((row: Row) => unknown)[] | undefined;
   /** Present when the query aggregates (GROUP BY, or an aggregate function in its select list). */
   readonly aggregate: AggregatePlan | undefined;
   readonly orderBy: readonly CompiledOrder[];
@@ -213,6 +220,7 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
     columns: outputs.map(({ name, type }) => ({ name, type })),
     filter,
     project,
+    evaluators: passThrough || plan !== undefined ? undefined : outputs.map((o) => o.evaluate),
     aggregate: plan,
     orderBy,
     limit: statement.limit,

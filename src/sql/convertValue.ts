@@ -216,12 +216,22 @@ function toNumeric(value: unknown, type: SqlType): Decimal {
   if (type.precision === undefined) return d;
   const scale = type.scale ?? 0;
   const fitted = d.rescale(scale);
-  if (fitted.integerDigits > type.precision - scale) {
+  // At most precision - scale digits before the point <=> |unscaled| < 10^precision at this
+  // scale: a bigint comparison instead of the digits' text.
+  const unscaled = fitted.unscaled < 0n ? -fitted.unscaled : fitted.unscaled;
+  if (type.precision < scale ? fitted.integerDigits > type.precision - scale : unscaled >= powerOfTen(type.precision)) {
     throw new Error(
       `${describeValue(value)} overflows ${formatSqlType(type)}: at most ${type.precision - scale} digits before the point`,
     );
   }
   return fitted;
+}
+
+const POWERS_OF_TEN: bigint[] = [];
+
+/** 10^n as a bigint, computed once per n. */
+function powerOfTen(n: number): bigint {
+  return (POWERS_OF_TEN[n] ??= 10n ** BigInt(n));
 }
 
 function toBoolean(value: unknown): boolean {
@@ -240,7 +250,9 @@ function toText(value: unknown, type: SqlType): string {
   else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Decimal) {
     s = String(value);
   } else throw mismatch(value, type);
-  if (type.length !== undefined) {
+  // A string has at most as many characters (code points) as UTF-16 units: only a longer one
+  // needs counting (iterating every value by code point was a few % of a CSV scan).
+  if (type.length !== undefined && s.length > type.length) {
     let chars = 0;
     for (const _ of s) chars++;
     if (chars > type.length) {

@@ -26,10 +26,10 @@ const settled = async (value: unknown): Promise<boolean> => {
   return done;
 };
 
-test('a full stream makes write wait for drain, and flush wait until the stream took every row', async () => {
+test('a stream holding over a megabyte makes write wait, and flush wait until the stream took every row', async () => {
   const { stream, chunks, release } = stalledStream();
   const sink = new NdjsonSink(stream);
-  const rows = Array.from({ length: 5000 }, (_, id) => ({ id, pad: 'x'.repeat(10) })); // > 64 KiB of NDJSON
+  const rows = Array.from({ length: 40_000 }, (_, id) => ({ id, pad: 'x'.repeat(20) })); // > 1 MiB of NDJSON
   const written = sink.write(rows);
   assert.ok(written !== undefined, 'write returns a promise while the stream is full');
   assert.equal(await settled(written), false);
@@ -39,7 +39,7 @@ test('a full stream makes write wait for drain, and flush wait until the stream 
   assert.equal(await settled(written), true);
   assert.equal(await settled(flushed), true);
   const text = chunks.join('');
-  assert.equal(text.split('\n').length - 1, 5000);
+  assert.equal(text.split('\n').length - 1, 40_000);
   assert.equal(chunks.length, 1, 'one write for the chunk, not one per row');
 });
 
@@ -67,4 +67,62 @@ test('a row that cannot be written fails the write before any row of its chunk i
   assert.deepEqual(chunks, []);
   assert.equal(stream.writableLength, 0);
   assert.equal(sink.rows, 0);
+});
+
+test('below a megabyte held by the stream, writes do not wait for a late reader; past it they do, until it is down to half', async () => {
+  const { stream, chunks, release } = stalledStream();
+  const sink = new NdjsonSink(stream);
+  const line = `${JSON.stringify({ pad: 'y'.repeat(1000) })}\n`;
+  const block = line.repeat(100); // ~100 KiB, 100 rows
+  const results = [];
+  for (let i = 0; i < 10; i++) results.push(sink.writeText(block, 100));
+  assert.deepEqual(results, Array(10).fill(undefined), 'under the bound: no write waits (the stream\'s own 1 KiB high-water mark is not the limit)');
+  const waiting = sink.writeText(block, 100);
+  assert.ok(waiting instanceof Promise, 'over a megabyte held: the write waits');
+  assert.equal(await settled(waiting), false);
+  // The stream hands one write at a time to its writer: release them one by one, and the write
+  // resumes once what the stream holds is down to half a megabyte (not all of it).
+  let released = 0;
+  while (!(await settled(waiting)) && released < 11) {
+    release();
+    released++;
+  }
+  assert.equal(await settled(waiting), true);
+  assert.ok(released >= 5 && released < 11, `resumed after ${released} of 11 writes were taken`);
+  for (let i = 0; i < 11; i++) {
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(sink.rows, 1100);
+  assert.equal(chunks.join(''), block.repeat(11));
+  assert.equal(sink.bytes, Buffer.byteLength(block) * 11);
+});
+
+test('writeText: coalesced with rows written as objects, in order; bytes count UTF-8, not UTF-16 units', async () => {
+  const { stream, chunks, release } = stalledStream();
+  const sink = new NdjsonSink(stream);
+  assert.equal(sink.write([{ a: 'é' }]), undefined);
+  assert.equal(sink.writeText('{"b":"€"}\n{"c":1}\n', 2), undefined);
+  assert.equal(sink.writeText('', 0), undefined);
+  const flushed = sink.flush();
+  release();
+  await flushed;
+  assert.deepEqual(chunks, ['{"a":"é"}\n{"b":"€"}\n{"c":1}\n']);
+  assert.equal(sink.rows, 3);
+  assert.equal(sink.bytes, Buffer.byteLength('{"a":"é"}\n{"b":"€"}\n{"c":1}\n'));
+});
+
+test('a stream that fails while writes wait for room: the waiting writes go on, and flush reports the error', async () => {
+  const stream = new Writable({
+    highWaterMark: 1024,
+    write(_chunk: Buffer, _encoding, callback) {
+      setImmediate(() => callback(new Error('EPIPE-like')));
+    },
+  });
+  stream.on('error', () => undefined);
+  const sink = new NdjsonSink(stream);
+  const waiting = sink.writeText('x'.repeat(2 * 1024 * 1024) + '\n', 1);
+  assert.ok(waiting instanceof Promise);
+  await waiting;
+  await assert.rejects(Promise.resolve(sink.flush()), /EPIPE-like/);
 });

@@ -49,3 +49,14 @@ test('a value that contains itself is a clear TypeError, not a hang or a stack o
   cyclic.self = { back: cyclic };
   assert.throws(() => toJsonText(cyclic), { name: 'TypeError', message: /contains itself/ });
 });
+
+test('strings: exactly JSON.stringify\'s text, escapes and surrogates included', async () => {
+  const { valueJsonText } = await import('../../src/cli/toJsonText.js');
+  const samples = ['', 'plain text', 'quote " here', 'back\\slash', 'tab\tnew\nline\r', '\u0000\u0001\u001f\u007f', '\u2028\u2029', 'é€𝄞', '\ud800 lone', 'lone \udfff', '\udfff\ud800', 'x'.repeat(1000)];
+  for (let c = 0; c < 0x10000; c += 7) samples.push(`a${String.fromCharCode(c)}b`);
+  for (const text of samples) {
+    assert.equal(toJsonText(text), JSON.stringify(text), JSON.stringify(text));
+    assert.equal(valueJsonText(text), JSON.stringify(text));
+    assert.equal(toJsonText({ [text]: text }), JSON.stringify({ [text]: text }));
+  }
+});

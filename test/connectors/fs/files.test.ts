@@ -24,6 +24,44 @@ test('listFiles follows links to files, not links to directories, and sorts by i
   assert.deepEqual(ids, ['a.json', 'b/real.json', 'link.json']);
 });
 
+/** 40 NDJSON files of 30 rows, and a json format that records the most files decoded at once. */
+async function countingFolder(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; expected: { id: number }[]; counting: Format; most: () => number }> {
+  const dir = await tempDir(t);
+  const expected: { id: number }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const rows = Array.from({ length: 30 }, (_, j) => ({ id: i * 100 + j }));
+    expected.push(...rows);
+    await writeFile(join(dir, `f${String(i).padStart(2, '0')}.json`), ndjson(rows));
+  }
+  const json = createFormat('json');
+  let open = 0;
+  let most = 0;
+  const counting: Format = {
+    ...json,
+    async openStream(input, offset, context) {
+      open++;
+      most = Math.max(most, open);
+      const decoder = await json.openStream!(input, offset, context);
+      return {
+        startByte: decoder.startByte,
+        push: (bytes) => decoder.push(bytes),
+        end: () => {
+          open--;
+          return decoder.end();
+        },
+      };
+    },
+  };
+  return { dir, expected, counting, most: () => most };
+}
+
+test('by default a source decodes one file at a time (files side by side only cost memory and GC), and reads all of them', async (t) => {
+  const { dir, expected, counting, most } = await countingFolder(t);
+  const records = await readAll(createFsSource({ name: 'default', path: dir, format: counting, barriers: NEVER, readBufferBytes: 64 }));
+  assert.equal(most(), 1);
+  assert.deepEqual(records, expected, 'one at a time: rows in file order');
+});
+
 test('a source reads at most fs.max.open.files files at a time, and all of them', async (t) => {
   const dir = await tempDir(t);
   const expected: { id: number }[] = [];

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChunkQuery } from '../../src/cli/ChunkQuery.js';
+import { toJsonText } from '../../src/cli/toJsonText.js';
+import { SourceError } from '../../src/core/SourceError.js';
+import type { Chunk } from '../../src/core/SourceEvent.js';
+import type { Row } from '../../src/formats/Format.js';
+import type { Column } from '../../src/sql/Column.js';
+import { compileQuery } from '../../src/sql/compileQuery.js';
+import { Decimal } from '../../src/sql/Decimal.js';
+import { parseSql } from '../../src/sql/parseSql.js';
+import type { SelectStatement } from '../../src/sql/Statement.js';
+
+// ChunkQuery.text writes a chunk's result rows straight from the output values, without building
+// the projected rows: its text must be exactly what toJsonText makes of the rows `run` builds.
+
+const columns: Column[] = [
+  { name: 'id', type: { name: 'integer' }, notNull: true },
+  { name: 'big', type: { name: 'bigint' }, notNull: false },
+  { name: 'price', type: { name: 'numeric', precision: 10, scale: 2 }, notNull: false },
+  { name: 'ratio', type: { name: 'double precision' }, notNull: false },
+  { name: 'name', type: { name: 'varchar', length: 40 }, notNull: false },
+  { name: 'at', type: { name: 'timestamptz' }, notNull: false },
+  { name: 'raw', type: { name: 'bytea' }, notNull: false },
+  { name: 'doc', type: { name: 'jsonb' }, notNull: false },
+];
+
+const records: Row[] = [
+  { id: 1, big: 9007199254740993n, price: Decimal.parse('10.50'), ratio: 0.5, name: 'quote " backslash \\ \u2028 é', at: new Date(0), raw: new Uint8Array([0, 255]), doc: { a: [1, { b: null }] } },
+  { id: 2, big: null, price: Decimal.parse('-3.00'), ratio: Number.NaN, name: '', at: null, raw: null, doc: 'text' },
+  { id: 3, big: -5n, price: null, ratio: -Infinity, name: null, at: new Date(Number.NaN), raw: null, doc: null },
+  { id: 4, big: 0n, price: null, ratio: 1e300, name: '\u0000\u001f', at: null, raw: null, doc: [] },
+];
+
+function chunk(rows: readonly Row[]): Chunk<Row> {
+  return { type: 'chunk', splitId: 'part.csv', offset: '42', nextOffset: '99', records: rows } as unknown as Chunk<Row>;
+}
+
+function both(sql: string, rows: readonly Row[] = records): { text: string; expected: string; count: number } {
+  const statement = parseSql(sql)[0] as SelectStatement;
+  const byText = new ChunkQuery(compileQuery(statement, columns));
+  const byRows = new ChunkQuery(compileQuery(statement, columns));
+  const { text, rows: count } = byText.text(chunk(rows), 'src');
+  const built = byRows.run(chunk(rows), 'src');
+  assert.equal(count, built.length);
+  return { text, expected: built.map((r) => `${toJsonText(r)}\n`).join(''), count };
+}
+
+test('text() is the text of the rows run() builds: SELECT *, expressions, aliases, repeated names, WHERE', () => {
+  for (const sql of [
+    'select * from t',
+    'select id, price * 2 as doubled, name || \'!\' as shout, big from t',
+    'select id, id, id as id from t',
+    'select * from t where ratio > 0',
+    'select doc, raw, at from t where id <> 2',
+    'select name from t where name is null',
+  ]) {
+    const { text, expected } = both(sql);
+    assert.equal(text, expected, sql);
+  }
+});
+
+test('text() with LIMIT: stops at the limit across chunks, like run()', () => {
+  const statement = parseSql('select id from t limit 5')[0] as SelectStatement;
+  const query = new ChunkQuery(compileQuery(statement, columns));
+  assert.equal(query.text(chunk(records), 's').rows, 4);
+  assert.equal(query.done, false);
+  assert.deepEqual(query.text(chunk(records), 's'), { text: '{"id":1}\n', rows: 1 });
+  assert.equal(query.done, true);
+  assert.deepEqual(query.text(chunk(records), 's'), { text: '', rows: 0 });
+});
+
+test('an output column named __proto__ keeps building rows, so its text stays toJsonText of the row', () => {
+  const { text, expected } = both('select id as "__proto__", name from t');
+  assert.equal(text, expected);
+});
+
+test('an evaluation error names the record, the split and the offset; a value that contains itself is a TypeError', () => {
+  const statement = parseSql('select id / (id - 3) as q from t')[0] as SelectStatement;
+  const query = new ChunkQuery(compileQuery(statement, columns));
+  assert.throws(
+    () => query.text(chunk(records), 'src'),
+    (err: unknown) => err instanceof SourceError && /record 2 of the chunk/.test(err.message) && err.split === 'part.csv' && err.offset === '42',
+  );
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const all = new ChunkQuery(compileQuery(parseSql('select doc from t')[0] as SelectStatement, columns));
+  assert.throws(() => all.text(chunk([{ ...records[0]!, doc: cyclic }]), 'src'), TypeError);
+});
