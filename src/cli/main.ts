@@ -27,6 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'checkpoint-interval': { type: 'string' },
         'bad-records': { type: 'string' },
         'dead-letter': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
       },
     });
   } catch (err) {
@@ -77,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
       ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
       ...(deadLetter === undefined ? {} : { deadLetter }),
+      ...(values.quiet === true ? { quiet: true } : {}),
     },
     { stdout: process.stdout, stderr: process.stderr },
   );
