@@ -7,6 +7,7 @@ import { MAX_TIMER_DELAY_MS } from '../sql/commonProperties.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { helpText } from './helpText.js';
+import { hideKnownWarnings } from './hideKnownWarnings.js';
 import { runFile } from './runFile.js';
 
 /**
@@ -91,6 +92,7 @@ function exit(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
+hideKnownWarnings();
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
   const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
   if (err instanceof UsageError) {

@@ -47,8 +47,11 @@ const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '
 async function check(name: string, env: Record<string, string>, summary: RegExp, count: number): Promise<unknown[]> {
   const ran = await runExample(name, env);
   assert.equal(ran.code, 0, `${name} exited ${ran.code}: ${ran.stderr}`);
-  // No warning of ours or the SDK's: a reader sees only the rows and the last line.
-  assert.equal(ran.stderr, '', `${name} wrote to stderr`);
+  // No warning of ours or the SDK's: a reader sees only the rows and the last line. kafkajs on
+  // Node 24 warns about its own negative timeout (kafkajs#1751; the CLI hides it, see
+  // hideKnownWarnings, a library program like the example cannot); that one alone may appear.
+  const stderr = ran.stderr.replace(/^\(node:\d+\) TimeoutNegativeWarning: -\d+ is a negative number\.\nTimeout duration was set to 1\.\n(\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)\n)?/m, '');
+  assert.equal(stderr, '', `${name} wrote to stderr`);
   const out = lines(ran.stdout);
   assert.match(out.at(-1) ?? '', summary);
   assert.equal(Number(summary.exec(out.at(-1)!)?.[1]), count);
