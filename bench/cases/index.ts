@@ -7,9 +7,10 @@ import { csvScan } from './csvScan.js';
 import { debeziumTable } from './debeziumTable.js';
 import { kafkaConsume } from './kafkaConsume.js';
 import { ndjsonScan } from './ndjsonScan.js';
+import { parallelDecode } from './parallelDecode.js';
 import { postgresCdc } from './postgresCdc.js';
 import { pulsarConsume } from './pulsarConsume.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode];

@@ -13,6 +13,8 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'kafkajs-eachbatch': async () => (await import('./kafkajsEachBatch.js')).kafkajsEachBatch,
   'tributary-csv': async () => (await import('./tributaryFs.js')).tributaryCsv,
   'tributary-ndjson': async () => (await import('./tributaryFs.js')).tributaryNdjson,
+  'tributary-csv-threads': async () => (await import('./tributaryThreads.js')).tributaryCsvThreads,
+  'tributary-ndjson-threads': async () => (await import('./tributaryThreads.js')).tributaryNdjsonThreads,
   'tributary-avro': async () => (await import('./tributaryAvro.js')).tributaryAvro,
   'tributary-csv-no-barriers': async () => (await import('./tributaryFs.js')).tributaryCsvNoBarriers,
   'tributary-csv-barriers': async () => (await import('./tributaryFs.js')).tributaryCsvBarriers,

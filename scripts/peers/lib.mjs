@@ -2,7 +2,7 @@
 // waiting for a port. Dependency-free on purpose: `npm run peers:up` must work on a fresh machine
 // before anything but Node, Java and Maven is there.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,15 @@ import { fileURLToPath } from 'node:url';
 /** The project root (this file is scripts/peers/lib.mjs). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Git-ignored home of every peer: caches, data, logs, pid files. */
-export const peersDir = process.env.TRIBUTARY_PEERS_DIR
+/**
+ * Git-ignored home of every peer: caches, data, logs, pid files. Symlinks are resolved: Pulsar's
+ * bookie writes its journal path into a cookie and refuses to start when the same folder is later
+ * reached by another path (a git worktree whose `.peers` links to the main checkout's).
+ */
+const configuredPeersDir = process.env.TRIBUTARY_PEERS_DIR
   ? resolve(process.env.TRIBUTARY_PEERS_DIR)
   : join(projectRoot, '.peers');
+export const peersDir = existsSync(configuredPeersDir) ? realpathSync(configuredPeersDir) : configuredPeersDir;
 
 export function ensureDir(path) {
   mkdirSync(path, { recursive: true });

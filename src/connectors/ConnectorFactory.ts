@@ -1,6 +1,7 @@
 import type { Source } from '../core/Source.js';
 import type { Format, Row, RowConverter } from '../formats/Format.js';
 import type { SourceOptions } from '../core/SourceOptions.js';
+import type { FormatSpec } from '../parallel/FormatSpec.js';
 
 /** The declared type of a connector property; values always arrive as strings. */
 export type PropertyType = 'string' | 'integer' | 'boolean' | 'enum' | 'list';
@@ -43,6 +44,8 @@ export interface ConnectorContext extends SourceOptions {
   readonly format: Format;
   /** Schema check and conversion for decoded rows, when a schema was declared. */
   readonly convert?: RowConverter;
+  /** `format` as data (`createFormat(name, options, columns)`), when it was built that way: lets worker threads build it too. */
+  readonly formatSpec?: FormatSpec;
 }
 
 /**

@@ -182,6 +182,8 @@ export class Session {
   private readonly connectors: readonly ConnectorFactory[];
   private readonly store: StateStore;
   private readonly formats: FormatFactory;
+  /** Whether formats come from `createFormat`, so that a format's spec rebuilds it (worker threads). */
+  private readonly formatsAreDefault: boolean;
   /**
    * Which property names hold secrets: those the connectors declare secret, and any other name
    * matching `SECRET_KEY_PATTERN` (a misspelt or unknown one) that no connector declares plain.
@@ -201,6 +203,7 @@ export class Session {
     };
     this.store = options.store ?? new MemoryStore();
     this.formats = options.formats ?? ((name, formatOptions, columns) => createFormat(name, formatOptions, columns));
+    this.formatsAreDefault = options.formats === undefined;
   }
 
   /** The sources registered so far, by name. */
@@ -443,6 +446,7 @@ export class Session {
         store: overrides.store ?? this.store,
         properties: resolved.properties,
         format,
+        ...(this.formatsAreDefault ? { formatSpec: { name: formatSpec.name, options: { ...formatSpec.options, ...extraFormatOptions }, ...(columns === undefined ? {} : { columns: columns.map((c) => c.name) }) } } : {}),
         ...(convert === undefined ? {} : { convert }),
         ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
         ...(badRecords === undefined ? {} : { badRecords }),

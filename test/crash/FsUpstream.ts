@@ -26,6 +26,8 @@ export interface FsUpstreamOptions {
    * again (the split is stored finished), so the appended rows are lost.
    */
   readonly appendToFinished: boolean;
+  /** More `'key' = 'value'` connector properties for the job's WITH clause (e.g. decoding on worker threads). */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 interface FileRows {
@@ -58,7 +60,11 @@ export class FsUpstream implements Upstream {
     return (
       `create source ${this.source} (id VARCHAR NOT NULL, pad VARCHAR) with (` +
       `'upstream.source' = 'fs', 'fs.path' = '${this.data}', 'fs.match_pattern' = '${pattern}', ` +
-      `'fs.scan.mode' = '${this.options.mode}', 'fs.poll.interval.ms' = '200') row format '${rowFormat}';`
+      `'fs.scan.mode' = '${this.options.mode}', 'fs.poll.interval.ms' = '200'` +
+      Object.entries(this.options.properties ?? {})
+        .map(([key, value]) => `, '${key}' = '${value}'`)
+        .join('') +
+      `) row format '${rowFormat}';`
     );
   }
 

@@ -41,10 +41,13 @@ interface Case {
  * Behind a pipe the slow consumer sets the pace, so little data makes long runs; to a file the
  * CLI runs at full speed, so it gets more data, for kills to land mid-run rather than after it.
  */
-function fs(format: FsFormat, mode: 'bounded' | 'unbounded', output: Output, appendToFinished = false): Case['upstream'] {
+function fs(format: FsFormat, mode: 'bounded' | 'unbounded', output: Output, appendToFinished = false, properties?: Record<string, string>): Case['upstream'] {
   const size = output === 'pipe' ? { rowsPerFile: 800, newFileRows: [50, 300] as const } : { rowsPerFile: 5000, newFileRows: [1000, 4000] as const };
-  return async (dir, random) => new FsUpstream({ dir, format, mode, random, files: 6, ...size, appendToFinished });
+  return async (dir, random) => new FsUpstream({ dir, format, mode, random, files: 6, ...size, appendToFinished, ...(properties === undefined ? {} : { properties }) });
 }
+
+/** Decoding on two worker threads, each file cut into many byte ranges (issue 16). */
+const workerThreads = { 'fs.decode.threads': '2', 'fs.decode.range.bytes': '8192', 'fs.read.buffer.bytes': '4096' };
 
 const kafka: Case['upstream'] = async (_dir, random, t) => {
   const brokers = await needKafka(t);
@@ -55,6 +58,8 @@ const kafka: Case['upstream'] = async (_dir, random, t) => {
 const cases: readonly Case[] = [
   { name: 'fs csv bounded, stdout to a pipe', seed: 1101, sliceKills: 3, output: 'pipe', mode: 'bounded', maxKillDelayMs: 1500, upstream: fs('csv', 'bounded', 'pipe') },
   { name: 'fs csv bounded, stdout to a file', seed: 1102, sliceKills: 3, output: 'file', mode: 'bounded', maxKillDelayMs: 300, upstream: fs('csv', 'bounded', 'file') },
+  { name: 'fs csv bounded, decoded on worker threads, stdout to a file', seed: 1117, sliceKills: 3, output: 'file', mode: 'bounded', maxKillDelayMs: 600, upstream: fs('csv', 'bounded', 'file', false, workerThreads) },
+  { name: 'fs ndjson bounded, decoded on worker threads, stdout to a pipe', seed: 1118, sliceKills: 2, output: 'pipe', mode: 'bounded', maxKillDelayMs: 1500, upstream: fs('ndjson', 'bounded', 'pipe', false, workerThreads) },
   // Issue 11: a file that grew resumes at its offset in both scan modes, finished or not.
   { name: 'fs csv bounded, appends to finished files, stdout to a file', seed: 1107, sliceKills: 2, output: 'file', mode: 'bounded', maxKillDelayMs: 300, upstream: fs('csv', 'bounded', 'file', true) },
   { name: 'fs ndjson unbounded, stdout to a pipe', seed: 1103, sliceKills: 3, output: 'pipe', mode: 'unbounded', maxKillDelayMs: 1500, upstream: fs('ndjson', 'unbounded', 'pipe') },

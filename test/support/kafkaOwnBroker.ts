@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { cleanKafka, kafkaAnswers, resolveKafka, startKafka, stopKafka, upKafka, type KafkaOptions } from '../../scripts/peers/kafka.mjs';
@@ -54,4 +55,33 @@ export async function needOwnKafka(t: TestContext, options: KafkaOptions): Promi
     },
     clean: () => cleanKafka(all),
   };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A client port whose neighbour (the controller port) is free too, so that two copies of a test
+ * that starts its own broker (two checkouts, two CI jobs on one host) do not collide on a fixed
+ * port. Ports are taken from the kernel's ephemeral choice and checked, not reserved: the window
+ * until the broker binds is short, and a collision then fails loudly at start.
+ */
+export async function freeBrokerPorts(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      });
+    });
+    if (port > 0 && port < 65535 && (await portFree(port + 1))) return port;
+  }
+  throw new Error('no two adjacent free ports on 127.0.0.1 for a Kafka broker of the test\'s own');
 }

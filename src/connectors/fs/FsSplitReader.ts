@@ -9,11 +9,16 @@ import { sleep } from '../base/sleep.js';
 import type { DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from '../../formats/Format.js';
 import { DEFAULT_READ_BUFFER_BYTES, FileByteInput } from './FileByteInput.js';
 import { FileGuard, statFile } from './FileGuard.js';
-import { decodePosition, describeOffset } from './FilePosition.js';
+import { bytePositionOf, decodePosition, describeOffset } from './FilePosition.js';
 import type { FileChange } from './fileChanges.js';
 import type { FileSplit } from './FileSplit.js';
 import type { ScanMode } from './FsEnumerator.js';
 import type { Semaphore } from './Semaphore.js';
+import { BadRecordError } from '../../core/SourceError.js';
+import type { DecodePool } from '../../parallel/DecodePool.js';
+import { bareMessage, type DecodeTask, type DecodedRangeBatch } from '../../parallel/decodeProtocol.js';
+import type { FormatSpec } from '../../parallel/FormatSpec.js';
+import { decodeInRanges, isNdjsonFile } from './rangeDecode.js';
 
 /** Default quiet time before an unbounded scan reads a file of a non-tailable format. */
 export const DEFAULT_STABLE_MS = 1000;
@@ -44,6 +49,24 @@ export interface FsSplitReaderOptions {
   readonly onFileChanged?: FileChangedPolicy;
   /** Where the reader's waits run (virtual time in tests). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike | undefined;
+  /** Decode bounded scans of JSON and CSV files on worker threads; see {@link FsWorkerDecoding}. */
+  readonly workers?: FsWorkerDecoding;
+}
+
+/**
+ * Decoding on worker threads, for bounded scans of `json` and `csv` files (other formats, and
+ * unbounded scans, decode on the main thread). A file is cut into byte ranges of about
+ * `rangeBytes`, decoded at the same time and delivered in file order (see `decodeInRanges`);
+ * the main thread still checks the file, applies `convert` and the bad-record policy, and emits
+ * the chunks, so barriers, checkpoints and offsets are those of a one-thread read.
+ */
+export interface FsWorkerDecoding {
+  readonly pool: DecodePool;
+  /** The source's format as data, for the workers to build the same one. */
+  readonly format: FormatSpec;
+  readonly rangeBytes: number;
+  /** Test seam: make every worker task fail or kill its thread after some batches. */
+  readonly fault?: DecodeTask['fault'];
 }
 
 /**
@@ -98,6 +121,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       const subscriptions: Subscription[] = [];
       // Aborted on unsubscribe: ends the pause gate's and the sleeps' waits.
       const abort = new AbortController();
+      // Held from subscription (readers of all files subscribe at once and wait for an open-file
+      // permit), so the threads live until the last file is read instead of restarting per file.
+      const releasePool = this.options.workers?.pool.acquire();
       let closed = false;
       // Where this read starts: a rotated file inherits its old name's position (`from`), a new
       // file under a rotated name starts afresh (`fresh`); see FsEnumerator.
@@ -190,14 +216,25 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           throw new SourceError((err as Error).message, location());
         }
         changed(await guard.open(stored));
+        let opening = true;
         const decodeContext: DecodeContext = {
           source: context.source,
           splitId: split.id,
-          badRecords: context.badRecords,
+          // Opening at an offset may decode records before it (CSV reads its header from byte 0,
+          // a whole read buffer at a time): their bad records were this split's before the
+          // restart, and must not be counted, dead-lettered or fail the resume a second time.
+          badRecords: {
+            policy: context.badRecords.policy,
+            handle: (error, raw) => {
+              if (!opening) context.badRecords.handle(error, raw);
+            },
+          },
           ...(convert === undefined ? {} : { convert }),
         };
         // Checked in the constructor.
-        return (format.openStream as NonNullable<Format['openStream']>)(input, stored.at, decodeContext);
+        const decoder = await (format.openStream as NonNullable<Format['openStream']>)(input, stored.at, decodeContext);
+        opening = false;
+        return decoder;
       };
 
       /** Runs `fn` holding an open-file permit (when the source limits them). */
@@ -223,7 +260,106 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         }
       };
 
+      /**
+       * A bounded read decoded on worker threads. The stored position is verified here, each
+       * batch's bytes are re-checked (same file, not shrunk, same head) before its rows are
+       * delivered, and the worker decodes on only as batches are delivered.
+       */
+      const readInWorkers = async (workers: FsWorkerDecoding, from: string | null): Promise<void> => {
+        let stored;
+        try {
+          stored = decodePosition(from);
+        } catch (err) {
+          throw new SourceError((err as Error).message, location());
+        }
+        changed(await guard.open(stored));
+        const now = await statFile(path);
+        if (now === undefined || closed) return;
+        const startByte = bytePositionOf(stored.at);
+        await emitStart(from, { startByte });
+        const splittable = workers.format.name === 'csv' || (await isNdjsonFile(path));
+        {
+          for await (const { batch, ack, rangeStart, lineBase } of decodeInRanges({
+            pool: workers.pool,
+            path,
+            format: workers.format,
+            source: context.source,
+            split: split.id,
+            start: stored.at,
+            startByte,
+            size: now.size,
+            rangeBytes: workers.rangeBytes,
+            splittable,
+            readBufferBytes,
+            policy: context.badRecords.policy,
+            ...(workers.fault === undefined ? {} : { fault: workers.fault }),
+          })) {
+            if (closed) return;
+            recent = undefined;
+            changed(await guard.check(batch.read));
+            await deliver(batch, rangeStart, lineBase, startByte);
+            await gate.wait();
+            if (closed) return;
+            ack();
+          }
+        }
+      };
+
+      /** Converts a worker's rows, applies the bad-record policy to its bad records, emits the chunk. */
+      const deliver = async (batch: DecodedRangeBatch, rangeStart: number, lineBase: number, readStart: number): Promise<void> => {
+        const rows = batch.rows;
+        if (convert !== undefined) {
+          try {
+            for (let i = 0; i < rows.length; i++) rows[i] = convert(rows[i] as Row);
+          } catch {
+            // A row the schema rejects: decode the batch's bytes again here, with `convert`, so
+            // every bad record (malformed or rejected) is reported in order at its exact offset.
+            const before = lineBase + (await lineBreaksIn(path, rangeStart, Number(batch.from)));
+            await emit(await decodeHere(batch.from, batch.nextOffset, (error) => relocate(error, error.line, before, readStart)), batch.read);
+            return;
+          }
+        }
+        for (const bad of batch.bad) {
+          const error = new BadRecordError(bad.message, bad.location, { ...(bad.records === undefined ? {} : { records: bad.records }), ...(bad.bytes === undefined ? {} : { bytes: bad.bytes }) });
+          context.badRecords.handle(relocate(error, bad.location.line, lineBase, readStart), bad.raw);
+        }
+        await emit({ rows, offset: batch.offset, nextOffset: batch.nextOffset }, batch.read);
+      };
+
+      /** Decodes the records of `[from, to)` on this thread (`to` is a record start), bad records through `fix`. */
+      const decodeHere = async (from: string, to: string, fix: (error: BadRecordError) => BadRecordError): Promise<DecodedBatch> => {
+        const local = new FileByteInput(path, readBufferBytes);
+        try {
+          let opening = true;
+          const badRecords: DecodeContext['badRecords'] = {
+            policy: context.badRecords.policy,
+            // Records before `from` that opening decodes (CSV's header read) are not this read's.
+            handle: (error, raw) => {
+              if (!opening) context.badRecords.handle(fix(error), raw);
+            },
+          };
+          const decodeContext: DecodeContext = { source: context.source, splitId: split.id, badRecords, ...(convert === undefined ? {} : { convert }) };
+          const decoder = await (format.openStream as NonNullable<Format['openStream']>)(local, from, decodeContext);
+          opening = false;
+          const rows: Row[] = [];
+          let offset: string | undefined;
+          const add = (b: DecodedBatch): void => {
+            if (b.rows.length > 0) offset ??= b.offset;
+            for (const row of b.rows) rows.push(row);
+          };
+          for await (const bytes of local.stream(decoder.startByte, Number(to))) add(decoder.push(bytes));
+          add(decoder.end());
+          return { rows, offset: offset ?? to, nextOffset: to };
+        } finally {
+          local.close();
+        }
+      };
+
       const readOnce = async (from: string | null): Promise<void> => {
+        const { workers } = this.options;
+        if (workers !== undefined && (workers.format.name === 'csv' || (workers.format.name === 'json' && workers.format.options['json.array'] !== 'true'))) {
+          return withPermit(() => readInWorkers(workers, from));
+        }
         await withPermit(async () => {
           const decoder = await open(from);
           await emitStart(from, decoder);
@@ -242,7 +378,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
        * checkpoint taken now must not point into the old file.
        */
       let announce = startOffset !== offset;
-      const emitStart = async (from: string | null, decoder: StreamDecoder): Promise<void> => {
+      const emitStart = async (from: string | null, decoder: Pick<StreamDecoder, 'startByte'>): Promise<void> => {
         if (closed || !announce) return;
         announce = false;
         const start = await guard.position(decodePosition(from).at, decoder.startByte);
@@ -306,6 +442,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
 
       return () => {
         closed = true;
+        releasePool?.();
         abort.abort();
         wake?.();
         for (const s of subscriptions) s.unsubscribe();
@@ -314,6 +451,32 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       };
     });
   }
+}
+
+/**
+ * `error` with its line counted from `readStart` (where this read began, as a one-thread read
+ * counts) instead of from where a range's decoder began, `before` line breaks later.
+ */
+function relocate(error: BadRecordError, line: number | undefined, before: number, readStart: number): BadRecordError {
+  if (line === undefined) return error;
+  const location = { source: error.source, ...(error.split === undefined ? {} : { split: error.split }), ...(error.offset === undefined ? {} : { offset: error.offset }), line: line + before, lineFrom: readStart };
+  return new BadRecordError(bareMessage(error), location, {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    records: error.records,
+    ...(error.bytes === undefined ? {} : { bytes: error.bytes }),
+  });
+}
+
+/** Line breaks in `[start, end)` of the file at `path`. */
+async function lineBreaksIn(path: string, start: number, end: number): Promise<number> {
+  let count = 0;
+  const input = new FileByteInput(path);
+  try {
+    for await (const bytes of input.stream(start, end)) for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
+  } finally {
+    input.close();
+  }
+  return count;
 }
 
 /** A file changed under the `reread` policy: the reader starts it again from byte 0. */

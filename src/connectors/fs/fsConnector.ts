@@ -3,7 +3,8 @@ import type { Source } from '../../core/Source.js';
 import { sourceOptionsOf } from '../../core/SourceOptions.js';
 import type { Row } from '../../formats/Format.js';
 import { propertyReader } from '../propertyReader.js';
-import { createFsSource, DEFAULT_MAX_OPEN_FILES } from './createFsSource.js';
+import { createFsSource, DEFAULT_DECODE_THREADS, DEFAULT_MAX_OPEN_FILES } from './createFsSource.js';
+import { DEFAULT_RANGE_BYTES } from './rangeDecode.js';
 import { DEFAULT_READ_BUFFER_BYTES } from './FileByteInput.js';
 import { DEFAULT_POLL_INTERVAL_MS } from './fileChanges.js';
 import { DEFAULT_STABLE_MS } from './FsSplitReader.js';
@@ -74,6 +75,23 @@ const properties: readonly PropertySpec[] = [
     description:
       "A file that shrank below its stored position or whose bytes before it changed (fingerprint: first 1024 bytes and the 64 before the offset), or that is truncated or replaced while read: fail (name file and offset) or reread it from the start (duplicates; suits copytruncate rotation).",
   },
+  {
+    name: 'fs.decode.threads',
+    type: 'integer',
+    min: 0,
+    max: 256,
+    default: String(DEFAULT_DECODE_THREADS),
+    description:
+      'Bounded scans of json and csv files: threads that decode (1: the main thread; N >= 2: N worker threads, each file cut into byte ranges decoded at once, rows and offsets unchanged; 0: decide from the machine, CSV only with 5+ cores). 1 by default: it costs over twice the CPU.',
+  },
+  {
+    name: 'fs.decode.range.bytes',
+    type: 'integer',
+    min: 1,
+    max: 2 ** 40,
+    default: String(DEFAULT_RANGE_BYTES),
+    description: 'With fs.decode.threads >= 2: the nominal size of the byte ranges a file is cut into.',
+  },
 ];
 
 /**
@@ -110,6 +128,9 @@ export const fsConnector: ConnectorFactory = {
       maxOpenFiles: p.integer('fs.max.open.files'),
       onFileChanged: p.oneOf('fs.file.changed', ['fail', 'reread'] as const),
       readBufferBytes: p.integer('fs.read.buffer.bytes'),
+      decodeThreads: p.integer('fs.decode.threads'),
+      decodeRangeBytes: p.integer('fs.decode.range.bytes'),
+      ...(context.formatSpec === undefined ? {} : { formatSpec: context.formatSpec }),
     });
   },
 };

@@ -8,7 +8,7 @@ import { BadRecordError } from '../../../src/core/SourceError.js';
 import { createFsSource } from '../../../src/connectors/fs/createFsSource.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import { MemoryStore } from '../../../src/state/MemoryStore.js';
-import { barrierTrigger, readAll, run, tempDir, waitFor } from './helpers.js';
+import { barrierTrigger, crashAfterCheckpoint, readAll, run, tempDir, waitFor } from './helpers.js';
 
 const lines = ['{"id":1}', '{oops', '{"id":2}', '[1,2]', '{"id":3}'];
 const text = lines.map((l) => `${l}\n`).join('');
@@ -106,4 +106,31 @@ test('a checkpoint taken after bad records only moves past them: a restart does 
   await waitFor(() => r2.records.length === 1, 'the record after the bad one');
   assert.deepEqual(r2.records, [{ id: 2 }]);
   assert.equal(second.badRecordStats.deadLettered, 0);
+});
+
+test('bad records before a resume offset are not reported again when opening decodes them (CSV reads its header from byte 0 a whole buffer at a time)', async (t) => {
+  const dir = await tempDir(t);
+  let text = 'id,name\n1,a\n2\n';
+  for (let i = 3; i < 40_000; i++) text += i === 39_000 ? `${i}\n` : `${i},name ${i}\n`;
+  await writeFile(join(dir, 'people.csv'), text);
+  const store = new MemoryStore();
+  const make = (barriers = barrierTrigger()) => createFsSource({ name: 'resume', path: dir, format: createFormat('csv'), store, barriers, badRecords: 'dead-letter', readBufferBytes: 64 * 1024 });
+  const barriers = barrierTrigger();
+  const first = make(barriers);
+  const firstLetters: DeadLetter[] = [];
+  const sub1 = first.deadLetters$.subscribe((l) => firstLetters.push(l));
+  await crashAfterCheckpoint(first, barriers, 2);
+  sub1.unsubscribe();
+  assert.deepEqual(firstLetters.map((l) => l.error.offset), ['12']);
+  const second = make();
+  const letters: DeadLetter[] = [];
+  const sub2 = second.deadLetters$.subscribe((l) => letters.push(l));
+  t.after(() => sub2.unsubscribe());
+  const r = run(second);
+  await r.done;
+  assert.equal(r.error(), undefined);
+  // Only the bad record after the checkpoint: the one at line 3 was dead-lettered by the first run.
+  assert.deepEqual(letters.map((l) => l.error.message.replace(/^.*: /, '')), ['expected 2 fields, found 1']);
+  assert.equal(letters.length, 1);
+  assert.match(letters[0]?.error.message ?? '', /offset [0-9]{6}/);
 });

@@ -5,17 +5,19 @@ import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSour
 import { kafkaRetryBudgetMs } from '../../../src/connectors/kafka/loadKafkaJs.js';
 import type { KafkaOptions } from '../../../scripts/peers/kafka.mjs';
 import { createTopic, produce, uniqueTopic, withAdmin } from '../../support/kafka.js';
-import { needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
+import { freeBrokerPorts, needOwnKafka, type OwnKafka } from '../../support/kafkaOwnBroker.js';
 import { bySplit } from '../../support/kafkaSource.js';
 
-// A broker of this file's own (other ports, other data dir), so that bouncing it cannot disturb
-// tests that share the main one. Started by the first test that needs it, removed at the end.
-const instance: KafkaOptions = { instance: 'kafka-restart-test', port: 19192 };
+// A broker of this file's own (free ports, its own data dir), so that bouncing it cannot disturb
+// tests that share the main one, nor another copy of this file. Started by the first test that
+// needs it (ports chosen then), removed at the end.
+let instance: Promise<KafkaOptions> | undefined;
+const ownInstance = () => (instance ??= freeBrokerPorts().then((port) => ({ instance: `kafka-restart-${process.pid}`, port })));
 let own: OwnKafka | undefined;
 after(() => own?.clean());
 
 test('the broker stopped and restarted mid-stream: reading resumes with nothing lost or repeated, and discovery goes on', { timeout: 240_000 }, async (t) => {
-  own = await needOwnKafka(t, instance);
+  own = await needOwnKafka(t, await ownInstance());
   if (own === undefined) return;
   const broker = own;
   const { brokers } = broker;
@@ -71,7 +73,7 @@ test('the broker stopped and restarted mid-stream: reading resumes with nothing 
 
 // Last in the file: the broker does not come back.
 test('the broker dies mid-run and never returns: the source fails within its retry budget, naming the endpoint', { timeout: 300_000 }, async (t) => {
-  own = await needOwnKafka(t, instance);
+  own = await needOwnKafka(t, await ownInstance());
   if (own === undefined) return;
   const broker = own;
   const { brokers } = broker;
