@@ -4,9 +4,15 @@
 //
 //   node scripts/peers.mjs up moto      venv + pip install moto[server] (cached), start on 127.0.0.1:5000
 //
+// The virtualenv lives outside the clone, in ~/.cache/tributary/moto-venv/<version> (or
+// $TRIBUTARY_CACHE/moto-venv/<version>; XDG_CACHE_HOME is honoured): installing moto and its
+// dependencies from PyPI takes about two minutes, and a fresh clone or CI checkout on a machine
+// (or with a cache directory) that has done it once starts moto in seconds.
+//
 // Tests find it through MOTO_ENDPOINT, or the .peers/moto.env this writes.
 import { openSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   ensureDir, isAlive, log, peersDir, phase, portOpen, readPidFile, removeFile, run, tail,
@@ -26,6 +32,11 @@ export const DEFAULT_MOTO_VERSION = '5.2.5';
  * @property {boolean} [quiet]     no progress lines
  */
 
+/** Where installs that outlive a clone are kept (moto's virtualenv; .ci/run's Node too). */
+export const cacheDir = process.env.TRIBUTARY_CACHE
+  ? process.env.TRIBUTARY_CACHE
+  : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tributary');
+
 /** Resolves defaults and every path of one instance. */
 export function resolveMoto(options = {}) {
   const instance = options.instance ?? 'moto';
@@ -33,7 +44,7 @@ export function resolveMoto(options = {}) {
   const port = options.port ?? Number.parseInt(process.env.MOTO_PORT ?? '5000', 10);
   const version = options.version ?? process.env.MOTO_VERSION ?? DEFAULT_MOTO_VERSION;
   const home = join(peersDir, instance);
-  const venv = join(peersDir, 'moto-venv', version);
+  const venv = join(cacheDir, 'moto-venv', version);
   return {
     instance, host, port, version,
     timeoutMs: options.timeoutMs ?? 60_000,

@@ -7,6 +7,7 @@ import { MAX_TIMER_DELAY_MS } from '../sql/commonProperties.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { helpText } from './helpText.js';
+import { hideKnownWarnings } from './hideKnownWarnings.js';
 import { runFile } from './runFile.js';
 
 /**
@@ -27,6 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'checkpoint-interval': { type: 'string' },
         'bad-records': { type: 'string' },
         'dead-letter': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
       },
     });
   } catch (err) {
@@ -77,6 +79,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
       ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
       ...(deadLetter === undefined ? {} : { deadLetter }),
+      ...(values.quiet === true ? { quiet: true } : {}),
     },
     { stdout: process.stdout, stderr: process.stderr },
   );
@@ -89,6 +92,7 @@ function exit(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
+hideKnownWarnings();
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
   const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
   if (err instanceof UsageError) {

@@ -17,6 +17,7 @@ import { ChunkQuery } from './ChunkQuery.js';
 import { DeadLetterFile } from './DeadLetterFile.js';
 import { NdjsonSink } from './NdjsonSink.js';
 import { ProgressLine } from './ProgressLine.js';
+import { runSummary } from './runSummary.js';
 
 /** Options of `tributary run`. */
 export interface RunFileOptions {
@@ -29,6 +30,8 @@ export interface RunFileOptions {
   readonly deadLetter?: string;
   /** Parse and validate only (`tributary check`). */
   readonly checkOnly?: boolean;
+  /** No summary line at the end (`--quiet`). */
+  readonly quiet?: boolean;
 }
 
 /** Where `runFile` writes, and the process it listens to for signals. */
@@ -98,7 +101,7 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       }
     }
     try {
-      return await stream(query, stop$, io, redact, deadLetters);
+      return await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
     } finally {
       // Dead letters of an epoch that never committed are written too: at-least-once.
       await deadLetters?.close().catch((err: unknown) => io.stderr.write(`tributary: writing dead letters to ${options.deadLetter} failed: ${(err as Error).message}\n`));
@@ -114,8 +117,10 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
  */
 export const OP_FIELD = '__op';
 
-function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string, deadLetters: DeadLetterFile | undefined): Promise<number> {
+function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string, deadLetters: DeadLetterFile | undefined, quiet: boolean): Promise<number> {
   const { source } = query;
+  const started = Date.now();
+  let lastEpoch: number | undefined;
   const output = new NdjsonSink(io.stdout);
   const rows = new ChunkQuery(query.compiled);
   // A table, an aggregate or ORDER BY ... LIMIT: the result changes. Over a bounded input the
@@ -145,7 +150,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       return Promise.all([written, deadLetters.flush()]).then(() => undefined);
     },
   };
-  const progress = new ProgressLine(io.stderr, () => output);
+  const progress = new ProgressLine(io.stderr, () => output, { output: io.stdout });
   // Warnings (a pattern matching nothing, a file re-read from the start): one line each on stderr.
   const warnings = source.warnings$?.subscribe((w) =>
     io.stderr.write(`tributary: ${oneLine(redact(`source '${w.source}': ${w.split === undefined ? '' : `split '${w.split}': `}${w.message}`))}\n`),
@@ -175,6 +180,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
         io.stderr.write(redact(`tributary: source '${source.name}': ${stats.skipped} bad record(s) skipped, ${stats.deadLettered} dead-lettered, ${stats.bytes} byte(s) of input set aside (${stats.errors} error(s))${sample}\n`));
       }
       if (message !== undefined) io.stderr.write(`tributary: ${oneLine(redact(message))}\n`);
+      if (!quiet) io.stderr.write(`${runSummary({ rows: output.rows, badRecords: stats.skipped + stats.deadLettered, elapsedMs: Date.now() - started, lastEpoch })}\n`);
       resolve(code === 141 ? 0 : code);
     };
 
@@ -215,6 +221,8 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     subscription = checkpointed(source, pipeline, { sink })
       .pipe(
         tap((event) => {
+          // Barriers pass here once their epoch has committed.
+          if (isBarrier(event)) lastEpoch = event.epoch;
           if (stopping && isBarrier(event)) finish(0);
           // LIMIT reached: its rows are out; stop without committing the epoch in progress.
           else if (!incremental && rows.done) finish(0);

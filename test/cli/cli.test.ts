@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { withoutSummary } from '../support/runSummary.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
@@ -72,10 +73,14 @@ test('--help documents commands, options, connectors with their properties, and 
 
 test('the example runs: NDJSON rows of the SELECT, exact NUMERIC arithmetic, exit 0', async () => {
   const { code, stdout, stderr } = await tributary(['run', 'examples/part.sql']);
-  assert.equal(stderr, '');
+  const { rest, summary } = withoutSummary(stderr);
+  assert.equal(rest, '');
   assert.equal(code, 0);
   const rows = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(rows.length > 0);
+  assert.equal(summary.rows, rows.length);
+  assert.equal(summary.badRecords, 0);
+  assert.ok(summary.lastEpoch !== undefined && summary.lastEpoch >= 1, stderr);
   for (const row of rows) {
     assert.deepEqual(Object.keys(row), ['p_partkey', 'p_name', 'p_brand', 'p_size', 'p_retailprice', 'discounted_price', 'packaging']);
     assert.ok((row.p_size as number) >= 10 && (row.p_size as number) <= 30);
@@ -112,11 +117,11 @@ test('exit 2 with one line for SQL and usage errors; exit 1 for runtime errors',
   const runtime = await tributary(['run', sqlFile('runtime.sql', `create source p (a int) with (connector = 'fs', fs.path = '${join(dir, 'no-such-dir')}') row format 'csv';`)]);
   assert.equal(runtime.code, 1);
   assert.match(runtime.stderr, /^tributary: source 'p'.*no-such-dir/);
-  assert.equal(lines(runtime.stderr).length, 1);
+  assert.equal(lines(withoutSummary(runtime.stderr).rest).length, 1);
 
   const badRow = await tributary(['run', sqlFile('badrow.sql', `create source p (a int not null) with (connector = 'fs', fs.path = '${dataDir('badrow', { 'x.csv': 'a\n1\nx\n' })}') row format 'csv';`)]);
   assert.equal(badRow.code, 1);
-  assert.match(badRow.stderr, /^tributary: .*source 'p'.*column "a" \(INTEGER\): expected INTEGER, got "x"\n$/);
+  assert.match(withoutSummary(badRow.stderr).rest, /^tributary: .*source 'p'.*column "a" \(INTEGER\): expected INTEGER, got "x"\n$/);
 });
 
 test('--state: a second run of a finished bounded source emits nothing new', async () => {
@@ -187,7 +192,7 @@ test('a closed stdout (| head) ends the run quietly with exit 0', async () => {
     if (!closed) child.stdout?.destroy();
     closed = true;
   });
-  assert.equal(run.stderr, '');
+  assert.equal(withoutSummary(run.stderr).rest, '');
   assert.equal(run.code, 0);
 });
 

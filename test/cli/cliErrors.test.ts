@@ -97,7 +97,7 @@ test('a 5000-term OR, AND and + chain check and run, and evaluate correctly', as
     `create source t (a int) with (connector = 'fs', fs.path = '${data}') format plain encode csv;\nselect a, ${sum} as s from t where (${ors}) and ${ands};`,
   );
   assert.equal((await tributary(['check', file])).code, 0);
-  const { code, stdout, stderr } = await tributary(['run', file]);
+  const { code, stdout, stderr } = await tributary(['run', file, '--quiet']);
   assert.equal(stderr, '');
   assert.equal(code, 0);
   const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as { a: number; s: number });

@@ -50,6 +50,11 @@ export function awsSecrets(connection: AwsConnection): string[] {
  * @internal
  */
 export async function loadPeer<M>(load: () => Promise<M>, connector: string, pkg: string): Promise<M> {
+  // On Node < 22 every SDK client prints an 8-line NodeVersionSupportWarning when it is built:
+  // SDK versions published after January 2027 will need Node 22. The ones a user has installed
+  // work, and the warning is the SDK's notice to whoever picks Node, not to a CLI user or an app's
+  // end user. An app that wants it sets the variable to 'false' before the first source starts.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   try {
     return await load();
   } catch (err) {

@@ -80,14 +80,19 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
         try {
           emit();
           if (scan.complete) return;
+          // A first listing of the whole prefix that matches nothing is said once on warnings$
+          // (the CLI prints it): usually a wrong prefix or pattern, not an empty bucket.
+          let emptyChecked = false;
           await deps.clients.use(async (handle) => {
             for (;;) {
+              let matched = 0;
               if (scan.passStarted === null) {
                 const last = scan.lastPassStarted;
                 if (last !== null) await sleep(last + config.refreshIntervalMs - now(), signal, scheduler);
                 if (signal.aborted) return;
                 scan.beginPass(now());
               }
+              const fromStart = scan.after === null;
               const pages = listObjectPages(handle, {
                 bucket: config.bucket,
                 prefix: config.prefix,
@@ -97,6 +102,7 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
               });
               for await (const page of pages) {
                 for (const object of page) {
+                  if (this.#matches(object.key) && !(object.key.endsWith('/') && object.size === 0)) matched++;
                   if (!scan.isNew(object)) {
                     scan.passed(object.key);
                     continue;
@@ -111,6 +117,10 @@ export class S3Enumerator implements Enumerator<S3ObjectSplit> {
                 emit();
               }
               scan.endPass(bounded);
+              if (!emptyChecked && fromStart) {
+                emptyChecked = true;
+                if (matched === 0) context.warn?.(`${config.matchPattern === undefined ? 'no object' : `pattern '${config.matchPattern}' matches no object`} under s3://${config.bucket}/${config.prefix}`);
+              }
               emit();
               if (bounded) return;
             }

@@ -11,7 +11,7 @@ import { SourceError } from '../../../src/core/SourceError.js';
 
 // Unit tests of the enumerator's retry logic, with a fake admin whose answers are scripted: what
 // a broker refusing metadata now and then looks like after kafkajs' own retries. The real-broker
-// side (discovery through a broker restart) is in kafkaBrokerRestart.test.ts.
+// side (discovery through a broker restart) is in kafkaBrokerRestart.long.test.ts.
 
 /** A kafkajs-like error of the kind kafkajs throws when its retries are used up. */
 function refused(): Error {

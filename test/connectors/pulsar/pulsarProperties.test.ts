@@ -113,7 +113,7 @@ test('token auth: the token goes out as a Bearer header on admin calls and WebSo
   const seen: { url: string; authorization: string | undefined; upgrade: boolean }[] = [];
   // A stand-in that answers the partition lookup and refuses the upgrade with 401, as a broker
   // whose token was revoked between the two would (logic of the reader's error path only; the
-  // real broker's token check is in pulsarBrokerRestart.test.ts).
+  // real broker's token check is in pulsarBrokerRestart.long.test.ts).
   const server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', authorization: req.headers.authorization, upgrade: req.headers.upgrade !== undefined });
     if (req.url?.endsWith('/partitions')) {
