@@ -38,6 +38,6 @@ export { toRecords } from './core/toRecords.js';
 export { mapRecords } from './core/mapRecords.js';
 export { deliverTo, type RecordSink } from './core/deliverTo.js';
 export { runWithCheckpoints, type RecoveryOptions, type RunWithCheckpointsOptions } from './core/runWithCheckpoints.js';
-export { FileStore, IdbKeyvalStore, MemoryStore, type FileStoreOptions, type IdbKeyvalStoreOptions, type StateStore } from './state/index.js';
+export { FileStore, IdbKeyvalStore, MemoryStore, PostgresStore, type FileStoreOptions, type IdbKeyvalStoreOptions, type PostgresStoreOptions, type StateStore } from './state/index.js';
 export type { ConnectorContext, ConnectorFactory, PropertySpec, PropertyType, SourceOptions } from './connectors/ConnectorFactory.js';
 export type { ByteInput, DecodeContext, DecodedBatch, Format, Row, RowConverter, StreamDecoder } from './formats/Format.js';
