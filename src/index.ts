@@ -13,6 +13,7 @@ export type { SourceMessage } from './core/SourceMessage.js';
 export type { SourceSplit, SplitPosition } from './core/SourceSplit.js';
 export { chunk, isBarrier, isChunk, type Barrier, type Chunk, type SourceEvent } from './core/SourceEvent.js';
 export type { Enumerator, EnumeratorContext } from './core/Enumerator.js';
+export type { LeasedPosition, LeasedSplit, SplitLeases } from './core/SplitLeases.js';
 export type { CompletedCheckpoint, ReaderContext, SplitReader } from './core/SplitReader.js';
 export { OP, UNCHANGED, isRetraction, opOf, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
 export type { Source } from './core/Source.js';

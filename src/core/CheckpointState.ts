@@ -54,14 +54,18 @@ export class CheckpointState<S extends SourceSplit> {
   }
 
   /**
-   * Gives `split` (of the set just assigned) a position: a new split starts at `null` (the
+   * Gives `split` (of the set just assigned) a position: a new split starts at `start` if given
+   * (a leased split's committed position, answered as if it had been known), else at `null` (the
    * connector's configured start); a known one keeps its position with the enumerator's newest
    * split object. Answers the position it had before, if any.
    */
-  track(split: S): SplitPosition<S> | undefined {
+  track(split: S, start?: { readonly offset: string | null; readonly finished: boolean }): SplitPosition<S> | undefined {
     const position = this.positions.get(split.id);
     if (position === undefined) {
-      this.positions.set(split.id, { split, offset: null, finished: false });
+      // A split leased from another process starts where that process last committed it.
+      const started = { split, offset: start?.offset ?? null, finished: start?.finished ?? false };
+      this.positions.set(split.id, started);
+      return start === undefined ? undefined : started;
     } else if (position.split !== split) {
       this.positions.set(split.id, { ...position, split });
     }

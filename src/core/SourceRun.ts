@@ -22,6 +22,8 @@ export interface RunSetup<S extends SourceSplit, T> {
   readonly highWaterMark: number;
   /** Reports a warning on the source's `warnings$`. */
   readonly warn: (message: string, split?: string) => void;
+  /** Where a split new to the run starts, when something knows better than `null` (split leases). */
+  readonly startPosition?: (id: string) => { readonly offset: string | null; readonly finished: boolean } | undefined;
   /** A snapshot of the run was written (before its barrier is emitted). */
   readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>) => void;
 }
@@ -164,7 +166,7 @@ export class SourceRun<S extends SourceSplit, T> {
     }
     this.state.assign(next);
     for (const [id, split] of next) {
-      const position = this.state.track(split);
+      const position = this.state.track(split, this.state.position(id) === undefined ? this.setup.startPosition?.(id) : undefined);
       // A finished split is read again only when the enumerator says its upstream grew.
       if (!this.readers.has(id) && (!(position?.finished ?? false) || split['reopen'] === true)) this.startReader(split, position?.offset ?? null);
       if (this.stopped) return;
