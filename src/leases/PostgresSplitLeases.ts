@@ -30,7 +30,9 @@ export interface PostgresSplitLeasesOptions {
 
 /** What the leases did, for logs and tests. */
 export type LeaseEvent =
-  | { readonly type: 'acquired' | 'released' | 'lost'; readonly source: string; readonly splits: readonly string[] }
+  | { readonly type: 'released' | 'lost'; readonly source: string; readonly splits: readonly string[] }
+  /** `from`: each split's committed offset it starts at (`null`: the connector's start). */
+  | { readonly type: 'acquired'; readonly source: string; readonly splits: readonly string[]; readonly from: ReadonlyArray<string | null> }
   | { readonly type: 'fenced'; readonly source: string; readonly epoch: number; readonly splits: readonly string[] }
   | { readonly type: 'committed'; readonly source: string; readonly epoch: number; readonly splits: ReadonlyArray<{ readonly id: string; readonly token: string; readonly offset: string | null }> }
   | { readonly type: 'error'; readonly source: string; readonly message: string };
@@ -344,13 +346,15 @@ export class PostgresSplitLeases implements SplitLeases {
         [source, known, share - mine, this.member, lease],
       );
       const acquired: string[] = [];
+      const from: Array<string | null> = [];
       for (const row of rows) {
         const id = JSON.parse(String(row['split'])) as string;
         const position = row['epoch'] === null ? undefined : { offset: (row['off'] as string | null) ?? null, finished: row['finished'] === true };
         state.held.set(id, { token: String(row['token']), position });
         acquired.push(id);
+        from.push(position?.offset ?? null);
       }
-      if (acquired.length > 0) this.#events.next({ type: 'acquired', source, splits: acquired });
+      if (acquired.length > 0) this.#events.next({ type: 'acquired', source, splits: acquired, from });
     }
     if (state.stopped) return;
     this.#emit(state);
