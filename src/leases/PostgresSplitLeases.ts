@@ -223,7 +223,7 @@ export class PostgresSplitLeases implements SplitLeases {
              expires_at = now() + $4 * interval '1 millisecond'
            FROM unnest($5::text[], $6::bigint[], $7::text[], $8::boolean[]) AS h(split, token, off, fin)
            WHERE l.source = $1 AND l.split = h.split AND l.owner = $3 AND l.token = h.token AND l.expires_at > now()
-           RETURNING l.split, l.token::text AS token, l."offset" AS off`,
+           RETURNING l.split, h.token::text AS token, l."offset" AS off`,
           [source, epoch, this.member, this.leaseMs, ids.map(keyText), tokens, offsets, finished],
         );
         for (const row of rows) {

@@ -119,8 +119,25 @@ test('leases: a process stopped by SIGSTOP past its lease never commits the spli
   await until('A and B hold 6 each', () => a.held.size === 6 && b.held.size === 6, 20_000);
   await until('A committed its splits', () => a.events.some((e) => e.type === 'committed' && e.splits.length === 6), 5_000);
   // The tokens A holds: a commit with one of these after the takeover would be the bug.
-  const before = a.events.filter((e) => e.type === 'committed').at(-1)!.splits as Array<{ id: string; token: string }>;
+  const before = a.events.filter((e) => e.type === 'committed').at(-1)!.splits as ReadonlyArray<{ id: string; token: string }>;
   const stale = new Set(before.map((s) => `${s.id}#${s.token}`));
+  // A split's committed offset only moves forward: a stale commit would move it back.
+  const backwards: string[] = [];
+  const last = new Map<string, number>();
+  const watcher = await pgClient(target!);
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      const { rows } = await watcher.query(`SELECT split, "offset" FROM ${TABLE} WHERE source = $1 AND "offset" IS NOT NULL`, [source]);
+      for (const r of rows) {
+        const offset = Number(r.offset);
+        const split = String(r.split);
+        if (offset < (last.get(split) ?? 0)) backwards.push(`${split}: ${last.get(split)} -> ${offset}`);
+        last.set(split, offset);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
   a.kill('SIGSTOP');
   const stoppedAt = Date.now();
   await until('B took every split', () => b.held.size === SPLITS, LEASE_MS * 4);
@@ -139,10 +156,14 @@ test('leases: a process stopped by SIGSTOP past its lease never commits the spli
   t.diagnostic(`after SIGCONT A reported: ${fenced.map((e) => `${e.type} ${e.splits.length}`).join(', ')} (${Date.now() - resumedAt} ms)`);
   for (const e of afterResume) {
     if (e.type !== 'committed') continue;
-    for (const s of e.splits as Array<{ id: string; token: string }>) {
+    for (const s of e.splits as ReadonlyArray<{ id: string; token: string }>) {
       assert.ok(!stale.has(`${s.id}#${s.token}`), `A committed ${s.id} with its pre-SIGSTOP token ${s.token} after the takeover`);
     }
   }
+  watching = false;
+  await watch;
+  await watcher.end();
+  assert.deepEqual(backwards, [], 'a committed offset moved back');
   a.kill('SIGTERM');
   b.kill('SIGTERM');
   assert.equal((await a.exited).code, 0, a.stderr);
