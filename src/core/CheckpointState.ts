@@ -15,8 +15,17 @@ export class CheckpointState<S extends SourceSplit> {
   private enumerator: JsonValue | undefined;
   /** Something changed since the last snapshot. */
   changed = false;
+  /**
+   * With split leases: splits that left the set since the last snapshot, at the position after
+   * their last emitted chunk. The next snapshot records them once more, so the leases can hand a
+   * split over exactly where this process stopped emitting it.
+   */
+  private readonly departed = new Map<string, SplitPosition<S>>();
 
-  constructor(restored: Snapshot<S> | undefined) {
+  constructor(
+    restored: Snapshot<S> | undefined,
+    private readonly keepDeparted = false,
+  ) {
     this.enumerator = restored?.enumerator;
     for (const [id, position] of Object.entries(restored?.splits ?? {})) {
       this.positions.set(id, position);
@@ -47,7 +56,12 @@ export class CheckpointState<S extends SourceSplit> {
 
   /** Makes `next` the split set: positions of splits that left it are forgotten. Call {@link track} for each split of it next. */
   assign(next: Map<string, S>): void {
-    for (const id of this.positions.keys()) if (!next.has(id)) this.positions.delete(id);
+    for (const [id, position] of this.positions) {
+      if (next.has(id)) continue;
+      this.positions.delete(id);
+      if (this.keepDeparted && this.current.has(id)) this.departed.set(id, position);
+    }
+    for (const id of next.keys()) this.departed.delete(id);
     const previous = this.current;
     this.current = next;
     if (previous.size !== next.size || [...next.keys()].some((id) => !previous.has(id))) this.changed = true;
@@ -80,6 +94,12 @@ export class CheckpointState<S extends SourceSplit> {
     if (position !== undefined) {
       this.positions.set(id, { split: position.split, offset: nextOffset, finished: false });
       this.changed = true;
+      return;
+    }
+    const departed = this.departed.get(id);
+    if (departed !== undefined) {
+      this.departed.set(id, { split: departed.split, offset: nextOffset, finished: false });
+      this.changed = true;
     }
   }
 
@@ -97,6 +117,8 @@ export class CheckpointState<S extends SourceSplit> {
       const position = this.positions.get(id);
       if (position !== undefined) splits[id] = position;
     }
+    for (const [id, position] of this.departed) splits[id] = position;
+    this.departed.clear();
     this.changed = false;
     return this.enumerator === undefined ? { epoch, splits } : { epoch, splits, enumerator: this.enumerator };
   }

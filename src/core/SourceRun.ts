@@ -81,7 +81,7 @@ export class SourceRun<S extends SourceSplit, T> {
     private readonly subscriber: Subscriber<SourceEvent<T>>,
   ) {
     this.lastEpoch = restored.lastEpoch;
-    this.state = new CheckpointState(restored.snapshot);
+    this.state = new CheckpointState(restored.snapshot, setup.startPosition !== undefined);
     this.flow = new FlowControl(setup.highWaterMark, () => this.phase !== 'stopped');
     this.readerContext = {
       source: setup.name,

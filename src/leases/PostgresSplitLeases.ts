@@ -5,6 +5,12 @@ import { checkTableName, connectionSecrets, connectPg, describeConnection, scrub
 
 /** Default of {@link PostgresSplitLeasesOptions.leaseMs}. */
 export const DEFAULT_LEASE_MS = 15_000;
+/**
+ * Lease times a split chosen for balance waits for a commit to hand it over at a written position
+ * before it is given back as it is. Commits wait for the sink, which a slow reader holds up; giving
+ * the split back sooner would have the next holder read again what this one already delivered.
+ */
+const GIVE_BACK_LEASES = 5;
 /** Default of {@link PostgresSplitLeasesOptions.table}. */
 export const DEFAULT_LEASE_TABLE = 'tributary_leases';
 
@@ -50,6 +56,15 @@ interface SourceState<S extends SourceSplit> {
   knownChanged: boolean;
   innerDone: boolean;
   readonly held: Map<string, Held>;
+  /**
+   * Splits to give back for balance: no longer read from the moment they are chosen, released by
+   * the next commit right after it wrote where their reading stopped (so the next holder starts
+   * there: nothing is read twice), or by the second renewal after they were chosen if no commit
+   * came.
+   */
+  giving: Set<string>;
+  /** When the oldest split in `giving` was chosen (scheduler time). */
+  givingSince: number;
   /** The held set last emitted, as text, to emit only on change. */
   emitted: string | undefined;
   syncing: boolean;
@@ -160,6 +175,8 @@ export class PostgresSplitLeases implements SplitLeases {
         knownChanged: false,
         innerDone: false,
         held: new Map(),
+        giving: new Set(),
+        givingSince: 0,
         emitted: undefined,
         syncing: false,
         again: false,
@@ -203,16 +220,18 @@ export class PostgresSplitLeases implements SplitLeases {
     const offsets: Array<string | null> = [];
     const finished: boolean[] = [];
     const fenced: string[] = [];
+    const giveUp: boolean[] = [];
     for (const [id, position] of positions) {
+      // A split not held any more was reported when it went (lost, or given back by an
+      // earlier commit); snapshots written before that still list it, and are skipped for it.
       const held = state?.held.get(id);
-      if (held === undefined) {
-        fenced.push(id);
-        continue;
-      }
+      if (held === undefined) continue;
       ids.push(id);
       tokens.push(held.token);
       offsets.push(position.offset);
       finished.push(position.finished);
+      // A finished split needs no lease, and one chosen for balance goes now that its position is written.
+      giveUp.push(position.finished || state!.giving.has(id));
     }
     return this.#run('commit', async (client) => {
       const written = new Set<string>();
@@ -220,16 +239,27 @@ export class PostgresSplitLeases implements SplitLeases {
       if (ids.length > 0) {
         const { rows } = await client.query(
           `UPDATE ${this.#table} AS l SET "offset" = h.off, finished = h.fin, epoch = $2, committed_by = $3,
-             expires_at = now() + $4 * interval '1 millisecond'
-           FROM unnest($5::text[], $6::bigint[], $7::text[], $8::boolean[]) AS h(split, token, off, fin)
+             owner = CASE WHEN h.give THEN NULL ELSE l.owner END,
+             expires_at = CASE WHEN h.give THEN '-infinity' ELSE now() + $4 * interval '1 millisecond' END
+           FROM unnest($5::text[], $6::bigint[], $7::text[], $8::boolean[], $9::boolean[]) AS h(split, token, off, fin, give)
            WHERE l.source = $1 AND l.split = h.split AND l.owner = $3 AND l.token = h.token AND l.expires_at > now()
-           RETURNING l.split, h.token::text AS token, l."offset" AS off`,
-          [source, epoch, this.member, this.leaseMs, ids.map(keyText), tokens, offsets, finished],
+           RETURNING l.split, h.token::text AS token, l."offset" AS off, h.give`,
+          [source, epoch, this.member, this.leaseMs, ids.map(keyText), tokens, offsets, finished, giveUp],
         );
+        const released: string[] = [];
         for (const row of rows) {
           const id = JSON.parse(String(row['split'])) as string;
           written.add(id);
           committed.push({ id, token: String(row['token']), offset: (row['off'] as string | null) ?? null });
+          if (row['give'] === true) released.push(id);
+        }
+        if (released.length > 0 && state !== undefined) {
+          for (const id of released) {
+            state.held.delete(id);
+            state.giving.delete(id);
+          }
+          this.#events.next({ type: 'released', source, splits: released });
+          if (!state.stopped) this.#emit(state as SourceState<SourceSplit>);
         }
       }
       for (const id of ids) if (!written.has(id)) fenced.push(id);
@@ -330,11 +360,21 @@ export class PostgresSplitLeases implements SplitLeases {
     const n = Math.max(1, members.length);
     const rank = Math.max(0, members.indexOf(this.member));
     const share = Math.floor(unfinished / n) + (rank < unfinished % n ? 1 : 0);
-    const mine = state.held.size;
+    for (const id of state.giving) if (!state.held.has(id)) state.giving.delete(id);
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
+      // No commit came for a long time (a stalled sink) to hand them over at a written
+      // position: give them back as they are, from their last committed position.
+      await this.#releaseWith(client, state, [...state.giving]);
+    }
+    // Splits on their way out stay on their way out (taking one back would read it again from
+    // its older committed position); only the others count as this process's share.
+    const mine = state.held.size - state.giving.size;
     if (mine > share) {
-      const give = [...state.held.keys()].sort().slice(share);
-      await this.#releaseWith(client, state, give);
-    } else if (mine < share) {
+      const give = [...state.held.keys()].filter((id) => !state.giving.has(id)).sort().slice(share);
+      if (state.giving.size === 0) state.givingSince = this.#scheduler.now();
+      for (const id of give) state.giving.add(id);
+    }
+    if (mine < share) {
       const { rows } = await client.query(
         `WITH free AS (
            SELECT split FROM ${this.#table}
@@ -371,7 +411,9 @@ export class PostgresSplitLeases implements SplitLeases {
     const held: Array<LeasedSplit<S>> = [];
     for (const [id, split] of state.known) {
       const lease = state.held.get(id);
-      if (lease !== undefined) held.push({ split, position: lease.position });
+      // A split being given back is no longer read; its lease stays until a commit writes
+      // where its reading stopped (the source records it once more for that).
+      if (lease !== undefined && !state.giving.has(id)) held.push({ split, position: lease.position });
     }
     const text = JSON.stringify(held.map(({ split }) => [split.id, state.held.get(split.id)!.token]));
     if (text === state.emitted) return;
@@ -394,7 +436,10 @@ export class PostgresSplitLeases implements SplitLeases {
        WHERE l.source = $1 AND l.split = h.split AND l.owner = $2 AND l.token = h.token`,
       [state.source, this.member, ids.map(keyText), ids.map((id) => state.held.get(id)?.token ?? '-1')],
     );
-    for (const id of ids) state.held.delete(id);
+    for (const id of ids) {
+      state.held.delete(id);
+      state.giving.delete(id);
+    }
     this.#events.next({ type: 'released', source: state.source, splits: [...ids] });
   }
 

@@ -37,20 +37,37 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The secrets a connection carries (its password, raw and URL-decoded), to scrub from any text. */
+/**
+ * The secrets a connection carries (its password, raw and URL-decoded), to scrub from any text.
+ * A password equal to the user or database name is not listed: those names are printed anyway
+ * (so scrubbing hides nothing), and scrubbing them would mangle every message that names them.
+ */
 export function connectionSecrets(connection: PgConnection): string[] {
-  let password: unknown;
+  let password: string;
+  let names: string[];
   if (typeof connection === 'string') {
     try {
-      const raw = new URL(connection).password;
-      if (raw !== '') return [...new Set([raw, decodeURIComponent(raw)])];
+      const url = new URL(connection);
+      password = url.password;
+      names = [url.username, url.pathname.slice(1)].map(safeDecode);
     } catch {
       return [];
     }
-    return [];
+  } else {
+    const value = connection['password'];
+    password = typeof value === 'string' ? value : '';
+    names = [connection['user'], connection['database']].map((n) => (typeof n === 'string' ? n : ''));
   }
-  password = connection['password'];
-  return typeof password === 'string' && password !== '' ? [password] : [];
+  if (password === '') return [];
+  return [...new Set([password, safeDecode(password)])].filter((p) => p !== '' && !names.includes(p));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** How a connection is named in messages: the URL without its password, or host:port/database. */
@@ -60,9 +77,11 @@ export function describeConnection(connection: PgConnection): string {
   return `postgres ${String(host ?? 'localhost')}:${String(port ?? 5432)}/${String(database ?? '')}`;
 }
 
-/** Replaces every secret of `connection` in `text` with `***`. */
+/**
+ * Replaces the password of any URL in `text`, and every one of `secrets`, with `***`.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
+  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]*@/gi, '$1***@');
   for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
   return out;
 }

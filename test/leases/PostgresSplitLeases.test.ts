@@ -51,14 +51,17 @@ function checkRows(workers: readonly Worker[], committed: ReadonlyMap<string, nu
   const seen = new Map<string, number>();
   for (const w of workers) for (const [split, i] of w.rows) seen.set(`${split} ${i}`, (seen.get(`${split} ${i}`) ?? 0) + 1);
   const takeoverStarts = new Map<string, number[]>();
-  for (const w of workers) {
-    for (const e of w.events) {
-      if (e.type !== 'acquired') continue;
-      e.splits.forEach((s, k) => {
-        const from = e.from?.[k];
-        if (from !== null && from !== undefined) takeoverStarts.set(s as string, [...(takeoverStarts.get(s as string) ?? []), Number(from)]);
-      });
-    }
+  const firstHeld = new Set<string>();
+  for (const e of workers.flatMap((w) => w.events.filter((e) => e.type === 'acquired')).sort((a, b) => a.at - b.at)) {
+    e.splits.forEach((s, k) => {
+      // The first holder's start is no takeover; a later one with nothing committed starts at 0.
+      if (!firstHeld.has(s as string)) {
+        firstHeld.add(s as string);
+        return;
+      }
+      const from = e.from?.[k];
+      takeoverStarts.set(s as string, [...(takeoverStarts.get(s as string) ?? []), from === null || from === undefined ? 0 : Number(from)]);
+    });
   }
   assert.equal(committed.size, SPLITS);
   for (const [split, upTo] of committed) {
