@@ -21,6 +21,8 @@ export class CheckpointState<S extends SourceSplit> {
    * split over exactly where this process stopped emitting it.
    */
   private readonly departed = new Map<string, SplitPosition<S>>();
+  /** The departed splits the last snapshot recorded (where their reading stopped). */
+  lastDeparted: ReadonlySet<string> = new Set();
 
   constructor(
     restored: Snapshot<S> | undefined,
@@ -118,6 +120,7 @@ export class CheckpointState<S extends SourceSplit> {
       if (position !== undefined) splits[id] = position;
     }
     for (const [id, position] of this.departed) splits[id] = position;
+    this.lastDeparted = new Set(this.departed.keys());
     this.departed.clear();
     this.changed = false;
     return this.enumerator === undefined ? { epoch, splits } : { epoch, splits, enumerator: this.enumerator };

@@ -52,7 +52,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   /** With leases: where each split last leased to this process starts. */
   private readonly leasedStarts = new Map<string, LeasedPosition | undefined>();
   /** With leases: written snapshots' positions, until their epoch commits to the leases. */
-  private readonly leaseSnapshots = new Map<number, ReadonlyMap<string, SplitPosition<S>>>();
+  private readonly leaseSnapshots = new Map<number, { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string> }>();
 
   constructor(options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
@@ -74,10 +74,10 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
       badRecords: this.badRecords,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       warn: (message, split) => this.warnings.next(split === undefined ? { source: this.name, message } : { source: this.name, split, message }),
-      snapshotWritten: (epoch, splits) => {
+      snapshotWritten: (epoch, splits, departed) => {
         this.hook.written(epoch, splits);
         if (this.leases === undefined) return;
-        this.leaseSnapshots.set(epoch, new Map(Object.entries(splits)));
+        this.leaseSnapshots.set(epoch, { positions: new Map(Object.entries(splits)), departed });
         if (this.leaseSnapshots.size > MAX_UNCOMMITTED_EPOCHS) this.leaseSnapshots.delete(this.leaseSnapshots.keys().next().value!);
       },
     };
@@ -134,9 +134,9 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
 
   private commitLeases(epoch: number): MaybePromise<void> | undefined {
     if (this.leases === undefined) return undefined;
-    const positions = this.leaseSnapshots.get(epoch);
+    const snapshot = this.leaseSnapshots.get(epoch);
     for (const e of this.leaseSnapshots.keys()) if (e <= epoch) this.leaseSnapshots.delete(e);
-    return positions === undefined ? undefined : this.leases.commit(this.name, epoch, positions);
+    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed);
   }
 
   acknowledge(records: number): void {

@@ -24,8 +24,11 @@ export interface RunSetup<S extends SourceSplit, T> {
   readonly warn: (message: string, split?: string) => void;
   /** Where a split new to the run starts, when something knows better than `null` (split leases). */
   readonly startPosition?: (id: string) => { readonly offset: string | null; readonly finished: boolean } | undefined;
-  /** A snapshot of the run was written (before its barrier is emitted). */
-  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>) => void;
+  /**
+   * A snapshot of the run was written (before its barrier is emitted). `departed`: splits it
+   * records only because they just left the set (split leases hand them over at that position).
+   */
+  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>, departed: ReadonlySet<string>) => void;
 }
 
 /**
@@ -252,6 +255,7 @@ export class SourceRun<S extends SourceSplit, T> {
     const { name, store } = this.setup;
     const epoch = ++this.lastEpoch;
     const snapshot = this.state.snapshot(epoch);
+    const departed = this.state.lastDeparted;
     this.output = 'held';
     this.subscriptions.add(
       writeSnapshot(store, name, snapshot).subscribe({
@@ -260,7 +264,7 @@ export class SourceRun<S extends SourceSplit, T> {
         complete: () => {
           if (this.stopped) return;
           this.output = 'open';
-          this.setup.snapshotWritten(epoch, snapshot.splits);
+          this.setup.snapshotWritten(epoch, snapshot.splits, departed);
           this.flow.barrier(epoch);
           const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };
           this.subscriber.next(barrier);

@@ -36,6 +36,8 @@ export interface SplitLeases {
    * Makes the positions of `epoch` durable for the splits this process still holds, fenced: a
    * split whose lease was lost (expired, taken over) is not written, whatever this process
    * believes, and leaves the held set. Called before the epoch is marked committed.
+   * `departed`: splits of `positions` that had left the held set before this snapshot, recorded
+   * at the position where their reading stopped: a split given up can be handed over there.
    */
-  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>): MaybePromise<void>;
+  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string>): MaybePromise<void>;
 }

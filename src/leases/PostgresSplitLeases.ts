@@ -213,7 +213,7 @@ export class PostgresSplitLeases implements SplitLeases {
     });
   }
 
-  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>): Promise<void> {
+  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string> = new Set()): Promise<void> {
     const state = this.#sources.get(source);
     const ids: string[] = [];
     const tokens: string[] = [];
@@ -230,8 +230,10 @@ export class PostgresSplitLeases implements SplitLeases {
       tokens.push(held.token);
       offsets.push(position.offset);
       finished.push(position.finished);
-      // A finished split needs no lease, and one chosen for balance goes now that its position is written.
-      giveUp.push(position.finished || state!.giving.has(id));
+      // A finished split needs no lease; one chosen for balance goes with the snapshot that
+      // recorded where its reading stopped (an older snapshot still pending would hand it over
+      // at an older position, and the next holder would read again what was delivered since).
+      giveUp.push(position.finished || (state!.giving.has(id) && departed.has(id)));
     }
     return this.#run('commit', async (client) => {
       const written = new Set<string>();
