@@ -261,7 +261,12 @@ export class PostgresSplitLeases implements SplitLeases {
             state.giving.delete(id);
           }
           this.#events.next({ type: 'released', source, splits: released });
-          if (!state.stopped) this.#emit(state as SourceState<SourceSplit>);
+          if (!state.stopped) {
+            this.#emit(state as SourceState<SourceSplit>);
+            // Splits finished or handed over: take a new share (or complete) now, not at the
+            // next renewal.
+            this.#sync(state);
+          }
         }
       }
       for (const id of ids) if (!written.has(id)) fenced.push(id);
