@@ -146,7 +146,7 @@ test('three CLI processes share 60 files; kill -9 one, its files move within the
   t.diagnostic(`kill -9: ${victim.size} files moved in ${moved} ms (lease ${LEASE_MS} ms)`);
   assert.ok(moved <= LEASE_MS + LEASE_MS / 3 + 1_500, `files moved after ${moved} ms`);
   const p4 = launch();
-  await until('the fourth process takes a share', () => p4.held.size >= 5, 30_000);
+  await until('the fourth process takes a share', () => p4.held.size >= 3, 60_000);
   // Files move at commits, which wait for this test's slow reader, and the remaining files
   // finish meanwhile: the shares are only reported from here on.
   t.diagnostic(`fourth process holds ${p4.held.size} files (others ${p1.held.size}, ${p2.held.size})`);
