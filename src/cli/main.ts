@@ -29,6 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
         'bad-records': { type: 'string' },
         'dead-letter': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        share: { type: 'boolean' },
+        'lease-ms': { type: 'string' },
       },
     });
   } catch (err) {
@@ -70,12 +72,19 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(`--dead-letter goes with --bad-records dead-letter, not '${badRecords}'`);
   }
   const policy = badRecords ?? (deadLetter === undefined ? undefined : 'dead-letter');
-  if (values.state === '') throw new UsageError('--state needs a directory');
+  if (values.state === '') throw new UsageError('--state needs a directory or a postgres:// URL');
+  const leaseText = values['lease-ms'];
+  if (leaseText !== undefined && (!/^\d+$/.test(leaseText) || Number(leaseText) < 100 || Number(leaseText) > MAX_TIMER_DELAY_MS)) {
+    throw new UsageError(`--lease-ms must be a whole number of milliseconds from 100 to ${MAX_TIMER_DELAY_MS}, got '${leaseText}'`);
+  }
+  if (leaseText !== undefined && values.share !== true) throw new UsageError('--lease-ms goes with --share');
   return runFile(
     {
       file,
       checkOnly: command === 'check',
       ...(values.state === undefined ? {} : { state: values.state }),
+      ...(values.share === true ? { share: true } : {}),
+      ...(leaseText === undefined ? {} : { leaseMs: Number(leaseText) }),
       ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
       ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
       ...(deadLetter === undefined ? {} : { deadLetter }),

@@ -8,6 +8,9 @@ import type { Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
 import type { StateStore } from '../state/StateStore.js';
 import { FileStore } from '../state/FileStore.js';
+import { PostgresStore } from '../state/PostgresStore.js';
+import { connectionSecrets, isPostgresUrl, redactUrl, scrub } from '../state/pgConnection.js';
+import { PostgresSplitLeases } from '../leases/PostgresSplitLeases.js';
 import { Session, type Query } from '../sql/Session.js';
 import type { ResultState } from '../sql/maintainQuery.js';
 import { opOf } from '../core/Changelog.js';
@@ -22,8 +25,18 @@ import { runSummary } from './runSummary.js';
 /** Options of `tributary run`. */
 export interface RunFileOptions {
   readonly file: string;
-  /** Directory of the durable checkpoint store; in memory when absent. */
+  /**
+   * Where checkpoints go: a directory (a FileStore), or `postgres://user:password@host:port/db`
+   * (a PostgresStore; `?table=name` picks its table, default `tributary_state`). In memory when absent.
+   */
   readonly state?: string;
+  /**
+   * Share the sources' splits with every process run with the same `postgres://` state and
+   * source names (`--share`): split leases in `<table>_leases` (`tributary_state_leases` by default).
+   */
+  readonly share?: boolean;
+  /** Lease time of `share`, in ms (`--lease-ms`). */
+  readonly leaseMs?: number;
   readonly checkpointIntervalMs?: number;
   readonly badRecords?: BadRecordPolicy;
   /** Where dead letters go (`--dead-letter FILE`): appended as NDJSON, synced before each commit. */
@@ -65,11 +78,34 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
   } catch (err) {
     throw new UsageError(`cannot read ${options.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const store: StateStore = options.state === undefined || options.checkOnly === true ? new MemoryStore() : await FileStore.open(options.state);
+  const state = options.state === undefined || options.checkOnly === true ? undefined : options.state;
+  const postgres = state !== undefined && isPostgresUrl(state) ? postgresState(state) : undefined;
+  if (options.share === true && options.checkOnly !== true && postgres === undefined) throw new UsageError('--share needs --state postgres://...: the processes share their splits through that database');
+  // The password of a postgres:// state never reaches stderr, whatever message carries it.
+  const secrets = state === undefined ? [] : connectionSecrets(state);
+  const leases =
+    postgres !== undefined && options.share === true
+      ? await PostgresSplitLeases.open({ connection: postgres.url, table: `${postgres.table}_leases`, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) })
+      : undefined;
+  let store: StateStore;
+  try {
+    // With --share a split's durable position lives in its lease row (fenced there); the
+    // process's own epochs only need to outlive a rollback inside the process.
+    store =
+      state === undefined || leases !== undefined
+        ? new MemoryStore()
+        : postgres !== undefined
+          ? await PostgresStore.open({ connection: postgres.url, table: postgres.table })
+          : await FileStore.open(state);
+  } catch (err) {
+    await leases?.close();
+    throw err;
+  }
   try {
     const stop$ = new ReplaySubject<void>(1);
     const session = new Session({
       store,
+      ...(leases === undefined ? {} : { leases }),
       extraBarriers: stop$,
       highWaterMark: OUTPUT_HIGH_WATER_MARK,
       ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
@@ -87,7 +123,7 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       io.stdout.write(`${options.file}: ok (${session.sources.size} source(s), ${results.filter((r) => r.kind === 'select').length} query(ies))\n`);
       return 0;
     }
-    const redact = (text: string): string => session.redact(text);
+    const redact = (text: string): string => scrub(session.redact(text), secrets);
     const policy = query.source.badRecordStats.policy;
     if (policy === 'dead-letter' && options.deadLetter === undefined) {
       throw new UsageError(`source '${query.source.name}' sends bad records to dead letters: give --dead-letter FILE to say where they go`);
@@ -100,15 +136,36 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
         throw new UsageError(`cannot open --dead-letter ${options.deadLetter}: ${(err as Error).message}`);
       }
     }
+    // Lease changes are rare and matter to an operator (which process reads what, and from
+    // where): one line each on stderr. Commits are not printed: there is one per checkpoint.
+    const leaseLog = leases?.events$.subscribe((event) => {
+      if (event.type !== 'committed') io.stderr.write(redact(`tributary: leases: ${JSON.stringify({ member: leases.member, ...event })}`) + '\n');
+    });
     try {
       return await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
     } finally {
+      leaseLog?.unsubscribe();
       // Dead letters of an epoch that never committed are written too: at-least-once.
       await deadLetters?.close().catch((err: unknown) => io.stderr.write(`tributary: writing dead letters to ${options.deadLetter} failed: ${(err as Error).message}\n`));
     }
   } finally {
     await store.close?.();
+    await leases?.close();
   }
+}
+
+/** A `postgres://` state URL split into the URL pg connects with and the `table` parameter. */
+function postgresState(state: string): { url: string; table: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(state);
+  } catch {
+    throw new UsageError(`--state: not a valid URL: ${redactUrl(state)}`);
+  }
+  const table = parsed.searchParams.get('table') ?? 'tributary_state';
+  parsed.searchParams.delete('table');
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(table)) throw new UsageError(`--state: table '${table}' must be lower-case letters, digits and _`);
+  return { url: parsed.toString(), table };
 }
 
 /**

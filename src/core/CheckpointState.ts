@@ -15,8 +15,19 @@ export class CheckpointState<S extends SourceSplit> {
   private enumerator: JsonValue | undefined;
   /** Something changed since the last snapshot. */
   changed = false;
+  /**
+   * With split leases: splits that left the set since the last snapshot, at the position after
+   * their last emitted chunk. The next snapshot records them once more, so the leases can hand a
+   * split over exactly where this process stopped emitting it.
+   */
+  private readonly departed = new Map<string, SplitPosition<S>>();
+  /** The departed splits the last snapshot recorded (where their reading stopped). */
+  lastDeparted: ReadonlySet<string> = new Set();
 
-  constructor(restored: Snapshot<S> | undefined) {
+  constructor(
+    restored: Snapshot<S> | undefined,
+    private readonly keepDeparted = false,
+  ) {
     this.enumerator = restored?.enumerator;
     for (const [id, position] of Object.entries(restored?.splits ?? {})) {
       this.positions.set(id, position);
@@ -47,21 +58,30 @@ export class CheckpointState<S extends SourceSplit> {
 
   /** Makes `next` the split set: positions of splits that left it are forgotten. Call {@link track} for each split of it next. */
   assign(next: Map<string, S>): void {
-    for (const id of this.positions.keys()) if (!next.has(id)) this.positions.delete(id);
+    for (const [id, position] of this.positions) {
+      if (next.has(id)) continue;
+      this.positions.delete(id);
+      if (this.keepDeparted && this.current.has(id)) this.departed.set(id, position);
+    }
+    for (const id of next.keys()) this.departed.delete(id);
     const previous = this.current;
     this.current = next;
     if (previous.size !== next.size || [...next.keys()].some((id) => !previous.has(id))) this.changed = true;
   }
 
   /**
-   * Gives `split` (of the set just assigned) a position: a new split starts at `null` (the
+   * Gives `split` (of the set just assigned) a position: a new split starts at `start` if given
+   * (a leased split's committed position, answered as if it had been known), else at `null` (the
    * connector's configured start); a known one keeps its position with the enumerator's newest
    * split object. Answers the position it had before, if any.
    */
-  track(split: S): SplitPosition<S> | undefined {
+  track(split: S, start?: { readonly offset: string | null; readonly finished: boolean }): SplitPosition<S> | undefined {
     const position = this.positions.get(split.id);
     if (position === undefined) {
-      this.positions.set(split.id, { split, offset: null, finished: false });
+      // A split leased from another process starts where that process last committed it.
+      const started = { split, offset: start?.offset ?? null, finished: start?.finished ?? false };
+      this.positions.set(split.id, started);
+      return start === undefined ? undefined : started;
     } else if (position.split !== split) {
       this.positions.set(split.id, { ...position, split });
     }
@@ -75,6 +95,12 @@ export class CheckpointState<S extends SourceSplit> {
     // left to move.
     if (position !== undefined) {
       this.positions.set(id, { split: position.split, offset: nextOffset, finished: false });
+      this.changed = true;
+      return;
+    }
+    const departed = this.departed.get(id);
+    if (departed !== undefined) {
+      this.departed.set(id, { split: departed.split, offset: nextOffset, finished: false });
       this.changed = true;
     }
   }
@@ -93,6 +119,9 @@ export class CheckpointState<S extends SourceSplit> {
       const position = this.positions.get(id);
       if (position !== undefined) splits[id] = position;
     }
+    for (const [id, position] of this.departed) splits[id] = position;
+    this.lastDeparted = new Set(this.departed.keys());
+    this.departed.clear();
     this.changed = false;
     return this.enumerator === undefined ? { epoch, splits } : { epoch, splits, enumerator: this.enumerator };
   }

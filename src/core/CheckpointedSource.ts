@@ -1,7 +1,7 @@
-import { Observable, Subject, Subscription, type Subscriber } from 'rxjs';
+import { Observable, Subject, Subscription, map, type Subscriber } from 'rxjs';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import { BadRecordTracker } from './BadRecordTracker.js';
-import { checkpointKeys, loadCheckpoint } from './Checkpoint.js';
+import { MAX_UNCOMMITTED_EPOCHS, checkpointKeys, loadCheckpoint } from './Checkpoint.js';
 import { CheckpointCompleteHook } from './CheckpointCompleteHook.js';
 import type { CreateSourceOptions } from './createSource.js';
 import { isThenable, type MaybePromise } from './MaybePromise.js';
@@ -11,7 +11,9 @@ import { SourceError } from './SourceError.js';
 import type { SourceEvent } from './SourceEvent.js';
 import { DEFAULT_BAD_RECORD_POLICY, DEFAULT_HIGH_WATER_MARK } from './SourceOptions.js';
 import { SourceRun, type RunSetup } from './SourceRun.js';
-import type { SourceSplit } from './SourceSplit.js';
+import type { LeasedPosition, SplitLeases } from './SplitLeases.js';
+import type { SourceSplit, SplitPosition } from './SourceSplit.js';
+import type { Enumerator } from './Enumerator.js';
 import type { SourceWarning } from './SourceWarning.js';
 import type { StateStore } from './StateStore.js';
 
@@ -45,6 +47,13 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   private readonly warnings = new Subject<SourceWarning>();
   readonly warnings$: Observable<SourceWarning> = this.warnings.asObservable();
 
+  /** Split leases shared with other processes, if any (see {@link SplitLeases}). */
+  private readonly leases: SplitLeases | undefined;
+  /** With leases: where each split last leased to this process starts. */
+  private readonly leasedStarts = new Map<string, LeasedPosition | undefined>();
+  /** With leases: written snapshots' positions, until their epoch commits to the leases. */
+  private readonly leaseSnapshots = new Map<number, { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string> }>();
+
   constructor(options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
     if (!options.name) throw new TypeError('createSource: a source needs a name');
@@ -54,16 +63,36 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     this.store = options.store ?? new MemoryStore();
     this.badRecords = new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
     this.hook = new CheckpointCompleteHook(options.reader, (message) => this.warnings.next({ source: this.name, message }));
+    this.leases = options.leases;
     this.setup = {
       name: this.name,
       store: this.store,
-      enumerator: options.enumerator,
+      enumerator: this.leases === undefined ? options.enumerator : this.leasedEnumerator(this.leases, options.enumerator),
+      ...(this.leases === undefined ? {} : { startPosition: (id: string) => this.leasedStarts.get(id) }),
       reader: options.reader,
       options,
       badRecords: this.badRecords,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       warn: (message, split) => this.warnings.next(split === undefined ? { source: this.name, message } : { source: this.name, split, message }),
-      snapshotWritten: (epoch, splits) => this.hook.written(epoch, splits),
+      snapshotWritten: (epoch, splits, departed) => {
+        this.hook.written(epoch, splits);
+        if (this.leases === undefined) return;
+        this.leaseSnapshots.set(epoch, { positions: new Map(Object.entries(splits)), departed });
+        if (this.leaseSnapshots.size > MAX_UNCOMMITTED_EPOCHS) this.leaseSnapshots.delete(this.leaseSnapshots.keys().next().value!);
+      },
+    };
+  }
+
+  /** The enumerator narrowed to the splits leased to this process, remembering where each starts. */
+  private leasedEnumerator(leases: SplitLeases, inner: Enumerator<S>): Enumerator<S> {
+    return {
+      splits: (context) =>
+        leases.hold(this.name, inner.splits(context)).pipe(
+          map((held) => {
+            for (const { split, position } of held) this.leasedStarts.set(split.id, position);
+            return held.map((h) => h.split);
+          }),
+        ),
     };
   }
 
@@ -86,7 +115,11 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const notify = this.hook.committing(epoch);
     const stale: string[] = [];
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
-    const written = this.store.set(checkpointKeys.committed(this.name), epoch);
+    const mark = (): MaybePromise<void> => this.store.set(checkpointKeys.committed(this.name), epoch);
+    // With leases the positions go to the leases first (fenced there): the epoch is marked
+    // committed only once they are durable, so a restart never trusts positions they refused.
+    const leased = this.commitLeases(epoch);
+    const written = leased === undefined ? mark() : isThenable(leased) ? leased.then(mark) : mark();
     // Garbage collection follows the commit: deleting first could leave no snapshot to restore.
     const collect = (): MaybePromise<void> => (stale.length > 0 ? this.store.delMany(stale) : undefined);
     if (isThenable(written)) {
@@ -97,6 +130,13 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     }
     notify();
     return collect();
+  }
+
+  private commitLeases(epoch: number): MaybePromise<void> | undefined {
+    if (this.leases === undefined) return undefined;
+    const snapshot = this.leaseSnapshots.get(epoch);
+    for (const e of this.leaseSnapshots.keys()) if (e <= epoch) this.leaseSnapshots.delete(e);
+    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed);
   }
 
   acknowledge(records: number): void {
@@ -119,6 +159,13 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     subscription.add(
       loadCheckpoint<S>(this.store, this.name).subscribe({
         next: (restored) => {
+          // With leases, positions come from the leases (another process may have moved a split
+          // since this store's snapshot): the snapshot keeps its epoch and enumerator state only.
+          if (this.leases !== undefined) {
+            this.leasedStarts.clear();
+            this.leaseSnapshots.clear();
+            if (restored.snapshot !== undefined) restored = { ...restored, snapshot: { ...restored.snapshot, splits: {} } };
+          }
           this.committed = restored.snapshot?.epoch ?? 0;
           this.oldestRetained = this.committed;
           this.hook.reset();

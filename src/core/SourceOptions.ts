@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { BadRecordPolicy } from './BadRecordHandler.js';
+import type { SplitLeases } from './SplitLeases.js';
 import type { StateStore } from './StateStore.js';
 
 /** Default of {@link SourceOptions.checkpointIntervalMs}. */
@@ -30,10 +31,15 @@ export interface SourceOptions {
   readonly highWaterMark?: number;
   /** Scheduler for barriers and timers (virtual time in tests). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Share the source's splits with other processes running the same source name: only the
+   * splits leased to this process are read, and their committed positions live in the leases.
+   */
+  readonly leases?: SplitLeases;
 }
 
 /** The keys of {@link SourceOptions}, listed once: {@link sourceOptionsOf} copies exactly these. */
-const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler'] as const satisfies ReadonlyArray<keyof SourceOptions>;
+const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler', 'leases'] as const satisfies ReadonlyArray<keyof SourceOptions>;
 // A field added to SourceOptions but not to the list above fails to compile here.
 const everyKeyListed: Exclude<keyof SourceOptions, (typeof SOURCE_OPTION_KEYS)[number]> extends never ? true : never = true;
 void everyKeyListed;

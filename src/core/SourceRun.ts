@@ -22,8 +22,13 @@ export interface RunSetup<S extends SourceSplit, T> {
   readonly highWaterMark: number;
   /** Reports a warning on the source's `warnings$`. */
   readonly warn: (message: string, split?: string) => void;
-  /** A snapshot of the run was written (before its barrier is emitted). */
-  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>) => void;
+  /** Where a split new to the run starts, when something knows better than `null` (split leases). */
+  readonly startPosition?: (id: string) => { readonly offset: string | null; readonly finished: boolean } | undefined;
+  /**
+   * A snapshot of the run was written (before its barrier is emitted). `departed`: splits it
+   * records only because they just left the set (split leases hand them over at that position).
+   */
+  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>, departed: ReadonlySet<string>) => void;
 }
 
 /**
@@ -79,7 +84,7 @@ export class SourceRun<S extends SourceSplit, T> {
     private readonly subscriber: Subscriber<SourceEvent<T>>,
   ) {
     this.lastEpoch = restored.lastEpoch;
-    this.state = new CheckpointState(restored.snapshot);
+    this.state = new CheckpointState(restored.snapshot, setup.startPosition !== undefined);
     this.flow = new FlowControl(setup.highWaterMark, () => this.phase !== 'stopped');
     this.readerContext = {
       source: setup.name,
@@ -164,7 +169,7 @@ export class SourceRun<S extends SourceSplit, T> {
     }
     this.state.assign(next);
     for (const [id, split] of next) {
-      const position = this.state.track(split);
+      const position = this.state.track(split, this.state.position(id) === undefined ? this.setup.startPosition?.(id) : undefined);
       // A finished split is read again only when the enumerator says its upstream grew.
       if (!this.readers.has(id) && (!(position?.finished ?? false) || split['reopen'] === true)) this.startReader(split, position?.offset ?? null);
       if (this.stopped) return;
@@ -250,6 +255,7 @@ export class SourceRun<S extends SourceSplit, T> {
     const { name, store } = this.setup;
     const epoch = ++this.lastEpoch;
     const snapshot = this.state.snapshot(epoch);
+    const departed = this.state.lastDeparted;
     this.output = 'held';
     this.subscriptions.add(
       writeSnapshot(store, name, snapshot).subscribe({
@@ -258,7 +264,7 @@ export class SourceRun<S extends SourceSplit, T> {
         complete: () => {
           if (this.stopped) return;
           this.output = 'open';
-          this.setup.snapshotWritten(epoch, snapshot.splits);
+          this.setup.snapshotWritten(epoch, snapshot.splits, departed);
           this.flow.barrier(epoch);
           const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };
           this.subscriber.next(barrier);

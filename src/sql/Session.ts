@@ -1,3 +1,4 @@
+import type { SplitLeases } from '../core/SplitLeases.js';
 import {
   asyncScheduler,
   filter,
@@ -61,6 +62,8 @@ export interface SessionOptions {
   readonly extraBarriers?: Observable<unknown>;
   readonly highWaterMark?: number;
   readonly scheduler?: SchedulerLike;
+  /** Split leases shared with other processes running the same sources (see `SplitLeases`). */
+  readonly leases?: SplitLeases;
   /** How formats are built; `createFormat` by default. */
   readonly formats?: FormatFactory;
   /** What applies a table's changelog by primary key; the core's `toTable` by default (see `TableOperator.ts`). */
@@ -475,6 +478,7 @@ export class Session {
         ...(barriers === undefined ? {} : { barriers }),
         ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
         ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+        ...(options.leases === undefined ? {} : { leases: options.leases }),
       });
     } catch (err) {
       // Factories validate further (a path that is not a directory, a bad combination); their

@@ -1,0 +1,476 @@
+import { Observable, Subject, asyncScheduler, timer, type SchedulerLike, type Subscription } from 'rxjs';
+import type { SourceSplit, SplitPosition } from '../core/SourceSplit.js';
+import type { LeasedPosition, LeasedSplit, SplitLeases } from '../core/SplitLeases.js';
+import { checkTableName, connectionSecrets, connectPg, describeConnection, scrub, type PgClient, type PgConnection } from '../state/pgConnection.js';
+
+/** Default of {@link PostgresSplitLeasesOptions.leaseMs}. */
+export const DEFAULT_LEASE_MS = 15_000;
+/**
+ * Lease times a split chosen for balance waits for a commit to hand it over at a written position
+ * before it is given back as it is. Commits wait for the sink, which a slow reader holds up (with
+ * the source's read-ahead, for many seconds); giving the split back sooner has the next holder
+ * read again what this one already delivered (at 5, a slow-reader Kafka run repeated 105k of 240k
+ * messages). What it guards against: a process alive and renewing whose commits never come.
+ */
+const GIVE_BACK_LEASES = 20;
+/** Default of {@link PostgresSplitLeasesOptions.table}. */
+export const DEFAULT_LEASE_TABLE = 'tributary_leases';
+
+/** Options of {@link PostgresSplitLeases.open}. */
+export interface PostgresSplitLeasesOptions {
+  /** `postgres://user:password@host:port/database`, or pg's client config object. */
+  readonly connection: PgConnection;
+  /** The lease table (created if absent, with `<table>_members` beside it). Default `tributary_leases`. */
+  readonly table?: string;
+  /** This process's name among the members; unique per process. Default: pid and a random suffix. */
+  readonly member?: string;
+  /**
+   * How long a lease lasts without renewal, in ms: a process that dies or stops (SIGSTOP, a
+   * network partition, a long GC pause) loses its splits this long after its last renewal.
+   * Default {@link DEFAULT_LEASE_MS}.
+   */
+  readonly leaseMs?: number;
+  /** How often leases are renewed and the balance rechecked, in ms. Default a third of `leaseMs`. */
+  readonly renewMs?: number;
+  /** Scheduler of the renewal timer. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** What the leases did, for logs and tests. */
+export type LeaseEvent =
+  | { readonly type: 'released' | 'lost'; readonly source: string; readonly splits: readonly string[] }
+  /** `from`: each split's committed offset it starts at (`null`: the connector's start). */
+  | { readonly type: 'acquired'; readonly source: string; readonly splits: readonly string[]; readonly from: ReadonlyArray<string | null> }
+  | { readonly type: 'fenced'; readonly source: string; readonly epoch: number; readonly splits: readonly string[] }
+  | { readonly type: 'committed'; readonly source: string; readonly epoch: number; readonly splits: ReadonlyArray<{ readonly id: string; readonly token: string; readonly offset: string | null }> }
+  | { readonly type: 'error'; readonly source: string; readonly message: string };
+
+interface Held {
+  /** The lease's fencing token: raised by every acquisition, checked by every commit. */
+  readonly token: string;
+  readonly position: LeasedPosition | undefined;
+}
+
+/** One source's leases in this process (one `hold` at a time). */
+interface SourceState<S extends SourceSplit> {
+  readonly source: string;
+  known: Map<string, S>;
+  knownChanged: boolean;
+  innerDone: boolean;
+  readonly held: Map<string, Held>;
+  /**
+   * Splits to give back for balance: no longer read from the moment they are chosen, released by
+   * the next commit right after it wrote where their reading stopped (so the next holder starts
+   * there: nothing is read twice), or by the second renewal after they were chosen if no commit
+   * came.
+   */
+  giving: Set<string>;
+  /** When the oldest split in `giving` was chosen (scheduler time). */
+  givingSince: number;
+  /** The held set last emitted, as text, to emit only on change. */
+  emitted: string | undefined;
+  syncing: boolean;
+  again: boolean;
+  stopped: boolean;
+  lastSuccess: number;
+  readonly emit: (held: ReadonlyArray<LeasedSplit<S>>) => void;
+  readonly complete: () => void;
+  readonly fail: (err: Error) => void;
+}
+
+/**
+ * {@link SplitLeases} in a PostgreSQL table: processes running the same source name (on any host)
+ * share its splits, each split leased to one process at a time.
+ *
+ * Why a lease table with `FOR UPDATE SKIP LOCKED` and not advisory locks: an advisory lock lives
+ * as long as the session that holds it, so a process stopped by SIGSTOP (or paused, or cut off
+ * behind a NAT that keeps the TCP connection) keeps its locks indefinitely and its splits are
+ * never taken over; and a lock carries no fencing token, so a process cannot prove at commit
+ * time that it still holds the split. A lease row has an expiry measured on the database's clock
+ * (no clock skew between hosts) and a token raised by every acquisition; a commit is one
+ * `UPDATE ... WHERE owner = me AND token = mine AND expires_at > now()`, so a process that lost a
+ * split, however late it wakes up, cannot write a position for it. `SKIP LOCKED` lets processes
+ * acquiring at the same moment pick different free splits instead of queueing on the same rows.
+ *
+ * Balance: every renewal counts the live members (a members table, renewed like leases) and the
+ * unfinished splits; with M splits and N members, member number r (by name) aims at
+ * floor(M/N) + (r < M mod N ? 1 : 0) splits, gives back any above that and takes free or expired
+ * ones below it, so a new process gets its share within one renewal of the others.
+ *
+ * Positions: a commit writes each held split's offset and finished flag into its row; a split
+ * leased later (by any process) starts there. So nothing committed is lost and nothing before the
+ * last committed position is read again; what a process read after its last commit of a split it
+ * then lost is read again by the next holder (at-least-once after the last committed epoch).
+ *
+ * @example
+ * const leases = await PostgresSplitLeases.open({ connection: process.env.STATE_URL! });
+ * const source = createFsSource({ name: 'orders', path: 'data/orders', format, leases });
+ * // ... run it; on shutdown:
+ * await leases.close(); // gives the splits back at once
+ */
+export class PostgresSplitLeases implements SplitLeases {
+  readonly member: string;
+  readonly leaseMs: number;
+  readonly renewMs: number;
+  readonly description: string;
+  readonly #client: PgClient;
+  readonly #table: string;
+  readonly #members: string;
+  readonly #scheduler: SchedulerLike;
+  readonly #secrets: readonly string[];
+  readonly #sources = new Map<string, SourceState<SourceSplit>>();
+  readonly #events = new Subject<LeaseEvent>();
+  /** Lease events as they happen: acquisitions, losses, fenced commits. */
+  readonly events$: Observable<LeaseEvent> = this.#events.asObservable();
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(client: PgClient, table: string, options: PostgresSplitLeasesOptions, secrets: readonly string[]) {
+    this.#client = client;
+    this.#table = table;
+    this.#members = `${table}_members`;
+    this.#secrets = secrets;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.renewMs = options.renewMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
+    this.member = options.member ?? `${globalThis.process?.pid ?? 'p'}-${Math.random().toString(36).slice(2, 10)}`;
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.description = `PostgreSQL ${describeConnection(options.connection)}, table ${table}`;
+  }
+
+  /** Connects and creates the lease tables if absent. */
+  static async open(options: PostgresSplitLeasesOptions): Promise<PostgresSplitLeases> {
+    const table = checkTableName(options.table ?? DEFAULT_LEASE_TABLE, 'PostgresSplitLeases');
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new TypeError(`PostgresSplitLeases: leaseMs must be a positive whole number, got ${leaseMs}`);
+    if (options.renewMs !== undefined && !(Number.isInteger(options.renewMs) && options.renewMs >= 1 && options.renewMs < leaseMs)) {
+      throw new TypeError(`PostgresSplitLeases: renewMs must be a whole number from 1 to below leaseMs (${leaseMs}), got ${options.renewMs}`);
+    }
+    const secrets = connectionSecrets(options.connection);
+    const client = await connectPg('PostgresSplitLeases', options.connection);
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:${table}`]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${table} (source text NOT NULL, split text NOT NULL, owner text, token bigint NOT NULL DEFAULT 0,
+           expires_at timestamptz NOT NULL DEFAULT '-infinity', "offset" text, finished boolean NOT NULL DEFAULT false, epoch bigint,
+           committed_by text, PRIMARY KEY (source, split))`,
+      );
+      await client.query(`CREATE TABLE IF NOT EXISTS ${table}_members (source text NOT NULL, member text NOT NULL, expires_at timestamptz NOT NULL, PRIMARY KEY (source, member))`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+      throw new Error(`PostgresSplitLeases: cannot create table ${table}: ${scrub(messageOf(err), secrets)}`);
+    }
+    return new PostgresSplitLeases(client, table, options, secrets);
+  }
+
+  hold<S extends SourceSplit>(source: string, splits$: Observable<readonly S[]>): Observable<ReadonlyArray<LeasedSplit<S>>> {
+    return new Observable<ReadonlyArray<LeasedSplit<S>>>((subscriber) => {
+      if (this.#sources.has(source)) {
+        subscriber.error(new Error(`PostgresSplitLeases: source '${source}' already holds leases in this process`));
+        return undefined;
+      }
+      const state: SourceState<S> = {
+        source,
+        known: new Map(),
+        knownChanged: false,
+        innerDone: false,
+        held: new Map(),
+        giving: new Set(),
+        givingSince: 0,
+        emitted: undefined,
+        syncing: false,
+        again: false,
+        stopped: false,
+        lastSuccess: this.#scheduler.now(),
+        emit: (held) => subscriber.next(held),
+        complete: () => subscriber.complete(),
+        fail: (err) => subscriber.error(err),
+      };
+      this.#sources.set(source, state as unknown as SourceState<SourceSplit>);
+      const subscriptions: Subscription[] = [];
+      subscriptions.push(
+        splits$.subscribe({
+          next: (splits) => {
+            state.known = new Map(splits.map((split) => [split.id, split]));
+            state.knownChanged = true;
+            this.#sync(state);
+          },
+          error: (err: unknown) => subscriber.error(err),
+          complete: () => {
+            state.innerDone = true;
+            this.#sync(state);
+          },
+        }),
+      );
+      subscriptions.push(timer(this.renewMs, this.renewMs, this.#scheduler).subscribe(() => this.#sync(state)));
+      return () => {
+        state.stopped = true;
+        for (const s of subscriptions) s.unsubscribe();
+        if (this.#sources.get(source) === (state as unknown as SourceState<SourceSplit>)) this.#sources.delete(source);
+        // A clean stop gives every split back at once instead of letting its lease run out.
+        void this.#release(state, [...state.held.keys()], true).catch(() => undefined);
+      };
+    });
+  }
+
+  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string> = new Set()): Promise<void> {
+    const state = this.#sources.get(source);
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    const offsets: Array<string | null> = [];
+    const finished: boolean[] = [];
+    const fenced: string[] = [];
+    const giveUp: boolean[] = [];
+    for (const [id, position] of positions) {
+      // A split not held any more was reported when it went (lost, or given back by an
+      // earlier commit); snapshots written before that still list it, and are skipped for it.
+      const held = state?.held.get(id);
+      if (held === undefined) continue;
+      ids.push(id);
+      tokens.push(held.token);
+      offsets.push(position.offset);
+      finished.push(position.finished);
+      // A finished split needs no lease; one chosen for balance goes with the snapshot that
+      // recorded where its reading stopped (an older snapshot still pending would hand it over
+      // at an older position, and the next holder would read again what was delivered since).
+      giveUp.push(position.finished || (state!.giving.has(id) && departed.has(id)));
+    }
+    return this.#run('commit', async (client) => {
+      const written = new Set<string>();
+      const committed: Array<{ id: string; token: string; offset: string | null }> = [];
+      if (ids.length > 0) {
+        const { rows } = await client.query(
+          `UPDATE ${this.#table} AS l SET "offset" = h.off, finished = h.fin, epoch = $2, committed_by = $3,
+             owner = CASE WHEN h.give THEN NULL ELSE l.owner END,
+             expires_at = CASE WHEN h.give THEN '-infinity' ELSE now() + $4 * interval '1 millisecond' END
+           FROM unnest($5::text[], $6::bigint[], $7::text[], $8::boolean[], $9::boolean[]) AS h(split, token, off, fin, give)
+           WHERE l.source = $1 AND l.split = h.split AND l.owner = $3 AND l.token = h.token AND l.expires_at > now()
+           RETURNING l.split, h.token::text AS token, l."offset" AS off, h.give`,
+          [source, epoch, this.member, this.leaseMs, ids.map(keyText), tokens, offsets, finished, giveUp],
+        );
+        const released: string[] = [];
+        for (const row of rows) {
+          const id = JSON.parse(String(row['split'])) as string;
+          written.add(id);
+          committed.push({ id, token: String(row['token']), offset: (row['off'] as string | null) ?? null });
+          if (row['give'] === true) released.push(id);
+        }
+        if (released.length > 0 && state !== undefined) {
+          for (const id of released) {
+            state.held.delete(id);
+            state.giving.delete(id);
+          }
+          this.#events.next({ type: 'released', source, splits: released });
+          if (!state.stopped) {
+            this.#emit(state as SourceState<SourceSplit>);
+            // Splits finished or handed over: take a new share (or complete) now, not at the
+            // next renewal.
+            this.#sync(state);
+          }
+        }
+      }
+      for (const id of ids) if (!written.has(id)) fenced.push(id);
+      if (committed.length > 0) this.#events.next({ type: 'committed', source, epoch, splits: committed });
+      if (fenced.length > 0) {
+        this.#events.next({ type: 'fenced', source, epoch, splits: fenced });
+        if (state !== undefined && !state.stopped) {
+          for (const id of fenced) state.held.delete(id);
+          this.#emit(state as SourceState<SourceSplit>);
+          this.#sync(state);
+        }
+      }
+    });
+  }
+
+  /** Gives back every split this process holds and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const state of [...this.#sources.values()]) {
+      state.stopped = true;
+      void this.#release(state, [...state.held.keys()], true).catch(() => undefined);
+    }
+    this.#sources.clear();
+    this.#closed = true;
+    await this.#tail.catch(() => undefined);
+    await this.#client.end().catch(() => undefined);
+    this.#events.complete();
+  }
+
+  /** Renews, rebalances and emits the held set; one at a time per source, coalescing. */
+  #sync<S extends SourceSplit>(state: SourceState<S>): void {
+    if (state.stopped || this.#closed) return;
+    if (state.syncing) {
+      state.again = true;
+      return;
+    }
+    state.syncing = true;
+    state.again = false;
+    this.#run('renew leases', (client) => this.#syncOnce(client, state)).then(
+      () => {
+        state.lastSuccess = this.#scheduler.now();
+        state.syncing = false;
+        if (state.again) this.#sync(state);
+      },
+      (err: unknown) => {
+        state.syncing = false;
+        if (state.stopped) return;
+        const message = messageOf(err);
+        // Leases held are surely lost once a lease time passed without renewal: stop, rather
+        // than read on with splits another process may have taken.
+        if (this.#scheduler.now() - state.lastSuccess >= this.leaseMs) {
+          state.fail(new Error(`${message} (no successful renewal for ${this.leaseMs} ms: the leases are lost)`));
+        } else {
+          this.#events.next({ type: 'error', source: state.source, message });
+        }
+      },
+    );
+  }
+
+  async #syncOnce<S extends SourceSplit>(client: PgClient, state: SourceState<S>): Promise<void> {
+    const { source } = state;
+    const lease = this.leaseMs;
+    const known = [...state.known.keys()].map(keyText);
+    if (state.knownChanged) {
+      state.knownChanged = false;
+      if (known.length > 0) await client.query(`INSERT INTO ${this.#table} (source, split) SELECT $1, s FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING`, [source, known]);
+    }
+    await client.query(
+      `INSERT INTO ${this.#members} (source, member, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (source, member) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+      [source, this.member, lease],
+    );
+    // Members gone for ten lease times are forgotten (their rows only cost a scan).
+    await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND expires_at < now() - $2 * interval '1 millisecond'`, [source, lease * 10]);
+    const members = (await client.query(`SELECT member FROM ${this.#members} WHERE source = $1 AND expires_at > now() ORDER BY member`, [source])).rows.map((r) => String(r['member']));
+    // Renew what is still ours; what is not came back expired or taken over: lost.
+    const heldIds = [...state.held.keys()];
+    const renewed = new Map<string, boolean>();
+    if (heldIds.length > 0) {
+      const { rows } = await client.query(
+        `UPDATE ${this.#table} AS l SET expires_at = now() + $3 * interval '1 millisecond'
+         FROM unnest($4::text[], $5::bigint[]) AS h(split, token)
+         WHERE l.source = $1 AND l.split = h.split AND l.owner = $2 AND l.token = h.token AND l.expires_at > now()
+         RETURNING l.split, l.finished`,
+        [source, this.member, lease, heldIds.map(keyText), heldIds.map((id) => state.held.get(id)!.token)],
+      );
+      for (const row of rows) renewed.set(JSON.parse(String(row['split'])) as string, row['finished'] === true);
+    }
+    const lost = heldIds.filter((id) => !renewed.has(id));
+    for (const id of lost) state.held.delete(id);
+    if (lost.length > 0) this.#events.next({ type: 'lost', source, splits: lost });
+    // Splits whose finish is committed need no lease; splits no longer listed are given back.
+    const done = [...renewed].filter(([id, finished]) => finished || !state.known.has(id)).map(([id]) => id);
+    if (done.length > 0) await this.#releaseWith(client, state, done);
+
+    const { rows: counts } = await client.query(`SELECT count(*) FILTER (WHERE NOT finished)::int AS unfinished FROM ${this.#table} WHERE source = $1 AND split = ANY($2::text[])`, [source, known]);
+    const unfinished = Number(counts[0]?.['unfinished'] ?? 0);
+    const n = Math.max(1, members.length);
+    const rank = Math.max(0, members.indexOf(this.member));
+    const share = Math.floor(unfinished / n) + (rank < unfinished % n ? 1 : 0);
+    for (const id of state.giving) if (!state.held.has(id)) state.giving.delete(id);
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
+      // No commit came for a long time (a stalled sink) to hand them over at a written
+      // position: give them back as they are, from their last committed position.
+      await this.#releaseWith(client, state, [...state.giving]);
+    }
+    // Splits on their way out stay on their way out (taking one back would read it again from
+    // its older committed position); only the others count as this process's share.
+    const mine = state.held.size - state.giving.size;
+    if (mine > share) {
+      const give = [...state.held.keys()].filter((id) => !state.giving.has(id)).sort().slice(share);
+      if (state.giving.size === 0) state.givingSince = this.#scheduler.now();
+      for (const id of give) state.giving.add(id);
+    }
+    if (mine < share) {
+      const { rows } = await client.query(
+        `WITH free AS (
+           SELECT split FROM ${this.#table}
+           WHERE source = $1 AND split = ANY($2::text[]) AND NOT finished AND (owner IS NULL OR expires_at <= now())
+           ORDER BY split LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE ${this.#table} AS l SET owner = $4, token = l.token + 1, expires_at = now() + $5 * interval '1 millisecond'
+         FROM free WHERE l.source = $1 AND l.split = free.split
+         RETURNING l.split, l.token::text AS token, l."offset" AS off, l.finished, l.epoch`,
+        [source, known, share - mine, this.member, lease],
+      );
+      const acquired: string[] = [];
+      const from: Array<string | null> = [];
+      for (const row of rows) {
+        const id = JSON.parse(String(row['split'])) as string;
+        const position = row['epoch'] === null ? undefined : { offset: (row['off'] as string | null) ?? null, finished: row['finished'] === true };
+        state.held.set(id, { token: String(row['token']), position });
+        acquired.push(id);
+        from.push(position?.offset ?? null);
+      }
+      if (acquired.length > 0) this.#events.next({ type: 'acquired', source, splits: acquired, from });
+    }
+    if (state.stopped) return;
+    this.#emit(state);
+    if (state.innerDone && unfinished === 0 && state.held.size === 0) {
+      state.stopped = true;
+      await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [source, this.member]);
+      if (this.#sources.get(source) === (state as unknown as SourceState<SourceSplit>)) this.#sources.delete(source);
+      state.complete();
+    }
+  }
+
+  /** Emits the held set if it changed, in the enumerator's order. */
+  #emit<S extends SourceSplit>(state: SourceState<S>): void {
+    const held: Array<LeasedSplit<S>> = [];
+    for (const [id, split] of state.known) {
+      const lease = state.held.get(id);
+      // A split being given back is no longer read; its lease stays until a commit writes
+      // where its reading stopped (the source records it once more for that).
+      if (lease !== undefined && !state.giving.has(id)) held.push({ split, position: lease.position });
+    }
+    const text = JSON.stringify(held.map(({ split }) => [split.id, state.held.get(split.id)!.token]));
+    if (text === state.emitted) return;
+    state.emitted = text;
+    state.emit(held);
+  }
+
+  #release<S extends SourceSplit>(state: SourceState<S>, ids: readonly string[], leaving: boolean): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#run('release leases', async (client) => {
+      await this.#releaseWith(client, state, ids);
+      if (leaving) await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [state.source, this.member]);
+    });
+  }
+
+  async #releaseWith<S extends SourceSplit>(client: PgClient, state: SourceState<S>, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await client.query(
+      `UPDATE ${this.#table} AS l SET owner = NULL, expires_at = '-infinity' FROM unnest($3::text[], $4::bigint[]) AS h(split, token)
+       WHERE l.source = $1 AND l.split = h.split AND l.owner = $2 AND l.token = h.token`,
+      [state.source, this.member, ids.map(keyText), ids.map((id) => state.held.get(id)?.token ?? '-1')],
+    );
+    for (const id of ids) {
+      state.held.delete(id);
+      state.giving.delete(id);
+    }
+    this.#events.next({ type: 'released', source: state.source, splits: [...ids] });
+  }
+
+  /** Runs `body` after every call made before it; failures name the table, never a password. */
+  #run<R>(what: string, body: (client: PgClient) => Promise<R>): Promise<R> {
+    if (this.#closed) return Promise.reject(new Error(`PostgresSplitLeases: ${this.description} is closed`));
+    const result = this.#tail.then(
+      () => body(this.#client),
+      () => body(this.#client),
+    );
+    this.#tail = result.catch(() => undefined);
+    return result.catch((err: unknown) => {
+      throw new Error(`PostgresSplitLeases: cannot ${what} in ${this.description}: ${scrub(messageOf(err), this.#secrets)}`);
+    });
+  }
+}
+
+/** Split ids as stored: JSON text, so any JavaScript string (a NUL, a lone surrogate) fits in `text`. */
+function keyText(id: string): string {
+  return JSON.stringify(id);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
