@@ -1,6 +1,6 @@
 import type { Subscriber } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
-import { UNCHANGED, withOp, type ChangeOp } from '../../core/Changelog.js';
+import { UNCHANGED, truncation, withOp, type ChangeOp } from '../../core/Changelog.js';
 import { SourceError } from '../../core/SourceError.js';
 import { backoffDelay } from '../base/backoff.js';
 import { sleep } from '../base/sleep.js';
@@ -21,13 +21,6 @@ interface Member {
   readonly subscriber: Subscriber<Chunk<Row>>;
   /** The last position emitted (what a checkpoint taken now stores). */
   position: CdcOffset | null;
-  /**
-   * The primary keys of the rows the table holds, for TRUNCATE (complete only after a snapshot):
-   * a normalized key (the value itself for one primitive column) → the key's value(s).
-   */
-  readonly keys: Map<unknown, unknown>;
-  keysComplete: boolean;
-  primaryKey: readonly string[];
   paused: boolean;
 }
 
@@ -44,7 +37,6 @@ interface CopyBothConnection {
 }
 
 const PG_EPOCH_MS = 946_684_800_000;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * One logical replication stream shared by the splits (tables) of a postgres-cdc source run:
@@ -97,7 +89,7 @@ export class ReplicationHub {
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
   register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>): void {
-    this.members.set(split.id, { split, subscriber, position: offset, keys: new Map(), keysComplete: false, primaryKey: [], paused: false });
+    this.members.set(split.id, { split, subscriber, position: offset, paused: false });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -233,7 +225,6 @@ export class ReplicationHub {
     try {
       const walLevel = String((await query.query('SHOW wal_level')).rows[0]?.wal_level ?? '');
       if (walLevel !== 'logical') throw Object.assign(new Error(`wal_level is '${walLevel}'`), { code: '55000' });
-      for (const m of members) m.primaryKey = await primaryKeyOf(query, m.split);
       await this.ensurePublication(query);
       type SlotRow = { lsn: string | null; active: string | boolean; active_pid: string | null };
       const readSlot = async (): Promise<SlotRow | undefined> =>
@@ -366,13 +357,11 @@ export class ReplicationHub {
               const v = raw[name];
               row[name] = v === null || v === undefined ? null : parsePgValue(oid, v);
             }
-            this.track(m, row, 'insert');
             out.push(this.convert === undefined ? row : this.convert(row));
           }
           rows += out.length;
           this.emit(m, out, { kind: 'snapshot', lsn: start, rows });
         }
-        m.keysComplete = true;
         this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
         await client.query('COMMIT');
       }
@@ -526,72 +515,31 @@ export class ReplicationHub {
     this.txn.buffered.set(t.member.split.id, buffered);
     for (const [tuple, op] of images) {
       const row = toRow(t.relation.columns, tuple, keyOnly && op !== 'update_after');
-      // The key set serves TRUNCATE only, which refuses unless keysComplete (this run read the
-      // snapshot): without one, keeping keys would be work nothing reads (it was a fifth of the
-      // stream's decoding time).
-      if (t.member.keysComplete) this.track(t.member, row, op);
       buffered.push(withOp(this.convert === undefined ? row : this.convert(row), op));
     }
     if (buffered.length >= this.config.batchRows) this.flush(t.member);
   }
 
+  /**
+   * A TRUNCATE is one changelog row, `truncation()`: the server names only the table, and the
+   * rows it held are known to whoever keeps them (`toTable` deletes its rows), so the reader
+   * keeps no key set and a TRUNCATE after a restart is as good as one before.
+   */
   private truncate(relationId: number): void {
     const t = this.target(relationId);
     if (t === undefined || this.txn === undefined) return;
     if (this.alreadyEmitted(t.member)) return;
     const m = t.member;
-    if (!m.keysComplete || m.primaryKey.length === 0) {
-      throw new SourceError(
-        `postgres-cdc: TRUNCATE of ${m.split.id} in the transaction committing at ${formatLsn(this.txn.finalLsn)}: ${m.primaryKey.length === 0 ? 'the table has no primary key, so its rows cannot be retracted one by one' : 'this run did not start with a snapshot, so it does not know every row the table held (a TRUNCATE is emitted as a delete of each row)'}; take a new snapshot (new slot and state)`,
-        { source: this.sourceName, split: m.split.id, ...(m.position !== null ? { offset: formatCdcOffset(m.position) } : {}) },
-      );
-    }
     const buffered = this.txn.buffered.get(m.split.id) ?? [];
     this.txn.buffered.set(m.split.id, buffered);
-    const single = m.primaryKey.length === 1 ? m.primaryKey[0]! : undefined;
-    for (const value of m.keys.values()) {
-      const row: Row = {};
-      if (single !== undefined) row[single] = value;
-      else m.primaryKey.forEach((column, i) => {
-        row[column] = (value as unknown[])[i];
-      });
-      buffered.push(withOp(row, 'delete'));
-    }
-    m.keys.clear();
+    buffered.push(truncation());
     if (buffered.length >= this.config.batchRows) this.flush(m);
-  }
-
-  /** Keeps the primary keys present, for TRUNCATE (on the hot path: no strings for a one-column key). */
-  private track(m: Member, row: Row, op: ChangeOp): void {
-    const pk = m.primaryKey;
-    if (pk.length === 0) return;
-    let key: unknown;
-    let value: unknown;
-    if (pk.length === 1) {
-      value = row[pk[0]!];
-      if (value === undefined || value === UNCHANGED) return;
-      key = normalizeKey(value);
-    } else {
-      const values: unknown[] = [];
-      let text = '';
-      for (const column of pk) {
-        const v = row[column];
-        if (v === undefined || v === UNCHANGED) return;
-        values.push(v);
-        text += `${typeof v}:${String(normalizeKey(v))}\u0000`;
-      }
-      key = text;
-      value = values;
-    }
-    if (op === 'insert' || op === 'update_after') {
-      if (!m.keys.has(key)) m.keys.set(key, value);
-    } else m.keys.delete(key);
   }
 
   /**
    * Emits a split's buffered part of the transaction in progress. Its position stays at the
    * previous commit, plus the count of the table's changes of this transaction emitted so far
-   * (changes, not rows: an update is two rows, a TRUNCATE many).
+   * (changes, not rows: an update is two rows).
    */
   private flush(m: Member): void {
     const txn = this.txn!;
@@ -639,23 +587,4 @@ function toRow(columns: readonly RelationColumn[], tuple: Tuple, keyOnly: boolea
     row[column.name] = v === undefined || v === null ? null : v === UNCHANGED ? UNCHANGED : parsePgValue(column.typeOid, v);
   }
   return row;
-}
-
-/** A key value usable as a Map key: primitives as they are, dates and bytes by content. */
-function normalizeKey(v: unknown): unknown {
-  // Map hashes numbers far faster than bigints; one column has one type, so no collision.
-  if (typeof v === 'bigint') return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : `bigint:${v}`;
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Date) return `date:${v.getTime()}`;
-  if (v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('hex')}`;
-  return `json:${JSON.stringify(v)}`;
-}
-
-async function primaryKeyOf(query: PgClient, split: PostgresTableSplit): Promise<string[]> {
-  const result = await query.query(
-    `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-     WHERE i.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
-    [split.schema, split.table],
-  );
-  return result.rows.map((r: Record<string, unknown>) => String(r.attname));
 }
