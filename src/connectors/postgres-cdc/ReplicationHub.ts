@@ -57,7 +57,9 @@ const PG_EPOCH_MS = 946_684_800_000;
  *   replies report that, never what was received.
  * - The server going away while streaming: reconnect with exponential backoff (on the source's
  *   scheduler) from the positions emitted, up to `reconnectAttempts`; nothing is lost or
- *   emitted twice. During the snapshot it fails: an exported snapshot cannot be resumed.
+ *   emitted twice. During the snapshot it fails (an exported snapshot cannot be resumed); a
+ *   restart from a position inside the first snapshot takes it again from a new slot, each
+ *   table's rows preceded by a TRUNCATE row that retracts what the interrupted one delivered.
  */
 export class ReplicationHub {
   private readonly members = new Map<string, Member>();
@@ -214,10 +216,15 @@ export class ReplicationHub {
   private async setUp(): Promise<void> {
     const c = this.config;
     const members = [...this.members.values()];
-    if (members.some((m) => m.position?.kind === 'snapshot')) {
+    // An interrupted first snapshot (a stored `snapshot:` position): its exported snapshot died
+    // with the process, and nothing was streamed yet (the stream starts after every table's
+    // snapshot), so it is taken again from a new slot; each table first gets a TRUNCATE, so
+    // what the interrupted one delivered (rows deleted since among them) is retracted.
+    const redo = members.some((m) => m.position?.kind === 'snapshot');
+    if (redo && !c.slotCreate) {
       const m = members.find((x) => x.position?.kind === 'snapshot')!;
       throw new SourceError(
-        `postgres-cdc: the initial snapshot of ${m.split.id} was interrupted (stored position ${formatCdcOffset(m.position!)}) and a snapshot cannot be resumed: drop slot '${c.slotName}' and the source's state to start over`,
+        `postgres-cdc: the initial snapshot of ${m.split.id} was interrupted (stored position ${formatCdcOffset(m.position!)}); taking it again needs a new slot, and slot.create is false: drop slot '${c.slotName}' and the source's state, or allow slot.create`,
         { source: this.sourceName, split: m.split.id, offset: formatCdcOffset(m.position!) },
       );
     }
@@ -237,7 +244,7 @@ export class ReplicationHub {
         await this.wait(200);
         slot = await readSlot();
       }
-      const fresh = members.filter((m) => m.position === null);
+      const fresh = redo ? members : members.filter((m) => m.position === null);
       if (fresh.length > 0 && fresh.length < members.length) {
         throw new SourceError(
           `postgres-cdc: table(s) ${fresh.map((m) => m.split.id).join(', ')} have no stored position while the others do: a table added to a running source cannot get a snapshot consistent with slot '${c.slotName}'; capture it with a new source and slot`,
@@ -268,7 +275,8 @@ export class ReplicationHub {
                 );
               }
               // No stored position and a slot of our name: a first run that never committed a
-              // checkpoint. Its slot's start is covered by no snapshot: make a new one.
+              // checkpoint (or one whose snapshot was interrupted). Its slot's start is covered
+              // by no complete snapshot: make a new one.
               await query.query('SELECT pg_drop_replication_slot($1)', [c.slotName]);
             }
           }
@@ -276,7 +284,7 @@ export class ReplicationHub {
           throw new SourceError(`postgres-cdc: replication slot '${c.slotName}' does not exist and slot.create is false`, { source: this.sourceName, split: members[0]!.split.id });
         }
         // With snapshot = false an existing slot is read from its confirmed LSN as it is.
-        if (slot === undefined || c.snapshot) await this.createSlotAndSnapshot(members);
+        if (slot === undefined || c.snapshot) await this.createSlotAndSnapshot(members, redo);
         else {
           const start = parseLsn(slot.lsn ?? '0/0');
           for (const m of members) this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
@@ -312,7 +320,7 @@ export class ReplicationHub {
   }
 
   /** Creates the slot exporting a snapshot, and reads every table inside that snapshot. */
-  private async createSlotAndSnapshot(members: readonly Member[]): Promise<void> {
+  private async createSlotAndSnapshot(members: readonly Member[], redo: boolean): Promise<void> {
     const c = this.config;
     const replication = await this.connect(true);
     this.replication = replication;
@@ -340,6 +348,9 @@ export class ReplicationHub {
         await client.query(`SET TRANSACTION SNAPSHOT '${created.snapshot_name.replace(/'/g, "''")}'`);
         await client.query(`DECLARE tributary_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${quoteIdent(c.schema)}.${quoteIdent(m.split.table)}`);
       }
+      if (redo) {
+        for (const m of members) if (m.position !== null) this.emit(m, [truncation()], { kind: 'snapshot', lsn: start, rows: 0 });
+      }
       for (let i = 0; i < members.length; i++) {
         const m = members[i]!;
         const client = readers[i]!;
@@ -366,7 +377,7 @@ export class ReplicationHub {
         await client.query('COMMIT');
       }
     } catch (err) {
-      throw new SourceError(this.redact(`postgres-cdc: the initial snapshot failed and cannot be resumed (${describePgError(err, c, 'reading the snapshot').message})`), {
+      throw new SourceError(this.redact(`postgres-cdc: the initial snapshot failed (${describePgError(err, c, 'reading the snapshot').message}); a restart takes it again`), {
         source: this.sourceName,
       }, { cause: err });
     } finally {
