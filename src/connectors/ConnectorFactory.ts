@@ -59,5 +59,11 @@ export interface ConnectorFactory {
   readonly properties: readonly PropertySpec[];
   /** One line, for help and errors. */
   readonly description: string;
+  /**
+   * The connector's rows carry their operation whatever the format (a change-data connector
+   * such as postgres-cdc): SQL treats its sources as changelogs (deletes are retractions, the
+   * CLI prints each line's operation) and its tables need a primary key.
+   */
+  readonly changelog?: boolean;
   create(context: ConnectorContext): Source<Row>;
 }

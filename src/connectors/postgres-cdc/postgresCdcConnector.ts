@@ -20,6 +20,7 @@ export const postgresCdcConnector: ConnectorFactory = {
   name: 'postgres-cdc',
   connectorNames: ['postgres-cdc'],
   properties: postgresCdcPropertySpecs,
+  changelog: true,
   description: 'PostgreSQL change data over logical replication (pgoutput): snapshot then stream, one split per table, LSN offsets.',
   create(context: ConnectorContext): Source<Row> {
     const config = postgresCdcConfigFromProperties(context.properties);

@@ -30,6 +30,18 @@ test('postgres-cdc properties: RisingWave names and seed names mean the same; er
   assert.throws(() => postgresCdcConfigFromProperties({ hostname: 'db', username: 'u', 'database.name': 'd', 'table.name': 't', port: 'x' }), /'postgres.port' must be an integer/);
 });
 
+test('postgres-cdc in SQL is a changelog whatever the FORMAT clause: a TABLE needs a primary key, APPEND ONLY is refused, a SOURCE passes rows with their operations', () => {
+  const session = new Session();
+  const props = `connector = 'postgres-cdc', hostname = 'db', username = 'u', password = 'pw-secret', database.name = 'd', table.name = 't', slot.name = 's', publication.name = 'p'`;
+  assert.throws(() => session.execute(`CREATE TABLE a (id BIGINT, v TEXT) WITH (${props}) FORMAT PLAIN ENCODE JSON`), /table "a": a primary key must be specified for connector postgres-cdc/);
+  assert.throws(() => session.execute(`CREATE TABLE b (id BIGINT, v TEXT) APPEND ONLY WITH (${props}) FORMAT PLAIN ENCODE JSON`), /APPEND ONLY table does not support connector postgres-cdc/);
+  session.execute(`CREATE TABLE c (id BIGINT, v TEXT, PRIMARY KEY (id)) WITH (${props}) FORMAT PLAIN ENCODE JSON`);
+  session.execute(`CREATE SOURCE d (id BIGINT, v TEXT) WITH (${props}) FORMAT PLAIN ENCODE JSON`);
+  const [c, d] = [session.sources.get('c')!, session.sources.get('d')!];
+  assert.deepEqual([c.changelog, c.primaryKey], [true, ['id']]);
+  assert.deepEqual([d.changelog, d.primaryKey], [true, []]);
+});
+
 test('postgres-cdc from SQL: CREATE SOURCE with RisingWave properties; declared types convert (NUMERIC → Decimal); two tables are two splits; the password is redacted', { timeout: 60_000 }, async (t) => {
   const pg = await postgresTarget();
   if (!needPeer(t, pg !== undefined, HOW_TO_START_POSTGRES)) return;
