@@ -1,4 +1,5 @@
 import { OP, UNCHANGED, opOf, type ChangeOp, type ChangeRow } from './Changelog.js';
+import { MicroDate } from './MicroDate.js';
 
 /** The change log of a {@link TableState} is compacted beyond this many entries per row of the table... */
 const LOG_COMPACT_FACTOR = 8;
@@ -286,7 +287,7 @@ function keyPart(value: unknown, column: string): string {
       throw new Error(`the row has no primary-key column "${column}"`);
     case 'object':
       if (value === null) throw new Error(`the row's primary-key column "${column}" is null`);
-      if (value instanceof Date) return `d${value.getTime()}`;
+      if (value instanceof Date) return value instanceof MicroDate && value.micros !== 0 ? `d${value.getTime()}.${value.micros}` : `d${value.getTime()}`;
       if (value instanceof Uint8Array) return `x${Array.from(value).join(',')}`;
       if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
         return `j${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
