@@ -43,6 +43,8 @@ export interface ConnectorContext extends SourceOptions {
   readonly format: Format;
   /** Schema check and conversion for decoded rows, when a schema was declared. */
   readonly convert?: RowConverter;
+  /** The declared columns' names, when a schema was declared (a change-data connector checks columns added upstream against them). */
+  readonly columns?: readonly string[];
 }
 
 /**

@@ -449,7 +449,7 @@ export class Session {
         store: overrides.store ?? this.store,
         properties: resolved.properties,
         format,
-        ...(convert === undefined ? {} : { convert }),
+        ...(convert === undefined ? {} : { convert, columns: columns!.map((c) => c.name) }),
         ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
         ...(badRecords === undefined ? {} : { badRecords }),
         ...(barriers === undefined ? {} : { barriers }),

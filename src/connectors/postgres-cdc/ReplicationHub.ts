@@ -22,6 +22,8 @@ interface Member {
   /** The last position emitted (what a checkpoint taken now stores). */
   position: CdcOffset | null;
   paused: boolean;
+  /** The table's columns as first seen in this run (snapshot or first Relation message), for columns added later. */
+  columns: Set<string> | undefined;
 }
 
 interface RelationInfo {
@@ -91,7 +93,7 @@ export class ReplicationHub {
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
   register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>): void {
-    this.members.set(split.id, { split, subscriber, position: offset, paused: false });
+    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -361,6 +363,7 @@ export class ReplicationHub {
           const result = await client.query(`FETCH ${c.batchRows} FROM tributary_snapshot`);
           if (result.rows.length === 0) break;
           const fields = result.fields.map((f: { name: string; dataTypeID: number }) => [f.name, f.dataTypeID] as const);
+          m.columns ??= new Set(fields.map(([name]) => name));
           const out: Row[] = [];
           for (const raw of result.rows as Record<string, string | null>[]) {
             const row: Row = {};
@@ -466,6 +469,8 @@ export class ReplicationHub {
         return;
       case 'relation': {
         const id = splitIdOf(message.schema, message.table);
+        const member = this.members.get(id);
+        if (member !== undefined) this.checkColumns(member, message.columns);
         this.relations.set(message.relationId, { splitId: this.members.has(id) ? id : undefined, columns: message.columns });
         return;
       }
@@ -491,6 +496,30 @@ export class ReplicationHub {
       default:
         return;
     }
+  }
+
+  /**
+   * A column added upstream while the source runs appears in the rows that follow; when a SQL
+   * schema is declared and lacks it, the source fails naming it (it would vanish from every row).
+   */
+  private checkColumns(m: Member, columns: readonly RelationColumn[]): void {
+    const names = columns.map((c) => c.name);
+    const known = m.columns;
+    if (known === undefined) {
+      m.columns = new Set(names);
+      return;
+    }
+    const declared = this.config.declaredColumns;
+    const added = names.filter((n) => !known.has(n));
+    for (const n of added) known.add(n);
+    if (declared === undefined) return;
+    const missing = added.filter((n) => !declared.includes(n));
+    if (missing.length === 0) return;
+    const at = this.txn === undefined ? '' : ` in the transaction committing at ${formatLsn(this.txn.finalLsn)}`;
+    throw new SourceError(
+      `postgres-cdc: column(s) ${missing.map((n) => `"${n}"`).join(', ')} added to ${m.split.id} (ALTER TABLE ... ADD COLUMN)${at} are not in the source's declared columns (${declared.join(', ')}): add them to the CREATE SOURCE/TABLE to keep their values, or drop them upstream`,
+      { source: this.sourceName, split: m.split.id, ...(m.position !== null ? { offset: formatCdcOffset(m.position) } : {}) },
+    );
   }
 
   /** The member a relation's change goes to, or undefined when it is not ours or already emitted. */

@@ -24,6 +24,11 @@ export const postgresCdcConnector: ConnectorFactory = {
   description: 'PostgreSQL change data over logical replication (pgoutput): snapshot then stream, one split per table, LSN offsets.',
   create(context: ConnectorContext): Source<Row> {
     const config = postgresCdcConfigFromProperties(context.properties);
-    return createPostgresCdcSource({ ...config, ...sourceOptionsOf(context), ...(context.convert !== undefined ? { convert: context.convert } : {}) });
+    return createPostgresCdcSource({
+      ...config,
+      ...sourceOptionsOf(context),
+      ...(context.convert !== undefined ? { convert: context.convert } : {}),
+      ...(context.columns !== undefined ? { declaredColumns: context.columns } : {}),
+    });
   },
 };

@@ -151,3 +151,55 @@ test('postgres-cdc: a snapshot interrupted by a restart is taken again from a ne
   assert.equal([...live.values()].filter((n) => n >= 0).length, 20000 - 5);
   assert.ok([...live.values()].every((n) => n >= -1 && n <= 1));
 });
+
+test('postgres-cdc from SQL: a column added upstream while streaming that the declared schema lacks fails the source naming it (a declared one appears)', { timeout: 60_000 }, async (t) => {
+  const pg = await postgresTarget();
+  if (!needPeer(t, pg !== undefined, HOW_TO_START_POSTGRES)) return;
+  const table = uniqueName('pg2_addcol');
+  const slot = uniqueName('pg2_slot');
+  const publication = uniqueName('pg2_pub');
+  const admin = await pgClient(pg!);
+  t.after(async () => {
+    await dropSlotAndPublication(pg!, slot, publication);
+    await admin.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
+    await admin.end();
+  });
+  await admin.query(`CREATE TABLE "${table}" (id int8 PRIMARY KEY, v text, unused text)`);
+  await admin.query(`INSERT INTO "${table}" VALUES (1, 'a', 'x')`);
+  const session = new Session();
+  // "unused" exists from the start and is left out on purpose: that is no error.
+  session.execute(`CREATE TABLE cdc (id BIGINT, v TEXT, later TEXT, PRIMARY KEY (id)) WITH (
+    connector = 'postgres-cdc', hostname = '${pg!.host}', port = '${pg!.port}', username = '${pg!.user}', password = '${pg!.password}',
+    database.name = '${pg!.database}', schema.name = 'public', table.name = '${table}', slot.name = '${slot}', publication.name = '${publication}')
+    FORMAT PLAIN ENCODE JSON`);
+  const source = session.sources.get('cdc')!.source;
+  const rows: Row[] = [];
+  let step = 0;
+  const failed = firstValueFrom(
+    source.pipe(
+      commitEpochs(source),
+      filter((e: SourceEvent<Row>) => {
+        if (e.type !== 'chunk') return false;
+        rows.push(...e.records);
+        if (step === 0 && rows.length === 1) {
+          step = 1;
+          void admin.query(`ALTER TABLE "${table}" ADD COLUMN later text`).then(() => admin.query(`INSERT INTO "${table}" (id, v, later) VALUES (2, 'b', 'declared')`));
+        }
+        if (step === 1 && rows.some((r) => r.later === 'declared')) {
+          step = 2;
+          void admin.query(`ALTER TABLE "${table}" ADD COLUMN surprise int`).then(() => admin.query(`INSERT INTO "${table}" VALUES (3, 'c', 'x', 'y', 7)`));
+        }
+        return false;
+      }),
+      timeout(30_000),
+    ),
+    { defaultValue: undefined },
+  );
+  await assert.rejects(failed, (err: Error & { split?: string }) => {
+    assert.match(err.message, new RegExp(`column\\(s\\) "surprise" added to public\\.${table} \\(ALTER TABLE \\.\\.\\. ADD COLUMN\\) in the transaction committing at [0-9A-F]+/[0-9A-F]+ are not in the source's declared columns \\(id, v, later\\)`));
+    assert.equal(err.split, `public.${table}`);
+    return true;
+  });
+  assert.deepEqual(rows.map((r) => [r.id, r.v, r.later]), [[1n, 'a', null], [2n, 'b', 'declared']]);
+  assert.ok(rows.every((r) => !('unused' in r)));
+});
