@@ -1,6 +1,7 @@
 /**
  * An instant with microsecond precision: a `Date` (milliseconds, so every API that takes a
- * `Date` takes it) that also carries the microseconds past its millisecond. PostgreSQL's
+ * `Date` takes it) that also carries the microseconds past its millisecond (see {@link instant}:
+ * values with whole milliseconds are plain `Date`s). PostgreSQL's
  * `timestamptz` and Debezium's `ZonedTimestamp` have microseconds; a plain `Date` would cut
  * them, and a table compared with `SELECT *` would differ.
  *
@@ -84,6 +85,16 @@ export class MicroDate extends Date {
     // An invalid instant is null in JSON, as for a Date.
     return Number.isNaN(this.getTime()) ? super.toJSON() : this.toISOString();
   }
+}
+
+/**
+ * The instant `epochMs` + `micros` µs as a plain `Date` when `micros` is 0, else a
+ * {@link MicroDate}: what the connectors and SQL conversions give, so that a value with whole
+ * milliseconds is printed and compared as it always was, and two equal instants read by two
+ * paths are equal under `isDeepStrictEqual`.
+ */
+export function instant(epochMs: number, micros: number): Date {
+  return micros === 0 ? new Date(epochMs) : new MicroDate(epochMs, micros);
 }
 
 /** The microseconds past the millisecond of any `Date` (0 for a plain one). */

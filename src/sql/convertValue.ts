@@ -1,7 +1,7 @@
 import type { JsonValue } from '../core/Json.js';
 import { Decimal } from './Decimal.js';
 import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
-import { MicroDate } from '../core/MicroDate.js';
+import { MicroDate, instant } from '../core/MicroDate.js';
 
 const INTEGER_RANGES = {
   smallint: [-32768, 32767],
@@ -333,7 +333,8 @@ function toTimestamptz(value: unknown): Date {
     }
     const local = toTimestamp(text).replace(' ', 'T');
     // Every digit kept: the text may have microseconds, which a Date would cut.
-    const date: Date = MicroDate.fromText(`${local}${offset}`) ?? new Date(`${local}${offset}`);
+    const micro = MicroDate.fromText(`${local}${offset}`);
+    const date = micro === undefined ? new Date(`${local}${offset}`) : instant(micro.getTime(), micro.micros);
     if (!Number.isNaN(date.getTime())) return date;
   }
   throw mismatch(value, { name: 'timestamptz' });

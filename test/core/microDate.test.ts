@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MicroDate, microsOf } from '../../src/core/MicroDate.js';
+import { MicroDate, instant, microsOf } from '../../src/core/MicroDate.js';
 import { defaultTableRowCodec } from '../../src/core/TableRowCodec.js';
 import { TableState } from '../../src/core/TableState.js';
 import { toJsonText } from '../../src/cli/toJsonText.js';
@@ -49,6 +49,10 @@ test('the microseconds survive every hop: table checkpoints (both codecs), query
   const converted = convertValue('2024-01-05T01:02:03.456789+01:00', { name: 'timestamptz' });
   assert.deepEqual(converted, t);
   assert.equal(convertValue(t, { name: 'timestamptz' }), t);
+  // Whole milliseconds stay a plain Date (printed and compared as before): instant() decides.
+  const whole = convertValue('2024-01-05T01:02:03.456000+01:00', { name: 'timestamptz' });
+  assert.ok(whole instanceof Date && !(whole instanceof MicroDate));
+  assert.ok(!(instant(5, 0) instanceof MicroDate) && instant(5, 1) instanceof MicroDate);
   assert.equal(convertValue(t, { name: 'timestamp' }), '2024-01-05 00:02:03.456789');
   assert.equal(sqlValueText(t), '2024-01-05 00:02:03.456789+00');
   assert.equal(sqlValueText(new MicroDate(Date.parse('2024-01-05T00:02:03Z'), 0)), '2024-01-05 00:02:03+00');

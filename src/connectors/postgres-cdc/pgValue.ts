@@ -1,4 +1,4 @@
-import { MicroDate } from '../../core/MicroDate.js';
+import { instant } from '../../core/MicroDate.js';
 /**
  * PostgreSQL values in text form (what pgoutput sends, and what a snapshot query returns) to the
  * JS values of tributary's SQL types, chosen by type OID: exact where JS numbers are not.
@@ -10,7 +10,7 @@ import { MicroDate } from '../../core/MicroDate.js';
  * | numeric | `string` with every digit (`NUMERIC` columns of a declared schema convert it to `Decimal`) |
  * | boolean | `boolean` |
  * | date, time, timestamp | the canonical text (`2024-01-31 13:45:00.123456`) |
- * | timestamptz | `MicroDate` (a `Date` that keeps the microseconds; ISO text with six digits) |
+ * | timestamptz | `Date`, or `MicroDate` (a `Date` that keeps the microseconds; ISO text with six digits) when it has any |
  * | json, jsonb | the parsed JSON value |
  * | bytea | `Uint8Array` |
  * | arrays of the above | JS arrays (nested for multi-dimensional), `null` elements kept |
@@ -69,7 +69,7 @@ export function parsePgValue(typeOid: number, text: string): unknown {
   }
 }
 
-/** `2024-01-31 13:45:00.123456+01` (PostgreSQL's ISO output) → a {@link MicroDate} (every digit kept). */
+/** `2024-01-31 13:45:00.123456+01` (PostgreSQL's ISO output) → a `Date`, a `MicroDate` when it has microseconds (every digit kept). */
 function parseTimestamptz(text: string): Date | string {
   const fast = fastTimestamptz(text);
   if (fast !== undefined) return fast;
@@ -86,7 +86,7 @@ function parseTimestamptz(text: string): Date | string {
   const date = new Date(utc - offsetSeconds * 1000);
   // Date.UTC maps years 0-99 to 1900-1999.
   if (year >= 0 && year < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900);
-  return new MicroDate(date.getTime(), Number(fraction.slice(3, 6)));
+  return instant(date.getTime(), Number(fraction.slice(3, 6)));
 }
 
 /**
@@ -94,7 +94,7 @@ function parseTimestamptz(text: string): Date | string {
  * full of timestamps; the regex and its captures cost a tenth of the decoding). Anything else
  * (BC, years before 100 or past 9999, second offsets) goes to the general parser.
  */
-function fastTimestamptz(t: string): MicroDate | undefined {
+function fastTimestamptz(t: string): Date | undefined {
   const n = t.length;
   if (n < 22 || t.charCodeAt(4) !== 45 || t.charCodeAt(10) !== 32 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
   // digitAt is module-level, not a closure made per call: under tsx (esbuild keepNames) every
@@ -130,7 +130,7 @@ function fastTimestamptz(t: string): MicroDate | undefined {
   if (sign === 45) offset = -offset;
   const utc = Date.UTC(year, d(t, 5) * 10 + d(t, 6) - 1, d(t, 8) * 10 + d(t, 9), d(t, 11) * 10 + d(t, 12), d(t, 14) * 10 + d(t, 15), d(t, 17) * 10 + d(t, 18), ms);
   const value = utc - offset * 60_000;
-  return Number.isNaN(value) ? undefined : new MicroDate(value, us - ms * 1000);
+  return Number.isNaN(value) ? undefined : instant(value, us - ms * 1000);
 }
 
 /** The digit at `i` of `t`, or NaN. */
