@@ -67,5 +67,10 @@ export interface ConnectorFactory {
    * CLI prints each line's operation) and its tables need a primary key.
    */
   readonly changelog?: boolean;
+  /**
+   * The upstream tables a change-data connector reads with these properties (one split each):
+   * a SQL table keyed by primary key holds one of them (a TRUNCATE empties the whole table).
+   */
+  tablesOf?(properties: Readonly<Record<string, string>>): readonly string[];
   create(context: ConnectorContext): Source<Row>;
 }

@@ -418,6 +418,13 @@ export class Session {
     for (const key of table.primaryKey) {
       if (columns !== undefined && !known.has(key)) throw new SqlError(`${where}: primary key column "${key}" is not a column of "${name}"`, table.primaryKeyPosition ?? position);
     }
+    const upstream = keyed && connectorChangelog ? (resolved.factory.tablesOf?.(resolved.properties) ?? []) : [];
+    if (upstream.length > 1) {
+      throw new SqlError(
+        `${where}: connector ${resolved.factory.name} reads ${upstream.length} tables (${upstream.join(', ')}), and a table keyed by primary key holds one (a TRUNCATE of one would empty the others' rows, equal keys of two would collide): create one TABLE per upstream table, or a SOURCE`,
+        position,
+      );
+    }
     const tableOperator = this.options.tableOperator ?? defaultTableOperator;
     if (keyed && tableOperator === undefined) {
       throw new SqlError(`${where}: keeping rows by primary key needs the table operator (the core's toTable), which this build does not have`, position);

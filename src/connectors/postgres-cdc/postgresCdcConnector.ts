@@ -21,6 +21,10 @@ export const postgresCdcConnector: ConnectorFactory = {
   connectorNames: ['postgres-cdc'],
   properties: postgresCdcPropertySpecs,
   changelog: true,
+  tablesOf(properties) {
+    const config = postgresCdcConfigFromProperties(properties);
+    return config.tables.map((t) => `${config.schema}.${t}`);
+  },
   description: 'PostgreSQL change data over logical replication (pgoutput): snapshot then stream, one split per table, LSN offsets.',
   create(context: ConnectorContext): Source<Row> {
     const config = postgresCdcConfigFromProperties(context.properties);

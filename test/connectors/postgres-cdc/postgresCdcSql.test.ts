@@ -37,6 +37,10 @@ test('postgres-cdc in SQL is a changelog whatever the FORMAT clause: a TABLE nee
   assert.throws(() => session.execute(`CREATE TABLE b (id BIGINT, v TEXT) APPEND ONLY WITH (${props}) FORMAT PLAIN ENCODE JSON`), /APPEND ONLY table does not support connector postgres-cdc/);
   session.execute(`CREATE TABLE c (id BIGINT, v TEXT, PRIMARY KEY (id)) WITH (${props}) FORMAT PLAIN ENCODE JSON`);
   session.execute(`CREATE SOURCE d (id BIGINT, v TEXT) WITH (${props}) FORMAT PLAIN ENCODE JSON`);
+  // One keyed table holds one upstream table; a source may read several.
+  const two = props.replace(`table.name = 't'`, `table.name = 't, u'`);
+  assert.throws(() => session.execute(`CREATE TABLE e (id BIGINT, PRIMARY KEY (id)) WITH (${two}) FORMAT PLAIN ENCODE JSON`), /table "e": connector postgres-cdc reads 2 tables \(public\.t, public\.u\), and a table keyed by primary key holds one/);
+  session.execute(`CREATE SOURCE f (id BIGINT) WITH (${two}) FORMAT PLAIN ENCODE JSON`);
   const [c, d] = [session.sources.get('c')!, session.sources.get('d')!];
   assert.deepEqual([c.changelog, c.primaryKey], [true, ['id']]);
   assert.deepEqual([d.changelog, d.primaryKey], [true, []]);
