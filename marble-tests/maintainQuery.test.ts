@@ -209,3 +209,14 @@ test('state past maxResultRows fails the query naming the limit, instead of drop
     "source 's', split 'p7', offset 1: query on source \"t\": more than 2 groups: the query's state lives in memory and is not dropped; raise maxResultRows or group more coarsely",
   ]);
 });
+
+test('TRUNCATE without a table: a query without state passes it on untouched; one with state fails naming source, split and offset', () => {
+  const truncate = (): Row => withOp({}, 'truncate');
+  // WHERE and the projection do not apply: it has no columns, and it is no row of the result.
+  assert.deepEqual(changesOf([ch([r(undefined, { g: 'x', v: 1 }), truncate(), r(undefined, { g: 'y', v: 2 })]), barrier(1)], 'select v from t where v > 1'), ['truncate ', 'undefined 2', '|1']);
+  const aggregate = changesOf([ch([r(undefined, { g: 'x', v: 1 })], 0), ch([truncate()], 7, 'public.t')], 'select g, count(*) from t group by g');
+  assert.equal(aggregate[0], 'insert x,1');
+  assert.match(aggregate[1]!, /^error source 's', split 'public\.t', offset 7: query on source "t": a TRUNCATE of the upstream table reached a query that keeps state over its rows.*CREATE TABLE \.\.\. PRIMARY KEY/);
+  const limited = changesOf([ch([truncate()], 3)], 'select v from t order by v limit 2');
+  assert.match(limited[0]!, /^error source 's', split 'p0', offset 3: .*a TRUNCATE/);
+});

@@ -15,7 +15,8 @@ export { chunk, isBarrier, isChunk, type Barrier, type Chunk, type SourceEvent }
 export type { Enumerator, EnumeratorContext } from './core/Enumerator.js';
 export type { LeasedPosition, LeasedSplit, SplitLeases } from './core/SplitLeases.js';
 export type { CompletedCheckpoint, ReaderContext, SplitReader } from './core/SplitReader.js';
-export { OP, UNCHANGED, isRetraction, opOf, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
+export { OP, UNCHANGED, isRetraction, opOf, truncation, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
+export { MicroDate, instant, microsOf } from './core/MicroDate.js';
 export type { Source } from './core/Source.js';
 export { BadRecordError, CorruptStateError, SourceError, type SourceErrorLocation } from './core/SourceError.js';
 export type { BadRecordHandler, BadRecordPolicy, BadRecordStats, DeadLetter } from './core/BadRecordHandler.js';

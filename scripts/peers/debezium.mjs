@@ -110,6 +110,8 @@ publication.name=tributary_debezium_pub
 publication.autocreate.mode=disabled
 table.include.list=public\\\\.debezium_.*
 snapshot.mode=initial
+# TRUNCATE events too (Debezium skips them by default): debezium_json makes them truncate rows.
+skipped.operations=none
 topic.creation.default.replication.factor=1
 topic.creation.default.partitions=1
 `);

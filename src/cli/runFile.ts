@@ -171,6 +171,7 @@ function postgresState(state: string): { url: string; table: string } {
 /**
  * The field each NDJSON line of a changing result carries its operation in: `insert`, `delete`,
  * `update_before` or `update_after` (see `ChangeOp`). An update is two lines, before then after.
+ * A TRUNCATE of a source without a table is a line `{"__op":"truncate","__split":"<split>"}`.
  */
 export const OP_FIELD = '__op';
 
@@ -189,7 +190,9 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   if (incremental && query.compiled.columns.some((c) => c.name === OP_FIELD)) {
     throw new UsageError(`the query has a column named ${OP_FIELD}, the field its changes carry their operation in: rename it with AS`);
   }
-  const pipeline = incremental ? query.pipelineWith((r) => (result = r)) : identity;
+  // Only a bounded run prints the final result, so only it has the query keep every row (an
+  // unbounded one would hold them all, up to the result-row limit, for nothing).
+  const pipeline = finalOnly ? query.pipelineWith((r) => (result = r)) : incremental ? query.pipeline : identity;
   // The query and the JSON text run inside the sink, before the checkpoint: a row that fails
   // there fails its epoch, and a rerun fails on it again instead of starting after it.
   const sink: RecordSink<Row> = {
@@ -199,7 +202,8 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
         return output.writeText(text, count);
       }
       if (finalOnly) return;
-      return output.write(records.map((r) => ({ ...r, [OP_FIELD]: opOf(r) })));
+      // A TRUNCATE has no columns: its line names the split (the upstream table) it empties.
+      return output.write(records.map((r) => (opOf(r) === 'truncate' ? { [OP_FIELD]: 'truncate', __split: chunk.splitId } : { ...r, [OP_FIELD]: opOf(r) })));
     },
     flush: () => {
       const written = output.flush();

@@ -46,6 +46,8 @@ export interface ConnectorContext extends SourceOptions {
   readonly convert?: RowConverter;
   /** `format` as data (`createFormat(name, options, columns)`), when it was built that way: lets worker threads build it too. */
   readonly formatSpec?: FormatSpec;
+  /** The declared columns' names, when a schema was declared (a change-data connector checks columns added upstream against them). */
+  readonly columns?: readonly string[];
 }
 
 /**
@@ -62,5 +64,16 @@ export interface ConnectorFactory {
   readonly properties: readonly PropertySpec[];
   /** One line, for help and errors. */
   readonly description: string;
+  /**
+   * The connector's rows carry their operation whatever the format (a change-data connector
+   * such as postgres-cdc): SQL treats its sources as changelogs (deletes are retractions, the
+   * CLI prints each line's operation) and its tables need a primary key.
+   */
+  readonly changelog?: boolean;
+  /**
+   * The upstream tables a change-data connector reads with these properties (one split each):
+   * a SQL table keyed by primary key holds one of them (a TRUNCATE empties the whole table).
+   */
+  tablesOf?(properties: Readonly<Record<string, string>>): readonly string[];
   create(context: ConnectorContext): Source<Row>;
 }

@@ -1,4 +1,5 @@
 import type { JsonValue } from './Json.js';
+import { MicroDate } from './MicroDate.js';
 
 /**
  * How a table's rows go into the state store and come back. The default,
@@ -16,7 +17,7 @@ export interface TableRowCodec {
  * The default {@link TableRowCodec}. Strings, booleans, `null`, finite numbers and arrays are
  * stored as they are; every object in the stored form is a one-key tag, so no user value can be
  * mistaken for one: `{"o": {...}}` a plain object, `{"i": "123"}` a bigint, `{"b": "base64"}`
- * bytes, `{"d": "iso"}` a Date, `{"f": "NaN"}` a non-finite number, `{"u": 0}` undefined.
+ * bytes, `{"d": "iso"}` a Date (six fractional digits: a `MicroDate`), `{"f": "NaN"}` a non-finite number, `{"u": 0}` undefined.
  *
  * @example
  * const json = defaultTableRowCodec.encode({ id: 2n ** 64n, tags: ['a'] }); // { id: { i: '18446744073709551616' }, tags: ['a'] }
@@ -128,6 +129,8 @@ function decodeValue(value: JsonValue): unknown {
     case 'b':
       return fromBase64(inner as string);
     case 'd':
+      // Six fractional digits: a MicroDate's text (a Date's has three).
+      if (inner !== 'NaN' && /\.\d{6}Z$/.test(inner as string)) return MicroDate.fromText(inner as string) ?? new Date(inner as string);
       return new Date(inner === 'NaN' ? NaN : (inner as string));
     case 'f':
       return Number(inner);

@@ -1,4 +1,5 @@
 import { OP, UNCHANGED, opOf, type ChangeOp, type ChangeRow } from './Changelog.js';
+import { MicroDate } from './MicroDate.js';
 
 /** The change log of a {@link TableState} is compacted beyond this many entries per row of the table... */
 const LOG_COMPACT_FACTOR = 8;
@@ -32,6 +33,7 @@ export class DeletedRow<R> {
  * | `update_before` + `update_after` of the same key (adjacent) | as the `update_after` alone | as the `update_after` alone |
  * | `update_before` alone, or followed by another key | ignored | a delete of that key (a primary-key change) |
  * | `delete`                  | ignored, emits nothing         | removed; emits `delete` with the *stored* row  |
+| `truncate` (no columns)   | every row of the table is removed; a `delete` of each stored row |  |
  *
  * A column whose incoming value is {@link UNCHANGED} keeps the stored row's value (`null` when
  * the key was absent). Emitted retractions hold the stored row's values: the incoming before
@@ -54,6 +56,8 @@ export class TableState<R extends AnyRow = AnyRow> {
    * to the table however long an epoch is.
    */
   private log: Array<TableKey | DeletedRow<R>> = [];
+  /** The log's length after its last compaction (0 after a barrier took it). */
+  private compacted = 0;
   readonly keyOf: (row: AnyRow) => TableKey;
 
   constructor(
@@ -84,6 +88,8 @@ export class TableState<R extends AnyRow = AnyRow> {
         this.remove(key, out, row);
       } else if (op === 'delete') {
         this.remove(this.keyOf(row), out, row);
+      } else if (op === 'truncate') {
+        this.truncate(out);
       } else {
         this.upsert(this.keyOf(row), row, out, undefined);
       }
@@ -94,6 +100,7 @@ export class TableState<R extends AnyRow = AnyRow> {
   takeChanges(): Map<TableKey, R | DeletedRow<R>> {
     const changes = this.reduceLog(this.log);
     this.log = [];
+    this.compacted = 0;
     return changes;
   }
 
@@ -104,6 +111,7 @@ export class TableState<R extends AnyRow = AnyRow> {
   dropChanges(): boolean {
     const changed = this.log.length > 0;
     this.log = [];
+    this.compacted = 0;
     return changed;
   }
 
@@ -126,10 +134,14 @@ export class TableState<R extends AnyRow = AnyRow> {
   private logChange(item: TableKey | DeletedRow<R>): void {
     const log = this.log;
     log.push(item);
-    if (log.length > LOG_COMPACT_FACTOR * Math.max(this.rows.size, LOG_COMPACT_MIN)) {
+    if (log.length > LOG_COMPACT_FACTOR * Math.max(this.rows.size, LOG_COMPACT_MIN, this.compacted)) {
       const compacted: Array<TableKey | DeletedRow<R>> = [];
       for (const [key, change] of this.reduceLog(log)) compacted.push(change instanceof DeletedRow ? change : key);
       this.log = compacted;
+      // Deleted keys stay in the log until the barrier: after a mass delete (a TRUNCATE) the
+      // compacted log can outgrow the table, and bounding it by the table alone would compact
+      // again at every change (quadratic).
+      this.compacted = compacted.length;
     }
   }
 
@@ -158,6 +170,16 @@ export class TableState<R extends AnyRow = AnyRow> {
       out.push(retraction(old, image, 'update_before'), withOpSet(row, 'update_after'));
     }
     this.logChange(key);
+  }
+
+  /** A TRUNCATE of the upstream table (see `truncation`): deletes every row, emitting each stored row as a `delete`. */
+  private truncate(out: ChangeRow<R>[]): void {
+    // Cleared after the walk: logChange's compaction bound reads the table's size.
+    for (const old of this.rows.values()) {
+      this.logChange(new DeletedRow(old));
+      out.push(retraction(old, undefined, 'delete'));
+    }
+    this.rows.clear();
   }
 
   /** `image`: the incoming row that names the key (a delete, or a lone before image). */
@@ -265,7 +287,7 @@ function keyPart(value: unknown, column: string): string {
       throw new Error(`the row has no primary-key column "${column}"`);
     case 'object':
       if (value === null) throw new Error(`the row's primary-key column "${column}" is null`);
-      if (value instanceof Date) return `d${value.getTime()}`;
+      if (value instanceof Date) return value instanceof MicroDate && value.micros !== 0 ? `d${value.getTime()}.${value.micros}` : `d${value.getTime()}`;
       if (value instanceof Uint8Array) return `x${Array.from(value).join(',')}`;
       if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
         return `j${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;

@@ -31,7 +31,9 @@ export interface ToTableOptions {
  * {@link OP} (none: an insert); the rules are those of {@link TableState}: an insert of a present
  * key overwrites it (emitting `update_before` then `update_after`), a delete of an absent key and
  * the lone before image of an update to an absent key do nothing, an update of an absent key is an
- * insert, {@link UNCHANGED} columns keep the stored value. Each chunk in gives one chunk out
+ * insert, {@link UNCHANGED} columns keep the stored value, a `truncate` row (see `truncation` in
+ * Changelog.ts) deletes every row the table holds, restored ones included (the upstream sends
+ * no keys with a TRUNCATE; the table is what knows them). Each chunk in gives one chunk out
  * (same split and offsets), holding the changes it caused.
  *
  * The table is part of the source's checkpoint: at every barrier the changes since the previous

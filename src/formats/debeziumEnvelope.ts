@@ -1,4 +1,4 @@
-import { withOp } from '../core/Changelog.js';
+import { truncation, withOp } from '../core/Changelog.js';
 import type { Row } from './Format.js';
 
 /** What Debezium writes for a column whose value it did not capture (an unchanged TOASTed column). */
@@ -13,8 +13,10 @@ export const DEBEZIUM_UNAVAILABLE = '__debezium_unavailable_value';
  * - `c` (create) and `r` (snapshot read): `after` as an `insert`;
  * - `u`: `before` as `update_before` (when the connector sent it) then `after` as `update_after`;
  * - `d`: `before` as a `delete` (a delete without `before` is a bad record: the key is unknown);
- * - `m` (a logical decoding message): no row; `t` (truncate) is a bad record, since a row
- *   operation cannot express it; anything else is not a change event.
+ * - `m` (a logical decoding message): no row;
+ * - `t` (truncate, sent when the connector's `skipped.operations` lets it): one `truncation()`
+ *   row, which a table applies to every row it keeps (see Changelog.ts);
+ * - anything else is not a change event.
  *
  * @example
  * debeziumEnvelopeRows('u', (images, name) => images[name], { before, after }); // [before as update_before, after as update_after]
@@ -41,7 +43,7 @@ export function debeziumEnvelopeRows<C>(op: unknown, image: (context: C, name: '
     case 'm':
       return [];
     case 't':
-      throw new Error(`Debezium op 't' (truncate) cannot be applied row by row`);
+      return [truncation()];
     default:
       throw new Error(`not a Debezium change event: op is ${JSON.stringify(op) ?? 'missing'}, expected c, r, u or d`);
   }

@@ -34,7 +34,7 @@ const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('
  * - a tombstone (no value, or `{"schema": null, "payload": null}`) and `m` (a logical decoding
  *   message) give no row: Debezium sends the delete event before its tombstone, so the table
  *   has already applied it (RisingWave deletes by the key there, which changes nothing after
- *   the delete event); `t` (truncate) is a bad record, since a row operation cannot express it.
+ *   the delete event); `t` (truncate) is a `truncation()` row (see Changelog.ts).
  *
  * With the schema part, Kafka Connect logical types (`io.debezium.time.*`,
  * `org.apache.kafka.connect.data.Timestamp/Date/Time/Decimal`, `VariableScaleDecimal`) become

@@ -372,7 +372,8 @@ export class Session {
    * RisingWave's rules for a statement's primary key, INCLUDE columns and APPEND ONLY against
    * its format; returns whether the rows are kept by primary key (a table).
    */
-  private checkTable(where: string, table: TableDeclaration, changelog: string | undefined, formatShown: string, connector: ConnectorFactory, position: SqlPosition | undefined): boolean {
+  /** `keyless`: a changelog source without a key is allowed (its rows pass with their operations, not kept). */
+  private checkTable(where: string, table: TableDeclaration, changelog: string | undefined, formatShown: string, connector: ConnectorFactory, position: SqlPosition | undefined, keyless = false): boolean {
     const { primaryKey, includes } = table;
     const at = table.primaryKeyPosition ?? position;
     if (includes.length > 0 && !connector.properties.some((p) => p.name === 'kafka.include')) {
@@ -402,6 +403,7 @@ export class Session {
       throw new SqlError(`${where}: ${formatShown} forbids additional columns, but got INCLUDE ${includes.map((i) => i.field.toUpperCase()).join(', ')}`, includes[0]!.position);
     }
     if (primaryKey.length === 0) {
+      if (keyless) return false;
       throw new SqlError(`${where}: a primary key must be specified for ${formatShown}: its rows update and delete by key; add PRIMARY KEY (column, ...)`, position);
     }
     return true;
@@ -427,7 +429,11 @@ export class Session {
     const where = `${table.object === 'table' ? 'table' : 'source'} "${name}"`;
     const formatShown =
       formatClause?.legacy !== undefined ? `ROW FORMAT ${formatClause.legacy.toUpperCase()}` : `FORMAT ${(formatClause?.format ?? 'plain').toUpperCase()} ENCODE ${(formatClause?.encode ?? formatSpec.name).toUpperCase()}`;
-    const keyed = this.checkTable(where, { ...table, legacy: formatClause?.legacy !== undefined }, formatSpec.changelog, formatShown, resolved.factory, position);
+    // A change-data connector's rows carry their operations whatever the format: its changelog is the format's.
+    const connectorChangelog = resolved.factory.changelog === true;
+    const keyed = connectorChangelog
+      ? this.checkTable(where, { ...table, legacy: false }, 'debezium', `connector ${resolved.factory.name}`, resolved.factory, position, table.object === 'source')
+      : this.checkTable(where, { ...table, legacy: formatClause?.legacy !== undefined }, formatSpec.changelog, formatShown, resolved.factory, position);
     if (formatSpec.name === 'csv' && formatSpec.options['header'] !== 'false' && resolved.factory.properties.some((p) => p.name === 'kafka.topic')) {
       // RisingWave refuses this too: each message is one record, so a header line would be read as data.
       throw new SqlError(
@@ -438,6 +444,13 @@ export class Session {
     const known = new Set([...(columns ?? []).map((c) => c.name), ...table.includes.map((i) => i.column)]);
     for (const key of table.primaryKey) {
       if (columns !== undefined && !known.has(key)) throw new SqlError(`${where}: primary key column "${key}" is not a column of "${name}"`, table.primaryKeyPosition ?? position);
+    }
+    const upstream = keyed && connectorChangelog ? (resolved.factory.tablesOf?.(resolved.properties) ?? []) : [];
+    if (upstream.length > 1) {
+      throw new SqlError(
+        `${where}: connector ${resolved.factory.name} reads ${upstream.length} tables (${upstream.join(', ')}), and a table keyed by primary key holds one (a TRUNCATE of one would empty the others' rows, equal keys of two would collide): create one TABLE per upstream table, or a SOURCE`,
+        position,
+      );
     }
     const tableOperator = this.options.tableOperator ?? defaultTableOperator;
     if (keyed && tableOperator === undefined) {
@@ -472,7 +485,7 @@ export class Session {
         properties: resolved.properties,
         format,
         ...(this.formatsAreDefault ? { formatSpec: { name: formatSpec.name, options: { ...formatSpec.options, ...extraFormatOptions }, ...(columns === undefined ? {} : { columns: columns.map((c) => c.name) }) } } : {}),
-        ...(convert === undefined ? {} : { convert }),
+        ...(convert === undefined ? {} : { convert, columns: columns!.map((c) => c.name) }),
         ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
         ...(badRecords === undefined ? {} : { badRecords }),
         ...(barriers === undefined ? {} : { barriers }),
@@ -500,7 +513,7 @@ export class Session {
       format: formatSpec.name,
       object: table.object,
       primaryKey: table.primaryKey,
-      changelog: keyed || formatSpec.changelog !== undefined,
+      changelog: keyed || formatSpec.changelog !== undefined || connectorChangelog,
       bounded,
       pipeline,
     };

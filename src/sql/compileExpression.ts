@@ -8,6 +8,7 @@ import { likeMatcher } from './likeMatcher.js';
 import { formatSqlType, type SqlType, type SqlTypeName } from './SqlType.js';
 import { sqlValueText } from './sqlValueText.js';
 import type { Expression } from './Statement.js';
+import { microsOf } from '../core/MicroDate.js';
 
 /** What a query's expressions see: the source's name, alias and columns (`undefined`: schemaless). */
 export interface Scope {
@@ -471,7 +472,7 @@ export function compareValues(a: unknown, b: unknown): number {
   }
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  if (a instanceof Date && b instanceof Date) return Math.sign(a.getTime() - b.getTime());
+  if (a instanceof Date && b instanceof Date) return Math.sign(a.getTime() - b.getTime()) || Math.sign(microsOf(a) - microsOf(b));
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b);
   const ta = sqlValueText(a);
   const tb = sqlValueText(b);

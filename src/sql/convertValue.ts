@@ -1,6 +1,7 @@
 import type { JsonValue } from '../core/Json.js';
 import { Decimal } from './Decimal.js';
 import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
+import { MicroDate, instant } from '../core/MicroDate.js';
 
 const INTEGER_RANGES = {
   smallint: [-32768, 32767],
@@ -304,8 +305,8 @@ function toTime(value: unknown): string {
 }
 
 function formatUtc(date: Date): string {
-  const iso = date.toISOString(); // 2024-01-31T13:45:00.123Z
-  const ms = iso.slice(20, 23).replace(/0+$/, '');
+  const iso = date.toISOString(); // 2024-01-31T13:45:00.123Z (a MicroDate: .123456Z)
+  const ms = iso.slice(20, -1).replace(/0+$/, '');
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms === '' ? '' : `.${ms}`}`;
 }
 
@@ -343,7 +344,9 @@ function toTimestamptz(value: unknown): Date {
       text = text.slice(0, zone.index).trim();
     }
     const local = toTimestamp(text).replace(' ', 'T');
-    const date = new Date(`${local}${offset}`);
+    // Every digit kept: the text may have microseconds, which a Date would cut.
+    const micro = MicroDate.fromText(`${local}${offset}`);
+    const date = micro === undefined ? new Date(`${local}${offset}`) : instant(micro.getTime(), micro.micros);
     if (!Number.isNaN(date.getTime())) return date;
   }
   throw mismatch(value, { name: 'timestamptz' });

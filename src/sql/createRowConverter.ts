@@ -28,6 +28,8 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
     // A changelog row keeps its operation; a retraction (an upsert's delete may carry only the
     // key) is not held to NOT NULL: it names a row to remove, not one to store.
     const op = opOf(row);
+    // A TRUNCATE has no columns: there is nothing to convert, and NULLs would make it a row.
+    if (op === 'truncate') return row;
     const retraction = isRetraction(op);
     if ((row as { [OP]?: unknown })[OP] !== undefined) (out as { [OP]?: unknown })[OP] = op;
     for (const column of plan) {

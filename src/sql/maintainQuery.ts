@@ -244,8 +244,14 @@ export class ResultState {
     const changes: Row[] = [];
     if (this.aggregate === undefined) {
       for (const record of records) {
-        if (filter !== undefined && !filter(record)) continue;
         const op = opOf(record);
+        if (op === 'truncate') {
+          // No columns to filter or project: it passes as it is, unless rows are kept.
+          if (!this.stateless) throw truncateError();
+          if (this.unlimited) changes.push(record);
+          continue;
+        }
+        if (filter !== undefined && !filter(record)) continue;
         // An append-only row stays as it is: no operation attached, nothing extra to carry.
         const row = op === 'insert' ? project(record) : withOp(project(record), op);
         if (!this.stateless) this.addRow(row, isRetraction(op) ? -1 : 1);
@@ -260,6 +266,7 @@ export class ResultState {
       this.announced = true;
     }
     for (const record of records) {
+      if (opOf(record) === 'truncate') throw truncateError();
       if (filter !== undefined && !filter(record)) continue;
       const { key, keys } = state.keyOf(record);
       if (!before.has(key)) before.set(key, state.output(key));
@@ -370,4 +377,13 @@ export function sortRows(rows: Row[], orderBy: readonly CompiledOrder[]): Row[] 
     }
     return 0;
   });
+}
+
+/**
+ * A TRUNCATE reaching a query that keeps state over the rows (an aggregate, ORDER BY ... LIMIT,
+ * a bounded run's kept result): it names no rows, and this state does not know which rows
+ * came from the truncated table, so it cannot be applied. A table can (see `toTable`).
+ */
+function truncateError(): Error {
+  return new Error('a TRUNCATE of the upstream table reached a query that keeps state over its rows, which cannot tell which rows it removes: declare it CREATE TABLE ... PRIMARY KEY (the table applies a TRUNCATE to the rows it keeps)');
 }

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../core/Json.js';
 import { Decimal } from './Decimal.js';
+import { MicroDate } from '../core/MicroDate.js';
 
 /**
  * SQL values to JSON and back, for query state in a checkpoint: JSON has no bigint, no exact
@@ -22,6 +23,7 @@ export function encodeValue(value: unknown): JsonValue {
       return ['b', value.toString()];
   }
   if (value instanceof Decimal) return ['d', value.toString()];
+  if (value instanceof MicroDate) return ['tu', value.epochMicros().toString()];
   if (value instanceof Date) return ['t', value.getTime()];
   if (value instanceof Uint8Array) return ['x', Buffer.from(value).toString('base64')];
   if (Array.isArray(value)) return ['a', value.map(encodeValue)];
@@ -49,6 +51,8 @@ export function decodeValue(json: JsonValue): unknown {
       return Decimal.parse(payload as string);
     case 't':
       return new Date(payload as number);
+    case 'tu':
+      return MicroDate.fromEpochMicros(BigInt(payload as string));
     case 'x':
       return new Uint8Array(Buffer.from(payload as string, 'base64'));
     case 'a':

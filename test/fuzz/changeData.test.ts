@@ -92,7 +92,7 @@ test('change-data formats and the table on mutated fixture messages: rows with o
       }
       for (const row of rows) {
         assert.equal(Object.getPrototypeOf(row), Object.prototype, `iteration ${i}: a plain object`);
-        assert.ok(['insert', 'delete', 'update_before', 'update_after'].includes(opOf(row)), `iteration ${i}: op ${String((row as ChangeRow)[OP])}`);
+        assert.ok(['insert', 'delete', 'update_before', 'update_after', 'truncate'].includes(opOf(row)), `iteration ${i}: op ${String((row as ChangeRow)[OP])}`);
       }
       rowsSeen += rows.length;
       const out: ChangeRow<Row>[] = [];

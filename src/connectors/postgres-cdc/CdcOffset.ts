@@ -5,7 +5,8 @@ import { formatLsn, parseLsn, type Lsn } from './Lsn.js';
  *
  * - `snapshot:<lsn>:<rows>`: inside the initial snapshot consistent with the slot created at
  *   `<lsn>`, `<rows>` rows emitted. A snapshot cannot be resumed (the exported snapshot dies
- *   with the connection that made it), so a restore from such a position fails loudly.
+ *   with the connection that made it), so a restore from such a position takes a new snapshot
+ *   from a new slot, after a TRUNCATE row that retracts what was delivered of the old one.
  * - `<lsn>`: every transaction of the table that committed before `<lsn>` (the end of the last
  *   applied commit record) is applied; the stream resumes there.
  * - `<lsn>#<n>`: as `<lsn>`, plus the first `<n>` changes of the table in the next transaction

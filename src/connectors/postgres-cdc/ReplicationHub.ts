@@ -1,6 +1,6 @@
 import type { Subscriber } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
-import { UNCHANGED, withOp, type ChangeOp } from '../../core/Changelog.js';
+import { UNCHANGED, truncation, withOp, type ChangeOp } from '../../core/Changelog.js';
 import { SourceError } from '../../core/SourceError.js';
 import { backoffDelay } from '../base/backoff.js';
 import { sleep } from '../base/sleep.js';
@@ -21,14 +21,9 @@ interface Member {
   readonly subscriber: Subscriber<Chunk<Row>>;
   /** The last position emitted (what a checkpoint taken now stores). */
   position: CdcOffset | null;
-  /**
-   * The primary keys of the rows the table holds, for TRUNCATE (complete only after a snapshot):
-   * a normalized key (the value itself for one primitive column) → the key's value(s).
-   */
-  readonly keys: Map<unknown, unknown>;
-  keysComplete: boolean;
-  primaryKey: readonly string[];
   paused: boolean;
+  /** The table's columns as first seen in this run (snapshot or first Relation message), for columns added later. */
+  columns: Set<string> | undefined;
 }
 
 interface RelationInfo {
@@ -44,7 +39,6 @@ interface CopyBothConnection {
 }
 
 const PG_EPOCH_MS = 946_684_800_000;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * One logical replication stream shared by the splits (tables) of a postgres-cdc source run:
@@ -65,7 +59,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  *   replies report that, never what was received.
  * - The server going away while streaming: reconnect with exponential backoff (on the source's
  *   scheduler) from the positions emitted, up to `reconnectAttempts`; nothing is lost or
- *   emitted twice. During the snapshot it fails: an exported snapshot cannot be resumed.
+ *   emitted twice. During the snapshot it fails (an exported snapshot cannot be resumed); a
+ *   restart from a position inside the first snapshot takes it again from a new slot, each
+ *   table's rows preceded by a TRUNCATE row that retracts what the interrupted one delivered.
  */
 export class ReplicationHub {
   private readonly members = new Map<string, Member>();
@@ -97,7 +93,7 @@ export class ReplicationHub {
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
   register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>): void {
-    this.members.set(split.id, { split, subscriber, position: offset, keys: new Map(), keysComplete: false, primaryKey: [], paused: false });
+    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -222,10 +218,15 @@ export class ReplicationHub {
   private async setUp(): Promise<void> {
     const c = this.config;
     const members = [...this.members.values()];
-    if (members.some((m) => m.position?.kind === 'snapshot')) {
+    // An interrupted first snapshot (a stored `snapshot:` position): its exported snapshot died
+    // with the process, and nothing was streamed yet (the stream starts after every table's
+    // snapshot), so it is taken again from a new slot; each table first gets a TRUNCATE, so
+    // what the interrupted one delivered (rows deleted since among them) is retracted.
+    const redo = members.some((m) => m.position?.kind === 'snapshot');
+    if (redo && !c.slotCreate) {
       const m = members.find((x) => x.position?.kind === 'snapshot')!;
       throw new SourceError(
-        `postgres-cdc: the initial snapshot of ${m.split.id} was interrupted (stored position ${formatCdcOffset(m.position!)}) and a snapshot cannot be resumed: drop slot '${c.slotName}' and the source's state to start over`,
+        `postgres-cdc: the initial snapshot of ${m.split.id} was interrupted (stored position ${formatCdcOffset(m.position!)}); taking it again needs a new slot, and slot.create is false: drop slot '${c.slotName}' and the source's state, or allow slot.create`,
         { source: this.sourceName, split: m.split.id, offset: formatCdcOffset(m.position!) },
       );
     }
@@ -233,7 +234,6 @@ export class ReplicationHub {
     try {
       const walLevel = String((await query.query('SHOW wal_level')).rows[0]?.wal_level ?? '');
       if (walLevel !== 'logical') throw Object.assign(new Error(`wal_level is '${walLevel}'`), { code: '55000' });
-      for (const m of members) m.primaryKey = await primaryKeyOf(query, m.split);
       await this.ensurePublication(query);
       type SlotRow = { lsn: string | null; active: string | boolean; active_pid: string | null };
       const readSlot = async (): Promise<SlotRow | undefined> =>
@@ -246,7 +246,7 @@ export class ReplicationHub {
         await this.wait(200);
         slot = await readSlot();
       }
-      const fresh = members.filter((m) => m.position === null);
+      const fresh = redo ? members : members.filter((m) => m.position === null);
       if (fresh.length > 0 && fresh.length < members.length) {
         throw new SourceError(
           `postgres-cdc: table(s) ${fresh.map((m) => m.split.id).join(', ')} have no stored position while the others do: a table added to a running source cannot get a snapshot consistent with slot '${c.slotName}'; capture it with a new source and slot`,
@@ -277,7 +277,8 @@ export class ReplicationHub {
                 );
               }
               // No stored position and a slot of our name: a first run that never committed a
-              // checkpoint. Its slot's start is covered by no snapshot: make a new one.
+              // checkpoint (or one whose snapshot was interrupted). Its slot's start is covered
+              // by no complete snapshot: make a new one.
               await query.query('SELECT pg_drop_replication_slot($1)', [c.slotName]);
             }
           }
@@ -285,7 +286,7 @@ export class ReplicationHub {
           throw new SourceError(`postgres-cdc: replication slot '${c.slotName}' does not exist and slot.create is false`, { source: this.sourceName, split: members[0]!.split.id });
         }
         // With snapshot = false an existing slot is read from its confirmed LSN as it is.
-        if (slot === undefined || c.snapshot) await this.createSlotAndSnapshot(members);
+        if (slot === undefined || c.snapshot) await this.createSlotAndSnapshot(members, redo);
         else {
           const start = parseLsn(slot.lsn ?? '0/0');
           for (const m of members) this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
@@ -321,7 +322,7 @@ export class ReplicationHub {
   }
 
   /** Creates the slot exporting a snapshot, and reads every table inside that snapshot. */
-  private async createSlotAndSnapshot(members: readonly Member[]): Promise<void> {
+  private async createSlotAndSnapshot(members: readonly Member[], redo: boolean): Promise<void> {
     const c = this.config;
     const replication = await this.connect(true);
     this.replication = replication;
@@ -349,6 +350,9 @@ export class ReplicationHub {
         await client.query(`SET TRANSACTION SNAPSHOT '${created.snapshot_name.replace(/'/g, "''")}'`);
         await client.query(`DECLARE tributary_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${quoteIdent(c.schema)}.${quoteIdent(m.split.table)}`);
       }
+      if (redo) {
+        for (const m of members) if (m.position !== null) this.emit(m, [truncation()], { kind: 'snapshot', lsn: start, rows: 0 });
+      }
       for (let i = 0; i < members.length; i++) {
         const m = members[i]!;
         const client = readers[i]!;
@@ -359,6 +363,7 @@ export class ReplicationHub {
           const result = await client.query(`FETCH ${c.batchRows} FROM tributary_snapshot`);
           if (result.rows.length === 0) break;
           const fields = result.fields.map((f: { name: string; dataTypeID: number }) => [f.name, f.dataTypeID] as const);
+          m.columns ??= new Set(fields.map(([name]) => name));
           const out: Row[] = [];
           for (const raw of result.rows as Record<string, string | null>[]) {
             const row: Row = {};
@@ -366,18 +371,16 @@ export class ReplicationHub {
               const v = raw[name];
               row[name] = v === null || v === undefined ? null : parsePgValue(oid, v);
             }
-            this.track(m, row, 'insert');
             out.push(this.convert === undefined ? row : this.convert(row));
           }
           rows += out.length;
           this.emit(m, out, { kind: 'snapshot', lsn: start, rows });
         }
-        m.keysComplete = true;
         this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
         await client.query('COMMIT');
       }
     } catch (err) {
-      throw new SourceError(this.redact(`postgres-cdc: the initial snapshot failed and cannot be resumed (${describePgError(err, c, 'reading the snapshot').message})`), {
+      throw new SourceError(this.redact(`postgres-cdc: the initial snapshot failed (${describePgError(err, c, 'reading the snapshot').message}); a restart takes it again`), {
         source: this.sourceName,
       }, { cause: err });
     } finally {
@@ -466,6 +469,8 @@ export class ReplicationHub {
         return;
       case 'relation': {
         const id = splitIdOf(message.schema, message.table);
+        const member = this.members.get(id);
+        if (member !== undefined) this.checkColumns(member, message.columns);
         this.relations.set(message.relationId, { splitId: this.members.has(id) ? id : undefined, columns: message.columns });
         return;
       }
@@ -491,6 +496,30 @@ export class ReplicationHub {
       default:
         return;
     }
+  }
+
+  /**
+   * A column added upstream while the source runs appears in the rows that follow; when a SQL
+   * schema is declared and lacks it, the source fails naming it (it would vanish from every row).
+   */
+  private checkColumns(m: Member, columns: readonly RelationColumn[]): void {
+    const names = columns.map((c) => c.name);
+    const known = m.columns;
+    if (known === undefined) {
+      m.columns = new Set(names);
+      return;
+    }
+    const declared = this.config.declaredColumns;
+    const added = names.filter((n) => !known.has(n));
+    for (const n of added) known.add(n);
+    if (declared === undefined) return;
+    const missing = added.filter((n) => !declared.includes(n));
+    if (missing.length === 0) return;
+    const at = this.txn === undefined ? '' : ` in the transaction committing at ${formatLsn(this.txn.finalLsn)}`;
+    throw new SourceError(
+      `postgres-cdc: column(s) ${missing.map((n) => `"${n}"`).join(', ')} added to ${m.split.id} (ALTER TABLE ... ADD COLUMN)${at} are not in the source's declared columns (${declared.join(', ')}): add them to the CREATE SOURCE/TABLE to keep their values, or drop them upstream`,
+      { source: this.sourceName, split: m.split.id, ...(m.position !== null ? { offset: formatCdcOffset(m.position) } : {}) },
+    );
   }
 
   /** The member a relation's change goes to, or undefined when it is not ours or already emitted. */
@@ -526,72 +555,31 @@ export class ReplicationHub {
     this.txn.buffered.set(t.member.split.id, buffered);
     for (const [tuple, op] of images) {
       const row = toRow(t.relation.columns, tuple, keyOnly && op !== 'update_after');
-      // The key set serves TRUNCATE only, which refuses unless keysComplete (this run read the
-      // snapshot): without one, keeping keys would be work nothing reads (it was a fifth of the
-      // stream's decoding time).
-      if (t.member.keysComplete) this.track(t.member, row, op);
       buffered.push(withOp(this.convert === undefined ? row : this.convert(row), op));
     }
     if (buffered.length >= this.config.batchRows) this.flush(t.member);
   }
 
+  /**
+   * A TRUNCATE is one changelog row, `truncation()`: the server names only the table, and the
+   * rows it held are known to whoever keeps them (`toTable` deletes its rows), so the reader
+   * keeps no key set and a TRUNCATE after a restart is as good as one before.
+   */
   private truncate(relationId: number): void {
     const t = this.target(relationId);
     if (t === undefined || this.txn === undefined) return;
     if (this.alreadyEmitted(t.member)) return;
     const m = t.member;
-    if (!m.keysComplete || m.primaryKey.length === 0) {
-      throw new SourceError(
-        `postgres-cdc: TRUNCATE of ${m.split.id} in the transaction committing at ${formatLsn(this.txn.finalLsn)}: ${m.primaryKey.length === 0 ? 'the table has no primary key, so its rows cannot be retracted one by one' : 'this run did not start with a snapshot, so it does not know every row the table held (a TRUNCATE is emitted as a delete of each row)'}; take a new snapshot (new slot and state)`,
-        { source: this.sourceName, split: m.split.id, ...(m.position !== null ? { offset: formatCdcOffset(m.position) } : {}) },
-      );
-    }
     const buffered = this.txn.buffered.get(m.split.id) ?? [];
     this.txn.buffered.set(m.split.id, buffered);
-    const single = m.primaryKey.length === 1 ? m.primaryKey[0]! : undefined;
-    for (const value of m.keys.values()) {
-      const row: Row = {};
-      if (single !== undefined) row[single] = value;
-      else m.primaryKey.forEach((column, i) => {
-        row[column] = (value as unknown[])[i];
-      });
-      buffered.push(withOp(row, 'delete'));
-    }
-    m.keys.clear();
+    buffered.push(truncation());
     if (buffered.length >= this.config.batchRows) this.flush(m);
-  }
-
-  /** Keeps the primary keys present, for TRUNCATE (on the hot path: no strings for a one-column key). */
-  private track(m: Member, row: Row, op: ChangeOp): void {
-    const pk = m.primaryKey;
-    if (pk.length === 0) return;
-    let key: unknown;
-    let value: unknown;
-    if (pk.length === 1) {
-      value = row[pk[0]!];
-      if (value === undefined || value === UNCHANGED) return;
-      key = normalizeKey(value);
-    } else {
-      const values: unknown[] = [];
-      let text = '';
-      for (const column of pk) {
-        const v = row[column];
-        if (v === undefined || v === UNCHANGED) return;
-        values.push(v);
-        text += `${typeof v}:${String(normalizeKey(v))}\u0000`;
-      }
-      key = text;
-      value = values;
-    }
-    if (op === 'insert' || op === 'update_after') {
-      if (!m.keys.has(key)) m.keys.set(key, value);
-    } else m.keys.delete(key);
   }
 
   /**
    * Emits a split's buffered part of the transaction in progress. Its position stays at the
    * previous commit, plus the count of the table's changes of this transaction emitted so far
-   * (changes, not rows: an update is two rows, a TRUNCATE many).
+   * (changes, not rows: an update is two rows).
    */
   private flush(m: Member): void {
     const txn = this.txn!;
@@ -639,23 +627,4 @@ function toRow(columns: readonly RelationColumn[], tuple: Tuple, keyOnly: boolea
     row[column.name] = v === undefined || v === null ? null : v === UNCHANGED ? UNCHANGED : parsePgValue(column.typeOid, v);
   }
   return row;
-}
-
-/** A key value usable as a Map key: primitives as they are, dates and bytes by content. */
-function normalizeKey(v: unknown): unknown {
-  // Map hashes numbers far faster than bigints; one column has one type, so no collision.
-  if (typeof v === 'bigint') return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : `bigint:${v}`;
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Date) return `date:${v.getTime()}`;
-  if (v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('hex')}`;
-  return `json:${JSON.stringify(v)}`;
-}
-
-async function primaryKeyOf(query: PgClient, split: PostgresTableSplit): Promise<string[]> {
-  const result = await query.query(
-    `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-     WHERE i.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
-    [split.schema, split.table],
-  );
-  return result.rows.map((r: Record<string, unknown>) => String(r.attname));
 }

@@ -24,7 +24,7 @@ export interface PostgresCdcSourceOptions
 /**
  * A PostgreSQL change-data source over logical replication (pgoutput), no JVM, no Kafka: one
  * split per table, rows carrying their operation (`withOp`: insert, update_before/update_after,
- * delete; a TRUNCATE is a delete of every row), offsets that are LSNs, the slot's confirmed LSN
+ * delete; a TRUNCATE is one `truncation()` row, which `toTable` applies to the rows it keeps), offsets that are LSNs, the slot's confirmed LSN
  * moved only after a checkpoint commits. Feed it to `toTable` to keep the table.
  *
  * @example
@@ -54,6 +54,7 @@ export function createPostgresCdcSource(options: PostgresCdcSourceOptions): Sour
     reconnectAttempts: options.reconnectAttempts ?? postgresCdcDefaults.reconnectAttempts,
     maxBackoffMs: options.maxBackoffMs ?? postgresCdcDefaults.maxBackoffMs,
     connectTimeoutMs: options.connectTimeoutMs ?? postgresCdcDefaults.connectTimeoutMs,
+    ...(options.declaredColumns !== undefined ? { declaredColumns: options.declaredColumns } : {}),
   };
   const { scheduler } = options;
   return createSource({

@@ -7,7 +7,10 @@
  *   table in the snapshot the slot exports, then streams from the slot's consistent point.
  * - Offsets are LSNs (`0/16B3748`, `0/16B3748#2` inside a large transaction); a restart resumes
  *   from the last committed checkpoint; the slot's confirmed LSN moves only after a commit.
- * - Rows carry their operation (`opOf`); unchanged TOASTed values are `UNCHANGED`.
+ * - Rows carry their operation (`opOf`); unchanged TOASTed values are `UNCHANGED`; a TRUNCATE is
+ *   one `truncation()` row that `toTable` applies to the rows it keeps; timestamptz values with
+ *   microseconds are `MicroDate`s.
+ * - An interrupted first snapshot is taken again at the restart, after a TRUNCATE row.
  *
  * @packageDocumentation
  */

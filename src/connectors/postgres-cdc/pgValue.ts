@@ -1,3 +1,4 @@
+import { instant } from '../../core/MicroDate.js';
 /**
  * PostgreSQL values in text form (what pgoutput sends, and what a snapshot query returns) to the
  * JS values of tributary's SQL types, chosen by type OID: exact where JS numbers are not.
@@ -9,7 +10,7 @@
  * | numeric | `string` with every digit (`NUMERIC` columns of a declared schema convert it to `Decimal`) |
  * | boolean | `boolean` |
  * | date, time, timestamp | the canonical text (`2024-01-31 13:45:00.123456`) |
- * | timestamptz | `Date` (milliseconds: the microseconds are cut, as TIMESTAMPTZ values are `Date`s) |
+ * | timestamptz | `Date`, or `MicroDate` (a `Date` that keeps the microseconds; ISO text with six digits) when it has any |
  * | json, jsonb | the parsed JSON value |
  * | bytea | `Uint8Array` |
  * | arrays of the above | JS arrays (nested for multi-dimensional), `null` elements kept |
@@ -68,14 +69,15 @@ export function parsePgValue(typeOid: number, text: string): unknown {
   }
 }
 
-/** `2024-01-31 13:45:00.123456+01` (PostgreSQL's ISO output) → a `Date`. */
+/** `2024-01-31 13:45:00.123456+01` (PostgreSQL's ISO output) → a `Date`, a `MicroDate` when it has microseconds (every digit kept). */
 function parseTimestamptz(text: string): Date | string {
   const fast = fastTimestamptz(text);
   if (fast !== undefined) return fast;
   if (text === 'infinity' || text === '-infinity') return text;
   const m = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-]\d\d)(?::?(\d\d))?(?::?(\d\d))?( BC)?$/.exec(text);
   if (m === null) throw new SyntaxError(`invalid timestamptz "${text}"`);
-  const ms = Number(((m[7] ?? '') + '000').slice(0, 3));
+  const fraction = (m[7] ?? '').padEnd(6, '0');
+  const ms = Number(fraction.slice(0, 3));
   let year = Number(m[1]);
   if (m[11] !== undefined) year = 1 - year;
   const utc = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
@@ -84,7 +86,7 @@ function parseTimestamptz(text: string): Date | string {
   const date = new Date(utc - offsetSeconds * 1000);
   // Date.UTC maps years 0-99 to 1900-1999.
   if (year >= 0 && year < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900);
-  return date;
+  return instant(date.getTime(), Number(fraction.slice(3, 6)));
 }
 
 /**
@@ -101,19 +103,21 @@ function fastTimestamptz(t: string): Date | undefined {
   const year = d(t, 0) * 1000 + d(t, 1) * 100 + d(t, 2) * 10 + d(t, 3);
   if (!(year >= 100)) return undefined;
   let i = 19;
-  let ms = 0;
+  // The fraction in whole microseconds (PostgreSQL writes at most six digits).
+  let us = 0;
   if (t.charCodeAt(i) === 46) {
     i++;
-    let scale = 100;
+    let scale = 100_000;
     while (i < n) {
       const c = t.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
-      ms += c * scale;
+      us += c * scale;
       scale /= 10;
       i++;
     }
-    ms = Math.floor(ms);
+    us = Math.floor(us);
   }
+  const ms = Math.floor(us / 1000);
   const sign = t.charCodeAt(i);
   if ((sign !== 43 && sign !== 45) || i + 3 > n) return undefined;
   let offset = (d(t, i + 1) * 10 + d(t, i + 2)) * 60;
@@ -126,7 +130,7 @@ function fastTimestamptz(t: string): Date | undefined {
   if (sign === 45) offset = -offset;
   const utc = Date.UTC(year, d(t, 5) * 10 + d(t, 6) - 1, d(t, 8) * 10 + d(t, 9), d(t, 11) * 10 + d(t, 12), d(t, 14) * 10 + d(t, 15), d(t, 17) * 10 + d(t, 18), ms);
   const value = utc - offset * 60_000;
-  return Number.isNaN(value) ? undefined : new Date(value);
+  return Number.isNaN(value) ? undefined : instant(value, us - ms * 1000);
 }
 
 /** The digit at `i` of `t`, or NaN. */

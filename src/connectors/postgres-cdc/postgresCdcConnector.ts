@@ -20,9 +20,19 @@ export const postgresCdcConnector: ConnectorFactory = {
   name: 'postgres-cdc',
   connectorNames: ['postgres-cdc'],
   properties: postgresCdcPropertySpecs,
+  changelog: true,
+  tablesOf(properties) {
+    const config = postgresCdcConfigFromProperties(properties);
+    return config.tables.map((t) => `${config.schema}.${t}`);
+  },
   description: 'PostgreSQL change data over logical replication (pgoutput): snapshot then stream, one split per table, LSN offsets.',
   create(context: ConnectorContext): Source<Row> {
     const config = postgresCdcConfigFromProperties(context.properties);
-    return createPostgresCdcSource({ ...config, ...sourceOptionsOf(context), ...(context.convert !== undefined ? { convert: context.convert } : {}) });
+    return createPostgresCdcSource({
+      ...config,
+      ...sourceOptionsOf(context),
+      ...(context.convert !== undefined ? { convert: context.convert } : {}),
+      ...(context.columns !== undefined ? { declaredColumns: context.columns } : {}),
+    });
   },
 };

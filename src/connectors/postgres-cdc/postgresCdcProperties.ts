@@ -22,6 +22,12 @@ export interface PostgresCdcConfig {
   readonly slotCreate: boolean;
   /** Create the publication when absent (default true); false: a missing publication is an error. */
   readonly publicationCreate: boolean;
+  /**
+   * The columns a SQL schema declares (none: every column passes). A column added upstream
+   * (ALTER TABLE ... ADD COLUMN) while the source runs that is not among them fails the source
+   * naming it, rather than vanishing from every row that follows.
+   */
+  readonly declaredColumns?: readonly string[];
   /** Read the tables' current rows first, consistent with the slot's start (default true). */
   readonly snapshot: boolean;
   /** Rows a snapshot FETCH reads at once, and most rows in one chunk. Default 4096. */

@@ -27,7 +27,7 @@ appendFileSync(log, `START ${String(committed)}\n`);
 const source = createPostgresCdcSource({
   name, hostname: pg.host, port: pg.port, username: pg.user, password: pg.password, database: pg.database,
   tables: [env('CDC_TABLE')], slotName: env('CDC_SLOT'), publicationName: env('CDC_PUBLICATION'),
-  store, checkpointIntervalMs: 30, batchRows: 5, maxBackoffMs: 500, reconnectAttempts: 100,
+  store, checkpointIntervalMs: 30, batchRows: Number(process.env.CDC_BATCH ?? 5), maxBackoffMs: 500, reconnectAttempts: 100,
 });
 source
   .pipe(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UNCHANGED } from '../../../src/core/Changelog.js';
+import { MicroDate } from '../../../src/core/MicroDate.js';
 import {
   PG_OID, decodePgoutput, formatCdcOffset, formatLsn, parseCdcOffset, parseLsn, parsePgArray, parsePgValue,
 } from '../../../src/connectors/postgres-cdc/index.js';
@@ -17,6 +18,10 @@ class Bytes {
   text(s: string): this { const b = Buffer.from(s, 'utf8'); this.char('t').int32(b.length); this.parts.push(b); return this; }
   done(): Buffer { return Buffer.concat(this.parts); }
 }
+
+
+/** An instant with no microseconds past its millisecond: a plain Date. */
+const micro = (t: string | number): Date => new Date(t);
 
 test('pgoutput: relation, insert, update with old row (FULL) and with key (K), delete, truncate, begin/commit', () => {
   const relation = decodePgoutput(new Bytes().char('R').int32(16384).cstring('public').cstring('orders').char('f').int16(3)
@@ -59,15 +64,21 @@ test('pgValue: exact numbers, timestamps, JSON, bytea, arrays', () => {
   assert.equal(parsePgValue(PG_OID.int4, '-17'), -17);
   assert.equal(parsePgValue(PG_OID.float8, 'Infinity'), Infinity);
   assert.equal(parsePgValue(PG_OID.bool, 'f'), false);
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-31 13:45:00.123456+01'), new Date('2024-01-31T12:45:00.123Z'));
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-31 13:45:00-03:30'), new Date('2024-01-31T17:15:00.000Z'));
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0044-03-15 12:00:00+00'), new Date('0044-03-15T12:00:00.000Z'));
+  // A MicroDate: the microseconds kept, six digits in its ISO text.
+  const at = parsePgValue(PG_OID.timestamptz, '2024-01-31 13:45:00.123456+01');
+  assert.ok(at instanceof MicroDate && at.toISOString() === '2024-01-31T12:45:00.123456Z' && at.getTime() === Date.parse('2024-01-31T12:45:00.123Z'), String(at));
+  assert.deepEqual(at, new MicroDate(Date.parse('2024-01-31T12:45:00.123Z'), 456));
+  assert.equal(JSON.stringify({ at }), '{"at":"2024-01-31T12:45:00.123456Z"}');
+  assert.equal((parsePgValue(PG_OID.timestamptz, '1969-12-31 23:59:59.999999+00') as MicroDate).epochMicros(), -1n);
+  assert.equal((parsePgValue(PG_OID.timestamptz, '0044-03-15 12:00:00.000001+00 BC') as MicroDate).micros, 1);
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-31 13:45:00-03:30'), micro('2024-01-31T17:15:00.000Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0044-03-15 12:00:00+00'), micro('0044-03-15T12:00:00.000Z'));
   assert.equal(parsePgValue(PG_OID.timestamptz, 'infinity'), 'infinity');
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-12-31 23:59:59.999999+00'), new Date('2024-12-31T23:59:59.999Z'));
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '1999-06-01 00:00:00+05:45'), new Date('1999-05-31T18:15:00.000Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-12-31 23:59:59.999999+00'), new MicroDate(Date.parse('2024-12-31T23:59:59.999Z'), 999));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '1999-06-01 00:00:00+05:45'), micro('1999-05-31T18:15:00.000Z'));
   assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2000-02-29 12:00:00.5-08'), new Date('2000-02-29T20:00:00.500Z'));
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-01 00:00:00+01:02:03'), new Date(Date.UTC(2024, 0, 1) - 3723_000));
-  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0100-01-01 00:00:00+00 BC'), new Date('-000099-01-01T00:00:00.000Z'));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '2024-01-01 00:00:00+01:02:03'), micro(Date.UTC(2024, 0, 1) - 3723_000));
+  assert.deepEqual(parsePgValue(PG_OID.timestamptz, '0100-01-01 00:00:00+00 BC'), micro('-000099-01-01T00:00:00.000Z'));
   assert.equal(parsePgValue(PG_OID.timestamp, '2024-01-31 13:45:00.123456'), '2024-01-31 13:45:00.123456');
   assert.deepEqual(parsePgValue(PG_OID.jsonb, '{"a": [1, null, "x"]}'), { a: [1, null, 'x'] });
   assert.deepEqual(parsePgValue(PG_OID.bytea, '\\x00ff10'), new Uint8Array([0, 255, 16]));

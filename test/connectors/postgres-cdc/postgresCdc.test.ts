@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { tap } from 'rxjs';
 import { UNCHANGED, opOf } from '../../../src/core/Changelog.js';
+import { MicroDate } from '../../../src/core/MicroDate.js';
 import { runWithCheckpoints } from '../../../src/core/runWithCheckpoints.js';
 import type { SourceEvent } from '../../../src/core/SourceEvent.js';
 import { toTable } from '../../../src/core/toTable.js';
@@ -84,7 +85,7 @@ for (const identity of ['FULL', 'DEFAULT'] as const) {
     for (let i = 1; i <= 30; i++) {
       await admin.query(
         `INSERT INTO "${table}" (id, amount, at, doc, ints, tags, flag, day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [String(2n ** 60n + BigInt(i)), `12345678901234567890.${String(i).padStart(10, '0')}`, new Date(Date.UTC(2024, 0, i, 1, 2, 3, 456)), { i, nested: { a: [1, 'x'] } }, [i, null, -i], ['a b', 'c"d', 'NULL', ''], i % 2 === 0, '2024-02-29'],
+        [String(2n ** 60n + BigInt(i)), `12345678901234567890.${String(i).padStart(10, '0')}`, `2024-01-${String(i).padStart(2, '0')} 01:02:03.456${String(i).padStart(3, '0')}+00`, { i, nested: { a: [1, 'x'] } }, [i, null, -i], ['a b', 'c"d', 'NULL', ''], i % 2 === 0, '2024-02-29'],
       );
     }
     const big = randomBytes(6000).toString('base64'); // incompressible: stored out of line (TOAST)
@@ -162,7 +163,9 @@ for (const identity of ['FULL', 'DEFAULT'] as const) {
     const first = mirror.get(String(2n ** 60n + 5n))!;
     assert.equal(first.id, 2n ** 60n + 5n);
     assert.equal(first.amount, '12345678901234567890.0000000005');
-    assert.deepEqual(first.at, new Date(Date.UTC(2024, 0, 5, 1, 2, 3, 456)));
+    // Every microsecond of the timestamptz, through the snapshot (and, below, the stream).
+    assert.deepEqual(first.at, new MicroDate(Date.UTC(2024, 0, 5, 1, 2, 3, 456), 5));
+    assert.equal((first.at as MicroDate).toISOString(), '2024-01-05T01:02:03.456005Z');
     assert.deepEqual(first.doc, { i: 5, nested: { a: [1, 'x'] } });
     assert.deepEqual(first.ints, [5, null, -5]);
     assert.deepEqual(first.tags, ['a b', 'c"d', 'NULL', '']);
@@ -170,7 +173,7 @@ for (const identity of ['FULL', 'DEFAULT'] as const) {
 
     // Changes while reading: in single statements and in one large transaction.
     const id = (i: number): string => String(2n ** 60n + BigInt(i));
-    for (let i = 31; i <= 60; i++) await admin.query(`INSERT INTO "${table}" (id, amount, ints) VALUES ($1, $2, $3)`, [id(i), '-0.0000000001', [i]]);
+    for (let i = 31; i <= 60; i++) await admin.query(`INSERT INTO "${table}" (id, amount, ints, at) VALUES ($1, $2, $3, $4)`, [id(i), '-0.0000000001', [i], `1969-12-31 23:59:59.999${String(i).padStart(3, '0')}-05:30`]);
     await admin.query(`UPDATE "${table}" SET version = version + 1, amount = amount * 3 WHERE id % 3 = 0`);
     await admin.query(`UPDATE "${table}" SET version = version + 1 WHERE id = $1`, [id(1)]); // big unchanged: TOAST not sent
     await admin.query(`DELETE FROM "${table}" WHERE id % 5 = 0`);
@@ -182,6 +185,7 @@ for (const identity of ['FULL', 'DEFAULT'] as const) {
     await waitUntil('the changes', async () => errors.length > 0 || sameTable(mirror, await expect()));
     assert.deepEqual(errors, []);
     assert.equal(mirror.get(id(1))!.big, big, 'the unchanged TOASTed value is kept');
+    assert.equal((mirror.get(id(31))!.at as MicroDate).toISOString(), '1970-01-01T05:29:59.999031Z');
     assert.ok(sawUnchanged, 'the update sent the TOASTed column as unchanged');
 
     // A column added while streaming appears; TRUNCATE empties the table; then more rows.

@@ -54,7 +54,7 @@ function committedChanges(log: string): Change[] {
   return out.filter((e): e is Change => !('barrier' in e));
 }
 
-test('postgres-cdc: kill -9 of the reading process and restarts of PostgreSQL mid-stream lose nothing and apply nothing twice; the slot never confirms past the committed checkpoint', { timeout: 240_000 }, async (t) => {
+test('postgres-cdc: kill -9 of the reading process and restarts of PostgreSQL mid-stream (TRUNCATEs among the changes) lose nothing and apply nothing twice; the slot never confirms past the committed checkpoint', { timeout: 240_000 }, async (t) => {
   const available = existsSync('/usr/lib/postgresql/15/bin/postgres') || process.env.TRIBUTARY_PG_BIN !== undefined;
   if (!needPeer(t, available, 'PostgreSQL 15 server binaries: apt-get install postgresql-15 (the test starts a server of its own)')) return;
   // A server of our own: this test restarts it, which must not disturb the shared one.
@@ -139,10 +139,14 @@ test('postgres-cdc: kill -9 of the reading process and restarts of PostgreSQL mi
         live.add(nextId++);
       } else if (r < 0.8) {
         await admin.query(`UPDATE "${table}" SET version = version + 1 WHERE id = $1`, [ids[Math.floor(random() * ids.length)]]);
-      } else if (r < 0.9) {
+      } else if (r < 0.88) {
         const id = ids[Math.floor(random() * ids.length)]!;
         await admin.query(`DELETE FROM "${table}" WHERE id = $1`, [id]);
         live.delete(id);
+      } else if (r < 0.9) {
+        // Applied by the table to the rows it holds, restored ones included (the reader keeps no keys).
+        await admin.query(`TRUNCATE "${table}"`);
+        live.clear();
       } else {
         // Thousands of changes in one transaction: emitted in many chunks, across socket reads,
         // so checkpoints (and kills) fall inside it and a restart resumes at a change count.
@@ -171,6 +175,12 @@ test('postgres-cdc: kill -9 of the reading process and restarts of PostgreSQL mi
     await killChild();
     await checkSlot();
     await burst(10); // while nobody reads
+    if (round === 0) {
+      // A TRUNCATE while nobody reads: the restarted reader's table deletes its restored rows.
+      await admin.query(`TRUNCATE "${table}"`);
+      live.clear();
+      await burst(5);
+    }
     if (round % 2 === 1) {
       // PostgreSQL goes away under a running reader: an immediate stop (crash recovery at start).
       await startChild();
