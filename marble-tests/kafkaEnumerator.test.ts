@@ -33,10 +33,10 @@ function scriptedListing(scheduler: TestScheduler, answers: Observable<readonly 
   return { listing, calls, released };
 }
 
-const context = (restored: readonly KafkaSplit[] = []): EnumeratorContext<KafkaSplit> => ({
+const context = (restored: readonly KafkaSplit[] = [], finished: readonly number[] = []): EnumeratorContext<KafkaSplit> => ({
   source: 'disc',
   restoredState: undefined,
-  restoredSplits: new Map(restored.map((split) => [split.id, { split, offset: '3', finished: false }])),
+  restoredSplits: new Map(restored.map((split) => [split.id, { split, offset: '3', finished: finished.includes(split.partition) }])),
   saveState: () => undefined,
   finished$: NEVER,
 });
@@ -158,5 +158,59 @@ test('the first listing failing fails at once (there is nothing to read meanwhil
     expectObservable(splits).toBe('---(e|)', {
       e: "source 'disc': cannot reach Kafka brokers 127.0.0.1:9: Connection error: connect ECONNREFUSED 127.0.0.1:9",
     });
+  });
+});
+
+/** Split sets as `partition<stop` with `e` (from earliest) and `r` (reopen) marks. */
+const bounds = (set: readonly KafkaSplit[]): string =>
+  set.map((s) => `${s.partition}<${s.stopOffset}${s.fromEarliest ? 'e' : ''}${s['reopen'] === true ? 'r' : ''}`).join(',');
+
+test('bounded restart from an unbounded run: restored splits get the end offsets of this start, partitions added since are read from their beginning', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ cold, expectObservable }) => {
+    const { listing, calls, released } = scriptedListing(scheduler, [cold('-a|', { a: [0, 1, 2] })], [
+      { partition: 0, high: '9' },
+      { partition: 1, high: '4' },
+      { partition: 2, high: '2' },
+    ]);
+    const restored = [kafkaSplit('orders', 0), kafkaSplit('orders', 1)];
+    const splits = new KafkaEnumerator(config({ boundedMode: 'latest' }), () => listing, scheduler).splits(context(restored)).pipe(map(bounds));
+    expectObservable(splits).toBe('-a|', { a: '0<9,1<4,2<2e' });
+    scheduler.flush();
+    assert.deepEqual(calls, [0]);
+    assert.deepEqual(released, [2]);
+  });
+});
+
+test("bounded restart from a bounded run keeps that run's stop offsets and set, without asking the broker", () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ expectObservable }) => {
+    const { listing, calls } = scriptedListing(scheduler, [], [{ partition: 0, high: '99' }]);
+    const restored = [kafkaSplit('orders', 0, '5'), kafkaSplit('orders', 1, '0')];
+    const splits = new KafkaEnumerator(config({ boundedMode: 'latest' }), () => listing, scheduler).splits(context(restored, [1])).pipe(map(bounds));
+    expectObservable(splits).toBe('(a|)', { a: '0<5,1<0' });
+    scheduler.flush();
+    assert.deepEqual(calls, []);
+  });
+});
+
+test('unbounded restart from a bounded run drops the stop offsets and reopens the partitions that run finished', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ cold, expectObservable }) => {
+    const { listing } = scriptedListing(scheduler, [cold('-a|', { a: [0, 1, 2] })]);
+    const restored = [kafkaSplit('orders', 0, '5'), kafkaSplit('orders', 1, '7')];
+    const splits = new KafkaEnumerator(config({ partitionDiscoveryIntervalMs: 0 }), () => listing, scheduler).splits(context(restored, [0])).pipe(map(bounds));
+    expectObservable(splits, '^ 100ms !').toBe('-a', { a: '0<nullr,1<null,2<nulle' });
+  });
+});
+
+test('bounded after unbounded after bounded: a partition the first run finished is reopened up to the new end', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ cold, expectObservable }) => {
+    const { listing } = scriptedListing(scheduler, [cold('-a|', { a: [0] })], [{ partition: 0, high: '12' }]);
+    // The unbounded run resumed the finished partition but read nothing before its checkpoint.
+    const restored = [kafkaSplit('orders', 0, null, false, true)];
+    const splits = new KafkaEnumerator(config({ boundedMode: 'latest' }), () => listing, scheduler).splits(context(restored, [0])).pipe(map(bounds));
+    expectObservable(splits).toBe('-a|', { a: '0<12r' });
   });
 });

@@ -17,7 +17,12 @@ export interface TableRowCodec {
  * The default {@link TableRowCodec}. Strings, booleans, `null`, finite numbers and arrays are
  * stored as they are; every object in the stored form is a one-key tag, so no user value can be
  * mistaken for one: `{"o": {...}}` a plain object, `{"i": "123"}` a bigint, `{"b": "base64"}`
- * bytes, `{"d": "iso"}` a Date (six fractional digits: a `MicroDate`), `{"f": "NaN"}` a non-finite number, `{"u": 0}` undefined.
+ * a Node `Buffer`, `{"y": "base64"}` any other `Uint8Array`, `{"d": "iso"}` a Date (six fractional digits: a `MicroDate`),
+ * `{"f": "NaN"}` a non-finite number, `{"u": 0}` undefined.
+ *
+ * Bytes come back as the class they went in as, so a row reads the same before and after a
+ * restart (connectors give `Buffer`s; `JSON.stringify` and `toString` differ between the two).
+ * Where there is no `Buffer` (a browser), `b` gives a `Uint8Array`.
  *
  * @example
  * const json = defaultTableRowCodec.encode({ id: 2n ** 64n, tags: ['a'] }); // { id: { i: '18446744073709551616' }, tags: ['a'] }
@@ -95,7 +100,7 @@ function encodeValue(value: unknown, column: string): JsonValue {
     case 'object': {
       if (value === null) return null;
       if (Array.isArray(value)) return value.map((v) => encodeValue(v, column));
-      if (value instanceof Uint8Array) return { b: toBase64(value) };
+      if (value instanceof Uint8Array) return NodeBuffer?.isBuffer(value) === true ? { b: toBase64(value) } : { y: toBase64(value) };
       if (value instanceof Date) return { d: Number.isNaN(value.getTime()) ? 'NaN' : value.toISOString() };
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
@@ -126,7 +131,11 @@ function decodeValue(value: JsonValue): unknown {
     }
     case 'i':
       return BigInt(inner as string);
-    case 'b':
+    case 'b': {
+      const bytes = fromBase64(inner as string);
+      return NodeBuffer === undefined ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    case 'y':
       return fromBase64(inner as string);
     case 'd':
       // Six fractional digits: a MicroDate's text (a Date's has three).
@@ -140,6 +149,13 @@ function decodeValue(value: JsonValue): unknown {
       throw new Error(`a stored table value has an unknown tag ${JSON.stringify(tag)}`);
   }
 }
+
+/** The shape of Node's `Buffer` this codec uses; looked up on `globalThis`, since the core runs in browsers too. */
+interface BufferClass {
+  isBuffer(value: unknown): boolean;
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array;
+}
+const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
 
 // btoa/atob rather than Buffer: the core runs in browsers too.
 function toBase64(bytes: Uint8Array): string {

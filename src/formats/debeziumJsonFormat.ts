@@ -3,9 +3,10 @@ import { columnMatcher } from './columnMatcher.js';
 import { DEBEZIUM_UNAVAILABLE, debeziumEnvelopeRows } from './debeziumEnvelope.js';
 import { changeEventLines } from './changeEventLines.js';
 import type { Format, Row } from './Format.js';
-import { structConversions, type ConnectField, type FieldConversion } from './kafkaConnectTypes.js';
+import type { ConnectField, FieldConversion } from './kafkaConnectTypes.js';
 import { describeJsonValue, exactJsonValue, holdsUnsafeNumber, isUnsafeNumber, parseJsonValueRounded } from './parseJsonRow.js';
 import { payloadText } from './payloadText.js';
+import { StructConversionCache } from './StructConversionCache.js';
 
 /** Options of {@link debeziumJsonFormat}. */
 export interface DebeziumJsonFormatOptions {
@@ -50,6 +51,8 @@ const DEBEZIUM_UNAVAILABLE_BASE64 = Buffer.from(DEBEZIUM_UNAVAILABLE).toString('
  */
 export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): Format {
   const rename = columnMatcher(options.columns);
+  // Every message with the `schema` part repeats it: its conversions are built once per schema.
+  const conversions = new StructConversionCache();
   const format: Format = {
     name: 'debezium_json',
     decodeMessages(payload: Uint8Array | null): Row[] {
@@ -57,9 +60,9 @@ export function debeziumJsonFormat(options: DebeziumJsonFormatOptions = {}): For
       const text = payloadText(payload);
       // Integers beyond 2^53 are looked for in the images only, in the pass that converts them
       // (the source block and the rest never become rows): one walk, not two.
-      const rows = decodeEvent(parseJsonValueRounded(text), rename);
+      const rows = decodeEvent(parseJsonValueRounded(text), rename, conversions);
       if (rows !== UNSAFE_NUMBER) return rows;
-      const exact = decodeEvent(exactJsonValue(text, parseJsonValueRounded(text)), rename, true);
+      const exact = decodeEvent(exactJsonValue(text, parseJsonValueRounded(text)), rename, conversions, true);
       return exact as Row[];
     },
   };
@@ -74,12 +77,13 @@ interface ImageContext {
   readonly envelope: Record<string, unknown>;
   readonly schema: ConnectField | undefined;
   readonly rename: (row: Row) => Row;
+  readonly conversions: StructConversionCache;
   readonly exact: boolean;
   unsafe: boolean;
 }
 
 /** The rows of a parsed event, or {@link UNSAFE_NUMBER} when `exact` is false and an image holds a number beyond 2^53. */
-function decodeEvent(value: unknown, rename: (row: Row) => Row, exact = false): Row[] | typeof UNSAFE_NUMBER {
+function decodeEvent(value: unknown, rename: (row: Row) => Row, conversions: StructConversionCache, exact = false): Row[] | typeof UNSAFE_NUMBER {
   if (!isObject(value)) throw new Error(`a Debezium event must be a JSON object, got ${describeJsonValue(value)}`);
   let envelope: unknown = value;
   let schema: ConnectField | undefined;
@@ -90,7 +94,7 @@ function decodeEvent(value: unknown, rename: (row: Row) => Row, exact = false): 
     if (envelope === null) return [];
   }
   if (!isObject(envelope)) throw new Error(`the Debezium payload must be a JSON object, got ${describeJsonValue(envelope)}`);
-  const context: ImageContext = { envelope, schema, rename, exact, unsafe: false };
+  const context: ImageContext = { envelope, schema, rename, conversions, exact, unsafe: false };
   const rows = debeziumEnvelopeRows(envelope['op'], imageOf, context);
   return context.unsafe ? UNSAFE_NUMBER : rows;
 }
@@ -101,7 +105,7 @@ function imageOf(context: ImageContext, name: 'before' | 'after'): Row | null {
   if (row === null || row === undefined) return null;
   if (!isObject(row)) throw new Error(`the Debezium '${name}' image must be an object, got ${describeJsonValue(row)}`);
   const schema = context.schema;
-  const converted = convertImage(row, schema === undefined ? undefined : conversionsOf(schema, name), !context.exact);
+  const converted = convertImage(row, schema === undefined ? undefined : conversionsOf(context.conversions, schema, name), !context.exact);
   if (converted === undefined) {
     context.unsafe = true;
     return row;
@@ -114,8 +118,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The logical-type conversions of the envelope's `before` or `after` struct. */
-function conversionsOf(schema: ConnectField, name: 'before' | 'after'): Map<string, FieldConversion> | undefined {
-  return structConversions(schema.fields?.find((f) => f.field === name));
+function conversionsOf(cache: StructConversionCache, schema: ConnectField, name: 'before' | 'after'): Map<string, FieldConversion> | undefined {
+  const fields = schema.fields;
+  if (fields === undefined) return undefined;
+  if (!Array.isArray(fields)) throw new Error(`the Debezium schema's 'fields' must be an array, got ${describeJsonValue(fields)}`);
+  for (const field of fields as readonly unknown[]) {
+    if (isObject(field) && field['field'] === name) return cache.get(field as ConnectField);
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
@@ -25,11 +25,11 @@ interface Run {
 }
 
 /** `tributary run <file>` as a child process, killed after `timeoutMs` (a hang fails, it does not stall CI). */
-function run(sql: string, onLine?: (line: string, stop: () => void) => void, timeoutMs = 60_000): Promise<Run> {
+function run(sql: string, onLine?: (line: string, stop: () => void) => void, timeoutMs = 60_000, flags: readonly string[] = []): Promise<Run> {
   const file = join(dir, `${uniqueTopic('q')}.sql`);
   writeFileSync(file, sql);
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', ...flags, file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -57,7 +57,8 @@ async function loadTopic(t: TestContext, file: string, count = Infinity): Promis
   const path = fixture(t, 'risingwave', file);
   if (path === undefined) return undefined;
   const { partitions, messages } = readFixture(path);
-  const topic = uniqueTopic(`sql-${file.slice(0, file.indexOf('.')).replaceAll('_', '-')}`);
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  const topic = uniqueTopic(`sql-${name.slice(0, name.indexOf('.')).replaceAll('_', '-')}`);
   await createTopic(brokers, topic, partitions);
   await produce(brokers, topic, toProducerMessages(messages.slice(0, count)));
   return { brokers, topic, rest: () => produce(brokers, topic, toProducerMessages(messages.slice(count))) };
@@ -326,4 +327,95 @@ test('unbounded: an aggregate over a table prints its changes as they happen, ea
     seen.map((c) => `${String(c['__op'])} ${String(c['is_adult'])} ${String(c['last_name'])}`).slice(-2),
     ['update_before 1 alex', 'update_after 1 chi'],
   );
+});
+
+test('FORMAT DEBEZIUM ENCODE JSON without the schema part (debezium_log_schemaless.1): c, c, u, d, c, then a tombstone, leave ids 2 (chi) and 3', async (t) => {
+  const loaded = await loadTopic(t, 'debezium_log_schemaless.1');
+  if (loaded === undefined) return;
+  // Debezium follows a delete with a tombstone (a null value) under the same key.
+  await produce(loaded.brokers, loaded.topic, [{ partition: 0, key: '{"id":1}', value: null }]);
+  const result = await run(`CREATE TABLE s_debezium_log (id int, name varchar, is_adult boolean, email varchar, PRIMARY KEY (id))
+WITH (connector = 'kafka', topic = '${loaded.topic}', properties.bootstrap.server = '${loaded.brokers}', ${BOUNDED})
+FORMAT DEBEZIUM ENCODE JSON;
+select * from s_debezium_log order by id;`);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(lines(result.stdout), [
+    { id: 2, name: 'chi', is_adult: true, email: 'yyy@risingwave-labs.com' },
+    { id: 3, name: 'mike', is_adult: true, email: 'aaa@risingwave-labs.com' },
+  ]);
+});
+
+test('FORMAT DEBEZIUM ENCODE JSON with the schema part (debezium_timestamp.1): Connect Timestamp, Date and Time become the declared SQL types', async (t) => {
+  const loaded = await loadTopic(t, 'debezium_timestamp.1');
+  if (loaded === undefined) return;
+  const result = await run(`CREATE TABLE s_debezium_ts (id bigint, ts timestamp, ts2 timestamp, d date, t time, t2 time, PRIMARY KEY (id))
+WITH (connector = 'kafka', topic = '${loaded.topic}', properties.bootstrap.server = '${loaded.brokers}', ${BOUNDED})
+FORMAT DEBEZIUM ENCODE JSON;
+select id, ts, ts2, d, t, t2, ts < cast('2022-10-19 02:49:23' as timestamp) as before_23 from s_debezium_ts;`);
+  assert.equal(result.code, 0, result.stderr);
+  // 1666147762800 ms = 19284 days + 10162.8 s after the epoch (UTC): typed values, so they compare as timestamps.
+  assert.deepEqual(lines(result.stdout), [
+    { id: 1, ts: '2022-10-19 02:49:22.8', ts2: '2022-10-19 02:49:22.813', d: '2022-10-19', t: '02:49:22.8', t2: '02:49:22.813', before_23: true },
+  ]);
+});
+
+test('FORMAT PLAIN ENCODE JSON over the array-flattening topics: an array message is one row per element (RisingWave: 4 rows, count 100)', async (t) => {
+  const four = await loadTopic(t, 'variants/array-flattening-7c844d9f25e/kafka_4_partition_topic.4');
+  if (four === undefined) return;
+  const rows = await run(`create source s1 (v1 int, v2 varchar) with (connector = 'kafka', topic = '${four.topic}', properties.bootstrap.server = '${four.brokers}', ${BOUNDED})
+FORMAT PLAIN ENCODE JSON;
+select * from s1 order by v1;`);
+  assert.equal(rows.code, 0, rows.stderr);
+  assert.deepEqual(lines(rows.stdout), [
+    { v1: 1, v2: '1' },
+    { v1: 2, v2: '22' },
+    { v1: 3, v2: '333' },
+    { v1: 4, v2: '4444' },
+  ]);
+  const hundred = await loadTopic(t, 'variants/array-flattening-7c844d9f25e/kafka_4_partition_topic_with_100_message.4');
+  if (hundred === undefined) return;
+  const ddl = `create source s2 (v1 int, v2 varchar, v3 int[]) with (connector = 'kafka', topic = '${hundred.topic}', properties.bootstrap.server = '${hundred.brokers}', ${BOUNDED})
+FORMAT PLAIN ENCODE JSON;`;
+  const count = await run(`${ddl}\nselect count(*) as n, sum(v1) as total, min(v1) as lo, max(v1) as hi from s2;`);
+  assert.equal(count.code, 0, count.stderr);
+  // 97 messages, 100 rows; v1 runs 0..99.
+  assert.deepEqual(lines(count.stdout), [{ n: 100, total: 4950, lo: 0, hi: 99 }]);
+  // v3 is [v1, v1, v1], an int[] checked element by element.
+  const top = await run(`${ddl}\nselect v1, v3 from s2 order by v1 desc limit 2;`);
+  assert.equal(top.code, 0, top.stderr);
+  assert.deepEqual(lines(top.stdout), [
+    { v1: 99, v3: [99, 99, 99] },
+    { v1: 98, v3: [98, 98, 98] },
+  ]);
+});
+
+test("Debezium's own examples (../shared/fixtures/debezium) through the CLI: pretty-printed events apply, the docs' invalid events are skipped as bad records and counted", async (t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return;
+  const files = [
+    'tutorial-customers-1004-snapshot-r.value.json',
+    'serde-update.json',
+    'tutorial-customers-1004-update-u.value.NOT-VALID-JSON.txt',
+    'serde-with-schema.json',
+    'tutorial-customers-1004-delete-d.value.NOT-VALID-JSON.txt',
+  ];
+  const paths = files.map((name) => fixture(t, 'debezium', name));
+  const keyPath = fixture(t, 'debezium', 'tutorial-customers-1004-update-u.key.json');
+  if (paths.some((p) => p === undefined) || keyPath === undefined) return;
+  const key = readFileSync(keyPath);
+  const topic = uniqueTopic('cdc3-cli-debezium-examples');
+  await createTopic(brokers, topic, 1);
+  await produce(brokers, topic, [...paths.map((path) => ({ partition: 0, key, value: readFileSync(path!) })), { partition: 0, key, value: null }]);
+  const sql = `CREATE TABLE customers (id int, first_name varchar, last_name varchar, email varchar, PRIMARY KEY (id))
+WITH (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}', ${BOUNDED})
+FORMAT DEBEZIUM ENCODE JSON;
+select * from customers;`;
+  const skipped = await run(sql, undefined, 60_000, ['--bad-records', 'skip']);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.deepEqual(lines(skipped.stdout), [{ id: 1004, first_name: 'Anne', last_name: 'Kretchmar', email: 'annek@noanswer.org' }]);
+  assert.match(skipped.stderr, /2 bad record\(s\) skipped/);
+  // The default policy fails on the first invalid event, naming where it is.
+  const failed = await run(sql);
+  assert.notEqual(failed.code, 0);
+  assert.match(failed.stderr, new RegExp(`${topic}-0.*offset.*2|offset.*2.*${topic}-0`, 's'));
 });

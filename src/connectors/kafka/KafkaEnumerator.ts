@@ -38,7 +38,12 @@ export const MAX_DISCOVERY_FAILURES = 5;
  *   partitions are never removed). A failed poll is tried again an interval later; only
  *   {@link MAX_DISCOVERY_FAILURES} failures in a row fail the source (reading goes on meanwhile).
  * - Bounded (`latest`): the set and each partition's stop offset (its end offset at the first
- *   start) are fixed once and kept in the checkpoint; the enumerator completes at once.
+ *   start) are fixed once and kept in the checkpoint; the enumerator completes at once. A
+ *   checkpoint written by an unbounded run has no stop offsets: its splits get the end offsets
+ *   of this start (and partitions added since are read from their beginning up to theirs), so a
+ *   bounded restart after an unbounded run completes.
+ * - The bound belongs to the run, not to the split: an unbounded restart from a bounded run's
+ *   checkpoint drops the stop offsets and reopens the partitions the bounded run finished.
  *
  * Every wait runs on `scheduler` (virtual time in marble tests); `listing` is opened per
  * subscription and released when it ends.
@@ -58,9 +63,18 @@ export class KafkaEnumerator implements Enumerator<KafkaSplit> {
     return defer(() => {
       const listing = this.listing();
       const current = new Map<number, KafkaSplit>();
-      for (const { split } of context.restoredSplits.values()) {
+      let unboundedCheckpoint = false;
+      /** Partitions whose restored position is finished (by an earlier bounded run). */
+      const finished = new Set<number>();
+      for (const position of context.restoredSplits.values()) {
+        const split = position.split;
         // A checkpoint of another topic (the source was pointed elsewhere) is not ours to resume.
-        if (split.topic === topic && Number.isInteger(split.partition)) current.set(split.partition, split);
+        if (split.topic !== topic || !Number.isInteger(split.partition)) continue;
+        if (split.stopOffset === null) unboundedCheckpoint = true;
+        if (position.finished) finished.add(split.partition);
+        // Unbounded: a stop offset from a bounded run's checkpoint does not apply, and a
+        // partition that run finished has more to read.
+        current.set(split.partition, bounded ? split : kafkaSplit(topic, split.partition, null, split.fromEarliest, position.finished));
       }
       const restored = current.size > 0;
       const all = (): readonly KafkaSplit[] => [...current.values()].sort((a, b) => a.partition - b.partition);
@@ -76,13 +90,19 @@ export class KafkaEnumerator implements Enumerator<KafkaSplit> {
       };
 
       const splits$ = bounded
-        ? restored
+        ? restored && !unboundedCheckpoint
           ? of(all())
           : listing.partitions().pipe(
               // Listing first gives a clear error for a missing topic.
               concatMap(() => listing.endOffsets()),
               map((ends) => {
-                for (const { partition, high } of ends) current.set(partition, kafkaSplit(topic, partition, high, false));
+                for (const { partition, high } of ends) {
+                  const known = current.get(partition);
+                  // A split restored with its stop offset keeps it; one without gets today's end
+                  // (reopened if a bounded run before the unbounded one had finished it).
+                  if (known === undefined) current.set(partition, kafkaSplit(topic, partition, high, restored));
+                  else if (known.stopOffset === null) current.set(partition, kafkaSplit(topic, partition, high, known.fromEarliest, finished.has(partition)));
+                }
                 return all();
               }),
             )

@@ -76,8 +76,9 @@ export interface KafkaSourceOptions extends SourceOptions {
    */
   readonly startupOffsets?: Readonly<Record<number, string | number | bigint>>;
   /**
-   * `latest`: read up to the end offsets seen when the source first starts, then complete.
-   * Default `unbounded`.
+   * `latest`: read up to the end offsets seen when the source first starts, then complete; a
+   * restart from a bounded run's checkpoint keeps that run's ends, one from an unbounded run's
+   * takes the ends of this start. Default `unbounded` (which ignores a bounded run's ends).
    */
   readonly boundedMode?: 'unbounded' | 'latest';
   /** How often to look for partitions added to the topic; 0 disables. Default 30000. Ignored when bounded. */

@@ -18,12 +18,8 @@ import { bare, converted, envelope, raw, schemaText, singleObject } from '../../
 type Change = [ChangeOp, Row];
 
 const key = (id: number): Buffer => Buffer.from(JSON.stringify({ id }));
-/**
- * A row's columns, bytes as a Buffer: the format gives Buffers, the core's checkpoint codec gives
- * a restored row's bytes back as a Uint8Array (the core runs in browsers), so a retraction of a
- * restored row holds one.
- */
-const asDecoded = (row: Row): Row => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v) : v]));
+/** A row's columns (without its operation). Bytes stay Buffers through the checkpoint: deepStrictEqual checks the class. */
+const asDecoded = (row: Row): Row => Object.fromEntries(Object.entries(row));
 
 test('debezium_avro on a real broker: createKafkaSource + toTable builds the table; a bad record is skipped; killed at a barrier, a restart resumes table and offsets together', async (t) => {
   const brokers = await needKafka(t);
