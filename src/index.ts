@@ -16,6 +16,8 @@ export type { Enumerator, EnumeratorContext } from './core/Enumerator.js';
 export type { CompletedCheckpoint, ReaderContext, SplitReader } from './core/SplitReader.js';
 export { OP, UNCHANGED, isRetraction, opOf, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
 export type { Source } from './core/Source.js';
+export { maxLag, totalLag, type CheckpointMetrics, type LagUnit, type MetricsReporter, type SourceMetrics, type SplitLag, type SplitMetrics } from './core/SourceMetrics.js';
+export { checkRateLimit } from './core/RateLimiter.js';
 export { BadRecordError, CorruptStateError, SourceError, type SourceErrorLocation } from './core/SourceError.js';
 export type { BadRecordHandler, BadRecordPolicy, BadRecordStats, DeadLetter } from './core/BadRecordHandler.js';
 export { BadRecordTracker } from './core/BadRecordTracker.js';

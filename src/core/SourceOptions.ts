@@ -30,10 +30,16 @@ export interface SourceOptions {
   readonly highWaterMark?: number;
   /** Scheduler for barriers and timers (virtual time in tests). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Rows per second the source emits at most, all splits together (RisingWave's
+   * `source_rate_limit`): `0` pauses it, `null` or absent means no limit. Change it while running
+   * with `source.setRateLimit`. Barriers are never held back by it.
+   */
+  readonly rateLimit?: number | null;
 }
 
 /** The keys of {@link SourceOptions}, listed once: {@link sourceOptionsOf} copies exactly these. */
-const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler'] as const satisfies ReadonlyArray<keyof SourceOptions>;
+const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler', 'rateLimit'] as const satisfies ReadonlyArray<keyof SourceOptions>;
 // A field added to SourceOptions but not to the list above fails to compile here.
 const everyKeyListed: Exclude<keyof SourceOptions, (typeof SOURCE_OPTION_KEYS)[number]> extends never ? true : never = true;
 void everyKeyListed;

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { BadRecordHandler } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { Chunk } from './SourceEvent.js';
+import type { MetricsReporter } from './SourceMetrics.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 
 /** What a reader is handed for one split. */
@@ -18,6 +19,11 @@ export interface ReaderContext {
   readonly paused$: Observable<boolean>;
   /** Reports a warning on the source's `warnings$` (absent in hand-built contexts). */
   readonly warn?: (message: string) => void;
+  /**
+   * Where the reader reports upstream bytes and lag (see {@link MetricsReporter}); rows are
+   * counted by the source. Absent in hand-built contexts.
+   */
+  readonly metrics?: MetricsReporter;
 }
 
 /**
