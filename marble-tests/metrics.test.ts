@@ -18,7 +18,7 @@ test('metrics$ emits after each checkpoint: rows per split, write time from requ
       barriers: cold('25ms x'),
       scheduler: ts,
     });
-    source.metrics$?.subscribe((m) => seen.push(m));
+    source.metrics$.subscribe((m) => seen.push(m));
     expectObservable(source, '^ 200ms !');
   });
   assert.equal(seen.length, 2); // the barrier at 25 and the final checkpoint
@@ -50,7 +50,7 @@ test('a checkpoint queued behind a slow write counts its wait: write time runs f
       barriers: cold('5ms x 9ms x'),
       scheduler: ts,
     });
-    source.metrics$?.subscribe((m) => seen.push(m));
+    source.metrics$.subscribe((m) => seen.push(m));
     expectObservable(source, '^ 100ms !');
   });
   // Epoch 1 is requested at 5 and durable at 35; epoch 2 is requested at 15, written from 35 to 65.
@@ -78,8 +78,8 @@ test('readers report bytes and lag through the context; a split that leaves the 
       barriers: NEVER,
       scheduler: ts,
     });
-    ts.schedule(() => (before = source.metrics?.()), 45);
-    ts.schedule(() => (metrics = source.metrics?.()), 85);
+    ts.schedule(() => (before = source.metrics()), 45);
+    ts.schedule(() => (metrics = source.metrics()), 85);
     expectObservable(source, '^ 100ms !');
   });
   assert.ok(before !== undefined && metrics !== undefined);
@@ -111,7 +111,7 @@ test('counters continue across runs: a resubscription adds to them', () => {
     const first = source.subscribe();
     ts.schedule(() => first.unsubscribe(), 25); // a0, a1 out; nothing committed
     ts.schedule(() => source.subscribe(), 30); // so the next run reads a0..a2 again
-    ts.schedule(() => (metrics = source.metrics?.()), 90);
+    ts.schedule(() => (metrics = source.metrics()), 90);
     expectObservable(NEVER, '^ 100ms !');
   });
   assert.equal(metrics?.rows, 5);

@@ -74,7 +74,7 @@ test('the limit changes while running: the waiting chunk is paced at the new rat
     });
     // 10 rows/s: a0 at 10 (debt 0.9: a1, read at 20, is due at 100). At 60 the limit is lifted:
     // a1..a4, read meanwhile and waiting, go at once.
-    at(60, () => source.setRateLimit?.(null));
+    at(60, () => source.setRateLimit(null));
     expectObservable(source).toBe('10ms a 49ms (bcdeF|)', {
       a: c('a', 0), b: c('a', 1), c: c('a', 2), d: c('a', 3), e: c('a', 4), F: finalBarrier(1),
     });
@@ -93,7 +93,7 @@ test('a lower limit set while running slows the chunk already waiting', () => {
     });
     // 10 rows/s: a0 at 10 leaves a debt of 0.9, so a1 (read at 20) is due at 100. At 40 the limit
     // drops to 5 rows/s: 0.6 of debt is left, at the new rate 120 ms: a1 goes at 160, not 100.
-    at(40, () => source.setRateLimit?.(5));
+    at(40, () => source.setRateLimit(5));
     expectObservable(source).toBe('10ms a 149ms (bF|)', { a: c('a', 0), b: c('a', 1), F: finalBarrier(1) });
   });
 });
@@ -110,8 +110,8 @@ test('rate limit 0 pauses the source, barriers still pass with positions of what
       scheduler: ts,
       rateLimit: 1_000,
     });
-    at(12, () => source.setRateLimit?.(0));
-    at(50, () => source.setRateLimit?.(1_000));
+    at(12, () => source.setRateLimit(0));
+    at(50, () => source.setRateLimit(1_000));
     // a0 is out before the pause; a1 (20) and a2 (30) wait; the barrier at 35 goes out ahead of
     // them. At 50 they follow at 1000 rows/s (a2 waits off a1's 1 ms), then the final checkpoint.
     expectObservable(source).toBe('10ms a 4ms B 19ms C 14ms b (cF|)', {

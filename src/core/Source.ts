@@ -44,16 +44,15 @@ export interface Source<T> extends Observable<SourceEvent<T>> {
   /**
    * The source's figures now: rows, bytes and lag per split, the last checkpoint's write time and
    * size, the rate limit (see {@link SourceMetrics}). Cheap enough to poll once a second.
-   * Optional, like `warnings$`.
    */
-  metrics?(): SourceMetrics;
+  metrics(): SourceMetrics;
   /** The same figures after every checkpoint: hot, never completes. */
-  readonly metrics$?: Observable<SourceMetrics>;
+  readonly metrics$: Observable<SourceMetrics>;
   /** Rows per second the source is limited to (`null`: none, `0`: paused). */
-  readonly rateLimit?: number | null;
+  readonly rateLimit: number | null;
   /**
    * Changes the rate limit while running (RisingWave's `ALTER SOURCE ... SET source_rate_limit`):
    * the live run changes pace at once, later runs start with it.
    */
-  setRateLimit?(rowsPerSecond: number | null): void;
+  setRateLimit(rowsPerSecond: number | null): void;
 }

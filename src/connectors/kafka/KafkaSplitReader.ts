@@ -8,6 +8,7 @@ import { KafkaLagCommitter, type LagOffset } from './KafkaLagCommitter.js';
 import type { KafkaRecordDecoder } from './KafkaRecordDecoder.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
+import type { KafkaMessage } from 'kafkajs';
 
 /**
  * Reads one partition: registers it with the source's shared consumer ({@link KafkaConsumerHub})
@@ -33,8 +34,13 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       const listener: PartitionListener = {
         split,
         offset,
-        onRecords: (messages, position, nextPosition) => {
+        onRecords: (messages, position, nextPosition, highWatermark) => {
           if (subscriber.closed) return;
+          const metrics = context.metrics;
+          if (metrics !== undefined) {
+            if (messages.length > 0) metrics.bytes(split.id, messageBytes(messages));
+            if (highWatermark !== undefined) metrics.lag(split.id, Number(highWatermark - nextPosition), 'records');
+          }
           let records: T[];
           try {
             records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
@@ -92,4 +98,11 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
     // In the hub's view until done, so `KafkaSource.closed()` waits for the last commit too.
     if (lag !== undefined) this.hub.track(lag.close());
   }
+}
+
+/** Key and value bytes of fetched messages, as the broker sent them (headers left out). */
+function messageBytes(messages: readonly KafkaMessage[]): number {
+  let bytes = 0;
+  for (const { key, value } of messages) bytes += (key?.length ?? 0) + (value?.length ?? 0);
+  return bytes;
 }
