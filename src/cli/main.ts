@@ -27,6 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'checkpoint-interval': { type: 'string' },
         'bad-records': { type: 'string' },
         'dead-letter': { type: 'string' },
+        'metrics-port': { type: 'string' },
       },
     });
   } catch (err) {
@@ -69,6 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const policy = badRecords ?? (deadLetter === undefined ? undefined : 'dead-letter');
   if (values.state === '') throw new UsageError('--state needs a directory');
+  const metricsAt = values['metrics-port'] === undefined ? undefined : parseMetricsPort(values['metrics-port']);
   return runFile(
     {
       file,
@@ -77,9 +79,19 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
       ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
       ...(deadLetter === undefined ? {} : { deadLetter }),
+      ...(metricsAt === undefined ? {} : { metricsAt }),
     },
     { stdout: process.stdout, stderr: process.stderr },
   );
+}
+
+/** `--metrics-port [host:]port`: where the Prometheus endpoint listens (127.0.0.1 unless a host is given; port 0 picks one). */
+function parseMetricsPort(text: string): { readonly host?: string; readonly port: number } {
+  const match = /^(?:(.+):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (match === null || port > 65_535) throw new UsageError(`--metrics-port must be a port (0-65535), optionally after host:, got '${text}'`);
+  const host = match[1]?.replace(/^\[(.*)\]$/, '$1');
+  return host === undefined ? { port } : { host, port };
 }
 
 /** Exits once stdout has taken everything written to it (a pipe may still hold a buffer). */
