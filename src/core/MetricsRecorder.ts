@@ -30,6 +30,10 @@ export class MetricsRecorder implements MetricsReporter {
   private totalBytes = 0;
   private checkpoints = 0;
   private last: LastCheckpoint | undefined;
+  /** Lag figures waiting for their chunk to be emitted (see {@link MetricsReporter.lag}). */
+  private readonly lagOfChunk = new WeakMap<object, { readonly value: number; readonly unit: LagUnit }>();
+  /** Whether any reader ever tied lag to a chunk: the per-chunk lookup is skipped until one does. */
+  private chunkLag = false;
   private readonly emitted = new Subject<SourceMetrics>();
   /** Hot, never completes: the figures after each checkpoint. */
   readonly metrics$: Observable<SourceMetrics> = this.emitted.asObservable();
@@ -40,10 +44,14 @@ export class MetricsRecorder implements MetricsReporter {
     private readonly rateLimit: () => number | null,
   ) {}
 
-  /** The source emitted a chunk of `rows` records of `split` (the hot path: one lookup, two adds). */
-  chunkEmitted(split: string, rows: number): void {
+  /** The source emitted `chunk`, of `rows` records of `split` (the hot path: one lookup, two adds). */
+  chunkEmitted(split: string, rows: number, chunk: object): void {
     this.rows += rows;
-    this.counters(split).rows += rows;
+    const counters = this.counters(split);
+    counters.rows += rows;
+    if (!this.chunkLag) return;
+    const lag = this.lagOfChunk.get(chunk);
+    if (lag !== undefined) counters.lag = { value: lag.value, unit: lag.unit, at: this.now() };
   }
 
   bytes(split: string, bytes: number): void {
@@ -52,10 +60,16 @@ export class MetricsRecorder implements MetricsReporter {
     this.counters(split).bytes += bytes;
   }
 
-  lag(split: string, value: number, unit: LagUnit): void {
+  lag(split: string, value: number, unit: LagUnit, chunk?: object): void {
     if (!Number.isFinite(value)) return;
     // A head read just before the records it counted were delivered can trail them: lag is never negative.
-    this.counters(split).lag = { value: Math.max(0, value), unit, at: this.now() };
+    const clamped = Math.max(0, value);
+    if (chunk === undefined) {
+      this.counters(split).lag = { value: clamped, unit, at: this.now() };
+      return;
+    }
+    this.chunkLag = true;
+    this.lagOfChunk.set(chunk, { value: clamped, unit });
   }
 
   /** The run's split set changed: splits outside it keep their counters but are no longer assigned. */

@@ -36,7 +36,8 @@ export interface SplitMetrics {
 }
 
 /**
- * A split's lag: how much the upstream holds beyond what the source has emitted. The unit is the
+ * A split's lag: how much the upstream holds beyond what the source has emitted (as of the last
+ * chunk emitted with a lag figure, or the connector's last idle report). The unit is the
  * upstream's own: Kafka counts records (high watermark minus next offset), Kinesis milliseconds
  * (`MillisBehindLatest`), PostgreSQL WAL bytes (server's WAL end minus the position received),
  * Pulsar records (backlog of the reader's position).
@@ -78,8 +79,13 @@ export interface CheckpointMetrics {
 export interface MetricsReporter {
   /** `bytes` upstream bytes (payloads and keys as received) were read for `split`. */
   bytes(split: string, bytes: number): void;
-  /** `split` stands `value` (in `unit`) behind its upstream's head. */
-  lag(split: string, value: number, unit: LagUnit): void;
+  /**
+   * `split` stands `value` (in `unit`) behind its upstream's head. With `chunk` (the chunk about to
+   * be emitted, `value` measured from its end), the figure takes effect when the source emits that
+   * chunk: a chunk may wait behind a rate limit or a snapshot write, and until it is out the
+   * records it holds still count as lag. Without, at once (an idle poll that saw the head).
+   */
+  lag(split: string, value: number, unit: LagUnit, chunk?: object): void;
 }
 
 /**

@@ -100,6 +100,7 @@ export class SourceRun<S extends SourceSplit, T> {
       paused$: this.flow.paused$,
       warn: (message) => this.warn(message),
       metrics: setup.metrics,
+      chunkRows: () => chunkRowsFor(this.limiter.limit),
     };
   }
 
@@ -289,7 +290,7 @@ export class SourceRun<S extends SourceSplit, T> {
         const { chunk } = item;
         this.state.advance(chunk.splitId, chunk.nextOffset);
         this.flow.emitting(chunk.records.length);
-        this.setup.metrics.chunkEmitted(chunk.splitId, chunk.records.length);
+        this.setup.metrics.chunkEmitted(chunk.splitId, chunk.records.length, chunk);
         this.subscriber.next(chunk);
         this.flow.update();
         return;
@@ -348,4 +349,9 @@ export class SourceRun<S extends SourceSplit, T> {
     this.stop();
     this.subscriber.error(err);
   }
+}
+
+/** {@link ReaderContext.chunkRows} under a rate limit: a tenth of a second of it (at least one record). */
+function chunkRowsFor(limit: number | null): number {
+  return limit === null ? Infinity : Math.max(1, Math.ceil(limit / 10));
 }

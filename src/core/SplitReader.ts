@@ -24,6 +24,14 @@ export interface ReaderContext {
    * counted by the source. Absent in hand-built contexts.
    */
   readonly metrics?: MetricsReporter;
+  /**
+   * The most records a chunk should carry now. A chunk is never split by the source (its
+   * `nextOffset` is the only position known inside it), so under a rate limit the source asks for
+   * chunks of at most a tenth of a second of the limit, which it can then pace smoothly; without
+   * one, `Infinity`. Readers that fetch big batches (Kafka) cut them to this at record boundaries;
+   * others may ignore it (the limit still holds on average). Absent in hand-built contexts.
+   */
+  readonly chunkRows?: () => number;
 }
 
 /**

@@ -31,26 +31,43 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
 
   read(split: KafkaSplit, offset: string | null, context: ReaderContext): Observable<Chunk<T>> {
     return new Observable<Chunk<T>>((subscriber) => {
+      /** Decodes and emits one chunk; `false` once the subscriber failed or left. */
+      const emit = (messages: readonly KafkaMessage[], position: bigint, nextPosition: bigint, highWatermark: bigint | undefined): boolean => {
+        let records: T[];
+        try {
+          records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
+        } catch (err) {
+          // The `fail` bad-record policy throws the BadRecordError here.
+          subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: position.toString() }));
+          return false;
+        }
+        const first = messages[0]?.offset ?? position.toString();
+        const out = chunk(split.id, records, first, nextPosition.toString());
+        // Counted from this chunk's end, effective when the source emits it.
+        if (highWatermark !== undefined) context.metrics?.lag(split.id, Number(highWatermark - nextPosition), 'records', out);
+        subscriber.next(out);
+        return !subscriber.closed;
+      };
       const listener: PartitionListener = {
         split,
         offset,
         onRecords: (messages, position, nextPosition, highWatermark) => {
           if (subscriber.closed) return;
-          const metrics = context.metrics;
-          if (metrics !== undefined) {
-            if (messages.length > 0) metrics.bytes(split.id, messageBytes(messages));
-            if (highWatermark !== undefined) metrics.lag(split.id, Number(highWatermark - nextPosition), 'records');
-          }
-          let records: T[];
-          try {
-            records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
-          } catch (err) {
-            // The `fail` bad-record policy throws the BadRecordError here.
-            subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: position.toString() }));
+          if (messages.length > 0) context.metrics?.bytes(split.id, messageBytes(messages));
+          // Under a rate limit the source asks for small chunks it can pace: cut the batch at
+          // record boundaries (the position after a record is its offset + 1, a valid resume
+          // point: markers after it are skipped again on a re-read).
+          const most = context.chunkRows?.() ?? Infinity;
+          if (messages.length <= most) {
+            emit(messages, position, nextPosition, highWatermark);
             return;
           }
-          const first = messages[0]?.offset ?? position.toString();
-          subscriber.next(chunk(split.id, records, first, nextPosition.toString()));
+          for (let at = 0; at < messages.length && !subscriber.closed; at += most) {
+            const part = messages.slice(at, at + most);
+            const last = at + most >= messages.length;
+            const end = last ? nextPosition : BigInt(part[part.length - 1]!.offset) + 1n;
+            if (!emit(part, at === 0 ? position : BigInt(part[0]!.offset), end, highWatermark)) return;
+          }
         },
         onEnd: () => subscriber.complete(),
         onError: (err) => subscriber.error(err),
