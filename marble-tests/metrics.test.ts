@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NEVER, of } from 'rxjs';
+import { NEVER, map, of, tap } from 'rxjs';
+import type { Chunk } from '../src/core/SourceEvent.js';
 import { createSource } from '../src/core/createSource.js';
 import { maxLag, totalLag, type SourceMetrics } from '../src/core/SourceMetrics.js';
 import { MemoryStore } from '../src/state/MemoryStore.js';
-import { scriptedReader, slowStore, split, testScheduler } from './support/scripted.js';
+import { recordChunk as c, scriptedReader, slowStore, split, testScheduler } from './support/scripted.js';
 
 test('metrics$ emits after each checkpoint: rows per split, write time from request to durable, snapshot size', () => {
   const seen: SourceMetrics[] = [];
@@ -116,4 +117,60 @@ test('counters continue across runs: a resubscription adds to them', () => {
   });
   assert.equal(metrics?.rows, 5);
   assert.equal(metrics?.splits[0]?.rows, 5);
+});
+
+test('lag tied to a chunk takes effect when the chunk is emitted, after a rate limit held it back', () => {
+  const ts = testScheduler();
+  const seen: Array<[number, number | undefined]> = [];
+  ts.run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      enumerator: { splits: () => of([split('a', 3)]) },
+      reader: {
+        // Three one-record chunks read at once, upstream holding 3: lag 2, 1, 0 after each.
+        read: (s, _offset, ctx) =>
+          cold<Chunk<string>>('(abc|)', { a: c('a', 0), b: c('a', 1), c: c('a', 2) }).pipe(
+            tap((chunk) => ctx.metrics?.lag(s.id, 2 - Number(chunk.offset), 'records', chunk)),
+          ),
+      },
+      barriers: NEVER,
+      scheduler: ts,
+      rateLimit: 10, // one record per 100 ms
+    });
+    source.subscribe((event) => {
+      if (event.type === 'chunk') seen.push([ts.now(), source.metrics().splits[0]?.lag?.value]);
+    });
+    expectObservable(NEVER, '^ 400ms !');
+  });
+  // Reported at 0 for all three, but each figure shows only once its chunk is out.
+  assert.deepEqual(seen, [
+    [0, 2],
+    [100, 1],
+    [200, 0],
+  ]);
+});
+
+test('under a rate limit readers are asked for chunks of a tenth of a second of it; without, any size', () => {
+  const ts = testScheduler();
+  const hints: number[] = [];
+  ts.run(({ expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      enumerator: { splits: () => of([split('a', -1)]) },
+      reader: {
+        read: (s, offset, ctx) => {
+          ts.schedule(() => hints.push(ctx.chunkRows?.() ?? -1), 0);
+          ts.schedule(() => source.setRateLimit(5), 10);
+          ts.schedule(() => hints.push(ctx.chunkRows?.() ?? -1), 20);
+          ts.schedule(() => source.setRateLimit(2_000), 30);
+          ts.schedule(() => hints.push(ctx.chunkRows?.() ?? -1), 40);
+          return scriptedReader(10).read(s, offset, ctx);
+        },
+      },
+      barriers: NEVER,
+      scheduler: ts,
+    });
+    expectObservable(source.pipe(map(() => 'x')), '^ 50ms !');
+  });
+  assert.deepEqual(hints, [Infinity, 1, 200]);
 });
