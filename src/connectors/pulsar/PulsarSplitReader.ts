@@ -200,6 +200,8 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     let lastId: string | undefined;
     let done = false;
     let skipping = notBefore !== null;
+    /** Payload bytes read, for the source's metrics (payloads are decoded here anyway: counting them elsewhere would decode them twice). */
+    let bytes = 0;
     // Ids grow along a partition: when the take's last message is before the end, all are.
     const endInView = end !== undefined && messages.length > 0 && positionAgainstEnd(decodeMessageId(messages[messages.length - 1]!.messageId), end) !== 'before';
     for (const message of messages) {
@@ -224,6 +226,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       first ??= message.messageId;
       lastId = message.messageId;
       const payload = message.payload;
+      bytes += payload.length;
       if (payload.length > 0) {
         const bad = (what: string, err: unknown): void => {
           const reason = err instanceof Error ? err.message : String(err);
@@ -274,6 +277,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       }
       if (done) break;
     }
+    if (bytes > 0) context.metrics?.bytes(split.id, bytes);
     return { rows, first, lastId, done, reached: !skipping };
   }
 }
