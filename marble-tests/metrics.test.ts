@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NEVER, map, of, tap } from 'rxjs';
+import { NEVER, delay, map, of, tap } from 'rxjs';
+import { commitEpochs } from '../src/core/commitEpochs.js';
 import type { Chunk } from '../src/core/SourceEvent.js';
 import { createSource } from '../src/core/createSource.js';
 import { maxLag, totalLag, type SourceMetrics } from '../src/core/SourceMetrics.js';
@@ -173,4 +174,26 @@ test('under a rate limit readers are asked for chunks of a tenth of a second of 
     expectObservable(source.pipe(map(() => 'x')), '^ 50ms !');
   });
   assert.deepEqual(hints, [Infinity, 1, 200]);
+});
+
+test('commit latency runs from the barrier request to its commit at the end of the pipeline', () => {
+  const ts = testScheduler();
+  let metrics: SourceMetrics | undefined;
+  ts.run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      store: slowStore(new MemoryStore(), 20, ts),
+      enumerator: { splits: () => of([split('a', -1)]) },
+      reader: scriptedReader(10),
+      barriers: cold('25ms x'),
+      scheduler: ts,
+    });
+    // Requested at 25, written at 45, through a pipeline that takes 30: committed at 75.
+    const running = source.pipe(delay(30, ts), commitEpochs(source)).subscribe();
+    ts.schedule(() => (metrics = source.metrics()), 90);
+    ts.schedule(() => running.unsubscribe(), 100);
+    expectObservable(NEVER, '^ 100ms !');
+  });
+  assert.deepEqual(metrics?.lastCommit, { epoch: 1, latencyMs: 50 });
+  assert.equal(metrics?.lastCheckpoint?.writeMs, 20);
 });

@@ -108,6 +108,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     this.committed = epoch;
     this.oldestRetained = epoch;
     this.run?.committed(epoch);
+    this.recorder.committed(epoch);
     // The hook fires only once the commit is durable: an upstream told to forget (a Pulsar ack,
     // a slot's confirmed LSN) before that could lose what a crash then rolls back to.
     const notify = this.hook.committing(epoch);

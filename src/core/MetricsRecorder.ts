@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import type { CheckpointMetrics, LagUnit, MetricsReporter, SourceMetrics, SplitLag, SplitMetrics } from './SourceMetrics.js';
+import type { CheckpointMetrics, CommitMetrics, LagUnit, MetricsReporter, SourceMetrics, SplitLag, SplitMetrics } from './SourceMetrics.js';
 
 /** One split's counters; mutable, so the per-chunk path allocates nothing. */
 interface SplitCounters {
@@ -34,6 +34,9 @@ export class MetricsRecorder implements MetricsReporter {
   private readonly lagOfChunk = new WeakMap<object, { readonly value: number; readonly unit: LagUnit }>();
   /** Whether any reader ever tied lag to a chunk: the per-chunk lookup is skipped until one does. */
   private chunkLag = false;
+  /** When each written, uncommitted epoch's barrier was requested (bounded: epochs nobody commits are dropped). */
+  private readonly requestedAt = new Map<number, number>();
+  private lastCommit: CommitMetrics | undefined;
   private readonly emitted = new Subject<SourceMetrics>();
   /** Hot, never completes: the figures after each checkpoint. */
   readonly metrics$: Observable<SourceMetrics> = this.emitted.asObservable();
@@ -81,8 +84,18 @@ export class MetricsRecorder implements MetricsReporter {
   /** A snapshot was written (its barrier goes out next). */
   checkpointWritten(epoch: number, writeMs: number, snapshot: { readonly splits: object }, final: boolean): void {
     this.checkpoints++;
+    this.requestedAt.set(epoch, this.now() - writeMs);
+    // Without commitEpochs downstream nothing commits: keep the newest few.
+    if (this.requestedAt.size > 64) this.requestedAt.delete(this.requestedAt.keys().next().value!);
     this.last = { epoch, writeMs, snapshot, final, size: undefined };
     if (this.emitted.observed) this.emitted.next(this.snapshot());
+  }
+
+  /** `epoch` was committed: its barrier's latency is known (epochs it subsumes are forgotten). */
+  committed(epoch: number): void {
+    const requested = this.requestedAt.get(epoch);
+    for (const e of this.requestedAt.keys()) if (e <= epoch) this.requestedAt.delete(e);
+    if (requested !== undefined) this.lastCommit = { epoch, latencyMs: this.now() - requested };
   }
 
   /** The figures now. */
@@ -91,7 +104,16 @@ export class MetricsRecorder implements MetricsReporter {
     for (const [split, c] of this.splits) {
       splits.push(c.lag === undefined ? { split, rows: c.rows, bytes: c.bytes, assigned: c.assigned } : { split, rows: c.rows, bytes: c.bytes, lag: c.lag, assigned: c.assigned });
     }
-    const base = { source: this.source, at: this.now(), rows: this.rows, bytes: this.totalBytes, splits, checkpoints: this.checkpoints, rateLimit: this.rateLimit() };
+    const base: SourceMetrics = {
+      source: this.source,
+      at: this.now(),
+      rows: this.rows,
+      bytes: this.totalBytes,
+      splits,
+      checkpoints: this.checkpoints,
+      rateLimit: this.rateLimit(),
+      ...(this.lastCommit === undefined ? {} : { lastCommit: this.lastCommit }),
+    };
     const last = this.last;
     if (last === undefined) return base;
     // Measured once per checkpoint, and only when read: a source with many splits would pay a

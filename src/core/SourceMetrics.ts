@@ -20,6 +20,8 @@ export interface SourceMetrics {
   readonly checkpoints: number;
   /** The latest checkpoint, once there is one. */
   readonly lastCheckpoint?: CheckpointMetrics;
+  /** The latest epoch committed (its barrier through the whole pipeline), once one is. */
+  readonly lastCommit?: CommitMetrics;
   /** Rows per second the source is limited to; `null`: no limit; `0`: paused. */
   readonly rateLimit: number | null;
 }
@@ -51,6 +53,13 @@ export interface SplitLag {
 
 /** The units a {@link SplitLag} comes in. */
 export type LagUnit = 'records' | 'ms' | 'bytes';
+
+/** One committed epoch: how long its barrier took end to end (RisingWave's barrier latency). */
+export interface CommitMetrics {
+  readonly epoch: number;
+  /** From the barrier request to the commit: the snapshot write plus the barrier's way through the pipeline and sink. */
+  readonly latencyMs: number;
+}
 
 /** One checkpoint, as measured by the source that took it. */
 export interface CheckpointMetrics {

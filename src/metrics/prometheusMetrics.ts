@@ -144,6 +144,9 @@ export async function prometheusMetrics(sources: MetricSources, options: Prometh
   };
   lastCheckpoint('source_checkpoint_size_chars', "The latest snapshot's size as JSON text", (m) => m.lastCheckpoint?.size);
   lastCheckpoint('source_checkpoint_epoch', 'The epoch of the latest snapshot written', (m) => m.lastCheckpoint?.epoch);
+  lastCheckpoint('source_commit_latency_seconds', "The latest committed epoch's barrier latency: from its request to its commit", (m) =>
+    m.lastCommit === undefined ? undefined : m.lastCommit.latencyMs / 1000,
+  );
   lastCheckpoint('source_rate_limit_rows_per_second', 'The rate limit of a source (0: paused; absent: none)', (m) => m.rateLimit ?? undefined);
 
   return {
