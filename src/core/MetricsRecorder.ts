@@ -31,7 +31,7 @@ export class MetricsRecorder implements MetricsReporter {
   private checkpoints = 0;
   private last: LastCheckpoint | undefined;
   /** Lag figures waiting for their chunk to be emitted (see {@link MetricsReporter.lag}). */
-  private readonly lagOfChunk = new WeakMap<object, { readonly value: number; readonly unit: LagUnit }>();
+  private readonly lagOfChunk = new WeakMap<object, { readonly value: number | (() => number | undefined); readonly unit: LagUnit }>();
   /** Whether any reader ever tied lag to a chunk: the per-chunk lookup is skipped until one does. */
   private chunkLag = false;
   /** When each written, uncommitted epoch's barrier was requested (bounded: epochs nobody commits are dropped). */
@@ -54,7 +54,9 @@ export class MetricsRecorder implements MetricsReporter {
     counters.rows += rows;
     if (!this.chunkLag) return;
     const lag = this.lagOfChunk.get(chunk);
-    if (lag !== undefined) counters.lag = { value: lag.value, unit: lag.unit, at: this.now() };
+    if (lag === undefined) return;
+    const value = typeof lag.value === 'function' ? lag.value() : lag.value;
+    if (value !== undefined && Number.isFinite(value)) counters.lag = { value: Math.max(0, value), unit: lag.unit, at: this.now() };
   }
 
   bytes(split: string, bytes: number): void {
@@ -63,16 +65,15 @@ export class MetricsRecorder implements MetricsReporter {
     this.counters(split).bytes += bytes;
   }
 
-  lag(split: string, value: number, unit: LagUnit, chunk?: object): void {
-    if (!Number.isFinite(value)) return;
-    // A head read just before the records it counted were delivered can trail them: lag is never negative.
-    const clamped = Math.max(0, value);
-    if (chunk === undefined) {
-      this.counters(split).lag = { value: clamped, unit, at: this.now() };
+  lag(split: string, value: number | (() => number | undefined), unit: LagUnit, chunk?: object): void {
+    if (chunk !== undefined) {
+      this.chunkLag = true;
+      this.lagOfChunk.set(chunk, { value, unit });
       return;
     }
-    this.chunkLag = true;
-    this.lagOfChunk.set(chunk, { value: clamped, unit });
+    const now = typeof value === 'function' ? value() : value;
+    // A head read just before the records it counted were delivered can trail them: lag is never negative.
+    if (now !== undefined && Number.isFinite(now)) this.counters(split).lag = { value: Math.max(0, now), unit, at: this.now() };
   }
 
   /** The run's split set changed: splits outside it keep their counters but are no longer assigned. */

@@ -93,8 +93,10 @@ export interface MetricsReporter {
    * be emitted, `value` measured from its end), the figure takes effect when the source emits that
    * chunk: a chunk may wait behind a rate limit or a snapshot write, and until it is out the
    * records it holds still count as lag. Without, at once (an idle poll that saw the head).
+   * `value` may be a function, evaluated when the figure takes effect: a connector whose head is
+   * polled (PostgreSQL's WAL end) measures a held-back chunk against the head as of its emission.
    */
-  lag(split: string, value: number, unit: LagUnit, chunk?: object): void;
+  lag(split: string, value: number | (() => number | undefined), unit: LagUnit, chunk?: object): void;
 }
 
 /**
