@@ -177,3 +177,22 @@ test('a rollback keeps the rate limit, and every record is delivered once after 
   // 50 overdraws the bucket (0.2 credited since 40), a2 waits its 0.8 off (90), then one per 50 ms.
   assert.deepEqual(delivered, ['a0@10', 'a1@50', 'a2@90', 'a3@140', 'a4@190', 'a5@240']);
 });
+
+test("the picture in SourceOptions.rateLimit's TSDoc: a barrier requested while chunks wait goes out at once", () => {
+  run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      enumerator: { splits: () => of([split('a', 4)]) },
+      reader: scriptedReader(10),
+      barriers: cold('30ms x'),
+      scheduler: ts,
+      rateLimit: 20,
+    });
+    // reader:   -abcd----------- (10 ms a character)
+    // barriers: ---x------------
+    // output:   -a-x-b----c----d
+    expectObservable(source).toBe('10ms a 19ms B 19ms b 49ms c 49ms (dF|)', {
+      a: c('a', 0), b: c('a', 1), c: c('a', 2), d: c('a', 3), B: barrier(1), F: finalBarrier(2),
+    });
+  });
+});
