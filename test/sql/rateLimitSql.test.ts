@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -48,4 +48,21 @@ test('a source without source_rate_limit has none; bad values and unknown source
   assert.throws(() => session.execute('ALTER SOURCE t SET source_rate_limit = 5'), (err: unknown) => err instanceof SqlError && /source "t" does not exist \(did you mean "s"\?\)/.test(err.message));
   assert.throws(() => new Session().execute(create(", source_rate_limit = '-3'")), (err: unknown) => err instanceof SqlError && /source_rate_limit/.test(err.message));
   assert.throws(() => new Session().execute(create(", source_rate_limit = 'fast'")), (err: unknown) => err instanceof SqlError && /source_rate_limit/.test(err.message));
+});
+
+test('ALTER SOURCE on a running query: paused by source_rate_limit = 0, resumed by DEFAULT, every row delivered once', async () => {
+  const path = join(dir, 'running');
+  mkdirSync(path, { recursive: true });
+  writeFileSync(join(path, 'rows.csv'), 'id\n' + Array.from({ length: 50 }, (_, i) => String(i)).join('\n') + '\n');
+  const session = new Session();
+  session.execute(`CREATE SOURCE r (id INT) WITH (connector = 'fs', 'fs.path' = '${path}', source_rate_limit = '0') FORMAT PLAIN ENCODE CSV`);
+  const rows: number[] = [];
+  const finished = new Promise<void>((resolve, reject) =>
+    session.query('SELECT id FROM r').rows.subscribe({ next: (row) => rows.push(row['id'] as number), error: reject, complete: resolve }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(rows, [], 'paused: nothing delivered');
+  session.execute('ALTER SOURCE r SET source_rate_limit = DEFAULT');
+  await finished;
+  assert.deepEqual(rows, Array.from({ length: 50 }, (_, i) => i));
 });
