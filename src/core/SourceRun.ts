@@ -245,11 +245,18 @@ export class SourceRun<S extends SourceSplit, T> {
     if (this.draining) return;
     this.draining = true;
     try {
+      let blocked = false;
       while (this.output === 'open' && !this.stopped && this.pending.length > 0) {
         const head = this.pending[0]!;
-        if (head.kind === 'chunk' && !this.admit(head.chunk.records.length)) break;
+        if (head.kind === 'chunk' && !this.admit(head.chunk.records.length)) {
+          blocked = true;
+          break;
+        }
         this.handle(this.pending.shift()!);
       }
+      // Throttling ends when the queue got through, not at each chunk let out: readers would be
+      // told to resume and pause again at every chunk of a steady limit.
+      if (!blocked && this.throttled && this.output === 'open' && !this.stopped) this.unthrottle();
     } finally {
       this.draining = false;
     }
@@ -258,10 +265,7 @@ export class SourceRun<S extends SourceSplit, T> {
   /** Whether the rate limit lets a chunk of `rows` records out now; if not, arranges to try again. */
   private admit(rows: number): boolean {
     const wait = this.limiter.take(rows);
-    if (wait === 0) {
-      if (this.throttled) this.unthrottle();
-      return true;
-    }
+    if (wait === 0) return true;
     if (!this.throttled) {
       this.throttled = true;
       this.flow.throttled(this.limiter.limit ?? undefined);
