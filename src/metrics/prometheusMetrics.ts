@@ -107,7 +107,7 @@ export async function prometheusMetrics(sources: MetricSources, options: Prometh
   });
   new prom.Gauge({
     name: `${prefix}source_lag`,
-    help: "How far a split is behind its upstream's head, in the upstream's unit (Kafka records, Kinesis ms, PostgreSQL WAL bytes)",
+    help: "How far a split is behind its upstream's head, in the upstream's unit (Kafka and Pulsar records, Kinesis ms, PostgreSQL WAL bytes)",
     labelNames: ['source', 'split', 'unit'],
     registers: [registry],
     collect() {
