@@ -18,6 +18,8 @@ export type { CompletedCheckpoint, ReaderContext, SplitReader } from './core/Spl
 export { OP, UNCHANGED, isRetraction, opOf, truncation, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
 export { MicroDate, instant, microsOf } from './core/MicroDate.js';
 export type { Source } from './core/Source.js';
+export { maxLag, totalLag, type CheckpointMetrics, type LagUnit, type MetricsReporter, type SourceMetrics, type SplitLag, type SplitMetrics } from './core/SourceMetrics.js';
+export { checkRateLimit } from './core/RateLimiter.js';
 export { BadRecordError, CorruptStateError, SourceError, type SourceErrorLocation } from './core/SourceError.js';
 export type { BadRecordHandler, BadRecordPolicy, BadRecordStats, DeadLetter } from './core/BadRecordHandler.js';
 export { BadRecordTracker } from './core/BadRecordTracker.js';

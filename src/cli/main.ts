@@ -31,6 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
         quiet: { type: 'boolean', short: 'q' },
         share: { type: 'boolean' },
         'lease-ms': { type: 'string' },
+        'metrics-port': { type: 'string' },
       },
     });
   } catch (err) {
@@ -78,6 +79,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(`--lease-ms must be a whole number of milliseconds from 100 to ${MAX_TIMER_DELAY_MS}, got '${leaseText}'`);
   }
   if (leaseText !== undefined && values.share !== true) throw new UsageError('--lease-ms goes with --share');
+  const metricsAt = values['metrics-port'] === undefined ? undefined : parseMetricsPort(values['metrics-port']);
   return runFile(
     {
       file,
@@ -89,9 +91,19 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(policy === undefined ? {} : { badRecords: policy as BadRecordPolicy }),
       ...(deadLetter === undefined ? {} : { deadLetter }),
       ...(values.quiet === true ? { quiet: true } : {}),
+      ...(metricsAt === undefined ? {} : { metricsAt }),
     },
     { stdout: process.stdout, stderr: process.stderr },
   );
+}
+
+/** `--metrics-port [host:]port`: where the Prometheus endpoint listens (127.0.0.1 unless a host is given; port 0 picks one). */
+function parseMetricsPort(text: string): { readonly host?: string; readonly port: number } {
+  const match = /^(?:(.+):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (match === null || port > 65_535) throw new UsageError(`--metrics-port must be a port (0-65535), optionally after host:, got '${text}'`);
+  const host = match[1]?.replace(/^\[(.*)\]$/, '$1');
+  return host === undefined ? { port } : { host, port };
 }
 
 /** Exits once stdout has taken everything written to it (a pipe may still hold a buffer). */

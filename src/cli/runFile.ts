@@ -45,6 +45,8 @@ export interface RunFileOptions {
   readonly checkOnly?: boolean;
   /** No summary line at the end (`--quiet`). */
   readonly quiet?: boolean;
+  /** Serve the sources' metrics for Prometheus here (`--metrics-port`). */
+  readonly metricsAt?: { readonly host?: string; readonly port: number };
 }
 
 /** Where `runFile` writes, and the process it listens to for signals. */
@@ -141,10 +143,12 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
     const leaseLog = leases?.events$.subscribe((event) => {
       if (event.type !== 'committed') io.stderr.write(redact(`tributary: leases: ${JSON.stringify({ member: leases.member, ...event })}`) + '\n');
     });
+    const metrics = options.metricsAt === undefined ? undefined : await serveSessionMetrics(session, options.metricsAt, io);
     try {
       return await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
     } finally {
       leaseLog?.unsubscribe();
+      await metrics?.close();
       // Dead letters of an epoch that never committed are written too: at-least-once.
       await deadLetters?.close().catch((err: unknown) => io.stderr.write(`tributary: writing dead letters to ${options.deadLetter} failed: ${(err as Error).message}\n`));
     }
@@ -320,4 +324,32 @@ function isBrokenPipe(err: unknown): boolean {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * `--metrics-port`: the session's sources at `/metrics` for Prometheus while the run lasts.
+ * prom-client is loaded only here (an optional peer); the line on stderr says where to scrape.
+ */
+async function serveSessionMetrics(session: Session, at: { readonly host?: string; readonly port: number }, io: RunFileIo): Promise<{ close(): Promise<void> }> {
+  const { prometheusMetrics, serveMetrics } = await import('../metrics/index.js');
+  let exporter;
+  try {
+    exporter = await prometheusMetrics(() => [...session.sources.values()].map((r) => r.source));
+  } catch (err) {
+    throw new UsageError(`--metrics-port: ${(err as Error).message}`);
+  }
+  let server;
+  try {
+    server = await serveMetrics(exporter, at);
+  } catch (err) {
+    exporter.close();
+    throw new UsageError(`--metrics-port: cannot listen on ${at.host ?? '127.0.0.1'}:${at.port}: ${(err as Error).message}`);
+  }
+  io.stderr.write(`tributary: metrics at ${server.url}\n`);
+  return {
+    close: async () => {
+      exporter.close();
+      await server.close();
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription, map, type Subscriber } from 'rxjs';
+import { Observable, Subject, Subscription, asyncScheduler, map, type Subscriber } from 'rxjs';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import { BadRecordTracker } from './BadRecordTracker.js';
 import { MAX_UNCOMMITTED_EPOCHS, checkpointKeys, loadCheckpoint } from './Checkpoint.js';
@@ -6,9 +6,12 @@ import { CheckpointCompleteHook } from './CheckpointCompleteHook.js';
 import type { CreateSourceOptions } from './createSource.js';
 import { isThenable, type MaybePromise } from './MaybePromise.js';
 import { MemoryStore } from './MemoryStore.js';
+import { MetricsRecorder } from './MetricsRecorder.js';
+import { checkRateLimit } from './RateLimiter.js';
 import type { Source } from './Source.js';
 import { SourceError } from './SourceError.js';
 import type { SourceEvent } from './SourceEvent.js';
+import type { SourceMetrics } from './SourceMetrics.js';
 import { DEFAULT_BAD_RECORD_POLICY, DEFAULT_HIGH_WATER_MARK } from './SourceOptions.js';
 import { SourceRun, type RunSetup } from './SourceRun.js';
 import type { LeasedPosition, SplitLeases } from './SplitLeases.js';
@@ -32,7 +35,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   readonly name: string;
   readonly store: StateStore;
   private readonly badRecords: BadRecordTracker;
-  private readonly setup: RunSetup<S, T>;
+  private setup: RunSetup<S, T>;
   /** The run (subscription) currently active; commits and acks go to it. */
   private run: SourceRun<S, T> | undefined;
   /**
@@ -46,6 +49,9 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   private readonly hook: CheckpointCompleteHook<S>;
   private readonly warnings = new Subject<SourceWarning>();
   readonly warnings$: Observable<SourceWarning> = this.warnings.asObservable();
+  private readonly recorder: MetricsRecorder;
+  readonly metrics$: Observable<SourceMetrics>;
+  private limit: number | null;
 
   /** Split leases shared with other processes, if any (see {@link SplitLeases}). */
   private readonly leases: SplitLeases | undefined;
@@ -62,6 +68,10 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     // (and rolls back within the process); durable stores live in state/, above core.
     this.store = options.store ?? new MemoryStore();
     this.badRecords = new BadRecordTracker(options.badRecords ?? DEFAULT_BAD_RECORD_POLICY);
+    this.limit = checkRateLimit(options.rateLimit ?? null, `source '${this.name}': rateLimit`);
+    const scheduler = options.scheduler ?? asyncScheduler;
+    this.recorder = new MetricsRecorder(this.name, () => scheduler.now(), () => this.limit);
+    this.metrics$ = this.recorder.metrics$;
     this.hook = new CheckpointCompleteHook(options.reader, (message) => this.warnings.next({ source: this.name, message }));
     this.leases = options.leases;
     this.setup = {
@@ -80,6 +90,8 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
         this.leaseSnapshots.set(epoch, { positions: new Map(Object.entries(splits)), departed });
         if (this.leaseSnapshots.size > MAX_UNCOMMITTED_EPOCHS) this.leaseSnapshots.delete(this.leaseSnapshots.keys().next().value!);
       },
+      metrics: this.recorder,
+      rateLimit: this.limit,
     };
   }
 
@@ -96,6 +108,21 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     };
   }
 
+  metrics(): SourceMetrics {
+    return this.recorder.snapshot();
+  }
+
+  get rateLimit(): number | null {
+    return this.limit;
+  }
+
+  setRateLimit(rowsPerSecond: number | null): void {
+    this.limit = checkRateLimit(rowsPerSecond, `source '${this.name}': rate limit`);
+    // Later runs (a retry, a rollback) start with it; the live one changes pace at once.
+    this.setup = { ...this.setup, rateLimit: this.limit };
+    this.run?.setRateLimit(this.limit);
+  }
+
   get badRecordStats(): BadRecordStats {
     return this.badRecords.stats;
   }
@@ -110,6 +137,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     this.committed = epoch;
     this.oldestRetained = epoch;
     this.run?.committed(epoch);
+    this.recorder.committed(epoch);
     // The hook fires only once the commit is durable: an upstream told to forget (a Pulsar ack,
     // a slot's confirmed LSN) before that could lose what a crash then rolls back to.
     const notify = this.hook.committing(epoch);

@@ -11,6 +11,11 @@ export class FlowControl {
   /** Records read but held back behind a snapshot write: in flight too. */
   private held = 0;
   private acked = 0;
+  /**
+   * While the rate limit holds chunks back: records waiting above which readers pause too (one
+   * second's worth of the limit), so a slow limit does not read a high-water mark ahead.
+   */
+  private backlogLimit = Infinity;
   /** Records emitted before each barrier, until its epoch commits. */
   private readonly emittedAtEpoch = new Map<number, number>();
   private readonly paused = new BehaviorSubject(false);
@@ -26,7 +31,7 @@ export class FlowControl {
   /** A chunk was read and queued. While output is held behind a write, it counts right away. */
   queued(records: number, outputHeld: boolean): void {
     this.held += records;
-    if (outputHeld) this.update();
+    if (outputHeld || this.backlogLimit !== Infinity) this.update();
   }
 
   /** A queued chunk is being emitted; call {@link update} once the subscriber has it. */
@@ -59,9 +64,17 @@ export class FlowControl {
     this.update();
   }
 
+  /** The rate limit holds chunks back (`rowsPerSecond`: its limit) or, with `undefined`, no longer does. */
+  throttled(rowsPerSecond: number | undefined): void {
+    const limit = rowsPerSecond === undefined ? Infinity : Math.max(1, rowsPerSecond);
+    if (limit === this.backlogLimit) return;
+    this.backlogLimit = limit;
+    this.update();
+  }
+
   update(): void {
     if (!this.active()) return;
-    this.paused.next(this.emitted + this.held - this.acked > this.highWaterMark);
+    this.paused.next(this.emitted + this.held - this.acked > this.highWaterMark || this.held > this.backlogLimit);
   }
 
   /** The run ended: readers' `paused$` completes. */

@@ -3,6 +3,7 @@ import type { StateStore } from './StateStore.js';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { SourceEvent } from './SourceEvent.js';
+import type { SourceMetrics } from './SourceMetrics.js';
 import type { SourceWarning } from './SourceWarning.js';
 
 /**
@@ -40,4 +41,18 @@ export interface Source<T> extends Observable<SourceEvent<T>> {
    * Optional so that wrappers and hand-written sources need not provide it.
    */
   readonly warnings$?: Observable<SourceWarning>;
+  /**
+   * The source's figures now: rows, bytes and lag per split, the last checkpoint's write time and
+   * size, the rate limit (see {@link SourceMetrics}). Cheap enough to poll once a second.
+   */
+  metrics(): SourceMetrics;
+  /** The same figures after every checkpoint: hot, never completes. */
+  readonly metrics$: Observable<SourceMetrics>;
+  /** Rows per second the source is limited to (`null`: none, `0`: paused). */
+  readonly rateLimit: number | null;
+  /**
+   * Changes the rate limit while running (RisingWave's `ALTER SOURCE ... SET source_rate_limit`):
+   * the live run changes pace at once, later runs start with it.
+   */
+  setRateLimit(rowsPerSecond: number | null): void;
 }

@@ -36,10 +36,29 @@ export interface SourceOptions {
    * splits leased to this process are read, and their committed positions live in the leases.
    */
   readonly leases?: SplitLeases;
+
+  /**
+   * Rows per second the source emits at most, all splits together (RisingWave's
+   * `source_rate_limit`): `0` pauses it, `null` or absent means no limit. Change it while running
+   * with `source.setRateLimit`. Barriers are never held back by it: one requested while chunks
+   * wait goes ahead of them, and its snapshot covers only what was emitted.
+   *
+   * ```text
+   * reader:        -abcd-----------   one record every 10 ms (a character is 10 ms)
+   * barriers:      ---x------------
+   * rateLimit: 20  -a-x-b----c----d   one per 50 ms; the barrier at once, covering a only
+   * ```
+   *
+   * @example
+   * const source = createSource({ name: 'orders', enumerator, reader, rateLimit: 1_000 });
+   * source.setRateLimit(0);    // pause (barriers still pass)
+   * source.setRateLimit(null); // no limit
+   */
+  readonly rateLimit?: number | null;
 }
 
 /** The keys of {@link SourceOptions}, listed once: {@link sourceOptionsOf} copies exactly these. */
-const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler', 'leases'] as const satisfies ReadonlyArray<keyof SourceOptions>;
+const SOURCE_OPTION_KEYS = ['name', 'store', 'barriers', 'checkpointIntervalMs', 'badRecords', 'highWaterMark', 'scheduler', 'leases', 'rateLimit'] as const satisfies ReadonlyArray<keyof SourceOptions>;
 // A field added to SourceOptions but not to the list above fails to compile here.
 const everyKeyListed: Exclude<keyof SourceOptions, (typeof SOURCE_OPTION_KEYS)[number]> extends never ? true : never = true;
 void everyKeyListed;

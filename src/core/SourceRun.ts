@@ -1,9 +1,11 @@
-import { Subject, Subscription, asyncScheduler, defer, interval, type Subscriber } from 'rxjs';
+import { Subject, Subscription, asyncScheduler, defer, interval, type SchedulerLike, type Subscriber } from 'rxjs';
 import type { BadRecordTracker } from './BadRecordTracker.js';
 import { writeSnapshot, type RestoredCheckpoint } from './Checkpoint.js';
 import { CheckpointState } from './CheckpointState.js';
 import type { Enumerator, EnumeratorContext } from './Enumerator.js';
 import { FlowControl } from './FlowControl.js';
+import type { MetricsRecorder } from './MetricsRecorder.js';
+import { RateLimiter } from './RateLimiter.js';
 import { SourceError, messageOf } from './SourceError.js';
 import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, type SourceOptions } from './SourceOptions.js';
@@ -29,6 +31,10 @@ export interface RunSetup<S extends SourceSplit, T> {
    * records only because they just left the set (split leases hand them over at that position).
    */
   readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>, departed: ReadonlySet<string>) => void;
+  /** Where the run counts rows and checkpoints; readers report bytes and lag to it. */
+  readonly metrics: MetricsRecorder;
+  /** The source's rate limit when the run starts (rows per second; `null`: none). */
+  readonly rateLimit: number | null;
 }
 
 /**
@@ -52,7 +58,7 @@ export type OutputGate = 'open' | 'held';
 type Pending<T> =
   | { readonly kind: 'chunk'; readonly chunk: Chunk<T> }
   | { readonly kind: 'finished'; readonly id: string; readonly reader: Subscription }
-  | { readonly kind: 'barrier' }
+  | { readonly kind: 'barrier'; readonly requestedAt: number }
   | { readonly kind: 'complete' };
 
 /**
@@ -77,6 +83,11 @@ export class SourceRun<S extends SourceSplit, T> {
   private lastEpoch: number;
   private readonly finished = new Subject<string>();
   private readonly readerContext: ReaderContext;
+  private readonly scheduler: SchedulerLike;
+  private readonly limiter: RateLimiter;
+  /** The rate limit holds the head of the queue back; `wake` (if any) retries when tokens suffice. */
+  private throttled = false;
+  private wake: Subscription | undefined;
 
   constructor(
     private readonly setup: RunSetup<S, T>,
@@ -86,11 +97,15 @@ export class SourceRun<S extends SourceSplit, T> {
     this.lastEpoch = restored.lastEpoch;
     this.state = new CheckpointState(restored.snapshot, setup.startPosition !== undefined);
     this.flow = new FlowControl(setup.highWaterMark, () => this.phase !== 'stopped');
+    this.scheduler = setup.options.scheduler ?? asyncScheduler;
+    this.limiter = new RateLimiter(setup.rateLimit, this.scheduler);
     this.readerContext = {
       source: setup.name,
       badRecords: setup.badRecords,
       paused$: this.flow.paused$,
       warn: (message) => this.warn(message),
+      metrics: setup.metrics,
+      chunkRows: () => chunkRowsFor(this.limiter.limit),
     };
   }
 
@@ -119,7 +134,7 @@ export class SourceRun<S extends SourceSplit, T> {
       }),
     );
     if (this.stopped) return;
-    const barriers = options.barriers ?? interval(options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, options.scheduler ?? asyncScheduler);
+    const barriers = options.barriers ?? interval(options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, this.scheduler);
     this.subscriptions.add(
       barriers.subscribe({
         next: () => this.requestBarrier(),
@@ -135,6 +150,8 @@ export class SourceRun<S extends SourceSplit, T> {
 
   stop(): void {
     this.phase = 'stopped';
+    this.wake?.unsubscribe();
+    this.wake = undefined;
     this.subscriptions.unsubscribe();
     for (const reader of this.readers.values()) reader.unsubscribe();
     this.readers.clear();
@@ -150,6 +167,14 @@ export class SourceRun<S extends SourceSplit, T> {
 
   acknowledge(records: number): void {
     this.flow.acknowledge(records);
+  }
+
+  /** The source's rate limit changed: it applies from now on, to the chunk waiting too. */
+  setRateLimit(rate: number | null): void {
+    if (this.stopped) return;
+    this.limiter.setLimit(rate);
+    this.unthrottle();
+    this.drain();
   }
 
   private assign(splits: readonly S[]): void {
@@ -168,6 +193,7 @@ export class SourceRun<S extends SourceSplit, T> {
       }
     }
     this.state.assign(next);
+    this.setup.metrics.assigned(next);
     for (const [id, split] of next) {
       const position = this.state.track(split, this.state.position(id) === undefined ? this.setup.startPosition?.(id) : undefined);
       // A finished split is read again only when the enumerator says its upstream grew.
@@ -191,9 +217,19 @@ export class SourceRun<S extends SourceSplit, T> {
   }
 
   private requestBarrier(): void {
+    const barrier: Pending<T> = { kind: 'barrier', requestedAt: this.scheduler.now() };
+    if (this.throttled) {
+      // The rate limit never delays a checkpoint: the barrier goes ahead of the chunks it holds
+      // back. They have not been emitted, so the snapshot (positions after the last chunk
+      // emitted) does not cover them, and they follow the barrier: nothing is skipped or lost.
+      if (this.pending[0]?.kind === 'barrier') return;
+      this.pending.unshift(barrier);
+      this.drain();
+      return;
+    }
     // Requests that pile up behind a slow write would only snapshot the same positions again.
     if (this.pending.at(-1)?.kind === 'barrier') return;
-    this.enqueue({ kind: 'barrier' });
+    this.enqueue(barrier);
   }
 
   private checkComplete(): void {
@@ -214,12 +250,47 @@ export class SourceRun<S extends SourceSplit, T> {
     if (this.draining) return;
     this.draining = true;
     try {
+      let blocked = false;
       while (this.output === 'open' && !this.stopped && this.pending.length > 0) {
+        const head = this.pending[0]!;
+        if (head.kind === 'chunk' && !this.admit(head.chunk.records.length)) {
+          blocked = true;
+          break;
+        }
         this.handle(this.pending.shift()!);
       }
+      // Throttling ends when the queue got through, not at each chunk let out: readers would be
+      // told to resume and pause again at every chunk of a steady limit.
+      if (!blocked && this.throttled && this.output === 'open' && !this.stopped) this.unthrottle();
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Whether the rate limit lets a chunk of `rows` records out now; if not, arranges to try again. */
+  private admit(rows: number): boolean {
+    const wait = this.limiter.take(rows);
+    if (wait === 0) return true;
+    if (!this.throttled) {
+      this.throttled = true;
+      this.flow.throttled(this.limiter.limit ?? undefined);
+    }
+    // Paused (Infinity): nothing to schedule; setRateLimit drains again.
+    if (this.wake === undefined && wait !== Infinity) {
+      this.wake = this.scheduler.schedule(() => {
+        this.wake = undefined;
+        this.drain();
+      }, wait);
+    }
+    return false;
+  }
+
+  private unthrottle(): void {
+    this.wake?.unsubscribe();
+    this.wake = undefined;
+    if (!this.throttled) return;
+    this.throttled = false;
+    this.flow.throttled(undefined);
   }
 
   private handle(item: Pending<T>): void {
@@ -228,6 +299,7 @@ export class SourceRun<S extends SourceSplit, T> {
         const { chunk } = item;
         this.state.advance(chunk.splitId, chunk.nextOffset);
         this.flow.emitting(chunk.records.length);
+        this.setup.metrics.chunkEmitted(chunk.splitId, chunk.records.length, chunk);
         this.subscriber.next(chunk);
         this.flow.update();
         return;
@@ -242,16 +314,17 @@ export class SourceRun<S extends SourceSplit, T> {
         return;
       }
       case 'barrier':
-        this.checkpoint(false);
+        this.checkpoint(false, item.requestedAt);
         return;
       case 'complete':
-        if (this.state.changed) this.checkpoint(true);
+        if (this.state.changed) this.checkpoint(true, this.scheduler.now());
         else this.finish();
         return;
     }
   }
 
-  private checkpoint(final: boolean): void {
+  /** @param requestedAt When the barrier was asked for: its write time counts from there. */
+  private checkpoint(final: boolean, requestedAt: number): void {
     const { name, store } = this.setup;
     const epoch = ++this.lastEpoch;
     const snapshot = this.state.snapshot(epoch);
@@ -265,6 +338,7 @@ export class SourceRun<S extends SourceSplit, T> {
           if (this.stopped) return;
           this.output = 'open';
           this.setup.snapshotWritten(epoch, snapshot.splits, departed);
+          this.setup.metrics.checkpointWritten(epoch, this.scheduler.now() - requestedAt, snapshot, final);
           this.flow.barrier(epoch);
           const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };
           this.subscriber.next(barrier);
@@ -285,4 +359,9 @@ export class SourceRun<S extends SourceSplit, T> {
     this.stop();
     this.subscriber.error(err);
   }
+}
+
+/** {@link ReaderContext.chunkRows} under a rate limit: a tenth of a second of it (at least one record). */
+function chunkRowsFor(limit: number | null): number {
+  return limit === null ? Infinity : Math.max(1, Math.ceil(limit / 10));
 }

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { BadRecordHandler } from './BadRecordHandler.js';
 import type { MaybePromise } from './MaybePromise.js';
 import type { Chunk } from './SourceEvent.js';
+import type { MetricsReporter } from './SourceMetrics.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
 
 /** What a reader is handed for one split. */
@@ -18,6 +19,19 @@ export interface ReaderContext {
   readonly paused$: Observable<boolean>;
   /** Reports a warning on the source's `warnings$` (absent in hand-built contexts). */
   readonly warn?: (message: string) => void;
+  /**
+   * Where the reader reports upstream bytes and lag (see {@link MetricsReporter}); rows are
+   * counted by the source. Absent in hand-built contexts.
+   */
+  readonly metrics?: MetricsReporter;
+  /**
+   * The most records a chunk should carry now. A chunk is never split by the source (its
+   * `nextOffset` is the only position known inside it), so under a rate limit the source asks for
+   * chunks of at most a tenth of a second of the limit, which it can then pace smoothly; without
+   * one, `Infinity`. Readers that fetch big batches (Kafka) cut them to this at record boundaries;
+   * others may ignore it (the limit still holds on average). Absent in hand-built contexts.
+   */
+  readonly chunkRows?: () => number;
 }
 
 /**

@@ -36,7 +36,7 @@ import { resolveFormat } from './resolveFormat.js';
 import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
 import { CONNECTOR_SELECTORS, FORMAT_PROPERTIES, MAX_TIMER_DELAY_MS, SOURCE_PROPERTIES } from './commonProperties.js';
 import { quoted, SqlError, type SqlPosition } from './SqlError.js';
-import type { CreatedObject, CreateSourceStatement, FormatClause, IncludeColumn, SelectStatement } from './Statement.js';
+import type { AlterSourceStatement, CreatedObject, CreateSourceStatement, FormatClause, IncludeColumn, SelectStatement } from './Statement.js';
 import { defaultTableOperator, type TableOperator } from './TableOperator.js';
 import { maintainQuery, type ResultState } from './maintainQuery.js';
 
@@ -125,7 +125,8 @@ export interface Query {
 /** What one statement did. */
 export type StatementResult =
   | { readonly kind: 'create source'; readonly source: RegisteredSource; readonly created: boolean }
-  | { readonly kind: 'select'; readonly query: Query };
+  | { readonly kind: 'select'; readonly query: Query }
+  | { readonly kind: 'alter source'; readonly source: RegisteredSource; readonly rateLimit: number | null };
 
 /** The change-data `createFormat` names `createSource` takes, as the FORMAT ... ENCODE they stand for. */
 const CODE_CHANGELOG_FORMATS: Readonly<Record<string, { readonly format: string; readonly encode: string }>> = Object.assign(
@@ -232,7 +233,9 @@ export class Session {
     try {
       return parseSql(sql, { isSecretKey: this.isSecretKey }).map((statement) => {
         try {
-          return statement.kind === 'create source' ? this.createFromStatement(statement) : { kind: 'select', query: this.compile(statement) };
+          if (statement.kind === 'create source') return this.createFromStatement(statement);
+          if (statement.kind === 'alter source') return this.alter(statement);
+          return { kind: 'select', query: this.compile(statement) };
         } catch (err) {
           // A problem of the statement as a whole (no row format, a missing property) is placed at its start.
           if (err instanceof SqlError && err.position === undefined) throw new SqlError(err.message, statement.position, { cause: err });
@@ -324,6 +327,17 @@ export class Session {
   /** Drops a source from the catalog (its checkpoints stay in the store). */
   dropSource(name: string): boolean {
     return this.registry.delete(name);
+  }
+
+  /** ALTER SOURCE ... SET source_rate_limit: applies at once, to a running source too. */
+  private alter(statement: AlterSourceStatement): StatementResult {
+    const registered = this.registry.get(statement.name);
+    if (registered === undefined) {
+      const hint = didYouMean(statement.name, this.registry.keys());
+      throw new SqlError(`source "${statement.name}" does not exist${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`, statement.position);
+    }
+    registered.source.setRateLimit(statement.rateLimit);
+    return { kind: 'alter source', source: registered, rateLimit: statement.rateLimit };
   }
 
   private createFromStatement(statement: CreateSourceStatement): StatementResult {
@@ -492,6 +506,7 @@ export class Session {
         ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
         ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
         ...(options.leases === undefined ? {} : { leases: options.leases }),
+        ...(resolved.rateLimit === undefined ? {} : { rateLimit: resolved.rateLimit }),
       });
     } catch (err) {
       // Factories validate further (a path that is not a directory, a bad combination); their

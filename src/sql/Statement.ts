@@ -3,7 +3,18 @@ import type { SqlPosition } from './SqlError.js';
 import type { SqlType } from './SqlType.js';
 
 /** A parsed statement. */
-export type Statement = CreateSourceStatement | SelectStatement;
+export type Statement = CreateSourceStatement | SelectStatement | AlterSourceStatement;
+
+/**
+ * `ALTER {SOURCE | TABLE} name SET source_rate_limit {= | TO} {n | DEFAULT}` (RisingWave's
+ * form): changes a source's rate limit, while it runs too. `rateLimit` is `null` for DEFAULT (no limit).
+ */
+export interface AlterSourceStatement {
+  readonly kind: 'alter source';
+  readonly name: string;
+  readonly rateLimit: number | null;
+  readonly position: SqlPosition;
+}
 
 /** One `'key' = 'value'` of a `WITH (...)` clause; keys are kept as written (quoted) or lower-cased. */
 export interface Property {

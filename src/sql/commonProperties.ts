@@ -27,6 +27,13 @@ export const SOURCE_PROPERTIES: readonly PropertySpec[] = [
     default: String(DEFAULT_CHECKPOINT_INTERVAL_MS),
     description: 'Milliseconds between checkpoint barriers.',
   },
+  {
+    name: 'source_rate_limit',
+    type: 'integer',
+    min: 0,
+    description:
+      "Rows per second the source emits at most (RisingWave's source_rate_limit): 0 pauses it; absent, no limit. Change it while running with ALTER SOURCE name SET source_rate_limit = n (or DEFAULT).",
+  },
 ];
 
 /** A format property of the WITH clause and the `createFormat` option it sets. */

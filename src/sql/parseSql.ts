@@ -23,6 +23,7 @@ import type {
   SelectItem,
   SelectStatement,
   Statement,
+  AlterSourceStatement,
 } from './Statement.js';
 import { findSecretValues, redactError, type IsSecretKey } from './secretValues.js';
 import { tokenize, type Token } from './tokenize.js';
@@ -122,7 +123,7 @@ class Parser {
       if (this.peek().kind === 'eof') return statements;
       statements.push(this.statement());
       const next = this.peek();
-      if (next.kind !== 'eof' && !this.isOp(next, ';') && !this.isWord(next, 'create') && !this.isWord(next, 'select')) {
+      if (next.kind !== 'eof' && !this.isOp(next, ';') && !this.isWord(next, 'create') && !this.isWord(next, 'select') && !this.isWord(next, 'alter')) {
         throw this.expected('";" or the end of the statement');
       }
     }
@@ -132,7 +133,27 @@ class Parser {
     const token = this.peek();
     if (this.isWord(token, 'create')) return this.createSource();
     if (this.isWord(token, 'select')) return this.select();
-    throw this.expected('CREATE SOURCE or SELECT');
+    if (this.isWord(token, 'alter')) return this.alterSource();
+    throw this.expected('CREATE SOURCE, SELECT or ALTER SOURCE');
+  }
+
+  // ---- ALTER SOURCE --------------------------------------------------------------------------
+
+  /** `ALTER {SOURCE | TABLE} name SET source_rate_limit {= | TO} {n | DEFAULT}`: the one ALTER there is. */
+  private alterSource(): AlterSourceStatement {
+    const position = this.expectWord('alter').position;
+    if (!this.acceptWord('source') && !this.acceptWord('table')) throw this.expected('SOURCE or TABLE');
+    const name = this.identifier('a source name');
+    this.expectWord('set');
+    const setting = this.peek();
+    if (!(setting.kind === 'word' || setting.kind === 'quoted') || setting.value !== 'source_rate_limit') throw this.expected('source_rate_limit (the one setting ALTER SOURCE changes)');
+    this.index++;
+    if (!this.acceptOp('=') && !this.acceptWord('to')) throw this.expected('"=" or TO');
+    if (this.acceptWord('default')) return { kind: 'alter source', name, rateLimit: null, position };
+    const value = this.peek();
+    if (value.kind !== 'number' || !/^\d+$/.test(value.value)) throw this.expected('a whole number of rows per second (0 pauses) or DEFAULT');
+    this.index++;
+    return { kind: 'alter source', name, rateLimit: Number(value.value), position };
   }
 
   // ---- CREATE SOURCE -------------------------------------------------------------------------

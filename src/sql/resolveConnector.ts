@@ -23,6 +23,8 @@ export interface ResolvedConnector {
   readonly badRecords: BadRecordPolicy | undefined;
   /** From `checkpoint.interval.ms`, when given. */
   readonly checkpointIntervalMs: number | undefined;
+  /** From `source_rate_limit`, when given. */
+  readonly rateLimit: number | undefined;
 }
 
 /**
@@ -174,6 +176,7 @@ export function resolveConnector(
     formatOptions,
     badRecords: commonValues['bad.records'] as BadRecordPolicy | undefined,
     checkpointIntervalMs: interval === undefined ? undefined : Number(interval),
+    rateLimit: commonValues['source_rate_limit'] === undefined ? undefined : Number(commonValues['source_rate_limit']),
   };
 }
 

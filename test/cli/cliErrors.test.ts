@@ -115,7 +115,7 @@ test('a byte order mark at the start of the file is accepted, and positions stil
   assert.match(stdout, /ok \(1 source/);
   const bad = await tributary(['check', sqlFile('\uFEFFselct 1')]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^tributary: 1:1: expected CREATE SOURCE or SELECT, found "selct"/);
+  assert.match(bad.stderr, /^tributary: 1:1: expected CREATE SOURCE, SELECT or ALTER SOURCE, found "selct"/);
 });
 
 test('--checkpoint-interval beyond the longest timer delay is a usage error, not a 1 ms interval', async () => {

@@ -14,3 +14,8 @@ test('importing the core loads rxjs and the project own modules, nothing else', 
   );
   assert.deepEqual(foreign, []);
 });
+
+test('importing the metrics entry point loads rxjs only: prom-client waits until metrics are asked for', () => {
+  const loaded = packagesLoadedBy('src/metrics/index.ts');
+  assert.ok(loaded.every((name) => name === 'rxjs'), `loaded: ${loaded.join(', ')}`);
+});

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { SourceSplit } from '../../core/SourceSplit.js';
 import type { ReaderContext } from '../../core/SplitReader.js';
+import type { LagUnit } from '../../core/SourceMetrics.js';
 
 /**
  * What one fetch brought: records and the position after them. The fetch loop turns it into a
@@ -18,6 +19,12 @@ export interface Fetched<T> {
   readonly offset?: string;
   /** The split is exhausted (a bounded split's end, a closed shard): the read completes. */
   readonly done?: boolean;
+  /**
+   * How far the split is behind its upstream's head after this fetch, when the upstream says
+   * (Kinesis' `MillisBehindLatest`). The loop reports it with the chunk it builds (so it takes
+   * effect when the source emits that chunk), or at once when the fetch built none.
+   */
+  readonly lag?: { readonly value: number; readonly unit: LagUnit };
 }
 
 /** What a fetch step gets besides the split and position. */

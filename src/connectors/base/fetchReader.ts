@@ -140,9 +140,14 @@ function readSplit<S extends SourceSplit, T>(options: FetchReaderOptions<S, T>, 
             }
             const moved = nextOffset !== undefined && nextOffset !== position;
             if (moved) budget?.reset();
+            const { lag } = fetched;
             if (nextOffset !== undefined && (moved || records.length > 0)) {
-              subscriber.next(chunk(split.id, records, fetched.offset ?? position ?? nextOffset, nextOffset));
+              const out = chunk(split.id, records, fetched.offset ?? position ?? nextOffset, nextOffset);
+              if (lag !== undefined) context.metrics?.lag(split.id, lag.value, lag.unit, out);
+              subscriber.next(out);
               position = nextOffset;
+            } else if (lag !== undefined) {
+              context.metrics?.lag(split.id, lag.value, lag.unit);
             }
             if (fetched.done === true) return;
             if (!moved && records.length === 0 && idleMs > 0) await sleep(idleMs, signal, scheduler);

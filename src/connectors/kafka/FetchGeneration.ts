@@ -10,8 +10,12 @@ import { DISCONNECT_TIMEOUT_MS, withTimeout } from './withTimeout.js';
 export interface GenerationHandlers {
   /** Where `partition` is to be read from after a join, and whether it is paused; `undefined`: not at all. */
   positionOf(partition: number): { readonly position: bigint; readonly paused: boolean } | undefined;
-  /** A fetched batch (`messages` empty for a batch of only control or aborted records); `batchEnd` is its last offset + 1. */
-  onBatch(partition: number, messages: readonly KafkaMessage[], batchEnd: bigint): void;
+  /**
+   * A fetched batch (`messages` empty for a batch of only control or aborted records); `batchEnd`
+   * is its last offset + 1, `highWatermark` the partition's end as the broker answered the fetch
+   * (for lag).
+   */
+  onBatch(partition: number, messages: readonly KafkaMessage[], batchEnd: bigint, highWatermark: bigint | undefined): void;
   /** The consumer crashed for good (kafkajs will not restart it). */
   onCrash(err: unknown): void;
 }
@@ -84,7 +88,7 @@ export class FetchGeneration {
       await consumer.run({
         autoCommit: false,
         eachBatch: ({ batch }) => {
-          if (!generation.stopped) handlers.onBatch(batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n);
+          if (!generation.stopped) handlers.onBatch(batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n, highWatermarkOf(batch.highWatermark));
           return Promise.resolve();
         },
       });
@@ -138,13 +142,19 @@ export class FetchGeneration {
     consumer.on(END_BATCH_PROCESS, (event) => {
       // Batches of only control records or aborted records never reach eachBatch: the position
       // still moves over them, so a bounded read finishes even when a partition ends with a marker.
-      const { partition, batchSize, lastOffset } = event.payload;
+      const { partition, batchSize, lastOffset, highWatermark } = event.payload;
       if (this.stopped || batchSize !== 0 || lastOffset === null) return;
-      handlers.onBatch(partition, [], BigInt(lastOffset) + 1n);
+      handlers.onBatch(partition, [], BigInt(lastOffset) + 1n, highWatermarkOf(highWatermark));
     });
     consumer.on(CRASH, (event) => {
       if (this.stopped || event.payload.restart) return;
       handlers.onCrash(event.payload.error);
     });
   }
+}
+
+/** kafkajs' high watermark (a decimal string; `-1` when the broker sent none) as a position. */
+function highWatermarkOf(text: string | undefined): bigint | undefined {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return BigInt(text);
 }

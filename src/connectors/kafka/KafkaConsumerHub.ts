@@ -147,7 +147,7 @@ export class KafkaConsumerHub {
           if (state === undefined || state.done || state.position === undefined) return undefined;
           return { position: state.position, paused: state.paused };
         },
-        onBatch: (partition, messages, batchEnd) => this.advance(partition, messages, batchEnd),
+        onBatch: (partition, messages, batchEnd, highWatermark) => this.advance(partition, messages, batchEnd, highWatermark),
         onCrash: (err) => this.failAll(err),
       },
       this.scheduler,
@@ -156,14 +156,14 @@ export class KafkaConsumerHub {
   }
 
   /** Delivers the records at or after the partition's position and moves the position on. */
-  private advance(partition: number, messages: readonly KafkaMessage[], batchEnd: bigint): void {
+  private advance(partition: number, messages: readonly KafkaMessage[], batchEnd: bigint, highWatermark: bigint | undefined): void {
     const state = this.states.get(partition);
     if (state === undefined || state.done || state.position === undefined) return;
     const from = state.position;
     const slice = sliceBatch(messages, from, state.stop, batchEnd);
     if (slice === undefined) return;
     state.position = slice.next;
-    state.listener.onRecords(slice.records, from, slice.next);
+    state.listener.onRecords(slice.records, from, slice.next, highWatermark);
     if (state.stop !== undefined && slice.next >= state.stop && !state.done) this.finish(state);
   }
 

@@ -8,6 +8,7 @@ import { KafkaLagCommitter, type LagOffset } from './KafkaLagCommitter.js';
 import type { KafkaRecordDecoder } from './KafkaRecordDecoder.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSplit } from './KafkaSplit.js';
+import type { KafkaMessage } from 'kafkajs';
 
 /**
  * Reads one partition: registers it with the source's shared consumer ({@link KafkaConsumerHub})
@@ -47,25 +48,48 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
         });
         queue = next;
       };
-      type Delivery = Parameters<PartitionListener['onRecords']>;
-      const deliver = (messages: Delivery[0], position: Delivery[1], nextPosition: Delivery[2]): void => {
-        if (subscriber.closed) return;
+      /** Decodes and emits one chunk; `false` once the subscriber failed or left. */
+      const emit = (messages: readonly KafkaMessage[], position: bigint, nextPosition: bigint, highWatermark: bigint | undefined): boolean => {
         let records: T[];
         try {
           records = messages.length === 0 ? [] : this.decode(messages, split, context.badRecords);
         } catch (err) {
           // The `fail` bad-record policy throws the BadRecordError here.
           subscriber.error(SourceError.wrap(err, { source: context.source, split: split.id, offset: position.toString() }));
-          return;
+          return false;
         }
         const first = messages[0]?.offset ?? position.toString();
-        subscriber.next(chunk(split.id, records, first, nextPosition.toString()));
+        const out = chunk(split.id, records, first, nextPosition.toString());
+        // Counted from this chunk's end, effective when the source emits it.
+        if (highWatermark !== undefined) context.metrics?.lag(split.id, Number(highWatermark - nextPosition), 'records', out);
+        subscriber.next(out);
+        return !subscriber.closed;
+      };
+      /**
+       * Emits a fetched batch. Under a rate limit the source asks for small chunks it can pace:
+       * the batch is cut at record boundaries (the position after a record is its offset + 1, a
+       * valid resume point: markers after it are skipped again on a re-read).
+       */
+      const deliver = (messages: readonly KafkaMessage[], position: bigint, nextPosition: bigint, highWatermark: bigint | undefined): void => {
+        if (subscriber.closed) return;
+        const most = context.chunkRows?.() ?? Infinity;
+        if (messages.length <= most) {
+          emit(messages, position, nextPosition, highWatermark);
+          return;
+        }
+        for (let at = 0; at < messages.length && !subscriber.closed; at += most) {
+          const part = messages.slice(at, at + most);
+          const last = at + most >= messages.length;
+          const end = last ? nextPosition : BigInt(part[part.length - 1]!.offset) + 1n;
+          if (!emit(part, at === 0 ? position : BigInt(part[0]!.offset), end, highWatermark)) return;
+        }
       };
       const listener: PartitionListener = {
         split,
         offset,
-        onRecords: (messages, position, nextPosition) => {
+        onRecords: (messages, position, nextPosition, highWatermark) => {
           if (subscriber.closed) return;
+          if (messages.length > 0) context.metrics?.bytes(split.id, messageBytes(messages));
           let fetching: Promise<void> | undefined;
           try {
             fetching = messages.length === 0 ? undefined : this.decode.prefetch?.(messages);
@@ -73,7 +97,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
             fetching = Promise.reject(err);
           }
           if (fetching === undefined && queue === undefined) {
-            deliver(messages, position, nextPosition);
+            deliver(messages, position, nextPosition, highWatermark);
             return;
           }
           const waiting = queue !== undefined;
@@ -86,7 +110,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
             queue = queue === undefined ? fetched : queue.then(() => fetched);
           }
           if (!waiting) flow();
-          after(() => deliver(messages, position, nextPosition));
+          after(() => deliver(messages, position, nextPosition, highWatermark));
         },
         onEnd: () => {
           if (queue === undefined) subscriber.complete();
@@ -140,4 +164,11 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
     // In the hub's view until done, so `KafkaSource.closed()` waits for the last commit too.
     if (lag !== undefined) this.hub.track(lag.close());
   }
+}
+
+/** Key and value bytes of fetched messages, as the broker sent them (headers left out). */
+function messageBytes(messages: readonly KafkaMessage[]): number {
+  let bytes = 0;
+  for (const { key, value } of messages) bytes += (key?.length ?? 0) + (value?.length ?? 0);
+  return bytes;
 }

@@ -120,11 +120,16 @@ export class KinesisShardReader implements SplitReader<KinesisShardSplit, Row> {
       if (out.Records !== undefined && out.Records.length > 0) await deps.format.prefetch?.(out.Records.map((r) => r.Data ?? null));
       iterator = out.NextShardIterator ?? undefined;
       const records = out.Records ?? [];
-      if (records.length === 0) return { records: [], done: iterator === undefined };
+      // Kinesis says how far this response is behind the shard's tip: the lag, in milliseconds.
+      const lag = out.MillisBehindLatest === undefined ? undefined : { value: out.MillisBehindLatest, unit: 'ms' as const };
+      if (records.length === 0) return { records: [], done: iterator === undefined, ...(lag === undefined ? {} : { lag }) };
+      let bytes = 0;
+      for (const record of records) bytes += record.Data?.length ?? 0;
+      context.metrics?.bytes(split.id, bytes);
       const rows = this.decode(records, split, decodeMessage, context);
       const first = records[0]!.SequenceNumber ?? '';
       last = records[records.length - 1]!.SequenceNumber ?? first;
-      return { records: rows, offset: first, nextOffset: last, done: iterator === undefined };
+      return { records: rows, offset: first, nextOffset: last, done: iterator === undefined, ...(lag === undefined ? {} : { lag }) };
     };
     return {
       next,

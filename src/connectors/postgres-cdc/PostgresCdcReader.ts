@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Observable, asyncScheduler, tap, type SchedulerLike } from 'rxjs';
 import type { Chunk } from '../../core/SourceEvent.js';
 import type { CompletedCheckpoint, ReaderContext, SplitReader } from '../../core/SplitReader.js';
 import type { Row, RowConverter } from '../../formats/Format.js';
@@ -8,6 +8,7 @@ import type { Lsn } from './Lsn.js';
 import type { PostgresCdcConfig } from './postgresCdcProperties.js';
 import type { PostgresTableSplit } from './PostgresTableSplit.js';
 import { ReplicationHub } from './ReplicationHub.js';
+import { WalHeadProbe } from './WalHeadProbe.js';
 
 /**
  * Reads a table's changes: every split of a run shares one {@link ReplicationHub} (one slot, one
@@ -29,6 +30,8 @@ import { ReplicationHub } from './ReplicationHub.js';
  */
 export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
   private hub: ReplicationHub | undefined;
+  /** The server's WAL head, for the lag metric; lives as long as the hub. */
+  private probe: WalHeadProbe | undefined;
   private pg: Promise<PgModule> | undefined;
   /** Raised by the hook only; the hub reports it and nothing else as the slot's flushed LSN. */
   private readonly confirmed = { lsn: 0n as Lsn };
@@ -42,7 +45,7 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
   }
 
   read(split: PostgresTableSplit, offset: string | null, context: ReaderContext): Observable<Chunk<Row>> {
-    return new Observable<Chunk<Row>>((subscriber) => {
+    const chunks = new Observable<Chunk<Row>>((subscriber) => {
       let position: CdcOffset | null;
       try {
         position = offset === null ? null : parseCdcOffset(offset);
@@ -57,10 +60,14 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
         (pg) => {
           if (cancelled) return;
           if (this.hub === undefined) {
+            const probe = context.metrics === undefined ? undefined : new WalHeadProbe(pg, this.config, context.source, this.scheduler);
             const created: ReplicationHub = new ReplicationHub(pg, this.config, context.source, this.scheduler, this.confirmed, this.options.convert, () => {
+              probe?.stop();
+              if (this.probe === probe) this.probe = undefined;
               if (this.hub === created) this.hub = undefined;
             });
             this.hub = created;
+            this.probe = probe;
           }
           hub = this.hub;
           hub.register(split, position, subscriber);
@@ -74,6 +81,21 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
         hub?.unregister(split.id);
       };
     });
+    const metrics = context.metrics;
+    if (metrics === undefined) return chunks;
+    // Lag in WAL bytes: the server's WAL head as of the chunk's emission (it may wait behind a
+    // rate limit) minus the chunk's commit LSN. Inside the initial snapshot there is no stream
+    // position: no figure.
+    return chunks.pipe(
+      tap((chunk) => {
+        const at = parseCdcOffset(chunk.nextOffset);
+        if (at.kind !== 'stream') return;
+        metrics.lag(split.id, () => {
+          const head = this.probe?.head;
+          return head === undefined ? undefined : Number(head - at.lsn);
+        }, 'bytes', chunk);
+      }),
+    );
   }
 
   /** The LSN this reader has confirmed (or will confirm at its next status update) for the slot; 0n before any. For monitoring. */

@@ -34,6 +34,24 @@ export class PulsarAdmin {
     return messageIdOf(await this.get(`/admin/v2/${topicPath(topic)}/messageid/${timestampMs}`, `topic '${topic.full}'`, signal), topic);
   }
 
+  /**
+   * The backlog of the reader named `readerName` on a (partition) topic: messages after what the
+   * broker has dispatched to it (a reader acknowledges as it receives, so its subscription's
+   * `msgBacklog` is what it has yet to get). `undefined` when no such reader is attached. With
+   * several (a reconnect overlapping the old session), the largest: lag is never understated.
+   */
+  async readerBacklog(topic: PulsarTopicName, readerName: string, signal?: AbortSignal): Promise<number | undefined> {
+    const body = (await this.get(`/admin/v2/${topicPath(topic)}/stats`, `topic '${topic.full}'`, signal)) as {
+      subscriptions?: Record<string, { msgBacklog?: unknown; consumers?: Array<{ consumerName?: unknown }> }>;
+    };
+    let backlog: number | undefined;
+    for (const sub of Object.values(body?.subscriptions ?? {})) {
+      if (typeof sub.msgBacklog !== 'number' || !(sub.consumers ?? []).some((c) => c.consumerName === readerName)) continue;
+      backlog = Math.max(backlog ?? 0, sub.msgBacklog);
+    }
+    return backlog;
+  }
+
   private async get(path: string, what: string, signal?: AbortSignal): Promise<unknown> {
     const url = `${this.adminUrl}${path}`;
     const secrets = this.token !== undefined ? [this.token] : [];

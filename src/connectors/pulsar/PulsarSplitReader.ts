@@ -1,4 +1,4 @@
-import type { Observable, SchedulerLike } from 'rxjs';
+import { EMPTY, catchError, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { BadRecordError } from '../../core/SourceError.js';
 import type { Chunk } from '../../core/SourceEvent.js';
 import type { ReaderContext, SplitReader } from '../../core/SplitReader.js';
@@ -20,7 +20,7 @@ import type { PulsarMessage, PulsarTransport, ReaderSession } from './PulsarTran
 export interface PulsarReaderDeps {
   /** The transport sessions are opened on (chosen once per source: see selectTransport). */
   readonly transport: () => Promise<PulsarTransport>;
-  readonly admin: Pick<PulsarAdmin, 'messageIdAt'>;
+  readonly admin: Pick<PulsarAdmin, 'messageIdAt'> & Partial<Pick<PulsarAdmin, 'readerBacklog'>>;
   readonly format: Format;
   readonly convert?: RowConverter | undefined;
   readonly scheduler?: SchedulerLike | undefined;
@@ -30,6 +30,9 @@ export interface PulsarReaderDeps {
   /** Random numbers in [0, 1) for the reconnect backoff's jitter; `Math.random` unless a test pins it. */
   readonly random?: (() => number) | undefined;
 }
+
+/** How often a split's lag (its reader's backlog in the topic stats) is asked for. */
+export const LAG_POLL_MS = 1_000;
 
 /** How long a connection must have lived for the reconnect budget to start afresh. */
 export const HEALTHY_CONNECTION_MS = 10_000;
@@ -137,6 +140,20 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       return transport.open({ topic: topic.full, startMessageId: from, receiverQueueSize: config.receiverQueueSize, readerName: deps.readerName, signal });
     };
 
+    // Lag: the reader's backlog from the topic stats, once a second while the split is read
+    // (paused or not: a paused reader's backlog is what grows). Monitoring only: a failed call is
+    // skipped, never retried into the read.
+    const readerBacklog = deps.admin.readerBacklog?.bind(deps.admin);
+    const metrics = context.metrics;
+    const lagPoll =
+      readerBacklog === undefined || metrics === undefined
+        ? undefined
+        : timer(0, LAG_POLL_MS, scheduler)
+            .pipe(exhaustMap(() => from(readerBacklog(topic, deps.readerName, signal)).pipe(catchError(() => EMPTY))))
+            .subscribe((backlog) => {
+              if (backlog !== undefined) metrics.lag(split.id, backlog, 'records');
+            });
+
     const drop = (): void => {
       session?.close();
       session = undefined;
@@ -175,7 +192,10 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
 
     return {
       next,
-      close: drop,
+      close: () => {
+        lagPoll?.unsubscribe();
+        drop();
+      },
       stable: () => held,
       describe: (err) => new Error(`reading ${split.id} at ${endpoint}: ${describeError(err, this.#secrets)}`, { cause: err }),
     };
@@ -202,6 +222,8 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
     let lastId: string | undefined;
     let done = false;
     let skipping = notBefore !== null;
+    /** Payload bytes read, for the source's metrics (payloads are decoded here anyway: counting them elsewhere would decode them twice). */
+    let bytes = 0;
     // Ids grow along a partition: when the take's last message is before the end, all are.
     const endInView = end !== undefined && messages.length > 0 && positionAgainstEnd(decodeMessageId(messages[messages.length - 1]!.messageId), end) !== 'before';
     for (const message of messages) {
@@ -226,6 +248,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       first ??= message.messageId;
       lastId = message.messageId;
       const payload = message.payload;
+      bytes += payload.length;
       if (payload.length > 0) {
         const bad = (what: string, err: unknown): void => {
           const reason = err instanceof Error ? err.message : String(err);
@@ -276,6 +299,7 @@ export class PulsarSplitReader implements SplitReader<PulsarSplit, Row> {
       }
       if (done) break;
     }
+    if (bytes > 0) context.metrics?.bytes(split.id, bytes);
     return { rows, first, lastId, done, reached: !skipping };
   }
 }

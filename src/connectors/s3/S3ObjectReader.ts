@@ -126,6 +126,7 @@ export class S3ObjectReader implements SplitReader<S3ObjectSplit, Row> {
         const { decoder, bytes } = body;
         const read = await bytes.next();
         if (read.done === true) return fetched(decoder.end(), true);
+        context.metrics?.bytes(split.id, read.value.length);
         return fetched(decoder.push(read.value), false);
       } catch (err) {
         drop();
