@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TestScheduler } from 'rxjs/testing';
-import { ProgressLine, type ProgressCounts } from '../src/cli/ProgressLine.js';
+import { ProgressLine, lagText, type ProgressCounts } from '../src/cli/ProgressLine.js';
 
 /** A stand-in for a terminal (or, with `isTTY` false, a pipe): records what is written, with when. */
 function fakeStream(isTTY: boolean, scheduler: TestScheduler): NodeJS.WriteStream & { readonly log: string[] } {
@@ -27,15 +27,15 @@ test('on a terminal the line is redrawn once a second and left in place at the e
     let counts: ProgressCounts = { rows: 0, bytes: 0 };
     const line = new ProgressLine(stderr, () => counts, { scheduler });
     scheduler.schedule(() => (counts = { rows: 1000, bytes: 2048 }), 500);
-    scheduler.schedule(() => (counts = { rows: 3000, bytes: 4096, lag: 12_345 }), 1500);
-    scheduler.schedule(() => (counts = { rows: 3500, bytes: 5000, lag: 0 }), 2400);
+    scheduler.schedule(() => (counts = { rows: 3000, bytes: 4096, lag: '12,345 records' }), 1500);
+    scheduler.schedule(() => (counts = { rows: 3500, bytes: 5000, lag: '0 records' }), 2400);
     scheduler.schedule(() => line.stop(), 2500);
     flush();
     assert.deepEqual(stderr.log, [
       '1000:\r\x1b[K1,000 rows, 2.0 KiB written, 1,000 rows/s, 1s',
-      '2000:\r\x1b[K3,000 rows, 4.0 KiB written, 2,000 rows/s, lag 12,345, 2s',
+      '2000:\r\x1b[K3,000 rows, 4.0 KiB written, 2,000 rows/s, lag 12,345 records, 2s',
       // The final line keeps the last full second's rate, not 500 rows over 500 ms.
-      '2500:\r\x1b[K3,500 rows, 4.9 KiB written, 2,000 rows/s, lag 0, 3s',
+      '2500:\r\x1b[K3,500 rows, 4.9 KiB written, 2,000 rows/s, lag 0 records, 3s',
       '2500:\n',
     ]);
   });
@@ -89,4 +89,10 @@ test('stop(true) erases the line instead of leaving it', () => {
     flush();
     assert.deepEqual(stderr.log, ['1000:\r\x1b[K2 rows, 2 B written, 2 rows/s, 1s', '1500:\r\x1b[K']);
   });
+});
+
+test('lag text: each unit with its figure, nothing when no split knows its lag', () => {
+  assert.equal(lagText({}), undefined);
+  assert.equal(lagText({ records: 12345 }), '12,345 records');
+  assert.equal(lagText({ records: 3, ms: 1500 }), '3 records + 1,500 ms');
 });

@@ -1,4 +1,5 @@
 import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
+import type { LagUnit } from '../core/SourceMetrics.js';
 
 /** What the progress line shows, read once a second. */
 export interface ProgressCounts {
@@ -7,10 +8,11 @@ export interface ProgressCounts {
   /** Bytes written to stdout so far. */
   readonly bytes: number;
   /**
-   * How far the source is behind its upstream (records not yet read: Kafka's high watermark
-   * minus the next offset, summed over splits), where the connector knows it; absent otherwise.
+   * How far the source is behind its upstream, where the connector knows it (absent otherwise),
+   * as text with its unit: `records` summed over splits (Kafka, Pulsar), `bytes` of WAL
+   * (postgres-cdc), `ms` behind the stream's tip (Kinesis); see `totalLag`.
    */
-  readonly lag?: number | undefined;
+  readonly lag?: string | undefined;
 }
 
 /** Options of {@link ProgressLine}. */
@@ -104,7 +106,7 @@ export class ProgressLine {
     this.lastAt = now;
     this.lastRate = rate;
     const seconds = Math.round((now - this.started) / 1000);
-    const lagText = lag === undefined ? '' : `, lag ${lag.toLocaleString('en-US')}`;
+    const lagText = lag === undefined ? '' : `, lag ${lag}`;
     this.stream.write(
       `\r\x1b[K${rows.toLocaleString('en-US')} rows, ${formatBytes(bytes)} written, ${Math.round(rate).toLocaleString('en-US')} rows/s${lagText}, ${seconds}s`,
     );
@@ -143,4 +145,13 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * A source's lag as the progress line shows it: `1,234 records`, `512 ms`, units joined with `+`
+ * when splits measure in different ones; undefined when no split reports a lag.
+ */
+export function lagText(lag: Partial<Record<LagUnit, number>>): string | undefined {
+  const parts = (Object.entries(lag) as Array<[LagUnit, number]>).map(([unit, value]) => `${value.toLocaleString('en-US')} ${unit}`);
+  return parts.length === 0 ? undefined : parts.join(' + ');
 }

@@ -14,12 +14,13 @@ import { PostgresSplitLeases } from '../leases/PostgresSplitLeases.js';
 import { Session, type Query } from '../sql/Session.js';
 import type { ResultState } from '../sql/maintainQuery.js';
 import { opOf } from '../core/Changelog.js';
+import { totalLag } from '../core/SourceMetrics.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { ChunkQuery } from './ChunkQuery.js';
 import { DeadLetterFile } from './DeadLetterFile.js';
 import { NdjsonSink } from './NdjsonSink.js';
-import { ProgressLine } from './ProgressLine.js';
+import { ProgressLine, lagText } from './ProgressLine.js';
 import { runSummary } from './runSummary.js';
 
 /** Options of `tributary run`. */
@@ -215,7 +216,8 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       return Promise.all([written, deadLetters.flush()]).then(() => undefined);
     },
   };
-  const progress = new ProgressLine(io.stderr, () => output, { output: io.stdout });
+  // The source's lag, read once a second with the rows written (cheap: a pass over the splits).
+  const progress = new ProgressLine(io.stderr, () => ({ rows: output.rows, bytes: output.bytes, lag: lagText(totalLag(source.metrics())) }), { output: io.stdout });
   // Warnings (a pattern matching nothing, a file re-read from the start): one line each on stderr.
   const warnings = source.warnings$?.subscribe((w) =>
     io.stderr.write(`tributary: ${oneLine(redact(`source '${w.source}': ${w.split === undefined ? '' : `split '${w.split}': `}${w.message}`))}\n`),
