@@ -21,9 +21,11 @@ import type { Source } from '../core/Source.js';
 import type { SourceEvent } from '../core/SourceEvent.js';
 import { toRecords } from '../core/toRecords.js';
 import { createFormat } from '../formats/createFormat.js';
+import { SchemaNotFoundError, SchemaRegistryClient } from '../formats/SchemaRegistryClient.js';
 import type { Format, Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
 import type { StateStore } from '../state/StateStore.js';
+import { avroColumns } from './avroColumns.js';
 import { builtinConnectors } from './builtinConnectors.js';
 import type { Column } from './Column.js';
 import { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
@@ -244,6 +246,96 @@ export class Session {
     }
   }
 
+  /**
+   * {@link execute}, and a CREATE SOURCE/TABLE that declares no columns and reads Avro from a
+   * schema registry (`FORMAT PLAIN ENCODE AVRO (schema.registry = ...)`, `ROW SCHEMA LOCATION`)
+   * gets its columns from the latest version of its subject (`<topic>-value` unless
+   * `schema.registry.subject` names one), typed by {@link avroColumns}: queries are type-checked
+   * against them and rows converted as for declared columns. The columns are those of that
+   * version: a later version's added fields are not columns until the source is created again.
+   * Rejects with a `SqlError` (credentials redacted) when the registry does not answer, the
+   * subject has no version, or a field has no SQL type. `execute` cannot wait for the registry:
+   * there such a source stays untyped (rows as decoded with the latest schema at run time).
+   *
+   * @example
+   * await session.executeAsync(`CREATE SOURCE orders WITH (connector = 'kafka', topic = 'orders', properties.bootstrap.server = 'localhost:9092')
+   *   FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://localhost:8081')`);
+   * session.sources.get('orders')?.columns; // [{ name: 'id', type: { name: 'bigint' }, notNull: true }, ...]
+   */
+  async executeAsync(sql: string): Promise<StatementResult[]> {
+    for (const value of findSecretValues(sql, this.isSecretKey)) this.addSecret(value);
+    try {
+      const results: StatementResult[] = [];
+      for (const statement of parseSql(sql, { isSecretKey: this.isSecretKey })) {
+        try {
+          if (statement.kind === 'create source') {
+            const derived = this.registry.has(statement.name) ? undefined : await this.derivedColumns(statement);
+            results.push(this.createFromStatement(statement, derived));
+          } else {
+            results.push({ kind: 'select', query: this.compile(statement) });
+          }
+        } catch (err) {
+          if (err instanceof SqlError && err.position === undefined) throw new SqlError(err.message, statement.position, { cause: err });
+          throw err;
+        }
+      }
+      return results;
+    } catch (err) {
+      throw redactError(err, this.secrets);
+    }
+  }
+
+  /**
+   * The columns of the latest Avro schema of the subject a CREATE without columns reads from the
+   * schema registry, or `undefined` when it declares columns or reads no registry Avro (a statement
+   * the connector or format refuses is left to {@link createFromStatement}, which says why).
+   */
+  private async derivedColumns(statement: CreateSourceStatement): Promise<Column[] | undefined> {
+    if (statement.columns.length > 0) return undefined;
+    let url: string | undefined;
+    let subject: string | undefined;
+    let options: Readonly<Record<string, string>>;
+    try {
+      const resolved = resolveConnector(statement.name, statement.properties.filter((p) => p.key.toLowerCase() !== 'appendonly'), this.connectors);
+      const formatSpec = resolveFormat(statement.name, statement.format, resolved.formatOptions);
+      if (formatSpec.name !== 'avro' || formatSpec.changelog !== undefined) return undefined;
+      options = formatSpec.options;
+      url = options['schema.registry'];
+      subject = options['schema.registry.subject'] ?? this.schemaRegistryOptions(options, resolved.properties)['schema.registry.subject'];
+    } catch {
+      return undefined;
+    }
+    if (url === undefined) return undefined;
+    const where = `${statement.object === 'table' ? 'table' : 'source'} "${statement.name}"`;
+    const at = statement.format?.position ?? statement.position;
+    if (subject === undefined) {
+      throw new SqlError(`${where}: no columns declared and no subject to derive them from: declare the columns, or name the subject with schema.registry.subject`, at);
+    }
+    let version;
+    try {
+      const username = options['schema.registry.username'];
+      const password = options['schema.registry.password'];
+      const client = new SchemaRegistryClient({ url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) });
+      version = await client.latest(subject);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const advice = err instanceof SchemaNotFoundError ? `register a schema under ${JSON.stringify(subject)} first, or declare the columns` : 'declare the columns, or retry when it answers';
+      throw new SqlError(`${where}: no columns declared, and deriving them from the latest schema of subject ${JSON.stringify(subject)} failed: ${this.redact(message)}; ${advice}`, at, { cause: err });
+    }
+    if (version.type !== 'AVRO') throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} is a ${version.type} schema, not Avro; declare the columns`, at);
+    let schema: unknown;
+    try {
+      schema = JSON.parse(version.schema);
+    } catch {
+      throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} (id ${version.id}) is not JSON`, at);
+    }
+    try {
+      return avroColumns(schema as Parameters<typeof avroColumns>[0], subject);
+    } catch (err) {
+      throw new SqlError(`${where}: ${err instanceof Error ? err.message : String(err)}`, at, { cause: err });
+    }
+  }
+
   /** Runs `sql` and returns the query of its last statement, which must be a SELECT. */
   query(sql: string): Query {
     const results = this.execute(sql);
@@ -326,7 +418,8 @@ export class Session {
     return this.registry.delete(name);
   }
 
-  private createFromStatement(statement: CreateSourceStatement): StatementResult {
+  /** `derived`: the columns from the registry's latest schema when the statement declares none ({@link executeAsync}). */
+  private createFromStatement(statement: CreateSourceStatement, derived?: readonly Column[]): StatementResult {
     const existing = this.registry.get(statement.name);
     if (existing !== undefined) {
       if (statement.ifNotExists) return { kind: 'create source', source: existing, created: false };
@@ -357,7 +450,7 @@ export class Session {
       }
       given.push({ key: 'kafka.include', value: statement.includes.map(includeEntry).join(','), position: at });
     }
-    const columns = statement.columns.length > 0 ? statement.columns : undefined;
+    const columns = statement.columns.length > 0 ? statement.columns : derived;
     const source = this.register(statement.name, this.connectors, columns, given, statement.format, {}, {}, statement.position, {
       object: statement.object,
       primaryKey: statement.primaryKey,
