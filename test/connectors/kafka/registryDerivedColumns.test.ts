@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import avsc from 'avsc';
+import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
+import type { Row } from '../../../src/formats/Format.js';
+import { Decimal } from '../../../src/sql/Decimal.js';
+import { Session } from '../../../src/sql/Session.js';
+import { SqlError } from '../../../src/sql/SqlError.js';
+import { formatSqlType } from '../../../src/sql/SqlType.js';
+import { closedPort, createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
+import { needRegistry, registerSchema, wireFormat } from '../../support/registry.js';
+
+// CREATE SOURCE without columns over the real registry (Apicurio's Confluent API) and broker:
+// the columns come from the subject's latest schema at CREATE time, typed, and queries are
+// checked and computed against them.
+
+const v1 = {
+  type: 'record',
+  name: 'Trade',
+  namespace: 'tributary.registry2',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'qty', type: 'int' },
+    { name: 'price', type: { type: 'bytes', logicalType: 'decimal', precision: 20, scale: 2 } },
+    { name: 'ratio', type: 'double' },
+    { name: 'weight', type: 'float' },
+    { name: 'ok', type: 'boolean' },
+    { name: 'raw', type: 'bytes' },
+    { name: 'at', type: { type: 'long', logicalType: 'timestamp-micros' } },
+    { name: 'at_ms', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null },
+    { name: 'day', type: { type: 'int', logicalType: 'date' } },
+    { name: 'uid', type: { type: 'string', logicalType: 'uuid' } },
+    { name: 'side', type: { type: 'enum', name: 'Side', symbols: ['BUY', 'SELL'] } },
+    { name: 'venue', type: { type: 'record', name: 'Venue', fields: [{ name: 'city', type: 'string' }, { name: 'zip', type: ['null', 'string'], default: null }] } },
+    { name: 'tags', type: { type: 'array', items: 'string' } },
+    { name: 'comment', type: ['null', 'string'], default: null },
+  ],
+};
+/** v1 plus a field with a default, registered after the source was created. */
+const v2 = { ...v1, fields: [...v1.fields, { name: 'note', type: 'string', default: 'none' }] };
+
+const expectedTypes = [
+  'id BIGINT NOT NULL',
+  'qty INTEGER NOT NULL',
+  'price NUMERIC(20,2) NOT NULL',
+  'ratio DOUBLE PRECISION NOT NULL',
+  'weight REAL NOT NULL',
+  'ok BOOLEAN NOT NULL',
+  'raw BYTEA NOT NULL',
+  'at TIMESTAMPTZ NOT NULL',
+  'at_ms TIMESTAMPTZ',
+  'day DATE NOT NULL',
+  'uid VARCHAR NOT NULL',
+  'side VARCHAR NOT NULL',
+  'venue STRUCT<city VARCHAR, zip VARCHAR> NOT NULL',
+  'tags VARCHAR[] NOT NULL',
+  'comment VARCHAR',
+];
+
+/** Big-endian two's complement, as Avro encodes a decimal's unscaled value. */
+function unscaledBytes(n: bigint): Buffer {
+  let hex = BigInt.asUintN(128, n).toString(16).padStart(32, '0');
+  while (hex.length > 2 && ((hex.startsWith('00') && parseInt(hex[2]!, 16) < 8) || (hex.startsWith('ff') && parseInt(hex[2]!, 16) >= 8))) hex = hex.slice(2);
+  return Buffer.from(hex, 'hex');
+}
+
+// ids beyond 2^53 and prices beyond a double's digits: a sum through JS numbers would be wrong.
+const BIG = 9007199254740993n;
+const trade = (n: number, extra: Record<string, unknown> = {}) => ({
+  id: BIG + BigInt(n),
+  qty: n,
+  price: unscaledBytes(1234567890123456789n + BigInt(n)),
+  ratio: n / 4,
+  weight: 1.5,
+  ok: n % 2 === 0,
+  raw: Buffer.from([n, 255]),
+  at: 1709210096789012 + n,
+  at_ms: n === 2 ? null : { long: 1709210096789 },
+  day: 19782 + n,
+  uid: `00000000-0000-4000-8000-00000000000${n}`,
+  side: n % 2 === 0 ? 'BUY' : 'SELL',
+  venue: { city: `city ${n}`, zip: n === 1 ? { string: '75001' } : null },
+  tags: ['a', `t${n}`],
+  comment: null,
+  ...extra,
+});
+
+/** The producer's `long`: bigints (ids beyond 2^53) or safe integers. */
+const writerLong = avsc.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (n: number) => BigInt(n),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint' || Number.isSafeInteger(n),
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+const encode = (schema: unknown, id: number, value: unknown): Buffer =>
+  wireFormat(
+    id,
+    avsc.Type.forSchema(schema as avsc.Schema, {
+      wrapUnions: true,
+      registry: { long: writerLong },
+      typeHook: (s) => (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long' ? writerLong : undefined),
+    }).toBuffer(value),
+  );
+
+const readAll = async (session: Session, sql: string): Promise<Row[]> => lastValueFrom(session.query(sql).rows.pipe(takeUntil(timer(60_000)), toArray()));
+
+const columnsOf = (session: Session, name: string): string[] =>
+  (session.sources.get(name)?.columns ?? []).map((c) => `${c.name} ${formatSqlType(c.type)}${c.notNull ? ' NOT NULL' : ''}`);
+
+test('registry avro without declared columns: typed columns from the latest schema, typed queries, an evolved schema after CREATE, the registry down at CREATE', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const topic = uniqueTopic('registry2-trades');
+  await createTopic(brokers, topic, 2);
+  const id1 = await registerSchema(registry, `${topic}-value`, v1);
+  await produce(brokers, topic, [
+    { key: '1', partition: 0, value: encode(v1, id1, trade(1)) },
+    { key: '2', partition: 1, value: encode(v1, id1, trade(2)) },
+  ]);
+  const props = `connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+    scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false'`;
+  const session = new Session({ checkpointIntervalMs: 100 });
+  // One source a run: a source's checkpoint in the session's store would start a second run at its end.
+  for (const name of ['trades', 'trades_rows', 'trades_where', 'trades_after']) {
+    await session.executeAsync(`CREATE SOURCE ${name} WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
+    assert.deepEqual(columnsOf(session, name), expectedTypes);
+  }
+
+  // Typed queries: sums are exact. As in PostgreSQL and RisingWave, sum(BIGINT) is NUMERIC (it
+  // cannot overflow), sum(INTEGER) is BIGINT; typed by the derived columns, not by the values.
+  const totals = session.query('SELECT sum(id) AS ids, sum(price) AS total, sum(qty) AS qty, count(*) AS n FROM trades');
+  assert.deepEqual(
+    totals.columns.map((c) => [c.name, c.type]),
+    [
+      ['ids', 'numeric'],
+      ['total', 'numeric'],
+      ['qty', 'bigint'],
+      ['n', 'bigint'],
+    ],
+  );
+  const [sums] = await lastValueFrom(totals.rows.pipe(takeUntil(timer(60_000)), toArray())).then((rows) => rows.slice(-1));
+  assert.equal(String(sums!['ids']), String(2n * BIG + 3n));
+  assert.ok(sums!['total'] instanceof Decimal);
+  assert.equal(String(sums!['total']), '24691357802469135.81');
+  assert.equal(sums!['n'], 2n);
+
+  // Rows are converted like declared columns are.
+  const rows = (await readAll(session, 'SELECT * FROM trades_rows')).sort((a, b) => Number(a['qty']) - Number(b['qty']));
+  assert.equal(rows.length, 2);
+  const first = rows[0]!;
+  assert.ok(first['at'] instanceof Date, 'TIMESTAMPTZ is an instant');
+  // The micros of timestamp-micros are kept (a MicroDate).
+  assert.equal((first['at'] as Date).toISOString(), '2024-02-29T12:34:56.789013Z');
+  assert.equal(first['day'], '2024-03-01');
+  assert.ok(first['price'] instanceof Decimal);
+  assert.deepEqual(first['venue'], { city: 'city 1', zip: '75001' });
+  assert.deepEqual(first['tags'], ['a', 't1']);
+  assert.deepEqual([...(first['raw'] as Uint8Array)], [1, 255]);
+  assert.equal(first['side'], 'SELL');
+  assert.equal(rows[1]!['at_ms'], null);
+  assert.deepEqual(Object.keys(first), expectedTypes.map((c) => c.split(' ')[0]));
+
+  // WHERE is typed against the derived columns: a decimal compares exactly, text to a number is refused.
+  const expensive = await readAll(session, "SELECT qty FROM trades_where WHERE price > 12345678901234567.90 AND side = 'BUY'");
+  assert.deepEqual(expensive.map((r) => r['qty']), [2]);
+  assert.throws(() => session.query('SELECT uid + 1 FROM trades'), (err: unknown) => err instanceof SqlError && /operator does not exist: VARCHAR \+ INTEGER/.test(err.message));
+
+  // An unknown column names the derived ones.
+  assert.throws(
+    () => session.query('SELECT nosuch FROM trades'),
+    (err: unknown) => err instanceof SqlError && err.message.includes('column "nosuch" does not exist in source "trades"') && err.message.includes('its columns: id, qty, price, ratio'),
+  );
+
+  // The schema evolves after CREATE: a field added with a default, a message written with it.
+  const id2 = await registerSchema(registry, `${topic}-value`, v2);
+  assert.notEqual(id1, id2);
+  await produce(brokers, topic, [{ key: '3', partition: 0, value: encode(v2, id2, trade(3, { note: 'gift' })) }]);
+  // The source created before keeps its columns and reads both versions.
+  const after = (await readAll(session, 'SELECT * FROM trades_after')).sort((a, b) => Number(a['qty']) - Number(b['qty']));
+  assert.deepEqual(after.map((r) => [r['qty'], r['id']]), [
+    [1, BIG + 1n],
+    [2, BIG + 2n],
+    [3, BIG + 3n],
+  ]);
+  assert.ok(after.every((r) => !('note' in r)), 'a field added after CREATE is not a column of the source');
+  assert.throws(() => session.query('SELECT note FROM trades'), /column "note" does not exist/);
+  // A source created now derives the evolved schema: older messages read the default.
+  await session.executeAsync(`CREATE SOURCE trades2 WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
+  assert.deepEqual(columnsOf(session, 'trades2'), [...expectedTypes, 'note VARCHAR NOT NULL']);
+  const notes = (await readAll(session, 'SELECT qty, note FROM trades2')).sort((a, b) => Number(a['qty']) - Number(b['qty']));
+  assert.deepEqual(notes.map((r) => [r['qty'], r['note']]), [
+    [1, 'none'],
+    [2, 'none'],
+    [3, 'gift'],
+  ]);
+
+  // Declared columns are not replaced by derived ones, and the seed's syntax derives too.
+  await session.executeAsync(`CREATE SOURCE declared (id BIGINT, qty INT) WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
+  assert.deepEqual(columnsOf(session, 'declared'), ['id BIGINT', 'qty INTEGER']);
+  await session.executeAsync(`CREATE SOURCE seed WITH ('upstream.source' = 'kafka', 'kafka.topic' = '${topic}', 'kafka.bootstrap.servers' = '${brokers}')
+    ROW FORMAT AVRO ROW SCHEMA LOCATION '${registry}'`);
+  assert.equal(columnsOf(session, 'seed').length, expectedTypes.length + 1);
+
+  // A subject nobody registered: a clear error at CREATE, nothing registered.
+  await assert.rejects(
+    session.executeAsync(`CREATE SOURCE nothing WITH (${props.replace(topic, `${topic}-absent`)}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`),
+    (err: unknown) => err instanceof SqlError && err.message.includes(`subject "${topic}-absent-value"`) && /register a schema .* or declare the columns/.test(err.message),
+  );
+  assert.equal(session.sources.has('nothing'), false);
+
+  // The registry down at CREATE time: a clear error that names it without its credentials.
+  const port = await closedPort();
+  const down = `http://registry2-user:registry2-secret-pw@127.0.0.1:${port}/apis/ccompat/v7`;
+  for (const sql of [
+    `CREATE SOURCE down WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${down}')`,
+    `CREATE SOURCE down WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://127.0.0.1:${port}/apis/ccompat/v7', schema.registry.username = 'registry2-user', schema.registry.password = 'registry2-secret-pw')`,
+  ]) {
+    const err = await session.executeAsync(sql).then(
+      () => assert.fail('CREATE succeeded with the registry down'),
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err instanceof SqlError, String(err));
+    assert.match(err.message, new RegExp(`schema registry http://127\\.0\\.0\\.1:${port}/apis/ccompat/v7 is unreachable`));
+    assert.match(err.message, /declare the columns, or retry when it answers/);
+    assert.ok(!err.message.includes('registry2-secret-pw'), err.message);
+    assert.ok(!String(err.stack).includes('registry2-secret-pw'));
+    assert.equal(session.sources.has('down'), false);
+  }
+});
