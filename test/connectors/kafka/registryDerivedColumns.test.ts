@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import avsc from 'avsc';
 import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
 import type { Row } from '../../../src/formats/Format.js';
@@ -234,4 +239,47 @@ test('registry avro without declared columns: typed columns from the latest sche
     assert.ok(!String(err.stack).includes('registry2-secret-pw'));
     assert.equal(session.sources.has('down'), false);
   }
+});
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** `tributary <args> <file with sql>` as a child process, killed after 60 s (a hang fails, it does not stall CI). */
+function cli(args: readonly string[], sql: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'registry2-cli-'));
+  const file = join(dir, 'q.sql');
+  writeFileSync(file, sql);
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args, file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+test('the CLI derives the columns of a registry source too: check refuses an unknown column naming them, run sums exactly', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const topic = uniqueTopic('registry2-cli');
+  await createTopic(brokers, topic, 1);
+  const id1 = await registerSchema(registry, `${topic}-value`, v1);
+  await produce(brokers, topic, [1, 2, 3].map((n) => ({ key: String(n), partition: 0, value: encode(v1, id1, trade(n)) })));
+  const create = `CREATE SOURCE trades WITH (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+    scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false') FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}');\n`;
+  const bad = await cli(['check'], `${create}SELECT qtty FROM trades;`);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /column "qtty" does not exist in source "trades" \(did you mean "qty"\?\); its columns: id, qty, price, ratio, weight/);
+  const ok = await cli(['run'], `${create}SELECT sum(id) AS ids, sum(price) AS total, count(*) AS n FROM trades WHERE ok = false;`);
+  assert.equal(ok.code, 0, ok.stderr);
+  // Trades 1 and 3 (ok is false for odd n): exact beyond 2^53 and beyond a double's digits, as
+  // JSON numbers written digit for digit (JSON.parse would round them, so the text is compared).
+  assert.equal(ok.stdout.trim().split('\n').at(-1), `{"ids":${2n * BIG + 4n},"total":24691357802469135.82,"n":2}`);
 });
