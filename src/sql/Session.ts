@@ -21,6 +21,7 @@ import type { Source } from '../core/Source.js';
 import type { SourceEvent } from '../core/SourceEvent.js';
 import { toRecords } from '../core/toRecords.js';
 import { createFormat } from '../formats/createFormat.js';
+import { protobufMessageType } from '../formats/protobufFormat.js';
 import { SchemaNotFoundError, SchemaRegistryClient } from '../formats/SchemaRegistryClient.js';
 import type { Format, Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
@@ -33,6 +34,7 @@ import { createRowConverter } from './createRowConverter.js';
 import type { Schema } from './defineSchema.js';
 import { didYouMean } from './didYouMean.js';
 import { parseSql } from './parseSql.js';
+import { protobufColumns } from './protobufColumns.js';
 import { resolveConnector, type GivenProperty } from './resolveConnector.js';
 import { resolveFormat } from './resolveFormat.js';
 import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
@@ -247,10 +249,11 @@ export class Session {
   }
 
   /**
-   * {@link execute}, and a CREATE SOURCE/TABLE that declares no columns and reads Avro from a
-   * schema registry (`FORMAT PLAIN ENCODE AVRO (schema.registry = ...)`, `ROW SCHEMA LOCATION`)
-   * gets its columns from the latest version of its subject (`<topic>-value` unless
-   * `schema.registry.subject` names one), typed by {@link avroColumns}: queries are type-checked
+   * {@link execute}, and a CREATE SOURCE/TABLE that declares no columns and reads Avro or Protobuf
+   * from a schema registry (`FORMAT PLAIN ENCODE AVRO (schema.registry = ...)`, `ROW SCHEMA
+   * LOCATION`) gets its columns from the latest version of its subject (`<topic>-value` unless
+   * `schema.registry.subject` names one), typed by {@link avroColumns} / {@link protobufColumns};
+   * Protobuf with a descriptor file (`schema.location`) from its `message`. Queries are type-checked
    * against them and rows converted as for declared columns. The columns are those of that
    * version: a later version's added fields are not columns until the source is created again.
    * Rejects with a `SqlError` (credentials redacted) when the registry does not answer, the
@@ -286,28 +289,42 @@ export class Session {
   }
 
   /**
-   * The columns of the latest Avro schema of the subject a CREATE without columns reads from the
-   * schema registry, or `undefined` when it declares columns or reads no registry Avro (a statement
-   * the connector or format refuses is left to {@link createFromStatement}, which says why).
+   * The columns a CREATE without columns derives: from the latest schema of the subject it reads
+   * from the schema registry (Avro or Protobuf), or from its Protobuf descriptor file; `undefined`
+   * when it declares columns or reads neither (a statement the connector or format refuses is left
+   * to {@link createFromStatement}, which says why).
    */
   private async derivedColumns(statement: CreateSourceStatement): Promise<Column[] | undefined> {
     if (statement.columns.length > 0) return undefined;
-    let url: string | undefined;
-    let subject: string | undefined;
     let options: Readonly<Record<string, string>>;
+    let formatName: string;
+    let subject: string | undefined;
     try {
       const resolved = resolveConnector(statement.name, statement.properties.filter((p) => p.key.toLowerCase() !== 'appendonly'), this.connectors);
       const formatSpec = resolveFormat(statement.name, statement.format, resolved.formatOptions);
-      if (formatSpec.name !== 'avro' || formatSpec.changelog !== undefined) return undefined;
+      if ((formatSpec.name !== 'avro' && formatSpec.name !== 'protobuf') || formatSpec.changelog !== undefined) return undefined;
       options = formatSpec.options;
-      url = options['schema.registry'];
+      formatName = formatSpec.name;
       subject = options['schema.registry.subject'] ?? this.schemaRegistryOptions(options, resolved.properties)['schema.registry.subject'];
     } catch {
       return undefined;
     }
-    if (url === undefined) return undefined;
     const where = `${statement.object === 'table' ? 'table' : 'source'} "${statement.name}"`;
     const at = statement.format?.position ?? statement.position;
+    const url = options['schema.registry'];
+    const message = options['message'];
+    const schemaFile = options['schema.file'];
+    if (url === undefined) {
+      // A protobuf descriptor file: its message's fields (an Avro schema file's rows pass untyped, as before).
+      if (formatName !== 'protobuf' || schemaFile === undefined || message === undefined) return undefined;
+      let type;
+      try {
+        type = protobufMessageType({ schemaFile }, message);
+      } catch {
+        return undefined; // the format, made next, says what is wrong with the file
+      }
+      return this.columnsOrError(where, at, () => protobufColumns(type, message));
+    }
     if (subject === undefined) {
       throw new SqlError(`${where}: no columns declared and no subject to derive them from: declare the columns, or name the subject with schema.registry.subject`, at);
     }
@@ -318,19 +335,34 @@ export class Session {
       const client = new SchemaRegistryClient({ url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) });
       version = await client.latest(subject);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const text = err instanceof Error ? err.message : String(err);
       const advice = err instanceof SchemaNotFoundError ? `register a schema under ${JSON.stringify(subject)} first, or declare the columns` : 'declare the columns, or retry when it answers';
-      throw new SqlError(`${where}: no columns declared, and deriving them from the latest schema of subject ${JSON.stringify(subject)} failed: ${this.redact(message)}; ${advice}`, at, { cause: err });
+      throw new SqlError(`${where}: no columns declared, and deriving them from the latest schema of subject ${JSON.stringify(subject)} failed: ${this.redact(text)}; ${advice}`, at, { cause: err });
     }
-    if (version.type !== 'AVRO') throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} is a ${version.type} schema, not Avro; declare the columns`, at);
+    const expected = formatName === 'avro' ? 'AVRO' : 'PROTOBUF';
+    if (version.type !== expected) {
+      throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} is a ${version.type} schema, not ${formatName === 'avro' ? 'Avro' : 'Protobuf'}; declare the columns`, at);
+    }
+    const latest = `the latest version of subject ${JSON.stringify(subject)} (id ${version.id})`;
+    if (formatName === 'protobuf') {
+      return this.columnsOrError(where, at, () => {
+        const type = protobufMessageType({ schemaText: version.schema }, message);
+        return protobufColumns(type, `${type.fullName.replace(/^\./, '')} (${latest})`);
+      });
+    }
     let schema: unknown;
     try {
       schema = JSON.parse(version.schema);
     } catch {
-      throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} (id ${version.id}) is not JSON`, at);
+      throw new SqlError(`${where}: ${latest} is not JSON`, at);
     }
+    return this.columnsOrError(where, at, () => avroColumns(schema as Parameters<typeof avroColumns>[0], subject));
+  }
+
+  /** `derive()`, its error as a `SqlError` of the statement. */
+  private columnsOrError(where: string, at: SqlPosition, derive: () => Column[]): Column[] {
     try {
-      return avroColumns(schema as Parameters<typeof avroColumns>[0], subject);
+      return derive();
     } catch (err) {
       throw new SqlError(`${where}: ${err instanceof Error ? err.message : String(err)}`, at, { cause: err });
     }

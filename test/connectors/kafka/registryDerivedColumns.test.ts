@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import avsc from 'avsc';
 import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
 import type { Row } from '../../../src/formats/Format.js';
@@ -14,6 +14,7 @@ import { SqlError } from '../../../src/sql/SqlError.js';
 import { formatSqlType } from '../../../src/sql/SqlType.js';
 import { closedPort, createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
 import { needRegistry, registerSchema, wireFormat } from '../../support/registry.js';
+import { SHOP_PROTO, descriptorSet, encodeOrder, order as pbOrder } from '../../formats/protobufFixtures.js';
 
 // CREATE SOURCE without columns over the real registry (Apicurio's Confluent API) and broker:
 // the columns come from the subject's latest schema at CREATE time, typed, and queries are
@@ -282,4 +283,63 @@ test('the CLI derives the columns of a registry source too: check refuses an unk
   // Trades 1 and 3 (ok is false for odd n): exact beyond 2^53 and beyond a double's digits, as
   // JSON numbers written digit for digit (JSON.parse would round them, so the text is compared).
   assert.equal(ok.stdout.trim().split('\n').at(-1), `{"ids":${2n * BIG + 4n},"total":24691357802469135.82,"n":2}`);
+});
+
+test('protobuf without declared columns: from the registry subject\'s latest .proto (its first message, or the named one) and from a descriptor file', async (t) => {
+  const brokers = await needKafka(t);
+  const registry = await needRegistry(t);
+  if (brokers === undefined || registry === undefined) return;
+  const framed = uniqueTopic('registry2-pb');
+  const plain = uniqueTopic('registry2-pb-file');
+  await createTopic(brokers, framed, 1);
+  await createTopic(brokers, plain, 1);
+  const id = await registerSchema(registry, `${framed}-value`, SHOP_PROTO, 'PROTOBUF');
+  // Message indexes [0] (the count 0 means the first message: shop.Order).
+  await produce(brokers, framed, [1, 2].map((n) => ({ value: wireFormat(id, Buffer.concat([Buffer.from([0]), encodeOrder(pbOrder(n))])) })));
+  await produce(brokers, plain, [{ value: encodeOrder(pbOrder(3)) }]);
+  const dir = mkdtempSync(join(tmpdir(), 'registry2-pb-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const descriptor = join(dir, 'shop.pb');
+  writeFileSync(descriptor, descriptorSet());
+  const props = (topic: string) => `connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+    scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.commit.offsets = 'false'`;
+  const session = new Session({ checkpointIntervalMs: 100 });
+  const order = [
+    'id BIGINT',
+    'name VARCHAR',
+    'status VARCHAR',
+    'blob BYTEA',
+    'at TIMESTAMPTZ',
+    'line STRUCT<qty INTEGER>',
+    'tags VARCHAR[]',
+    'big NUMERIC',
+  ];
+  await session.executeAsync(`CREATE SOURCE pb WITH (${props(framed)}) FORMAT PLAIN ENCODE PROTOBUF (schema.registry = '${registry}')`);
+  assert.deepEqual(columnsOf(session, 'pb'), order);
+  await session.executeAsync(`CREATE SOURCE refunds WITH (${props(framed)}) FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Refund', schema.registry = '${registry}')`);
+  assert.deepEqual(columnsOf(session, 'refunds'), ['order_id BIGINT']);
+  await session.executeAsync(`CREATE SOURCE pb_file WITH (${props(plain)}) FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Order', schema.location = '${pathToFileURL(descriptor).href}')`);
+  assert.deepEqual(columnsOf(session, 'pb_file'), order);
+
+  const q = session.query('SELECT sum(big) AS big, sum(id) AS ids, max(at) AS at, count(*) AS n FROM pb');
+  assert.deepEqual(q.columns.map((c) => c.type), ['numeric', 'numeric', 'timestamptz', 'bigint']);
+  const last = (await lastValueFrom(q.rows.pipe(takeUntil(timer(60_000)), toArray()))).at(-1)!;
+  assert.equal(String(last['big']), String(2n * 18446744073709551615n));
+  assert.equal(String(last['ids']), '30000000000000000');
+  assert.equal((last['at'] as Date).toISOString(), '2024-02-29T12:34:56.789012Z');
+  assert.equal(last['n'], 2n);
+  const rows = await readAll(session, 'SELECT * FROM pb_file');
+  assert.deepEqual(rows.map((r) => [r['id'], r['status'], r['line'], r['tags']]), [[30_000_000_000_000_000n, 'PAID', { qty: 3 }, ['a', 'b']]]);
+  assert.throws(() => session.query('SELECT qty FROM pb'), /column "qty" does not exist in source "pb"; its columns: id, name, status, blob, at, line, tags, big/);
+  // A message the schema does not have, and an Avro subject read as Protobuf: clear errors at CREATE.
+  await assert.rejects(
+    session.executeAsync(`CREATE SOURCE nope WITH (${props(framed)}) FORMAT PLAIN ENCODE PROTOBUF (message = 'shop.Nope', schema.registry = '${registry}')`),
+    /source "nope": protobuf: the schema has no message shop.Nope/,
+  );
+  await registerSchema(registry, `${plain}-value`, v1);
+  await assert.rejects(
+    session.executeAsync(`CREATE SOURCE avro_as_pb WITH (${props(plain)}) FORMAT PLAIN ENCODE PROTOBUF (schema.registry = '${registry}')`),
+    new RegExp(`source "avro_as_pb": the latest version of subject "${plain}-value" is a AVRO schema, not Protobuf; declare the columns`),
+  );
+  assert.equal(session.sources.has('nope') || session.sources.has('avro_as_pb'), false);
 });
