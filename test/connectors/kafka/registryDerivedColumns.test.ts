@@ -214,6 +214,14 @@ test('registry avro without declared columns: typed columns from the latest sche
   await session.executeAsync(`CREATE SOURCE seed WITH ('upstream.source' = 'kafka', 'kafka.topic' = '${topic}', 'kafka.bootstrap.servers' = '${brokers}')
     ROW FORMAT AVRO ROW SCHEMA LOCATION '${registry}'`);
   assert.equal(columnsOf(session, 'seed').length, expectedTypes.length + 1);
+  // A table keyed by a derived column; a key that is no column of the latest schema is refused.
+  await session.executeAsync(`CREATE TABLE keyed (PRIMARY KEY (id)) WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
+  assert.deepEqual(session.sources.get('keyed')?.primaryKey, ['id']);
+  assert.equal(columnsOf(session, 'keyed')[0], 'id BIGINT NOT NULL');
+  await assert.rejects(
+    session.executeAsync(`CREATE TABLE badkey (PRIMARY KEY (ident)) WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`),
+    /table "badkey": primary key column "ident" is not a column of "badkey"/,
+  );
 
   // A subject nobody registered: a clear error at CREATE, nothing registered.
   await assert.rejects(
