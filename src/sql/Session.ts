@@ -294,7 +294,7 @@ export class Session {
    * when it declares columns or reads neither (a statement the connector or format refuses is left
    * to {@link createFromStatement}, which says why).
    */
-  private async derivedColumns(statement: CreateSourceStatement): Promise<Column[] | undefined> {
+  private async derivedColumns(statement: CreateSourceStatement): Promise<DerivedColumns | undefined> {
     if (statement.columns.length > 0) return undefined;
     let options: Readonly<Record<string, string>>;
     let formatName: string;
@@ -323,7 +323,7 @@ export class Session {
       } catch {
         return undefined; // the format, made next, says what is wrong with the file
       }
-      return this.columnsOrError(where, at, () => protobufColumns(type, message));
+      return { columns: this.columnsOrError(where, at, () => protobufColumns(type, message)), formatOptions: {} };
     }
     if (subject === undefined) {
       throw new SqlError(`${where}: no columns declared and no subject to derive them from: declare the columns, or name the subject with schema.registry.subject`, at);
@@ -345,10 +345,11 @@ export class Session {
     }
     const latest = `the latest version of subject ${JSON.stringify(subject)} (id ${version.id})`;
     if (formatName === 'protobuf') {
-      return this.columnsOrError(where, at, () => {
+      const columns = this.columnsOrError(where, at, () => {
         const type = protobufMessageType({ schemaText: version.schema }, message);
         return protobufColumns(type, `${type.fullName.replace(/^\./, '')} (${latest})`);
       });
+      return { columns, formatOptions: {} };
     }
     let schema: unknown;
     try {
@@ -356,7 +357,10 @@ export class Session {
     } catch {
       throw new SqlError(`${where}: ${latest} is not JSON`, at);
     }
-    return this.columnsOrError(where, at, () => avroColumns(schema as Parameters<typeof avroColumns>[0], subject));
+    const columns = this.columnsOrError(where, at, () => avroColumns(schema as Parameters<typeof avroColumns>[0], subject));
+    // Rows are read in the version the columns came from (not whatever is latest when a run
+    // starts): a field a later version drops keeps its values in the messages written before.
+    return { columns, formatOptions: { 'schema.registry.reader.id': String(version.id) } };
   }
 
   /** `derive()`, its error as a `SqlError` of the statement. */
@@ -451,7 +455,7 @@ export class Session {
   }
 
   /** `derived`: the columns from the registry's latest schema when the statement declares none ({@link executeAsync}). */
-  private createFromStatement(statement: CreateSourceStatement, derived?: readonly Column[]): StatementResult {
+  private createFromStatement(statement: CreateSourceStatement, derived?: DerivedColumns): StatementResult {
     const existing = this.registry.get(statement.name);
     if (existing !== undefined) {
       if (statement.ifNotExists) return { kind: 'create source', source: existing, created: false };
@@ -482,8 +486,8 @@ export class Session {
       }
       given.push({ key: 'kafka.include', value: statement.includes.map(includeEntry).join(','), position: at });
     }
-    const columns = statement.columns.length > 0 ? statement.columns : derived;
-    const source = this.register(statement.name, this.connectors, columns, given, statement.format, {}, {}, statement.position, {
+    const columns = statement.columns.length > 0 ? statement.columns : derived?.columns;
+    const source = this.register(statement.name, this.connectors, columns, given, statement.format, derived?.formatOptions ?? {}, {}, statement.position, {
       object: statement.object,
       primaryKey: statement.primaryKey,
       primaryKeyPosition: statement.primaryKeyPosition,
@@ -680,6 +684,13 @@ export class Session {
       rows: incremental ? checkpointed(source, pipeline).pipe(toRecords()) : checkpointed(source).pipe(toRecords(), operator),
     };
   }
+}
+
+/** What {@link Session.executeAsync} derived for a CREATE without columns. */
+interface DerivedColumns {
+  readonly columns: readonly Column[];
+  /** Added to the format's options (the reader schema the columns came from). */
+  readonly formatOptions: Readonly<Record<string, string>>;
 }
 
 /** Where a table declaration's parts were written, for {@link Session}'s checks. */
