@@ -255,7 +255,9 @@ export class Session {
    * `schema.registry.subject` names one), typed by {@link avroColumns} / {@link protobufColumns};
    * Protobuf with a descriptor file (`schema.location`) from its `message`. Queries are type-checked
    * against them and rows converted as for declared columns. The columns are those of that
-   * version: a later version's added fields are not columns until the source is created again.
+   * version, and registry Avro rows are read in it (its id becomes the reader schema): a later
+   * version's added fields are not columns until the source is created again, and a message of
+   * a version that dropped a column's field (without a default) is a bad record at its offset.
    * Rejects with a `SqlError` (credentials redacted) when the registry does not answer, the
    * subject has no version, or a field has no SQL type. `execute` cannot wait for the registry:
    * there such a source stays untyped (rows as decoded with the latest schema at run time).
