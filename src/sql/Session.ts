@@ -327,9 +327,8 @@ export class Session {
       }
       return { columns: this.columnsOrError(where, at, () => protobufColumns(type, message)), formatOptions: {} };
     }
-    if (subject === undefined) {
-      throw new SqlError(`${where}: no columns declared and no subject to derive them from: declare the columns, or name the subject with schema.registry.subject`, at);
-    }
+    // No subject (a connector without Kafka's topic naming, e.g. Pulsar): rows stay as each message's writer schema decodes them.
+    if (subject === undefined) return undefined;
     let version;
     try {
       const username = options['schema.registry.username'];

@@ -234,6 +234,10 @@ test('registry avro without declared columns: typed columns from the latest sche
   await session.executeAsync(`CREATE SOURCE seed WITH ('upstream.source' = 'kafka', 'kafka.topic' = '${topic}', 'kafka.bootstrap.servers' = '${brokers}')
     ROW FORMAT AVRO ROW SCHEMA LOCATION '${registry}'`);
   assert.equal(columnsOf(session, 'seed').length, expectedTypes.length);
+  // A connector without Kafka's topic naming has no subject to derive from: untyped, as before.
+  await session.executeAsync(`CREATE SOURCE on_pulsar WITH (connector = 'pulsar', topic = 'persistent://public/default/registry2-none',
+      service.url = 'pulsar://127.0.0.1:6650', admin.url = 'http://127.0.0.1:8080') FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
+  assert.equal(session.sources.get('on_pulsar')?.columns, undefined);
   // A table keyed by a derived column; a key that is no column of the latest schema is refused.
   await session.executeAsync(`CREATE TABLE keyed (PRIMARY KEY (id)) WITH (${props}) FORMAT PLAIN ENCODE AVRO (schema.registry = '${registry}')`);
   assert.deepEqual(session.sources.get('keyed')?.primaryKey, ['id']);
