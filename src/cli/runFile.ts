@@ -114,7 +114,8 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
       ...(options.badRecords === undefined ? {} : { badRecords: options.badRecords }),
     });
-    const results = session.execute(text);
+    // executeAsync: a registry Avro source without columns gets them from its latest schema.
+    const results = await session.executeAsync(text);
     let query: Query | undefined;
     for (const result of results) if (result.kind === 'select') query = result.query;
     if (query === undefined) {

@@ -24,7 +24,7 @@ export const formatNames = ['json', 'csv', 'avro', 'protobuf', 'debezium_json', 
 export const formatOptions: Readonly<Record<(typeof formatNames)[number], readonly string[]>> = {
   json: ['json.array', 'schema.registry', 'schema.registry.username', 'schema.registry.password', 'schema.registry.subject'],
   csv: ['delimiter', 'header', 'quote', 'escape', 'empty'],
-  avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
+  avro: ['schema', 'schema.file', 'schema.registry.reader.id', ...REGISTRY_OPTIONS],
   protobuf: ['message', 'schema.file', ...REGISTRY_OPTIONS],
   debezium_json: ['ignore_key'],
   debezium_avro: ['schema', 'schema.file', ...REGISTRY_OPTIONS],
@@ -89,7 +89,13 @@ export function createFormat(name: string, options: Readonly<Record<string, stri
       if (options['schema'] !== undefined || options['schema.file'] !== undefined) {
         throw new Error("avro options 'schema.registry' and 'schema'/'schema.file' exclude each other: the registry gives the writer schemas");
       }
-      return registryAvroFormat({ registry: registryOptions(options, url), subject: options['schema.registry.subject'] });
+      const readerId = options['schema.registry.reader.id'];
+      if (readerId !== undefined && !/^\d+$/.test(readerId)) throw new Error(`avro option 'schema.registry.reader.id' must be a schema id, got ${JSON.stringify(readerId)}`);
+      return registryAvroFormat({
+        registry: registryOptions(options, url),
+        subject: options['schema.registry.subject'],
+        ...(readerId === undefined ? {} : { readerSchemaId: Number(readerId) }),
+      });
     }
     case 'protobuf': {
       const url = options['schema.registry'];

@@ -88,6 +88,29 @@ export function protobufFormat(options: ProtobufFormatOptions): Format {
   };
 }
 
+/**
+ * The message type a protobuf source reads, for deriving its columns: `message` in the schema file
+ * (a FileDescriptorSet or a `.proto` file), or in a registry's `.proto` text (`message`, else the
+ * file's first message, the one a wire-format message with the index `[0]` names).
+ *
+ * @example
+ * protobufMessageType({ schemaFile: 'schemas/shop.pb' }, 'shop.Order').fieldsArray.map((f) => f.name); // ['id', ...]
+ */
+export function protobufMessageType(schema: { readonly schemaFile: string } | { readonly schemaText: string }, message: string | undefined): Protobuf.Type {
+  const protobuf = requireProtobuf();
+  const root = 'schemaFile' in schema ? readRoot(protobuf, schema.schemaFile) : parseProto(protobuf, schema.schemaText);
+  if (message === undefined) {
+    const first = topLevelTypes(root)[0];
+    if (first === undefined || 'schemaFile' in schema) throw new Error("protobuf needs the message type: set 'message' (fully qualified, e.g. shop.Order)");
+    return first;
+  }
+  try {
+    return root.lookupType(message);
+  } catch (err) {
+    throw new Error(`protobuf: the schema has no message ${message}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function readRoot(protobuf: ProtobufModule, file: string): Protobuf.Root {
   let bytes: Buffer;
   try {

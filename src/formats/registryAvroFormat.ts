@@ -17,6 +17,12 @@ export interface RegistryAvroFormatOptions {
    * its own writer schema.
    */
   readonly subject?: string;
+  /**
+   * The reader schema by id instead of the subject's latest version: the version a source's
+   * columns were derived from at CREATE (`schema.registry.reader.id`), so its rows keep those
+   * columns whatever versions are registered later.
+   */
+  readonly readerSchemaId?: number;
 }
 
 /** How messages of one writer schema id are read. */
@@ -62,7 +68,7 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
   let reader: ReaderSchema | undefined;
   /** Settles once the subject's latest version is known (or known not to exist). */
   let latest: Promise<void> | undefined;
-  let latestDone = options.subject === undefined;
+  let latestDone = options.subject === undefined && options.readerSchemaId === undefined;
 
   const readerFor = (id: number): WriterReader | Error => {
     let found = readers.get(id);
@@ -77,7 +83,10 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
       try {
         found = writerReader(avsc, JSON.parse(cached.schema) as AvroSchemaJson, reader);
       } catch (err) {
-        found = new Error(`schema id ${id} cannot be read${reader === undefined ? '' : ` as the subject's latest version`}: ${(err as Error).message}`, { cause: err });
+        found = new Error(
+          `schema id ${id} cannot be read${reader === undefined ? '' : options.readerSchemaId === undefined ? ` as the subject's latest version` : ` as schema id ${options.readerSchemaId}, the version the columns were derived from`}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
     readers.set(id, found);
@@ -93,9 +102,13 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
       if (missing.length === 0 && latestDone) return undefined;
       return (async () => {
         if (!latestDone) {
-          latest ??= registry.latest(options.subject!).then(
+          latest ??= (
+            options.readerSchemaId === undefined
+              ? registry.latest(options.subject!).then((v) => ({ ...v, what: `the latest version of subject ${v.subject}` }))
+              : registry.schemaById(options.readerSchemaId).then((v) => ({ ...v, what: `the reader schema id ${v.id}` }))
+          ).then(
             (version) => {
-              if (version.type !== 'AVRO') throw new Error(`the latest version of subject ${version.subject} is a ${version.type} schema, not Avro`);
+              if (version.type !== 'AVRO') throw new Error(`${version.what} is a ${version.type} schema, not Avro`);
               const schema = JSON.parse(version.schema) as AvroSchemaJson;
               const type = avroType(avsc, schema as Avsc.Schema);
               reader = { json: schema, type, canonical: JSON.stringify(type.schema()), conversions: avroLogicalConversions(schema) };
@@ -103,8 +116,9 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
             },
             (err: unknown) => {
               latest = undefined;
-              // No such subject: messages are read with their own writer schemas.
-              if (err instanceof SchemaNotFoundError) latestDone = true;
+              // No such subject: messages are read with their own writer schemas. A pinned reader
+              // schema that is gone is an error: rows would lose the columns derived from it.
+              if (err instanceof SchemaNotFoundError && options.readerSchemaId === undefined) latestDone = true;
               else throw err;
             },
           );

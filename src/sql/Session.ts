@@ -21,9 +21,12 @@ import type { Source } from '../core/Source.js';
 import type { SourceEvent } from '../core/SourceEvent.js';
 import { toRecords } from '../core/toRecords.js';
 import { createFormat } from '../formats/createFormat.js';
+import { protobufMessageType } from '../formats/protobufFormat.js';
+import { SchemaNotFoundError, SchemaRegistryClient } from '../formats/SchemaRegistryClient.js';
 import type { Format, Row } from '../formats/Format.js';
 import { MemoryStore } from '../state/MemoryStore.js';
 import type { StateStore } from '../state/StateStore.js';
+import { avroColumns } from './avroColumns.js';
 import { builtinConnectors } from './builtinConnectors.js';
 import type { Column } from './Column.js';
 import { compileQuery, type CompiledQuery, type QueryColumn } from './compileQuery.js';
@@ -31,6 +34,7 @@ import { createRowConverter } from './createRowConverter.js';
 import type { Schema } from './defineSchema.js';
 import { didYouMean } from './didYouMean.js';
 import { parseSql } from './parseSql.js';
+import { protobufColumns } from './protobufColumns.js';
 import { resolveConnector, type GivenProperty } from './resolveConnector.js';
 import { resolveFormat } from './resolveFormat.js';
 import { findSecretValues, redactError, redactSecrets, SECRET_KEY_PATTERN, MIN_REDACTED_LENGTH, type IsSecretKey } from './secretValues.js';
@@ -247,6 +251,133 @@ export class Session {
     }
   }
 
+  /**
+   * {@link execute}, and a CREATE SOURCE/TABLE that declares no columns and reads Avro or Protobuf
+   * from a schema registry (`FORMAT PLAIN ENCODE AVRO (schema.registry = ...)`, `ROW SCHEMA
+   * LOCATION`) gets its columns from the latest version of its subject (`<topic>-value` unless
+   * `schema.registry.subject` names one), typed by {@link avroColumns} / {@link protobufColumns};
+   * Protobuf with a descriptor file (`schema.location`) from its `message`. Queries are type-checked
+   * against them and rows converted as for declared columns. The columns are those of that
+   * version, and registry Avro rows are read in it (its id becomes the reader schema): a later
+   * version's added fields are not columns until the source is created again, and a message of
+   * a version that dropped a column's field (without a default) is a bad record at its offset.
+   * Rejects with a `SqlError` (credentials redacted) when the registry does not answer, the
+   * subject has no version, or a field has no SQL type. `execute` cannot wait for the registry:
+   * there such a source stays untyped (rows as decoded with the latest schema at run time).
+   *
+   * @example
+   * await session.executeAsync(`CREATE SOURCE orders WITH (connector = 'kafka', topic = 'orders', properties.bootstrap.server = 'localhost:9092')
+   *   FORMAT PLAIN ENCODE AVRO (schema.registry = 'http://localhost:8081')`);
+   * session.sources.get('orders')?.columns; // [{ name: 'id', type: { name: 'bigint' }, notNull: true }, ...]
+   */
+  async executeAsync(sql: string): Promise<StatementResult[]> {
+    for (const value of findSecretValues(sql, this.isSecretKey)) this.addSecret(value);
+    try {
+      const results: StatementResult[] = [];
+      for (const statement of parseSql(sql, { isSecretKey: this.isSecretKey })) {
+        try {
+          if (statement.kind === 'create source') {
+            const derived = this.registry.has(statement.name) ? undefined : await this.derivedColumns(statement);
+            results.push(this.createFromStatement(statement, derived));
+          } else if (statement.kind === 'alter source') {
+            results.push(this.alter(statement));
+          } else {
+            results.push({ kind: 'select', query: this.compile(statement) });
+          }
+        } catch (err) {
+          if (err instanceof SqlError && err.position === undefined) throw new SqlError(err.message, statement.position, { cause: err });
+          throw err;
+        }
+      }
+      return results;
+    } catch (err) {
+      throw redactError(err, this.secrets);
+    }
+  }
+
+  /**
+   * The columns a CREATE without columns derives: from the latest schema of the subject it reads
+   * from the schema registry (Avro or Protobuf), or from its Protobuf descriptor file; `undefined`
+   * when it declares columns or reads neither (a statement the connector or format refuses is left
+   * to {@link createFromStatement}, which says why).
+   */
+  private async derivedColumns(statement: CreateSourceStatement): Promise<DerivedColumns | undefined> {
+    if (statement.columns.length > 0) return undefined;
+    let options: Readonly<Record<string, string>>;
+    let formatName: string;
+    let subject: string | undefined;
+    try {
+      const resolved = resolveConnector(statement.name, statement.properties.filter((p) => p.key.toLowerCase() !== 'appendonly'), this.connectors);
+      const formatSpec = resolveFormat(statement.name, statement.format, resolved.formatOptions);
+      if ((formatSpec.name !== 'avro' && formatSpec.name !== 'protobuf') || formatSpec.changelog !== undefined) return undefined;
+      options = formatSpec.options;
+      formatName = formatSpec.name;
+      subject = options['schema.registry.subject'] ?? this.schemaRegistryOptions(options, resolved.properties)['schema.registry.subject'];
+    } catch {
+      return undefined;
+    }
+    const where = `${statement.object === 'table' ? 'table' : 'source'} "${statement.name}"`;
+    const at = statement.format?.position ?? statement.position;
+    const url = options['schema.registry'];
+    const message = options['message'];
+    const schemaFile = options['schema.file'];
+    if (url === undefined) {
+      // A protobuf descriptor file: its message's fields (an Avro schema file's rows pass untyped, as before).
+      if (formatName !== 'protobuf' || schemaFile === undefined || message === undefined) return undefined;
+      let type;
+      try {
+        type = protobufMessageType({ schemaFile }, message);
+      } catch {
+        return undefined; // the format, made next, says what is wrong with the file
+      }
+      return { columns: this.columnsOrError(where, at, () => protobufColumns(type, message)), formatOptions: {} };
+    }
+    // No subject (a connector without Kafka's topic naming, e.g. Pulsar): rows stay as each message's writer schema decodes them.
+    if (subject === undefined) return undefined;
+    let version;
+    try {
+      const username = options['schema.registry.username'];
+      const password = options['schema.registry.password'];
+      const client = new SchemaRegistryClient({ url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) });
+      version = await client.latest(subject);
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      const advice = err instanceof SchemaNotFoundError ? `register a schema under ${JSON.stringify(subject)} first, or declare the columns` : 'declare the columns, or retry when it answers';
+      throw new SqlError(`${where}: no columns declared, and deriving them from the latest schema of subject ${JSON.stringify(subject)} failed: ${this.redact(text)}; ${advice}`, at, { cause: err });
+    }
+    const expected = formatName === 'avro' ? 'AVRO' : 'PROTOBUF';
+    if (version.type !== expected) {
+      throw new SqlError(`${where}: the latest version of subject ${JSON.stringify(subject)} is a ${version.type} schema, not ${formatName === 'avro' ? 'Avro' : 'Protobuf'}; declare the columns`, at);
+    }
+    const latest = `the latest version of subject ${JSON.stringify(subject)} (id ${version.id})`;
+    if (formatName === 'protobuf') {
+      const columns = this.columnsOrError(where, at, () => {
+        const type = protobufMessageType({ schemaText: version.schema }, message);
+        return protobufColumns(type, `${type.fullName.replace(/^\./, '')} (${latest})`);
+      });
+      return { columns, formatOptions: {} };
+    }
+    let schema: unknown;
+    try {
+      schema = JSON.parse(version.schema);
+    } catch {
+      throw new SqlError(`${where}: ${latest} is not JSON`, at);
+    }
+    const columns = this.columnsOrError(where, at, () => avroColumns(schema as Parameters<typeof avroColumns>[0], subject));
+    // Rows are read in the version the columns came from (not whatever is latest when a run
+    // starts): a field a later version drops keeps its values in the messages written before.
+    return { columns, formatOptions: { 'schema.registry.reader.id': String(version.id) } };
+  }
+
+  /** `derive()`, its error as a `SqlError` of the statement. */
+  private columnsOrError(where: string, at: SqlPosition, derive: () => Column[]): Column[] {
+    try {
+      return derive();
+    } catch (err) {
+      throw new SqlError(`${where}: ${err instanceof Error ? err.message : String(err)}`, at, { cause: err });
+    }
+  }
+
   /** Runs `sql` and returns the query of its last statement, which must be a SELECT. */
   query(sql: string): Query {
     const results = this.execute(sql);
@@ -340,7 +471,8 @@ export class Session {
     return { kind: 'alter source', source: registered, rateLimit: statement.rateLimit };
   }
 
-  private createFromStatement(statement: CreateSourceStatement): StatementResult {
+  /** `derived`: the columns from the registry's latest schema when the statement declares none ({@link executeAsync}). */
+  private createFromStatement(statement: CreateSourceStatement, derived?: DerivedColumns): StatementResult {
     const existing = this.registry.get(statement.name);
     if (existing !== undefined) {
       if (statement.ifNotExists) return { kind: 'create source', source: existing, created: false };
@@ -371,8 +503,8 @@ export class Session {
       }
       given.push({ key: 'kafka.include', value: statement.includes.map(includeEntry).join(','), position: at });
     }
-    const columns = statement.columns.length > 0 ? statement.columns : undefined;
-    const source = this.register(statement.name, this.connectors, columns, given, statement.format, {}, {}, statement.position, {
+    const columns = statement.columns.length > 0 ? statement.columns : derived?.columns;
+    const source = this.register(statement.name, this.connectors, columns, given, statement.format, derived?.formatOptions ?? {}, {}, statement.position, {
       object: statement.object,
       primaryKey: statement.primaryKey,
       primaryKeyPosition: statement.primaryKeyPosition,
@@ -570,6 +702,13 @@ export class Session {
       rows: incremental ? checkpointed(source, pipeline).pipe(toRecords()) : checkpointed(source).pipe(toRecords(), operator),
     };
   }
+}
+
+/** What {@link Session.executeAsync} derived for a CREATE without columns. */
+interface DerivedColumns {
+  readonly columns: readonly Column[];
+  /** Added to the format's options (the reader schema the columns came from). */
+  readonly formatOptions: Readonly<Record<string, string>>;
 }
 
 /** Where a table declaration's parts were written, for {@link Session}'s checks. */

@@ -183,7 +183,7 @@ class Compiler {
     if (column === undefined) {
       const hint = didYouMean(name, scope.columns.map((c) => c.name));
       throw new SqlError(
-        `column "${name}" does not exist in source "${scope.source}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
+        `column "${name}" does not exist in source "${scope.source}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; its columns: ${columnList(scope.columns)}`,
         e.position,
       );
     }
@@ -638,3 +638,9 @@ function floorDecimal(v: Decimal): Decimal {
   return whole.compare(v) > 0 ? whole.sub(new Decimal(1n)) : whole;
 }
 
+
+/** The names of a source's columns for a message, the first 30 (a wide schema would flood it). */
+function columnList(columns: readonly { readonly name: string }[]): string {
+  const shown = columns.slice(0, 30).map((c) => c.name).join(', ');
+  return columns.length > 30 ? `${shown}, ... (${columns.length} in all)` : shown;
+}

@@ -202,7 +202,7 @@ test('check validates a file without reading it; errors exit 2', async () => {
   assert.match(ok.stdout, /examples\/part.sql: ok \(1 source\(s\), 1 query\(ies\)\)/);
   const bad = await tributary(['check', sqlFile('check.sql', `create source p (a int) with (connector = 'fs', fs.path = '/nowhere') row format 'csv';\nselect b from p;`)]);
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, 'tributary: 2:8: column "b" does not exist in source "p" (did you mean "a"?)\n');
+  assert.equal(bad.stderr, 'tributary: 2:8: column "b" does not exist in source "p" (did you mean "a"?); its columns: a\n');
 });
 
 test('the CLI and every built-in connector load without the optional client libraries', async () => {

@@ -124,7 +124,7 @@ test('LIMIT keeps the first n rows', () => {
 });
 
 test('unknown columns, functions and sources are SQL errors with positions and hints', () => {
-  assert.equal(sqlError('select nmae from t').message, '1:8: column "nmae" does not exist in source "t" (did you mean "name"?)');
+  assert.equal(sqlError('select nmae from t').message, '1:8: column "nmae" does not exist in source "t" (did you mean "name"?); its columns: id, big, price, ratio, name, day, ok');
   assert.match(sqlError('select lowr(name) from t').message, /^1:8: function lowr\(\) does not exist \(did you mean lower\(\)\?\)/);
   assert.match(sqlError('select x.id from t').message, /missing FROM-clause entry for "x"/);
   assert.equal(run('select q.id from t as q where q.id = 2')[0]!.id, 2);
