@@ -38,8 +38,9 @@ test('a rate limit paces chunks: 20 rows/s lets one one-row chunk out every 50 m
       rateLimit: 20,
     });
     // The bucket starts empty at 0 and fills at 20/s: a0 goes at once (overdrawing it), a1 waits
-    // until the balance is back at zero (50), then one every 50 ms. Nothing is dropped.
-    expectObservable(source).toBe('10ms a 39ms b 49ms c 49ms d 49ms (eF|)', {
+    // until the balance is back at zero (50), then one every 50 ms. Nothing is dropped. The source
+    // completes once a4's debt is paid too: 50 ms after it.
+    expectObservable(source).toBe('10ms a 39ms b 49ms c 49ms d 49ms e 49ms (F|)', {
       a: c('a', 0), b: c('a', 1), c: c('a', 2), d: c('a', 3), e: c('a', 4), F: finalBarrier(1),
     });
   });
@@ -57,8 +58,9 @@ test('a chunk larger than a second of the limit goes out whole and the next wait
       scheduler: ts,
       rateLimit: 2,
     });
-    // Four rows at 0 leave a debt of 4 at 2 rows/s: the next chunk waits 2 s.
-    expectObservable(source).toBe('a 1999ms (bF|)', { a: big, b: small, F: finalBarrier(1) });
+    // Four rows at 0 leave a debt of 4 at 2 rows/s: the next chunk waits 2 s; its own row is paid
+    // off 500 ms later, and only then does the bounded source complete.
+    expectObservable(source).toBe('a 1999ms b 499ms (F|)', { a: big, b: small, F: finalBarrier(1) });
   });
 });
 
@@ -94,7 +96,8 @@ test('a lower limit set while running slows the chunk already waiting', () => {
     // 10 rows/s: a0 at 10 leaves a debt of 0.9, so a1 (read at 20) is due at 100. At 40 the limit
     // drops to 5 rows/s: 0.6 of debt is left, at the new rate 120 ms: a1 goes at 160, not 100.
     at(40, () => source.setRateLimit(5));
-    expectObservable(source).toBe('10ms a 149ms (bF|)', { a: c('a', 0), b: c('a', 1), F: finalBarrier(1) });
+    // a1's own debt of 1 at 5 rows/s holds the completion another 200 ms.
+    expectObservable(source).toBe('10ms a 149ms b 199ms (F|)', { a: c('a', 0), b: c('a', 1), F: finalBarrier(1) });
   });
 });
 
@@ -113,8 +116,9 @@ test('rate limit 0 pauses the source, barriers still pass with positions of what
     at(12, () => source.setRateLimit(0));
     at(50, () => source.setRateLimit(1_000));
     // a0 is out before the pause; a1 (20) and a2 (30) wait; the barrier at 35 goes out ahead of
-    // them. At 50 they follow at 1000 rows/s (a2 waits off a1's 1 ms), then the final checkpoint.
-    expectObservable(source).toBe('10ms a 4ms B 19ms C 14ms b (cF|)', {
+    // them. At 50 they follow at 1000 rows/s (a2 waits off a1's 1 ms), then the final checkpoint
+    // once a2's 1 ms is paid.
+    expectObservable(source).toBe('10ms a 4ms B 19ms C 14ms b c (F|)', {
       a: c('a', 0), b: c('a', 1), c: c('a', 2), B: barrier(1), C: barrier(2), F: finalBarrier(3),
     });
   });
@@ -193,8 +197,39 @@ test("the picture in SourceOptions.rateLimit's TSDoc: a barrier requested while 
     // reader:   -abcd----------- (10 ms a character)
     // barriers: ---x------------
     // output:   -a-x-b----c----d
-    expectObservable(source).toBe('10ms a 19ms B 19ms b 49ms c 49ms (dF|)', {
+    expectObservable(source).toBe('10ms a 19ms B 19ms b 49ms c 49ms d 49ms (F|)', {
       a: c('a', 0), b: c('a', 1), c: c('a', 2), d: c('a', 3), B: barrier(1), F: finalBarrier(2),
     });
+  });
+});
+
+test('a bounded source completes only once the debt of its last chunk is paid: the run keeps to the limit', () => {
+  run(({ cold, expectObservable }) => {
+    const all: Chunk<string> = { type: 'chunk', splitId: 'a', records: ['x', 'y', 'z', 'w', 'v', 'u'], offset: '0', nextOffset: '6' };
+    const source = createSource({
+      name: 's',
+      enumerator: { splits: () => of([split('a', 6)]) },
+      reader: { read: () => cold<Chunk<string>>('(a|)', { a: all }) },
+      barriers: NEVER,
+      scheduler: ts,
+      rateLimit: 2,
+    });
+    // One chunk of six rows at 2 rows/s: out at once (a chunk is never split), then 3 s of debt
+    // before the final checkpoint; six rows in 3 s is the limit. Lifting the limit (below) would
+    // end the wait at once.
+    expectObservable(source).toBe('a 2999ms (F|)', { a: all, F: finalBarrier(1) });
+  });
+  run(({ cold, expectObservable }) => {
+    const all: Chunk<string> = { type: 'chunk', splitId: 'a', records: ['x', 'y', 'z', 'w', 'v', 'u'], offset: '0', nextOffset: '6' };
+    const source = createSource({
+      name: 's',
+      enumerator: { splits: () => of([split('a', 6)]) },
+      reader: { read: () => cold<Chunk<string>>('(a|)', { a: all }) },
+      barriers: NEVER,
+      scheduler: ts,
+      rateLimit: 2,
+    });
+    at(1_000, () => source.setRateLimit(null));
+    expectObservable(source).toBe('a 999ms (F|)', { a: all, F: finalBarrier(1) });
   });
 });

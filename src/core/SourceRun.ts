@@ -253,7 +253,9 @@ export class SourceRun<S extends SourceSplit, T> {
       let blocked = false;
       while (this.output === 'open' && !this.stopped && this.pending.length > 0) {
         const head = this.pending[0]!;
-        if (head.kind === 'chunk' && !this.admit(head.chunk.records.length)) {
+        // A bounded source completes once the rate limit's debt is paid, like a next chunk would.
+        const wait = head.kind === 'chunk' ? this.limiter.take(head.chunk.records.length) : head.kind === 'complete' ? this.limiter.settle() : 0;
+        if (wait !== 0 && !this.admit(wait)) {
           blocked = true;
           break;
         }
@@ -267,9 +269,8 @@ export class SourceRun<S extends SourceSplit, T> {
     }
   }
 
-  /** Whether the rate limit lets a chunk of `rows` records out now; if not, arranges to try again. */
-  private admit(rows: number): boolean {
-    const wait = this.limiter.take(rows);
+  /** Whether the rate limit lets the queue's head out now (`wait` 0); if not, arranges to try again. */
+  private admit(wait: number): boolean {
     if (wait === 0) return true;
     if (!this.throttled) {
       this.throttled = true;

@@ -186,6 +186,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           if (closed) break;
           at += bytes.length;
           recent = bytes;
+          context.metrics?.bytes(split.id, bytes.length);
           // Before decoding: bytes read after a truncation or rewrite must not become rows.
           changed(await guard.check(at));
           await emit(decoder.push(bytes), at);
@@ -278,6 +279,8 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         const startByte = bytePositionOf(stored.at);
         await emitStart(from, { startByte });
         const splittable = workers.format.name === 'csv' || (await isNdjsonFile(path));
+        // Batches come in file order: the bytes a batch covers are those past the previous one's end.
+        let counted = startByte;
         {
           for await (const { batch, ack, rangeStart, lineBase } of decodeInRanges({
             pool: workers.pool,
@@ -297,6 +300,10 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             if (closed) return;
             recent = undefined;
             changed(await guard.check(batch.read));
+            if (batch.read > counted) {
+              context.metrics?.bytes(split.id, batch.read - counted);
+              counted = batch.read;
+            }
             await deliver(batch, rangeStart, lineBase, startByte);
             await gate.wait();
             if (closed) return;

@@ -70,7 +70,8 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
             this.probe = probe;
           }
           hub = this.hub;
-          hub.register(split, position, subscriber);
+          const metrics = context.metrics;
+          hub.register(split, position, subscriber, metrics === undefined ? undefined : (n) => metrics.bytes(split.id, n));
         },
         (err: unknown) => subscriber.error(err),
       );

@@ -24,6 +24,8 @@ interface Member {
   paused: boolean;
   /** The table's columns as first seen in this run (snapshot or first Relation message), for columns added later. */
   columns: Set<string> | undefined;
+  /** Counts the WAL bytes of the split's changes (the source's metrics), when the source keeps metrics. */
+  readonly bytes: ((n: number) => void) | undefined;
 }
 
 interface RelationInfo {
@@ -75,6 +77,8 @@ export class ReplicationHub {
   /** Transaction in progress: its commit LSN, and per split the changes seen and buffered. */
   private txn: { finalLsn: Lsn; seen: Map<string, number>; buffered: Map<string, Row[]> } | undefined;
   private lastReceived = 0n;
+  /** Size of the pgoutput message being decoded (a change is counted into its split's bytes). */
+  private messageBytes = 0;
   private attempt = 0;
   private readonly secrets: readonly string[];
 
@@ -92,8 +96,8 @@ export class ReplicationHub {
   }
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
-  register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>): void {
-    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined });
+  register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>, bytes?: (n: number) => void): void {
+    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined, bytes });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -452,6 +456,7 @@ export class ReplicationHub {
         this.attempt = 0;
         const walStart = readLsn(data, 1);
         if (walStart > this.lastReceived) this.lastReceived = walStart;
+        this.messageBytes = data.length - 25;
         this.onMessage(data.subarray(25));
       } else if (data[0] === 0x6b /* k: keepalive */) {
         if (data[17] === 1) this.sendStatus();
@@ -551,6 +556,7 @@ export class ReplicationHub {
     const t = this.target(relationId);
     if (t === undefined || this.txn === undefined) return;
     if (this.alreadyEmitted(t.member)) return;
+    t.member.bytes?.(this.messageBytes);
     const buffered = this.txn.buffered.get(t.member.split.id) ?? [];
     this.txn.buffered.set(t.member.split.id, buffered);
     for (const [tuple, op] of images) {

@@ -55,6 +55,12 @@ test('postgres-cdc lag in WAL bytes: the server WAL head minus the commit LSN of
   assert.ok(lags.length >= 20, `lag reported with the chunks (${lags.length})`);
   assert.ok(Math.max(...lags) > 10_000, 'a backlog of WAL shows as lag');
   assert.ok(lags.every((l) => Number.isFinite(l) && l >= 0));
+  // Bytes: each change's pgoutput message (an Insert of id + 60 md5s: 1,920 characters of pad and
+  // a header) counted once into its split, all 30 received by now; nothing for the slot's other
+  // messages (Begin, Commit, Relation).
+  const bytes = source.metrics().splits[0]?.bytes ?? 0;
+  t.diagnostic(`bytes: ${bytes}`);
+  assert.ok(bytes >= 30 * 1_920 && bytes <= 30 * 2_100, `WAL bytes of 30 inserts, got ${bytes}`);
   // No "it falls to 0" here: the lag counts every WAL byte of the cluster after the table's
   // position (as the slot's own lag does), and on a shared server other databases write WAL too.
 });
