@@ -18,6 +18,7 @@ export type { CompletedCheckpoint, ReaderContext, SplitReader } from './core/Spl
 export { OP, UNCHANGED, isRetraction, opOf, truncation, withOp, type ChangeOp, type ChangeRow } from './core/Changelog.js';
 export { MicroDate, instant, microsOf } from './core/MicroDate.js';
 export type { Source } from './core/Source.js';
+export type { SourceWarning } from './core/SourceWarning.js';
 export { maxLag, totalLag, type CheckpointMetrics, type LagUnit, type MetricsReporter, type SourceMetrics, type SplitLag, type SplitMetrics } from './core/SourceMetrics.js';
 export { checkRateLimit } from './core/RateLimiter.js';
 export { BadRecordError, CorruptStateError, SourceError, type SourceErrorLocation } from './core/SourceError.js';

@@ -38,7 +38,7 @@ export function helpText(connectors: readonly ConnectorFactory[]): string {
     '                                 "position", "error", "raw" (bytes in base64, or null)}, synced',
     '                                 before the checkpoint that skips them. Alone, it implies',
     '                                 --bad-records dead-letter; with skip or fail it is an error.',
-    '  -q, --quiet                    No summary line at the end of the run.',
+    '  -q, --quiet                    No summary line at the end of the run, and no progress line.',
     '  --metrics-port [host:]<port>   Serve the sources\' metrics for Prometheus at',
     '                                 http://host:port/metrics while running (rows, bytes, lag, checkpoint',
     '                                 time and size; host 127.0.0.1 unless given, port 0 picks one).',

@@ -218,7 +218,8 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     },
   };
   // The source's lag, read once a second with the rows written (cheap: a pass over the splits).
-  const progress = new ProgressLine(io.stderr, () => ({ rows: output.rows, bytes: output.bytes, lag: lagText(totalLag(source.metrics())) }), { output: io.stdout });
+  // --quiet silences it as well as the summary line: nothing on stderr but errors and warnings.
+  const progress = quiet ? undefined : new ProgressLine(io.stderr, () => ({ rows: output.rows, bytes: output.bytes, lag: lagText(totalLag(source.metrics())) }), { output: io.stdout });
   // Warnings (a pattern matching nothing, a file re-read from the start): one line each on stderr.
   const warnings = source.warnings$?.subscribe((w) =>
     io.stderr.write(`tributary: ${oneLine(redact(`source '${w.source}': ${w.split === undefined ? '' : `split '${w.split}': `}${w.message}`))}\n`),
@@ -241,7 +242,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       io.stdout.off('error', onStdoutError);
       if (stopTimer !== undefined) clearTimeout(stopTimer);
       output.close(code === 141);
-      progress.stop();
+      progress?.stop();
       const stats = source.badRecordStats;
       if (stats.skipped > 0 || stats.deadLettered > 0) {
         const sample = stats.samples[0] === undefined ? '' : ` (first: ${oneLine(stats.samples[0].message)})`;

@@ -121,4 +121,8 @@ test('on a terminal the progress line is redrawn while rows are written and left
   const [finalLine, summaryLine] = draws.at(-1)!.split('\n');
   assert.match(finalLine!, /^3,000 rows, 34\.\d KiB written, [\d,]+ rows\/s, \d+s$/);
   assert.match(summaryLine!, /^tributary: 3,000 rows, 0 bad records, /);
+  // --quiet on the same terminal: neither the progress line nor the summary.
+  const quiet = spawnSync('script', ['-qfec', `${command} --quiet`, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(quiet.status, 0, quiet.stdout);
+  assert.equal(quiet.stdout, '');
 });

@@ -66,3 +66,11 @@ test('ALTER SOURCE on a running query: paused by source_rate_limit = 0, resumed 
   await finished;
   assert.deepEqual(rows, Array.from({ length: 50 }, (_, i) => i));
 });
+
+test('executeAsync (what the CLI runs) applies ALTER SOURCE too', async () => {
+  const session = new Session();
+  await session.executeAsync(create(", source_rate_limit = '250'"));
+  const [result] = await session.executeAsync('ALTER SOURCE s SET source_rate_limit = 7');
+  assert.equal(result?.kind, 'alter source');
+  assert.equal(session.sources.get('s')!.source.rateLimit, 7);
+});
