@@ -571,7 +571,13 @@ export class Session {
       const value = resolved.properties[spec.name];
       if (spec.secret === true && value !== undefined) this.addSecret(value);
     }
-    const formatSpec = resolveFormat(name, formatClause, resolved.formatOptions);
+    // A change-data connector (postgres-cdc) decodes its own messages: RisingWave's DDL for it has
+    // no FORMAT clause, and none is needed here either (the format given then is not used).
+    const formatSpec = resolveFormat(
+      name,
+      formatClause ?? (resolved.factory.changelog === true ? { encode: 'json', format: 'plain', options: [] } : undefined),
+      resolved.formatOptions,
+    );
     const where = `${table.object === 'table' ? 'table' : 'source'} "${name}"`;
     const formatShown =
       formatClause?.legacy !== undefined ? `ROW FORMAT ${formatClause.legacy.toUpperCase()}` : `FORMAT ${(formatClause?.format ?? 'plain').toUpperCase()} ENCODE ${(formatClause?.encode ?? formatSpec.name).toUpperCase()}`;

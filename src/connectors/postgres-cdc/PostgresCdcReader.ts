@@ -71,7 +71,7 @@ export class PostgresCdcReader implements SplitReader<PostgresTableSplit, Row> {
           }
           hub = this.hub;
           const metrics = context.metrics;
-          hub.register(split, position, subscriber, metrics === undefined ? undefined : (n) => metrics.bytes(split.id, n));
+          hub.register(split, position, subscriber, metrics === undefined ? undefined : (n) => metrics.bytes(split.id, n), context.badRecords);
         },
         (err: unknown) => subscriber.error(err),
       );

@@ -1,7 +1,8 @@
 import type { Subscriber } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { UNCHANGED, truncation, withOp, type ChangeOp } from '../../core/Changelog.js';
-import { SourceError } from '../../core/SourceError.js';
+import type { BadRecordHandler } from '../../core/BadRecordHandler.js';
+import { BadRecordError, SourceError } from '../../core/SourceError.js';
 import { backoffDelay } from '../base/backoff.js';
 import { sleep } from '../base/sleep.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
@@ -26,6 +27,8 @@ interface Member {
   columns: Set<string> | undefined;
   /** Counts the WAL bytes of the split's changes (the source's metrics), when the source keeps metrics. */
   readonly bytes: ((n: number) => void) | undefined;
+  /** The source's bad-record policy: a row the declared columns refuse (a numeric NaN) goes to it. */
+  readonly badRecords: BadRecordHandler | undefined;
 }
 
 interface RelationInfo {
@@ -96,8 +99,8 @@ export class ReplicationHub {
   }
 
   /** Adds a split's reader; the stream starts when every configured table has one. */
-  register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>, bytes?: (n: number) => void): void {
-    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined, bytes });
+  register(split: PostgresTableSplit, offset: CdcOffset | null, subscriber: Subscriber<Chunk<Row>>, bytes?: (n: number) => void, badRecords?: BadRecordHandler): void {
+    this.members.set(split.id, { split, subscriber, position: offset, paused: false, columns: undefined, bytes, badRecords });
     if (!this.started && this.config.tables.every((t) => this.members.has(splitIdOf(this.config.schema, t)))) {
       this.started = true;
       this.run().catch((err: unknown) => this.fail(err, 'starting'));
@@ -156,8 +159,14 @@ export class ReplicationHub {
     const message = err instanceof SourceError ? err.message : describePgError(err, this.config, doing).message;
     const members = [...this.members.values()];
     this.close();
-    // Every split fails: they share the stream.
+    // Every split fails: they share the stream. An error that already names its source, split and
+    // position (a bad record under `fail`, a column added upstream) goes out as it is: wrapping it
+    // again would print that prefix twice.
     for (const m of members) {
+      if (err instanceof SourceError) {
+        m.subscriber.error(err);
+        continue;
+      }
       const offset = m.position === null ? undefined : formatCdcOffset(m.position);
       m.subscriber.error(new SourceError(this.redact(message), { source: this.sourceName, split: splitId ?? m.split.id, ...(offset !== undefined ? { offset } : {}) }, { cause: err }));
     }
@@ -369,26 +378,50 @@ export class ReplicationHub {
           const fields = result.fields.map((f: { name: string; dataTypeID: number }) => [f.name, f.dataTypeID] as const);
           m.columns ??= new Set(fields.map(([name]) => name));
           const out: Row[] = [];
+          let read = rows;
           for (const raw of result.rows as Record<string, string | null>[]) {
+            read++;
             const row: Row = {};
             for (const [name, oid] of fields) {
               const v = raw[name];
               row[name] = v === null || v === undefined ? null : parsePgValue(oid, v);
             }
-            out.push(this.convert === undefined ? row : this.convert(row));
+            const converted = this.converted(m, row, () => `snapshot row ${read}`);
+            if (converted !== undefined) out.push(converted);
           }
-          rows += out.length;
+          // Rows read, bad ones included: the position counts the table's rows, not those emitted.
+          rows = read;
           this.emit(m, out, { kind: 'snapshot', lsn: start, rows });
         }
         this.emit(m, [], { kind: 'stream', lsn: start, skip: 0 });
         await client.query('COMMIT');
       }
     } catch (err) {
+      // A bad record under `fail` names its own split and row, and a restart would meet it again.
+      if (err instanceof BadRecordError) throw err;
       throw new SourceError(this.redact(`postgres-cdc: the initial snapshot failed (${describePgError(err, c, 'reading the snapshot').message}); a restart takes it again`), {
         source: this.sourceName,
       }, { cause: err });
     } finally {
       for (const client of readers) await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * `row` through the declared columns' converter. A value they refuse (PostgreSQL's numeric
+   * `NaN`, a timestamptz `infinity`: nothing in the SQL types holds them) is a bad record of the
+   * split at `at`: skipped or dead-lettered by the source's policy (undefined here), or under
+   * `fail` the error that stops the source, naming source, split and position.
+   */
+  private converted(m: Member, row: Row, at: () => string): Row | undefined {
+    if (this.convert === undefined) return row;
+    try {
+      return this.convert(row);
+    } catch (err) {
+      const error = new BadRecordError(this.redact((err as Error).message), { source: this.sourceName, split: m.split.id, offset: at() }, { cause: err });
+      if (m.badRecords === undefined) throw error;
+      m.badRecords.handle(error, null);
+      return undefined;
     }
   }
 
@@ -561,7 +594,9 @@ export class ReplicationHub {
     this.txn.buffered.set(t.member.split.id, buffered);
     for (const [tuple, op] of images) {
       const row = toRow(t.relation.columns, tuple, keyOnly && op !== 'update_after');
-      buffered.push(withOp(this.convert === undefined ? row : this.convert(row), op));
+      const txn = this.txn;
+      const converted = this.converted(t.member, row, () => `LSN ${formatLsn(txn.finalLsn)}`);
+      if (converted !== undefined) buffered.push(withOp(converted, op));
     }
     if (buffered.length >= this.config.batchRows) this.flush(t.member);
   }

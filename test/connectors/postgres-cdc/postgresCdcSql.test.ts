@@ -41,6 +41,9 @@ test('postgres-cdc in SQL is a changelog whatever the FORMAT clause: a TABLE nee
   const two = props.replace(`table.name = 't'`, `table.name = 't, u'`);
   assert.throws(() => session.execute(`CREATE TABLE e (id BIGINT, PRIMARY KEY (id)) WITH (${two}) FORMAT PLAIN ENCODE JSON`), /table "e": connector postgres-cdc reads 2 tables \(public\.t, public\.u\), and a table keyed by primary key holds one/);
   session.execute(`CREATE SOURCE f (id BIGINT) WITH (${two}) FORMAT PLAIN ENCODE JSON`);
+  // RisingWave's DDL for postgres-cdc has no FORMAT clause: none is needed.
+  session.execute(`CREATE TABLE g (id BIGINT, v TEXT, PRIMARY KEY (id)) WITH (${props})`);
+  assert.equal(session.sources.get('g')!.changelog, true);
   const [c, d] = [session.sources.get('c')!, session.sources.get('d')!];
   assert.deepEqual([c.changelog, c.primaryKey], [true, ['id']]);
   assert.deepEqual([d.changelog, d.primaryKey], [true, []]);
@@ -206,4 +209,61 @@ test('postgres-cdc from SQL: a column added upstream while streaming that the de
   });
   assert.deepEqual(rows.map((r) => [r.id, r.v, r.later]), [[1n, 'a', null], [2n, 'b', 'declared']]);
   assert.ok(rows.every((r) => !('unused' in r)));
+});
+
+test("postgres-cdc: values the declared columns cannot hold (numeric 'NaN', timestamptz 'infinity') are bad records of their split, skipped under skip, the source's error under fail", { timeout: 90_000 }, async (t) => {
+  const pg = await postgresTarget();
+  if (!needPeer(t, pg !== undefined, HOW_TO_START_POSTGRES)) return;
+  const table = uniqueName('nan');
+  const slots = [uniqueName('slot'), uniqueName('slot')];
+  const publications = [uniqueName('pub'), uniqueName('pub')];
+  const admin = await pgClient(pg!);
+  t.after(async () => {
+    for (let i = 0; i < 2; i++) await dropSlotAndPublication(pg!, slots[i]!, publications[i]!);
+    await admin.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
+    await admin.end();
+  });
+  await admin.query(`CREATE TABLE "${table}" (id int8 PRIMARY KEY, n numeric, at timestamptz)`);
+  await admin.query(`INSERT INTO "${table}" VALUES (1, 'NaN', '2024-01-01 00:00:00+00'), (2, 1.5, '2024-01-02 00:00:00+00')`);
+  const create = (session: Session, i: number): void => {
+    session.execute(`CREATE TABLE nan (id BIGINT, n NUMERIC, at TIMESTAMPTZ, PRIMARY KEY (id)) WITH (
+      connector = 'postgres-cdc', hostname = '${pg!.host}', port = '${pg!.port}', username = '${pg!.user}', password = '${pg!.password}',
+      database.name = '${pg!.database}', table.name = '${table}', slot.name = '${slots[i]}', publication.name = '${publications[i]}')`);
+  };
+
+  // skip: the snapshot's NaN and the stream's infinity are counted and left out; the rest arrive.
+  const skipping = new Session({ badRecords: 'skip' });
+  create(skipping, 0);
+  const source = skipping.sources.get('nan')!.source;
+  const ids: bigint[] = [];
+  const done = firstValueFrom(
+    source.pipe(
+      commitEpochs(source),
+      filter((e: SourceEvent<Row>) => {
+        if (e.type === 'chunk') for (const r of e.records) ids.push(r.id as bigint);
+        return ids.includes(4n);
+      }),
+      timeout(30_000),
+    ),
+  );
+  setTimeout(() => void admin.query(`INSERT INTO "${table}" VALUES (3, 2, 'infinity'), (4, 3, '2024-01-04 00:00:00+00')`), 1_000);
+  await done;
+  assert.deepEqual(ids, [2n, 4n]);
+  assert.equal(source.badRecordStats.skipped, 2);
+  const [first, second] = source.badRecordStats.samples;
+  assert.match(first!.message, new RegExp(`split 'public\\.${table}', offset snapshot row 1: .*"n"`));
+  assert.match(second!.message, new RegExp(`split 'public\\.${table}', offset LSN [0-9A-F]+/[0-9A-F]+: .*"at"`));
+
+  // fail (the default): the source stops at the snapshot's first row, naming split and position once.
+  const failing = new Session();
+  create(failing, 1);
+  const strict = failing.sources.get('nan')!.source;
+  const error = await firstValueFrom(strict.pipe(commitEpochs(strict), timeout(30_000))).then(
+    () => firstValueFrom(strict.pipe(commitEpochs(strict), timeout(30_000))).then(() => undefined, (err: unknown) => err),
+    (err: unknown) => err,
+  );
+  assert.ok(error instanceof Error, String(error));
+  assert.match(error.message, new RegExp(`^source 'nan', split 'public\\.${table}', offset snapshot row 1: `));
+  assert.equal(error.message.split(`split 'public.${table}'`).length, 2, `the location once: ${error.message}`);
+  assert.equal(error.message.includes(pg!.password), false);
 });
