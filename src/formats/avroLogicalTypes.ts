@@ -1,3 +1,5 @@
+import { collectNamed, namespaceOf } from './avroNamedTypes.js';
+import { decimalText, unscaledBytes } from './decimalBytes.js';
 import type { Row } from './Format.js';
 
 /** An Avro schema as JSON: a name, an array (a union) or an object. */
@@ -54,7 +56,7 @@ function logicalConversion(type: Record<string, unknown>): LogicalConversion | u
   switch (type['logicalType']) {
     case 'decimal': {
       const scale = typeof type['scale'] === 'number' ? type['scale'] : 0;
-      return (v) => (v instanceof Uint8Array ? decimalText(unscaledOf(v), scale) : v);
+      return (v) => (v instanceof Uint8Array ? decimalText(unscaledBytes(v), scale) : v);
     }
     case 'timestamp-millis':
     case 'local-timestamp-millis':
@@ -110,24 +112,6 @@ function timestampText(value: bigint, perMs: bigint): string {
   return `${iso.slice(0, t)} ${iso.slice(t + 1, t + 9)}${fraction === '' ? '' : `.${fraction}`}`;
 }
 
-/** Big-endian two's complement bytes as a bigint (Avro's decimal encoding). */
-function unscaledOf(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  if ((bytes[0]! & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
-  return n;
-}
-
-function decimalText(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  let digits = (negative ? -unscaled : unscaled).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  }
-  return negative ? `-${digits}` : digits;
-}
 
 /** A field's type without its `null` branch (a nullable column), resolved; `undefined` for a union of several others. */
 function nonNull(type: AvroSchemaJson, namespace: string | undefined, named: Map<string, Record<string, unknown>>): Record<string, unknown> | undefined {
@@ -148,32 +132,4 @@ function resolve(type: AvroSchemaJson, namespace: string | undefined, named: Map
     return resolve(object['type'] as AvroSchemaJson, namespace, named);
   }
   return object;
-}
-
-/** Every named type (record, enum, fixed) by full name and by simple name. */
-function collectNamed(type: AvroSchemaJson, namespace: string | undefined, named: Map<string, Record<string, unknown>>): void {
-  if (Array.isArray(type)) {
-    for (const branch of type as AvroSchemaJson[]) collectNamed(branch, namespace, named);
-    return;
-  }
-  if (typeof type !== 'object' || type === null) return;
-  const object = type as Record<string, unknown>;
-  let ns = namespace;
-  if (typeof object['name'] === 'string' && ['record', 'error', 'enum', 'fixed'].includes(String(object['type']))) {
-    const name = object['name'];
-    ns = typeof object['namespace'] === 'string' ? object['namespace'] : (namespaceOf(name) ?? namespace);
-    const full = name.includes('.') ? name : ns === undefined || ns === '' ? name : `${ns}.${name}`;
-    named.set(full, object);
-    if (!named.has(name)) named.set(name, object);
-  }
-  if (Array.isArray(object['fields'])) for (const f of object['fields'] as Array<Record<string, unknown>>) collectNamed(f['type'] as AvroSchemaJson, ns, named);
-  if (typeof object['type'] === 'object') collectNamed(object['type'] as AvroSchemaJson, ns, named);
-  if (object['items'] !== undefined) collectNamed(object['items'] as AvroSchemaJson, ns, named);
-  if (object['values'] !== undefined) collectNamed(object['values'] as AvroSchemaJson, ns, named);
-}
-
-function namespaceOf(name: unknown): string | undefined {
-  if (typeof name !== 'string') return undefined;
-  const dot = name.lastIndexOf('.');
-  return dot === -1 ? undefined : name.slice(0, dot);
 }

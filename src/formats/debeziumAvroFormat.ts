@@ -1,5 +1,6 @@
 import { UNCHANGED } from '../core/Changelog.js';
 import { avroFormat, readAvroWriterSchema } from './avroFormat.js';
+import { collectNamed, namespaceOf } from './avroNamedTypes.js';
 import { columnMatcher } from './columnMatcher.js';
 import { DEBEZIUM_UNAVAILABLE, debeziumEnvelopeRows, isUnavailableText } from './debeziumEnvelope.js';
 import type { Format, Row } from './Format.js';
@@ -211,33 +212,6 @@ function resolve(type: SchemaJson, namespace: string | undefined, named: Map<str
   return object;
 }
 
-/** Every named type (record, enum, fixed) by full name and by simple name. */
-function collectNamed(type: SchemaJson, namespace: string | undefined, named: Map<string, Record<string, unknown>>): void {
-  if (Array.isArray(type)) {
-    for (const branch of type as SchemaJson[]) collectNamed(branch, namespace, named);
-    return;
-  }
-  if (typeof type !== 'object' || type === null) return;
-  const object = type as Record<string, unknown>;
-  let ns = namespace;
-  if (typeof object['name'] === 'string' && ['record', 'error', 'enum', 'fixed'].includes(String(object['type']))) {
-    const name = object['name'];
-    ns = typeof object['namespace'] === 'string' ? object['namespace'] : (namespaceOf(name) ?? namespace);
-    const full = name.includes('.') ? name : ns === undefined || ns === '' ? name : `${ns}.${name}`;
-    named.set(full, object);
-    if (!named.has(name)) named.set(name, object);
-  }
-  if (Array.isArray(object['fields'])) for (const f of object['fields'] as Array<Record<string, unknown>>) collectNamed(f['type'] as SchemaJson, ns, named);
-  if (typeof object['type'] === 'object') collectNamed(object['type'] as SchemaJson, ns, named);
-  if (object['items'] !== undefined) collectNamed(object['items'] as SchemaJson, ns, named);
-  if (object['values'] !== undefined) collectNamed(object['values'] as SchemaJson, ns, named);
-}
-
-function namespaceOf(name: unknown): string | undefined {
-  if (typeof name !== 'string') return undefined;
-  const dot = name.lastIndexOf('.');
-  return dot === -1 ? undefined : name.slice(0, dot);
-}
 
 /** Avro's own logical types, as the Kafka Connect types that mean the same. */
 const AVRO_LOGICAL: Readonly<Record<string, string>> = {

@@ -1,3 +1,5 @@
+import { decimalText, unscaledBytes } from './decimalBytes.js';
+
 /**
  * Kafka Connect logical types, as Debezium's JSON converter writes them when the message has
  * its `schema` part, turned into the text forms the SQL types read (`convertValue`): dates as
@@ -101,22 +103,5 @@ function timestampText(value: bigint, perMs: bigint): string {
 
 /** The unscaled value of a Connect decimal: big-endian two's complement bytes, in base64. */
 function unscaledOf(base64: string): bigint {
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length === 0) return 0n;
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  if ((bytes[0]! & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
-  return n;
-}
-
-function decimalText(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  let digits = (negative ? -unscaled : unscaled).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  } else if (scale < 0) {
-    digits += '0'.repeat(-scale);
-  }
-  return negative ? `-${digits}` : digits;
+  return unscaledBytes(Buffer.from(base64, 'base64'));
 }
