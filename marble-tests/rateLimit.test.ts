@@ -204,31 +204,25 @@ test("the picture in SourceOptions.rateLimit's TSDoc: a barrier requested while 
 });
 
 test('a bounded source completes only once the debt of its last chunk is paid: the run keeps to the limit', () => {
-  run(({ cold, expectObservable }) => {
-    const all: Chunk<string> = { type: 'chunk', splitId: 'a', records: ['x', 'y', 'z', 'w', 'v', 'u'], offset: '0', nextOffset: '6' };
-    const source = createSource({
+  const all: Chunk<string> = { type: 'chunk', splitId: 'a', records: ['x', 'y', 'z', 'w', 'v', 'u'], offset: '0', nextOffset: '6' };
+  /** One split read as one chunk of six rows, at 2 rows/s. */
+  const oneChunk = (cold: (marbles: string, values: Record<string, Chunk<string>>) => Observable<Chunk<string>>): Source<string> =>
+    createSource({
       name: 's',
       enumerator: { splits: () => of([split('a', 6)]) },
-      reader: { read: () => cold<Chunk<string>>('(a|)', { a: all }) },
+      reader: { read: () => cold('(a|)', { a: all }) },
       barriers: NEVER,
       scheduler: ts,
       rateLimit: 2,
     });
-    // One chunk of six rows at 2 rows/s: out at once (a chunk is never split), then 3 s of debt
-    // before the final checkpoint; six rows in 3 s is the limit. Lifting the limit (below) would
-    // end the wait at once.
-    expectObservable(source).toBe('a 2999ms (F|)', { a: all, F: finalBarrier(1) });
+  // Out at once (a chunk is never split), then 3 s of debt before the final checkpoint: six rows
+  // in 3 s is the limit.
+  run(({ cold, expectObservable }) => {
+    expectObservable(oneChunk(cold)).toBe('a 2999ms (F|)', { a: all, F: finalBarrier(1) });
   });
+  // Lifting the limit ends the wait at once.
   run(({ cold, expectObservable }) => {
-    const all: Chunk<string> = { type: 'chunk', splitId: 'a', records: ['x', 'y', 'z', 'w', 'v', 'u'], offset: '0', nextOffset: '6' };
-    const source = createSource({
-      name: 's',
-      enumerator: { splits: () => of([split('a', 6)]) },
-      reader: { read: () => cold<Chunk<string>>('(a|)', { a: all }) },
-      barriers: NEVER,
-      scheduler: ts,
-      rateLimit: 2,
-    });
+    const source = oneChunk(cold);
     at(1_000, () => source.setRateLimit(null));
     expectObservable(source).toBe('a 999ms (F|)', { a: all, F: finalBarrier(1) });
   });
