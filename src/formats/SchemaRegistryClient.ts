@@ -1,3 +1,5 @@
+import { confluentSchemaIds } from './confluentWireFormat.js';
+
 /** One schema as a Confluent-compatible registry serves it by id. */
 export interface RegisteredSchema {
   readonly id: number;
@@ -94,6 +96,20 @@ export class SchemaRegistryClient {
   /** The schema of `id` when it has been fetched, the not-found error when the registry has none, else `undefined`. */
   cached(id: number): RegisteredSchema | SchemaNotFoundError | undefined {
     return this.settled.get(id);
+  }
+
+  /**
+   * Fetches the writer schemas of framed `payloads` (the Confluent wire format) not fetched yet,
+   * as a format's `Format.prefetch` does before its batch is decoded: `undefined` when every one is
+   * cached. An id the registry does not have settles as not found (its message is a bad record at
+   * decode); a registry that does not answer rejects.
+   */
+  fetchMissing(payloads: readonly (Uint8Array | null)[]): Promise<void> | undefined {
+    const missing = [...confluentSchemaIds(payloads)].filter((id) => this.cached(id) === undefined);
+    if (missing.length === 0) return undefined;
+    return Promise.allSettled(missing.map((id) => this.schemaById(id))).then((results) => {
+      for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof SchemaNotFoundError)) throw r.reason;
+    });
   }
 
   /** The schema registered under `id`; rejects with {@link SchemaNotFoundError} when there is none. */

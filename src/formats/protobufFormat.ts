@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
 import { asBuffer } from './asBuffer.js';
-import { confluentSchemaId, confluentSchemaIds } from './confluentWireFormat.js';
+import { confluentSchemaId } from './confluentWireFormat.js';
 import type { Format, Row } from './Format.js';
 import { SchemaNotFoundError, SchemaRegistryClient, type SchemaRegistryOptions } from './SchemaRegistryClient.js';
 
@@ -188,13 +188,7 @@ function registryProtobuf(protobuf: ProtobufModule, registryOptions: SchemaRegis
   return {
     name: 'protobuf',
     tailable: false,
-    prefetch(payloads) {
-      const missing = [...confluentSchemaIds(payloads)].filter((id) => registry.cached(id) === undefined);
-      if (missing.length === 0) return undefined;
-      return Promise.allSettled(missing.map((id) => registry.schemaById(id))).then((results) => {
-        for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof SchemaNotFoundError)) throw r.reason;
-      });
-    },
+    prefetch: (payloads) => registry.fetchMissing(payloads),
     decodeMessage(payload: Uint8Array): Row | null {
       if (payload.length === 0) return null;
       const id = confluentSchemaId(payload);

@@ -2,7 +2,7 @@ import type * as Avsc from 'avsc';
 import { applyConversions, avroLogicalConversions, type AvroSchemaJson, type LogicalConversion } from './avroLogicalTypes.js';
 import { avroRowMaker, avroRowReader, avroType, requireAvsc, type AvroRowReader } from './avroRuntime.js';
 import { asBuffer } from './asBuffer.js';
-import { confluentSchemaId, confluentSchemaIds } from './confluentWireFormat.js';
+import { confluentSchemaId } from './confluentWireFormat.js';
 import type { Format, Row } from './Format.js';
 import { SchemaNotFoundError, SchemaRegistryClient, type SchemaRegistryOptions } from './SchemaRegistryClient.js';
 
@@ -98,8 +98,7 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
     tailable: false,
     registry,
     prefetch(payloads) {
-      const missing = [...confluentSchemaIds(payloads)].filter((id) => registry.cached(id) === undefined);
-      if (missing.length === 0 && latestDone) return undefined;
+      if (latestDone) return registry.fetchMissing(payloads);
       return (async () => {
         if (!latestDone) {
           latest ??= (
@@ -124,10 +123,7 @@ export function registryAvroFormat(options: RegistryAvroFormatOptions): Registry
           );
           await latest;
         }
-        const results = await Promise.allSettled(missing.map((id) => registry.schemaById(id)));
-        for (const r of results) {
-          if (r.status === 'rejected' && !(r.reason instanceof SchemaNotFoundError)) throw r.reason;
-        }
+        await registry.fetchMissing(payloads);
       })();
     },
     decodeMessage(payload: Uint8Array): Row | null {

@@ -1,4 +1,4 @@
-import { confluentSchemaId, confluentSchemaIds } from './confluentWireFormat.js';
+import { confluentSchemaId } from './confluentWireFormat.js';
 import type { Format, Row } from './Format.js';
 import { SchemaNotFoundError, SchemaRegistryClient, type SchemaRegistryOptions } from './SchemaRegistryClient.js';
 
@@ -29,13 +29,7 @@ export function registryJsonFormat(json: Format, registryOptions: SchemaRegistry
   return {
     name: 'json',
     tailable: false,
-    prefetch(payloads) {
-      const missing = [...confluentSchemaIds(payloads)].filter((id) => registry.cached(id) === undefined);
-      if (missing.length === 0) return undefined;
-      return Promise.allSettled(missing.map((id) => registry.schemaById(id))).then((results) => {
-        for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof SchemaNotFoundError)) throw r.reason;
-      });
-    },
+    prefetch: (payloads) => registry.fetchMissing(payloads),
     ...(decodeMessage === undefined ? {} : { decodeMessage: (payload: Uint8Array): Row | null => (payload.length === 0 ? null : decodeMessage(body(payload))) }),
     ...(decodeMessages === undefined ? {} : { decodeMessages: (payload: Uint8Array | null, key: Uint8Array | null): Row[] => (payload === null || payload.length === 0 ? [] : decodeMessages(body(payload), key)) }),
   };
