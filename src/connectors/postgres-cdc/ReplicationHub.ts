@@ -13,7 +13,7 @@ import { describePgError } from './pgErrors.js';
 import { decodePgoutput, type RelationColumn, type Tuple } from './pgoutput.js';
 import type { PgClient, PgModule } from './loadPg.js';
 import { parsePgValue } from './pgValue.js';
-import type { PostgresCdcConfig } from './postgresCdcProperties.js';
+import { pgConnectionSettings, type PostgresCdcConfig } from './postgresCdcProperties.js';
 import type { PostgresTableSplit } from './PostgresTableSplit.js';
 
 /** One split's reader as the hub sees it: where it stands and where its chunks go. */
@@ -173,15 +173,8 @@ export class ReplicationHub {
   }
 
   private clientConfig(replication: boolean): Record<string, unknown> {
-    const c = this.config;
     return {
-      host: c.hostname,
-      port: c.port,
-      user: c.username,
-      ...(c.password !== undefined ? { password: c.password } : {}),
-      database: c.database,
-      connectionTimeoutMillis: c.connectTimeoutMs,
-      application_name: `tributary:${this.sourceName}`,
+      ...pgConnectionSettings(this.config, `tributary:${this.sourceName}`),
       ...(replication ? { replication: 'database' } : {}),
       // Raw text for every type: values are converted by parsePgValue, not by pg's global parsers.
       types: { getTypeParser: () => (value: string) => value },

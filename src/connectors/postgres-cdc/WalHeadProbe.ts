@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { sleep } from '../base/sleep.js';
 import type { PgClient, PgModule } from './loadPg.js';
 import { parseLsn, type Lsn } from './Lsn.js';
-import type { PostgresCdcConfig } from './postgresCdcProperties.js';
+import { pgConnectionSettings, type PostgresCdcConfig } from './postgresCdcProperties.js';
 
 /** How often the server's WAL head is asked for. */
 export const WAL_HEAD_INTERVAL_MS = 1_000;
@@ -55,18 +55,7 @@ export class WalHeadProbe {
   }
 
   private async connect(): Promise<PgClient> {
-    const c = this.config;
-    // The hub's settings for a plain (non-replication) connection, named so that
-    // pg_stat_activity tells this one apart.
-    const client = new this.pg.Client({
-      host: c.hostname,
-      port: c.port,
-      user: c.username,
-      ...(c.password !== undefined ? { password: c.password } : {}),
-      database: c.database,
-      connectionTimeoutMillis: c.connectTimeoutMs,
-      application_name: `tributary:${this.sourceName}:wal-head`,
-    });
+    const client = new this.pg.Client(pgConnectionSettings(this.config, `tributary:${this.sourceName}:wal-head`));
     client.on('error', () => undefined);
     try {
       await client.connect();

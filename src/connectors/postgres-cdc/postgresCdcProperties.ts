@@ -104,3 +104,20 @@ export function postgresCdcConfigFromProperties(properties: Readonly<Record<stri
     connectTimeoutMs: p.integer('postgres.connect.timeout.ms'),
   };
 }
+
+/**
+ * The settings of a `pg` connection to the configured server, named `application_name` so that
+ * `pg_stat_activity` tells the source's connections apart (the replication stream, the snapshot,
+ * the WAL-head probe).
+ */
+export function pgConnectionSettings(c: PostgresCdcConfig, applicationName: string): Record<string, unknown> {
+  return {
+    host: c.hostname,
+    port: c.port,
+    user: c.username,
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    database: c.database,
+    connectionTimeoutMillis: c.connectTimeoutMs,
+    application_name: applicationName,
+  };
+}
