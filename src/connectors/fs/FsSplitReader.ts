@@ -208,8 +208,8 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         }
       };
 
-      /** Verifies the stored position against the file and opens the format's decoder there. */
-      const open = async (from: string | null): Promise<StreamDecoder> => {
+      /** The stored position, decoded and verified against the file (a changed file is `changed`'s to handle). */
+      const verified = async (from: string | null): Promise<ReturnType<typeof decodePosition>> => {
         let stored;
         try {
           stored = decodePosition(from);
@@ -217,6 +217,12 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           throw new SourceError((err as Error).message, location());
         }
         changed(await guard.open(stored));
+        return stored;
+      };
+
+      /** Verifies the stored position against the file and opens the format's decoder there. */
+      const open = async (from: string | null): Promise<StreamDecoder> => {
+        const stored = await verified(from);
         let opening = true;
         const decodeContext: DecodeContext = {
           source: context.source,
@@ -267,13 +273,7 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
        * delivered, and the worker decodes on only as batches are delivered.
        */
       const readInWorkers = async (workers: FsWorkerDecoding, from: string | null): Promise<void> => {
-        let stored;
-        try {
-          stored = decodePosition(from);
-        } catch (err) {
-          throw new SourceError((err as Error).message, location());
-        }
-        changed(await guard.open(stored));
+        const stored = await verified(from);
         const now = await statFile(path);
         if (now === undefined || closed) return;
         const startByte = bytePositionOf(stored.at);
