@@ -1,33 +1,17 @@
 // `tributary run --state postgres://...`: checkpoints in PostgreSQL, a second run resumes, and the
 // password never reaches stderr; option errors for --share and --lease-ms.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
+import { runCli } from '../support/cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const target = await postgresTarget();
 
-function tributary(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const stuck = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(stuck);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const tributary = (args: readonly string[]) => runCli(args);
 
 function job(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'multi-pgcli-'));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import avsc from 'avsc';
 import { lastValueFrom, takeUntil, timer, toArray } from 'rxjs';
 import type { Row } from '../../../src/formats/Format.js';
@@ -15,6 +14,7 @@ import { formatSqlType } from '../../../src/sql/SqlType.js';
 import { closedPort, createTopic, needKafka, produce, uniqueTopic } from '../../support/kafka.js';
 import { needRegistry, registerSchema, wireFormat } from '../../support/registry.js';
 import { SHOP_PROTO, descriptorSet, encodeOrder, order as pbOrder } from '../../formats/protobufFixtures.js';
+import { runCli, type CliRun } from '../../support/cli.js';
 
 // CREATE SOURCE without columns over the real registry (Apicurio's Confluent API) and broker:
 // the columns come from the subject's latest schema at CREATE time, typed, and queries are
@@ -274,27 +274,16 @@ test('registry avro without declared columns: typed columns from the latest sche
   }
 });
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
 /** `tributary <args> <file with sql>` as a child process, killed after 60 s (a hang fails, it does not stall CI). */
-function cli(args: readonly string[], sql: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function cli(args: readonly string[], sql: string): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'registry2-cli-'));
   const file = join(dir, 'q.sql');
   writeFileSync(file, sql);
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args, file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      done({ code, stdout, stderr });
-    });
-  });
+  try {
+    return await runCli([...args, file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('the CLI derives the columns of a registry source too: check refuses an unknown column naming them, run sums exactly', async (t) => {
