@@ -2,7 +2,8 @@ import type { Chunk } from '../core/SourceEvent.js';
 import { SourceError } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { CompiledQuery } from '../sql/compileQuery.js';
-import { jsonKeyPrefixes, toJsonText, valueJsonText } from './toJsonText.js';
+import { rowLineWriter, type RowLineWriter } from './rowLineWriter.js';
+import { toJsonText } from './toJsonText.js';
 
 /** A chunk's result rows as NDJSON text, and how many lines it holds. */
 export interface ChunkText {
@@ -18,15 +19,22 @@ export interface ChunkText {
  */
 export class ChunkQuery {
   private remaining: number;
-  /** `{"col":` before each output value, when rows can be written without building them. */
-  private readonly prefixes: readonly string[] | undefined;
+  /** Writes a record's output line without building the projected row, when it can. */
+  private readonly line: RowLineWriter | undefined;
 
   constructor(private readonly compiled: CompiledQuery) {
     this.remaining = compiled.limit ?? Infinity;
     const names = compiled.columns.map((c) => c.name);
     // `out.__proto__ = v` would set the projected row's prototype, not a key: such a query keeps
     // building rows, so its text stays what toJsonText makes of them.
-    this.prefixes = compiled.evaluators === undefined || names.includes('__proto__') ? undefined : jsonKeyPrefixes(names);
+    this.line =
+      compiled.evaluators === undefined || names.includes('__proto__')
+        ? undefined
+        : rowLineWriter(
+            names,
+            compiled.columns.map((c) => c.type),
+            compiled.evaluators,
+          );
   }
 
   /** True once LIMIT rows have been produced: later chunks produce none. */
@@ -57,9 +65,8 @@ export class ChunkQuery {
    * is made before any of it is handed on, so a row that cannot be written fails the chunk.
    */
   text(chunk: Chunk<Row>, sourceName: string): ChunkText {
-    const prefixes = this.prefixes;
-    const evaluators = this.compiled.evaluators;
-    if (prefixes === undefined || evaluators === undefined) {
+    const line = this.line;
+    if (line === undefined) {
       const rows = this.run(chunk, sourceName);
       let text = '';
       for (const row of rows) text += `${toJsonText(row)}\n`;
@@ -67,32 +74,22 @@ export class ChunkQuery {
     }
     const { filter } = this.compiled;
     const records = chunk.records;
-    const width = evaluators.length;
-    let text = '';
-    let rows = 0;
-    for (let i = 0; i < records.length && rows < this.remaining; i++) {
+    // Lines joined once: `join` copies them into one flat string, which the UTF-8 encoding of
+    // the output then reads straight through (a `+=` rope of a chunk's lines is flattened there).
+    const lines: string[] = [];
+    const remaining = this.remaining;
+    for (let i = 0; i < records.length && lines.length < remaining; i++) {
       const record = records[i]!;
       try {
         if (filter !== undefined && !filter(record)) continue;
+        // A value that cannot be JSON (one that contains itself) throws here, named by its record.
+        lines.push(line(record));
       } catch (err) {
         throw this.failed(err, i, chunk, sourceName);
       }
-      if (width === 0) text += '{}';
-      for (let c = 0; c < width; c++) {
-        let value: unknown;
-        try {
-          value = evaluators[c]!(record);
-        } catch (err) {
-          throw this.failed(err, i, chunk, sourceName);
-        }
-        // A value that cannot be JSON (one that contains itself) throws here, as toJsonText would.
-        text += prefixes[c]! + valueJsonText(value);
-      }
-      text += width === 0 ? '\n' : '}\n';
-      rows++;
     }
-    this.remaining -= rows;
-    return { text, rows };
+    this.remaining -= lines.length;
+    return { text: lines.join(''), rows: lines.length };
   }
 
   private failed(err: unknown, index: number, chunk: Chunk<Row>, sourceName: string): SourceError {

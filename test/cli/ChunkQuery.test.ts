@@ -75,7 +75,7 @@ test('an output column named __proto__ keeps building rows, so its text stays to
   assert.equal(text, expected);
 });
 
-test('an evaluation error names the record, the split and the offset; a value that contains itself is a TypeError', () => {
+test('an evaluation error names the record, the split and the offset; a value that contains itself is a TypeError, named by its record too', () => {
   const statement = parseSql('select id / (id - 3) as q from t')[0] as SelectStatement;
   const query = new ChunkQuery(compileQuery(statement, columns));
   assert.throws(
@@ -85,5 +85,9 @@ test('an evaluation error names the record, the split and the offset; a value th
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   const all = new ChunkQuery(compileQuery(parseSql('select doc from t')[0] as SelectStatement, columns));
-  assert.throws(() => all.text(chunk([{ ...records[0]!, doc: cyclic }]), 'src'), TypeError);
+  // Written by the same per-record step as the evaluation: the error names the record too.
+  assert.throws(
+    () => all.text(chunk([{ ...records[0]!, doc: cyclic }]), 'src'),
+    (err: unknown) => err instanceof SourceError && /record 0 of the chunk/.test(err.message) && err.cause instanceof TypeError,
+  );
 });
