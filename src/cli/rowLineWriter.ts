@@ -38,7 +38,8 @@ function shapeOf(type: ExpressionType): Shape {
  * row. Why generated: the per-value loop (`text += prefix + valueJsonText(v)`) made a rope of ~30
  * pieces a row that the output's UTF-8 encoding then had to flatten (16 % of the CLI's CPU, the
  * largest single cost in its profile); one concatenation with the keys and quotes as constants
- * makes a few pieces a row and no per-value calls.
+ * makes fewer pieces a row and no per-value calls: text and encoding of the TPC-H `part` rows
+ * took 0.55-0.6x the time of the loop's (300k rows, measured side by side).
  *
  * A row whose values all have the shape their column's SQL type promises (a string needing no
  * escape, a finite number, a bigint, a `Decimal`) takes that expression; any other row (a NULL,
