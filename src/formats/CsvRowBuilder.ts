@@ -1,4 +1,5 @@
 import type { Row } from './Format.js';
+import type { ValuesConverter } from './ValuesConverter.js';
 
 /**
  * Turns the fields of one CSV record into a row keyed by column name.
@@ -54,6 +55,37 @@ export class CsvRowBuilder {
       row[keys[i] as string] = v === null && !emptyAsNull ? '' : v;
     }
     return row;
+  }
+
+  /**
+   * For `converter`: a function giving, from a record's fields, the values of the converter's
+   * columns in its order, as {@link build} would put them in the row it reads (a column this
+   * builder has no key for is `undefined`), or an error message when the field count is wrong.
+   * When the converter's columns are this builder's fields in order (a header matching the
+   * declared columns), the fields array itself is the values: nothing is built per record.
+   * `undefined` without a fixed width (`c1..cN` keys): those rows keep the row path.
+   */
+  valuesFor(converter: ValuesConverter): ((fields: (string | null)[]) => readonly unknown[] | string) | undefined {
+    const { width, emptyAsNull } = this;
+    if (width === null) return undefined;
+    const fieldOf = converter.columns.map((column) => {
+      const key = this.keys.indexOf(column);
+      return key === -1 ? -1 : this.positions === null ? key : (this.positions[key] as number);
+    });
+    const identity = fieldOf.length === width && fieldOf.every((field, i) => field === i);
+    const wrong = (fields: readonly unknown[]): string | undefined => (fields.length === width ? undefined : `expected ${width} fields, found ${fields.length}`);
+    if (identity && emptyAsNull) return (fields) => wrong(fields) ?? fields;
+    return (fields) => {
+      const error = wrong(fields);
+      if (error !== undefined) return error;
+      const values: unknown[] = new Array(fieldOf.length);
+      for (let i = 0; i < fieldOf.length; i++) {
+        const at = fieldOf[i]!;
+        const v = at === -1 ? undefined : (fields[at] ?? null);
+        values[i] = v === null && !emptyAsNull ? '' : v;
+      }
+      return values;
+    };
   }
 
   private buildSafely(fields: readonly (string | null)[]): Row {

@@ -2,11 +2,12 @@ import { SourceError } from '../core/SourceError.js';
 import { CsvParser } from './CsvParser.js';
 import type { CsvRecordHandler } from './CsvParser.js';
 import { CsvRowBuilder } from './CsvRowBuilder.js';
-import type { DecodeContext, DecodedBatch, StreamDecoder } from './Format.js';
+import type { DecodeContext, DecodedBatch, Row, StreamDecoder } from './Format.js';
 import { PendingBytes } from './PendingBytes.js';
 import { RowSink } from './RowSink.js';
 import { asBuffer } from './asBuffer.js';
 import { textWindowEnd } from './textWindow.js';
+import { valuesConverterOf, type ValuesConverter } from './ValuesConverter.js';
 import type { ResolvedCsvOptions } from './csvFormat.js';
 
 const BOM = [0xef, 0xbb, 0xbf] as const;
@@ -30,6 +31,10 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
   /** The bytes being parsed and the byte position of their start, during {@link decode}. */
   private buffer: Buffer = Buffer.alloc(0);
   private base = 0;
+  /** The context's converter by position, when it has one (see {@link ValuesConverter}). */
+  private readonly converter: ValuesConverter | undefined;
+  /** The converter's values of a record's fields, for the current builder. */
+  private values: ((fields: (string | null)[]) => readonly unknown[] | string) | undefined;
 
   /**
    * @param builder The row builder when the header is already known (or there is none);
@@ -44,6 +49,8 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
     this.startByte = startByte;
     this.position = startByte;
     this.builder = builder;
+    this.converter = valuesConverterOf(context.convert);
+    this.values = builder === null || this.converter === undefined ? undefined : builder.valuesFor(this.converter);
     this.bomChecked = startByte !== 0;
     this.parser = new CsvParser(options);
     // Errors are reported while the parser hands over a record, which starts on the line after
@@ -111,9 +118,11 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
     const builder = this.builder;
     if (builder === null) {
       this.builder = headerBuilder(fields, this.options, this.context);
+      this.values = this.converter === undefined ? undefined : this.builder.valuesFor(this.converter);
       return;
     }
-    const row = builder.build(fields);
+    const values = this.values;
+    const row = values === undefined ? builder.build(fields) : values(fields);
     if (typeof row === 'string') {
       // A record spanning lines with the wrong field count most likely began at a stray quote:
       // report its first line only and parse again from the next one.
@@ -125,7 +134,8 @@ export class CsvStreamDecoder implements StreamDecoder, CsvRecordHandler {
       this.malformed(start, end, row);
       return;
     }
-    this.sink.add(row, this.base + start, 0, this.buffer, start, end);
+    if (values !== undefined) this.sink.addValues(this.converter!, row as readonly unknown[], this.base + start, 0, this.buffer, start, end);
+    else this.sink.add(row as Row, this.base + start, 0, this.buffer, start, end);
   }
 
   /** @internal Called by the parser for each malformed record. */

@@ -1,5 +1,6 @@
 import { BadRecordError, type BadRecordLoss } from '../core/SourceError.js';
 import type { DecodeContext, DecodedBatch, Row } from './Format.js';
+import type { ValuesConverter } from './ValuesConverter.js';
 
 /**
  * Formats the offset of the record at `position` (and `index`, for formats whose positions have
@@ -54,6 +55,26 @@ export class RowSink {
         this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
         return;
       }
+    }
+    if (this.firstPosition === -1) {
+      this.firstPosition = position;
+      this.firstIndex = index;
+    }
+    this.rows.push(row);
+  }
+
+  /**
+   * Adds the row `converter` makes of a record's `values` (see {@link ValuesConverter}): what
+   * {@link add} does with the context's converter, without a row of raw values in between.
+   */
+  addValues(converter: ValuesConverter, values: readonly unknown[], position: number, index: number, bytes: Uint8Array, start: number, end: number): void {
+    let row: Row;
+    try {
+      row = converter.convert(values);
+    } catch (err) {
+      const detail = this.lineOf === undefined ? undefined : { line: this.lineOf(position), bytes: end - start };
+      this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
+      return;
     }
     if (this.firstPosition === -1) {
       this.firstPosition = position;

@@ -1,8 +1,9 @@
 import { OP, UNCHANGED, isRetraction, opOf } from '../core/Changelog.js';
 import type { Row, RowConverter } from '../formats/Format.js';
 import type { Column } from './Column.js';
+import { withValuesConverter } from '../formats/ValuesConverter.js';
 import { convertValue, type ConvertOptions } from './convertValue.js';
-import { formatSqlType } from './SqlType.js';
+import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
 
 /**
  * Builds the {@link RowConverter} a connector hands its format: each decoded row becomes a row
@@ -22,8 +23,9 @@ import { formatSqlType } from './SqlType.js';
  * convert({ id: '9007199254740993' }) // { id: 9007199254740993n }
  */
 export function createRowConverter(columns: readonly Column[], options: ConvertOptions = {}): RowConverter {
-  const plan = columns.map((column) => ({ ...column, described: `column "${column.name}" (${formatSqlType(column.type)})` }));
-  return (row: Row): Row => {
+  const plan = columns.map((column) => ({ ...column, described: `column "${column.name}" (${formatSqlType(column.type)})`, to: valueConverter(column.type, options) }));
+  const width = plan.length;
+  const converter = (row: Row): Row => {
     const out: Row = {};
     // A changelog row keeps its operation; a retraction (an upsert's delete may carry only the
     // key) is not held to NOT NULL: it names a row to remove, not one to store.
@@ -41,7 +43,7 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
       }
       let value;
       try {
-        value = convertValue(raw, column.type, options);
+        value = column.to(raw);
       } catch (err) {
         throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
@@ -50,4 +52,73 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
     }
     return out;
   };
+  // Values by position (CSV fields): no operation, no UNCHANGED marker (a text format has
+  // neither), so only the conversion and the NOT NULL check; the same messages as above.
+  return withValuesConverter(converter, {
+    columns: plan.map((c) => c.name),
+    convert(values: readonly unknown[]): Row {
+      const out: Row = {};
+      for (let i = 0; i < width; i++) {
+        const column = plan[i]!;
+        let value;
+        try {
+          value = column.to(values[i]);
+        } catch (err) {
+          throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+        if (value === null && column.notNull) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
+        out[column.name] = value;
+      }
+      return out;
+    },
+  });
+}
+
+/**
+ * `convertValue` for one column type, with a shortcut for the strings a text format gives most
+ * (an INTEGER's plain digits, a VARCHAR within its length): the same result, without the
+ * dispatch on the type and the regular expression of every value (a tenth of a CSV scan).
+ */
+function valueConverter(type: SqlType, options: ConvertOptions): (raw: unknown) => SqlValue | null {
+  const general = (raw: unknown): SqlValue | null => convertValue(raw, type, options);
+  switch (type.name) {
+    case 'smallint':
+    case 'integer': {
+      const [min, max] = type.name === 'smallint' ? [-32768, 32767] : [-2147483648, 2147483647];
+      return (raw) => {
+        if (typeof raw === 'string') {
+          const n = plainInteger(raw);
+          if (n !== undefined && n >= min && n <= max) return n;
+        }
+        return general(raw);
+      };
+    }
+    case 'varchar':
+    case 'char':
+    case 'text': {
+      const length = type.length;
+      // A string no longer than the limit in UTF-16 units is within it in characters too.
+      return length === undefined ? (raw) => (typeof raw === 'string' ? raw : general(raw)) : (raw) => (typeof raw === 'string' && raw.length <= length ? raw : general(raw));
+    }
+    default:
+      return general;
+  }
+}
+
+/**
+ * The value of 1 to 9 ASCII digits with an optional leading `-` (what `Number` gives, `-0`
+ * included), or `undefined` for any other text: that goes the general way.
+ */
+function plainInteger(text: string): number | undefined {
+  const negative = text.charCodeAt(0) === 45;
+  const from = negative ? 1 : 0;
+  const length = text.length;
+  if (length === from || length - from > 9) return undefined;
+  let n = 0;
+  for (let i = from; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
 }
