@@ -2,6 +2,7 @@ import type { Chunk } from '../core/SourceEvent.js';
 import { SourceError } from '../core/SourceError.js';
 import type { Row } from '../formats/Format.js';
 import type { CompiledQuery } from '../sql/compileQuery.js';
+import type { LineBuffer } from './LineBuffer.js';
 import { rowLineWriter, type RowLineWriter } from './rowLineWriter.js';
 import { toJsonText } from './toJsonText.js';
 
@@ -92,6 +93,36 @@ export class ChunkQuery {
     }
     this.remaining -= rows;
     return { text, rows };
+  }
+
+  /**
+   * Appends the result rows of `chunk` to `lines` as NDJSON: the text {@link text} makes, written
+   * as bytes line by line. Returns how many. A row that fails throws after some lines were
+   * appended: the caller drops them (see `NdjsonSink.writeLines`), so the chunk fails whole.
+   */
+  writeLines(chunk: Chunk<Row>, sourceName: string, lines: LineBuffer): number {
+    const line = this.line;
+    if (line === undefined) {
+      const { text, rows } = this.text(chunk, sourceName);
+      lines.append(text);
+      return rows;
+    }
+    const { filter } = this.compiled;
+    const records = chunk.records;
+    let rows = 0;
+    const remaining = this.remaining;
+    for (let i = 0; i < records.length && rows < remaining; i++) {
+      const record = records[i]!;
+      try {
+        if (filter !== undefined && !filter(record)) continue;
+        lines.append(line(record));
+      } catch (err) {
+        throw this.failed(err, i, chunk, sourceName);
+      }
+      rows++;
+    }
+    this.remaining -= rows;
+    return rows;
   }
 
   private failed(err: unknown, index: number, chunk: Chunk<Row>, sourceName: string): SourceError {

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { MaybePromise } from '../core/MaybePromise.js';
 import type { RecordSink } from '../core/deliverTo.js';
 import type { Row } from '../formats/Format.js';
+import { LineBuffer } from './LineBuffer.js';
 import { toJsonText } from './toJsonText.js';
 
 /** Bytes of NDJSON coalesced into one write. */
@@ -35,7 +36,7 @@ export class NdjsonSink implements RecordSink<Row> {
   rows = 0;
   bytes = 0;
   private closed = false;
-  private buffer = '';
+  private readonly lines = new LineBuffer();
   private scheduled = false;
   /** Settles when the stream has taken the last write. */
   private lastWrite: Promise<void> | undefined;
@@ -73,9 +74,34 @@ export class NdjsonSink implements RecordSink<Row> {
    */
   writeText(text: string, rows: number): MaybePromise<void> {
     if (this.closed || rows === 0) return;
+    this.lines.append(text);
+    return this.added(rows);
+  }
+
+  /**
+   * Has `fill` append lines to the output's buffer (see {@link LineBuffer}) and return how many:
+   * the query writes its rows' bytes in place, with no text in between. When `fill` throws,
+   * what it appended is dropped, so a chunk is out whole or not at all; coalescing as
+   * {@link writeText}.
+   */
+  writeLines(fill: (lines: LineBuffer) => number): MaybePromise<void> {
+    if (this.closed) return;
+    const mark = this.lines.length;
+    let rows: number;
+    try {
+      rows = fill(this.lines);
+    } catch (err) {
+      this.lines.truncate(mark);
+      throw err;
+    }
+    if (rows === 0) return;
+    return this.added(rows);
+  }
+
+  /** After `rows` lines were appended: sends at 64 KiB, or on the next turn. */
+  private added(rows: number): MaybePromise<void> {
     this.rows += rows;
-    this.buffer += text;
-    if (this.buffer.length >= FLUSH_BYTES) return this.send();
+    if (this.lines.length >= FLUSH_BYTES) return this.send();
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -89,10 +115,8 @@ export class NdjsonSink implements RecordSink<Row> {
 
   /** Hands the buffer to the stream; resolves at once, or once the stream has room again. */
   private send(): MaybePromise<void> {
-    if (this.closed || this.buffer === '') return;
-    // Encoded here rather than by the stream: the same work, and it gives the byte count.
-    const bytes = Buffer.from(this.buffer, 'utf8');
-    this.buffer = '';
+    if (this.closed || this.lines.length === 0) return;
+    const bytes = this.lines.take();
     this.bytes += bytes.length;
     const written = new Promise<void>((resolve, reject) => {
       this.stream.write(bytes, (err?: Error | null) => {

@@ -204,8 +204,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   const sink: RecordSink<Row> = {
     write: (records, chunk) => {
       if (!incremental) {
-        const { text, rows: count } = rows.text(chunk, source.name);
-        return output.writeText(text, count);
+        return output.writeLines((lines) => rows.writeLines(chunk, source.name, lines));
       }
       if (finalOnly) return;
       // A TRUNCATE has no columns: its line names the split (the upstream table) it empties.

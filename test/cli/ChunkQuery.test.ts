@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkQuery } from '../../src/cli/ChunkQuery.js';
+import { LineBuffer } from '../../src/cli/LineBuffer.js';
 import { toJsonText } from '../../src/cli/toJsonText.js';
 import { SourceError } from '../../src/core/SourceError.js';
 import type { Chunk } from '../../src/core/SourceEvent.js';
@@ -43,6 +44,11 @@ function both(sql: string, rows: readonly Row[] = records): { text: string; expe
   const { text, rows: count } = byText.text(chunk(rows), 'src');
   const built = byRows.run(chunk(rows), 'src');
   assert.equal(count, built.length);
+  // The bytes the CLI writes: the same text, encoded as UTF-8 in place.
+  const byBytes = new ChunkQuery(compileQuery(statement, columns));
+  const lines = new LineBuffer();
+  assert.equal(byBytes.writeLines(chunk(rows), 'src', lines), count);
+  assert.equal(lines.take().toString('utf8'), text);
   return { text, expected: built.map((r) => `${toJsonText(r)}\n`).join(''), count };
 }
 

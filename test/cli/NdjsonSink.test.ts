@@ -126,3 +126,35 @@ test('a stream that fails while writes wait for room: the waiting writes go on, 
   await waiting;
   await assert.rejects(Promise.resolve(sink.flush()), /EPIPE-like/);
 });
+
+test('writeLines: what a failing fill appended is dropped, the chunk is out whole or not at all', async () => {
+  const { stream, chunks, release } = stalledStream();
+  const sink = new NdjsonSink(stream);
+  assert.equal(
+    sink.writeLines((lines) => {
+      lines.append('{"a":1}\n');
+      return 1;
+    }),
+    undefined,
+  );
+  assert.throws(
+    () =>
+      sink.writeLines((lines) => {
+        lines.append('{"half":"of a chunk"}\n');
+        throw new RangeError('row 2 failed');
+      }),
+    RangeError,
+  );
+  // Lines bigger than the buffer's start size, with multi-byte characters: it grows, bytes intact.
+  const big = `{"s":"${'é€😀'.repeat(60_000)}"}\n`;
+  sink.writeLines((lines) => {
+    lines.append(big);
+    return 1;
+  });
+  const flushed = sink.flush();
+  release();
+  await flushed;
+  assert.equal(chunks.join(''), `{"a":1}\n${big}`);
+  assert.equal(sink.rows, 2);
+  assert.equal(sink.bytes, Buffer.byteLength(`{"a":1}\n${big}`));
+});
