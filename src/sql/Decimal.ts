@@ -18,6 +18,12 @@ export class Decimal {
   readonly unscaled: bigint;
   /** Digits after the decimal point (>= 0). */
   readonly scale: number;
+  /**
+   * The text `toString` gives, when it is known already: parsed from text in that very form
+   * (`901.00`, most NUMERIC values of a CSV), so writing it out again costs nothing. Private
+   * (`#`): invisible to equality checks that compare fields.
+   */
+  #text: string | undefined = undefined;
 
   constructor(unscaled: bigint, scale = 0) {
     if (!Number.isInteger(scale) || scale < 0) throw new RangeError(`invalid decimal scale ${scale}`);
@@ -34,7 +40,9 @@ export class Decimal {
     const simple = SIMPLE_DECIMAL.exec(text);
     if (simple !== null) {
       const fraction = simple[2] ?? '';
-      return new Decimal(BigInt(simple[1]! + fraction), fraction.length);
+      const decimal = new Decimal(BigInt(simple[1]! + fraction), fraction.length);
+      if (isCanonical(text, decimal.unscaled)) decimal.#text = text;
+      return decimal;
     }
     const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
     if (m === null || (m[2] === '' && (m[3] ?? '') === '')) throw new SyntaxError(`invalid decimal "${text}"`);
@@ -149,6 +157,10 @@ export class Decimal {
 
   /** Plain notation with exactly `scale` digits after the point: `-0.050`, `1802.00`, `7`. */
   toString(): string {
+    return (this.#text ??= this.#format());
+  }
+
+  #format(): string {
     const negative = this.unscaled < 0n;
     let digits = (negative ? -this.unscaled : this.unscaled).toString();
     if (this.scale > 0) {
@@ -165,6 +177,20 @@ export class Decimal {
   toJSON(): string {
     return this.toString();
   }
+}
+
+/**
+ * Whether `text`, a match of SIMPLE_DECIMAL, is what `toString` would write: no `+`, no leading
+ * zero (but `0.5`), and no minus before a zero (`-0.00` is written `0.00`).
+ */
+function isCanonical(text: string, unscaled: bigint): boolean {
+  const first = text.charCodeAt(0);
+  if (first === 43 /* + */) return false;
+  const negative = first === 45; /* - */
+  if (negative && unscaled === 0n) return false;
+  const digit = negative ? 1 : 0;
+  // A leading 0 only when it is the whole integer part.
+  return text.charCodeAt(digit) !== 48 || text.length === digit + 1 || text.charCodeAt(digit + 1) === 46; /* . */
 }
 
 /** `n / d` rounded half away from zero. */
