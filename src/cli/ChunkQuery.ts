@@ -35,6 +35,7 @@ export class ChunkQuery {
             names,
             compiled.columns.map((c) => c.type),
             compiled.evaluators,
+            compiled.reads,
           );
   }
 

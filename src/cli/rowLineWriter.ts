@@ -46,10 +46,15 @@ function shapeOf(type: ExpressionType): Shape {
  * a string with a quote, NaN, a value of another type) is written by the general per-value path,
  * so the text never depends on the types being right.
  *
- * No input text reaches the generated code: keys and evaluators are passed in as values, and the
- * code itself is built only from column indexes and shapes.
+ * No input text reaches the generated code: keys, column names and evaluators are passed in as
+ * values, and the code itself is built only from column indexes and shapes.
  */
-export function rowLineWriter(names: readonly string[], types: readonly ExpressionType[], evaluators: readonly ((row: Row) => unknown)[]): RowLineWriter {
+export function rowLineWriter(
+  names: readonly string[],
+  types: readonly ExpressionType[],
+  evaluators: readonly ((row: Row) => unknown)[],
+  reads: readonly (string | undefined)[] = [],
+): RowLineWriter {
   const prefixes = jsonKeyPrefixes(names);
   const width = evaluators.length;
   const general = (values: readonly unknown[]): string => {
@@ -60,14 +65,16 @@ export function rowLineWriter(names: readonly string[], types: readonly Expressi
   };
   if (width === 0) return () => '{}\n';
   const shapes = types.map(shapeOf);
-  const reads: string[] = [];
+  const lines: string[] = [];
   const tests: string[] = [];
   // The line as constant text and value expressions; adjacent constants are merged into one
   // piece (`","p_name":"` holds the closing quote, the next key and the opening quote).
   const terms: Array<{ readonly text: string } | { readonly code: string }> = [];
   for (let c = 0; c < width; c++) {
     const v = `v${c}`;
-    reads.push(`const ${v} = e[${c}](r);`);
+    // A plain column read is done here (`row[name] ?? null`, as its evaluator does): a property
+    // load with its own inline cache per column instead of a call into one shared closure.
+    lines.push(reads[c] === undefined ? `const ${v} = e[${c}](r);` : `const ${v} = r[n[${c}]] ?? null;`);
     terms.push({ text: prefixes[c]! });
     switch (shapes[c] ?? 'any') {
       case 'string':
@@ -110,22 +117,23 @@ export function rowLineWriter(names: readonly string[], types: readonly Expressi
     pieces.push(`k[${constants.length}]`);
     constants.push(pending);
   }
-  const all = reads.map((_, c) => `v${c}`).join(', ');
+  const all = lines.map((_, c) => `v${c}`).join(', ');
   const body = [
     'return function line(r) {',
-    ...reads,
+    ...lines,
     tests.length === 0 ? '' : `if (!(${tests.join(' && ')})) return g([${all}]);`,
     `return ${pieces.join(' + ')};`,
     '};',
   ].join('\n');
   // Only indexes and fixed identifiers above: no name, value or type text is part of the code.
-  const make = new Function('e', 'k', 'x', 'D', 't', 'g', body) as (
+  const make = new Function('e', 'n', 'k', 'x', 'D', 't', 'g', body) as (
     e: readonly ((row: Row) => unknown)[],
+    n: readonly (string | undefined)[],
     k: readonly string[],
     x: RegExp,
     d: typeof Decimal,
     t: (value: unknown) => string,
     g: (values: readonly unknown[]) => string,
   ) => RowLineWriter;
-  return make(evaluators, constants, NEEDS_ESCAPE, Decimal, valueJsonText, general);
+  return make(evaluators, reads, constants, NEEDS_ESCAPE, Decimal, valueJsonText, general);
 }

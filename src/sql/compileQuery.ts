@@ -61,6 +61,11 @@ export interface CompiledQuery {
    * over a schemaless source) and for aggregate queries.
    */
   readonly evaluators: readonly ((row: Row) => unknown)[] | undefined;
+  /**
+   * For each of `evaluators`: the source column it only reads (its value is `row[name] ?? null`),
+   * or `undefined` for an expression; a consumer may read such a column itself.
+   */
+  readonly reads?: readonly (string | undefined)[];
   /** Present when the query aggregates (GROUP BY, or an aggregate function in its select list). */
   readonly aggregate: AggregatePlan | undefined;
   readonly orderBy: readonly CompiledOrder[];
@@ -86,7 +91,7 @@ const aggregateColumn = (i: number): string => `__a${i}`;
 export function compileQuery(statement: SelectStatement, columns: readonly Column[] | undefined): CompiledQuery {
   const scope: Scope = { source: statement.from.name, alias: statement.from.alias, columns };
   const aggregating = statement.groupBy.length > 0 || statement.items.some((item) => item.kind === 'expression' && containsAggregate(item.expression));
-  const outputs: { name: string; type: ExpressionType; evaluate: (row: Row) => unknown; expression: Expression | undefined }[] = [];
+  const outputs: { name: string; type: ExpressionType; evaluate: (row: Row) => unknown; expression: Expression | undefined; read?: string }[] = [];
   let passThrough = false;
   let plan: AggregatePlan | undefined;
 
@@ -102,12 +107,14 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
         }
         for (const column of columns) {
           const name = column.name;
-          outputs.push({ name, type: column.type.name, evaluate: (row) => row[name] ?? null, expression: undefined });
+          outputs.push({ name, type: column.type.name, evaluate: (row) => row[name] ?? null, expression: undefined, read: name });
         }
         continue;
       }
       const compiled = compileExpression(item.expression, scope);
-      outputs.push({ name: item.alias ?? compiled.name, type: compiled.type, evaluate: compiled.evaluate, expression: item.expression });
+      // A plain column reference compiles to `row[name] ?? null` (see compileExpression).
+      const read = item.expression.kind === 'column' ? item.expression.name : undefined;
+      outputs.push({ name: item.alias ?? compiled.name, type: compiled.type, evaluate: compiled.evaluate, expression: item.expression, ...(read === undefined ? {} : { read }) });
     }
   } else {
     const groups = statement.groupBy.map((e) => ({ expression: e, compiled: compileExpression(e, scope) }));
@@ -221,6 +228,7 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
     filter,
     project,
     evaluators: passThrough || plan !== undefined ? undefined : outputs.map((o) => o.evaluate),
+    ...(passThrough || plan !== undefined ? {} : { reads: outputs.map((o) => o.read) }),
     aggregate: plan,
     orderBy,
     limit: statement.limit,

@@ -18,11 +18,12 @@ function expected(names: readonly string[], row: Row): string {
   return `${toJsonText(out)}\n`;
 }
 
-function writer(names: readonly string[], columnTypes: readonly ExpressionType[] = types): (row: Row) => string {
+function writer(names: readonly string[], columnTypes: readonly ExpressionType[] = types, direct = false): (row: Row) => string {
   return rowLineWriter(
     names,
     columnTypes,
-    names.map((n) => (row: Row) => row[n]),
+    names.map((n) => (row: Row) => row[n] ?? null),
+    direct ? names : [],
   );
 }
 
@@ -43,16 +44,20 @@ test('values off their type, NULLs, escapes, NaN: the general path, same text', 
     { ...typical, id: undefined, doc: undefined, any: new Uint8Array([1, 255]) },
     { ...typical, id: -0, price: Decimal.parse('-0.001'), big: -5n },
   ];
-  const write = writer(names);
-  for (const row of odd) assert.equal(write(row), expected(names, row));
+  for (const direct of [false, true]) {
+    const write = writer(names, types, direct);
+    for (const row of odd) assert.equal(write(row), expected(names, { ...row, id: row.id ?? null, doc: row.doc ?? null }), `direct reads: ${direct}`);
+  }
 });
 
 test('hostile column names stay data: quotes, backticks, ${...}, backslashes, line separators', () => {
   const hostile = ['a"b', '`${process.exit(1)}`', '\\', "'); throw new Error('x'); ('", '\u2028\u2029', 'k\n'];
   const row: Row = Object.fromEntries(hostile.map((n, i) => [n, i % 2 === 0 ? `v${i}` : i]));
-  const write = writer(hostile, ['varchar', 'integer', 'text', 'integer', 'char', 'smallint']);
-  assert.equal(write(row), expected(hostile, row));
-  assert.equal(JSON.stringify(Object.keys(JSON.parse(write(row)) as object)), JSON.stringify(hostile));
+  for (const direct of [false, true]) {
+    const write = writer(hostile, ['varchar', 'integer', 'text', 'integer', 'char', 'smallint'], direct);
+    assert.equal(write(row), expected(hostile, row));
+    assert.equal(JSON.stringify(Object.keys(JSON.parse(write(row)) as object)), JSON.stringify(hostile));
+  }
 });
 
 test('no columns: {}; a column of an unknown type: the general writer', () => {

@@ -172,3 +172,15 @@ test('a numeric literal beyond NUMERIC is a SQL error at the literal (found by t
   const err = sqlError(`select id + 1e999999999 from t`);
   assert.match(err.message, /^1:13: invalid numeric literal: decimal exponent out of range/);
 });
+
+test('reads: the source column each output only reads, for * and plain references; none for expressions or aggregates', () => {
+  const columns: Column[] = [
+    { name: 'a', type: { name: 'integer' }, notNull: false },
+    { name: 'b', type: { name: 'text' }, notNull: false },
+  ];
+  const compile = (sql: string) => compileQuery(parseSql(sql)[0] as SelectStatement, columns);
+  assert.deepEqual(compile('select * from t').reads, ['a', 'b']);
+  assert.deepEqual(compile('select b as x, t.a, a + 1, b from t').reads, ['b', 'a', undefined, 'b']);
+  assert.equal(compile('select count(*) from t').reads, undefined);
+  assert.equal(compileQuery(parseSql('select * from t')[0] as SelectStatement, undefined).reads, undefined);
+});
