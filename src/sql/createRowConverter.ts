@@ -24,7 +24,6 @@ import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
  */
 export function createRowConverter(columns: readonly Column[], options: ConvertOptions = {}): RowConverter {
   const plan = columns.map((column) => ({ ...column, described: `column "${column.name}" (${formatSqlType(column.type)})`, to: valueConverter(column.type, options) }));
-  const width = plan.length;
   const converter = (row: Row): Row => {
     const out: Row = {};
     // A changelog row keeps its operation; a retraction (an upsert's delete may carry only the
@@ -54,24 +53,64 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
   };
   // Values by position (CSV fields): no operation, no UNCHANGED marker (a text format has
   // neither), so only the conversion and the NOT NULL check; the same messages as above.
-  return withValuesConverter(converter, {
-    columns: plan.map((c) => c.name),
-    convert(values: readonly unknown[]): Row {
+  return withValuesConverter(converter, { columns: plan.map((c) => c.name), convert: valuesConverter(plan) });
+}
+
+/** What {@link createRowConverter} knows of a column. */
+interface PlannedColumn extends Column {
+  readonly described: string;
+  readonly to: (raw: unknown) => SqlValue | null;
+}
+
+/**
+ * The by-position conversion of `plan`, as one function generated for it: the row is an object
+ * literal with the column names as its keys (one allocation, its shape known in advance) where
+ * the loop adds keys one at a time through a store that sees every name. The names enter the
+ * code only as JSON string literals (which are valid JavaScript string literals); a column named
+ * `__proto__` (which an object literal would take for the prototype) keeps the loop.
+ */
+function valuesConverter(plan: readonly PlannedColumn[]): (values: readonly unknown[]) => Row {
+  const failed = (i: number, err: unknown): Error => {
+    const column = plan[i]!;
+    return new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  };
+  const missing = (i: number): Error => new Error(`${plan[i]!.described} is NOT NULL but the value is missing or null`);
+  if (plan.some((c) => c.name === '__proto__')) {
+    return (values) => {
       const out: Row = {};
-      for (let i = 0; i < width; i++) {
+      for (let i = 0; i < plan.length; i++) {
         const column = plan[i]!;
         let value;
         try {
           value = column.to(values[i]);
         } catch (err) {
-          throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          throw failed(i, err);
         }
-        if (value === null && column.notNull) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
+        if (value === null && column.notNull) throw missing(i);
         out[column.name] = value;
       }
       return out;
-    },
+    };
+  }
+  const lines: string[] = ['return function convert(v) {', 'let i = 0;', 'try {'];
+  // Column by column, as the loop: the first column that fails names the error.
+  const declared = plan.map((_, i) => `c${i}`).join(', ');
+  lines.splice(1, 0, `let ${declared};`);
+  plan.forEach((column, i) => {
+    lines.push(`i = ${i}; c${i} = t[${i}](v[${i}]);${column.notNull ? ` if (c${i} === null) { i = -1; throw m(${i}); }` : ''}`);
   });
+  lines.push('} catch (err) { throw i === -1 ? err : f(i, err); }');
+  lines.push(`return { ${plan.map((column, i) => `${JSON.stringify(column.name)}: c${i}`).join(', ')} };`, '};');
+  const make = new Function('t', 'f', 'm', lines.join('\n')) as (
+    t: readonly ((raw: unknown) => SqlValue | null)[],
+    f: (i: number, err: unknown) => Error,
+    m: (i: number) => Error,
+  ) => (values: readonly unknown[]) => Row;
+  return make(
+    plan.map((c) => c.to),
+    failed,
+    missing,
+  );
 }
 
 /**

@@ -86,3 +86,20 @@ test('by position = by row: no header, declared columns by position; a header wi
   await both(`name,price\nab,1.5\n`, { columns: ['name', 'price'] });
   await both(`id,name\n1,ab\n`, {});
 });
+
+test('hostile column names stay data in the generated conversion; __proto__ keeps the loop, alike', async () => {
+  for (const names of [['a"b', 'c\\d', '\u2028x', "'}; throw 1; ({'", 'e'], ['__proto__', 'b', 'c', 'd', 'e']]) {
+    const declared: Column[] = names.map((name, i) => ({ name, type: i === 0 ? { name: 'integer' } : { name: 'text' }, notNull: i === 0 }));
+    const convert = createRowConverter(declared, { textInput: true });
+    const text = `${names.map((n) => `"${n.replaceAll('"', '""')}"`).join(',')}\n1,x,y,z,w\n,a,b,c,d\nq,a,b,c,d\n`;
+    const run = async (c: RowConverter) => {
+      const handler = new RecordingHandler('skip');
+      const { rows } = await decode(csvFormat({ columns: names }), utf8(text), null, 'whole', context(handler, c));
+      return { rows: rows.map((r) => Object.getOwnPropertyNames(r).map((k) => [k, r[k]])), protos: rows.map((r) => Object.getPrototypeOf(r) === Object.prototype), errors: handler.errors.map((e) => `${e.offset}: ${e.message}`) };
+    };
+    const fast = await run(convert);
+    assert.deepEqual(fast, await run(rowPathOnly(convert)));
+    assert.equal(fast.errors.length, 2, JSON.stringify(fast));
+    if (names[0] !== '__proto__') assert.deepEqual(fast.rows[0], names.map((n, i) => [n, ['1', 'x', 'y', 'z', 'w'].map((v, j) => (j === 0 ? Number(v) : v))[i]]));
+  }
+});
