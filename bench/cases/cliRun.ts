@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCase, CaseResult, TableRow } from '../CaseResult.js';
@@ -37,16 +37,20 @@ SELECT * FROM part;
 }
 
 /**
- * The CLI compiled to JavaScript as `npm run build` does (into bench/data/cli-dist, so its imports
- * resolve through the project's node_modules): what `npx tributary` runs once installed, without
- * tsx's loader thread and its ~50 MB in every RSS figure.
+ * The CLI as `npm run build` makes it for the package's bin: bundled by scripts/bundle-cli.mjs,
+ * into bench/data/cli-dist/dist/cli beside a copy of package.json two levels up (where the bundle
+ * finds it, for `--version`), so its optional peers resolve through the project's node_modules:
+ * what `npx tributary` runs once installed, without tsx's loader thread and its ~50 MB in every
+ * RSS figure.
  */
 function buildCli(): string {
-  const outDir = join(DATA_DIR, 'cli-dist');
-  rmSync(outDir, { recursive: true, force: true });
-  const built = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
+  const home = join(DATA_DIR, 'cli-dist');
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(home, 'package.json'));
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs'), join(home, 'dist')], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`building the CLI failed: ${`${built.stdout}${built.stderr}`.trim().split('\n').slice(0, 3).join(' | ')}`);
-  return join(outDir, 'cli', 'main.js');
+  return join(home, 'dist', 'cli', 'tributary.js');
 }
 
 /** A command of the comparison: node running `argv`, NDJSON on stdout. */

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// package.json's bin is the bundle scripts/bundle-cli.mjs makes (dist/cli/tributary.js). It must
+// find what the unbundled CLI found by relative URL: package.json (--version) and its decode
+// worker (fs.decode.threads), and write the same rows.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+test('the bundled CLI: --version, a CSV run, and the same run decoded on worker threads', { timeout: 120_000 }, (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'cliperf-bundle-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  copyFileSync(join(ROOT, 'package.json'), join(home, 'package.json'));
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs'), join(home, 'dist')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(built.status, 0, built.stderr);
+  const cli = join(home, 'dist', 'cli', 'tributary.js');
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  const version = run('--version');
+  assert.equal(version.status, 0, version.stderr);
+  assert.match(version.stdout, /^tributary \d+\.\d+\.\d+/);
+
+  const data = join(home, 'data');
+  mkdirSync(data);
+  const rows = Array.from({ length: 3000 }, (_, i) => `${i},name ${i} "q",${(i * 1.25).toFixed(2)}`);
+  writeFileSync(join(data, 'in.csv'), `id,name,price\n${rows.map((r) => r.replace(/"q"/, '"" q ""').replace(/name (\d+) "" q ""/, '"name $1 "" q """')).join('\n')}\n`);
+  const sql = (threads: number) => `CREATE SOURCE s (id INTEGER NOT NULL, name VARCHAR, price NUMERIC(10,2)) WITH ('connector' = 'fs', 'fs.path' = '${data}', 'fs.match_pattern' = 'in.csv', 'fs.decode.threads' = '${threads}', 'fs.decode.range.bytes' = '4096') ROW FORMAT 'csv';\nSELECT * FROM s;\n`;
+  writeFileSync(join(home, 'one.sql'), sql(1));
+  writeFileSync(join(home, 'two.sql'), sql(2));
+  const one = run('run', join(home, 'one.sql'), '--quiet');
+  assert.equal(one.status, 0, one.stderr);
+  const lines = one.stdout.trim().split('\n');
+  assert.equal(lines.length, 3000);
+  assert.equal(lines[7], '{"id":7,"name":"name 7 \\" q \\"","price":8.75}');
+  const two = run('run', join(home, 'two.sql'), '--quiet');
+  assert.equal(two.status, 0, two.stderr);
+  assert.equal(two.stdout, one.stdout);
+});
