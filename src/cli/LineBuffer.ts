@@ -7,6 +7,11 @@ const INITIAL_BYTES = 256 * 1024;
  * that the output's UTF-8 encoding must first flatten, and that rope (and the flat copy) is
  * garbage the size of the output; writing each line's bytes straight away measured ~10 % faster
  * than the string, and half the time of the per-value text it replaced (TPC-H `part`, 300k rows).
+ *
+ * @example
+ * const lines = new LineBuffer();
+ * lines.append('{"a":"é"}\n');
+ * stream.write(lines.take()); // 11 bytes; the buffer starts over
  */
 export class LineBuffer {
   private buffer: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);

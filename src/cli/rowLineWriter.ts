@@ -48,6 +48,10 @@ function shapeOf(type: ExpressionType): Shape {
  *
  * No input text reaches the generated code: keys, column names and evaluators are passed in as
  * values, and the code itself is built only from column indexes and shapes.
+ *
+ * @example
+ * const line = rowLineWriter(['id', 'price'], ['integer', 'numeric'], [(r) => r.id, (r) => r.price], ['id', 'price']);
+ * line({ id: 7, price: Decimal.parse('901.00') }) // '{"id":7,"price":901.00}\n'
  */
 export function rowLineWriter(
   names: readonly string[],

@@ -4,6 +4,10 @@ import type { Row, RowConverter } from './Format.js';
  * A {@link RowConverter} that can also take a record's values by position: a format that has
  * its fields in an array (CSV) hands them over without first building a row of raw strings that
  * the converter would only read once and drop (one object a record less, and no lookups by name).
+ *
+ * @example
+ * const byPosition = valuesConverterOf(createRowConverter(columns, { textInput: true }));
+ * byPosition?.convert(['7', 'bolt', '901.00']) // { id: 7, name: 'bolt', price: Decimal 901.00 }
  */
 export interface ValuesConverter {
   /** The columns `convert` reads, in the order it takes their values. */
