@@ -207,6 +207,34 @@ test('bounded: a file truncated while it is read fails the scan instead of splic
   assert.deepEqual(r.records, all.slice(0, r.records.length));
 });
 
+test('bounded: bytes rewritten into bad records while read: the change is the error, not the bad records (the check runs beside decoding)', async (t) => {
+  const { data, state } = await dirs(t);
+  const path = join(data, 'a.ndjson');
+  const all = rows('a', 2000);
+  await writeFile(path, ndjson(all));
+  const store = await FileStore.open(state);
+  t.after(() => store.close());
+  const source = createFsSource({ name: 'files', path: data, format: createFormat('json'), store, barriers: NEVER, readBufferBytes: 1024, badRecords: 'fail' });
+  let rewritten = false;
+  const r = run(source, (events) =>
+    events.pipe(
+      tap((e) => {
+        if (e.type === 'chunk' && e.records.length > 0 && !rewritten) {
+          rewritten = true;
+          // Longer than before, so only the head tells: every line is a bad record under `fail`.
+          // Whether the read that sees the change is the one holding new lines depends on the
+          // stream's read-ahead; either way the error must be the change.
+          writeFileSync(path, 'not json at all\n'.repeat(20_000));
+        }
+      }),
+    ),
+  );
+  await r.done;
+  assert.ok(r.error() instanceof SourceError, `an error, not ${r.completed() ? 'completion' : String(r.error())}`);
+  assert.match(String((r.error() as Error).message), /file '.*a\.ndjson' its first \d+ bytes changed while being read/);
+  assert.deepEqual(r.records, all.slice(0, r.records.length));
+});
+
 test('warnings: a pattern matching nothing, dangling links, link loops and directories named like files are reported', async (t) => {
   const { data, state } = await dirs(t);
   await mkdir(join(data, 'dir.ndjson'));
