@@ -187,22 +187,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           at += bytes.length;
           recent = bytes;
           context.metrics?.bytes(split.id, bytes.length);
-          // Bytes read after a truncation or rewrite must not become rows: the check (a stat and
-          // a read of the head, on libuv's threads) runs while the bytes are decoded, and its
-          // verdict comes before the rows go anywhere, and before a decoding error (a bad record
-          // under `fail`) is reported. Awaiting it before decoding left the thread idle for two
-          // thread-pool round trips per read. A bad record in bytes that turn out changed may
-          // have been skipped or dead-lettered already (at least once, as every dead letter).
-          const checked = guard.check(at);
-          let batch: DecodedBatch;
-          try {
-            batch = decoder.push(bytes);
-          } catch (err) {
-            changed(await checked);
-            throw err;
-          }
-          changed(await checked);
-          await emit(batch, at);
+          // Before decoding: bytes read after a truncation or rewrite must not become rows.
+          changed(await guard.check(at));
+          await emit(decoder.push(bytes), at);
           await gate.wait();
           if (closed) break;
         }

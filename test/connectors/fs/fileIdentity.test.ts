@@ -207,7 +207,7 @@ test('bounded: a file truncated while it is read fails the scan instead of splic
   assert.deepEqual(r.records, all.slice(0, r.records.length));
 });
 
-test('bounded: bytes rewritten into bad records while read: the change is the error, not the bad records (the check runs beside decoding)', async (t) => {
+test('bounded: bytes rewritten into bad records while read: the change is the error, not the bad records', async (t) => {
   const { data, state } = await dirs(t);
   const path = join(data, 'a.ndjson');
   const all = rows('a', 2000);
