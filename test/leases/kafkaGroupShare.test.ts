@@ -1,0 +1,127 @@
+// Kafka's consumer-group protocol assigning partitions (kafka.assignment = 'group') across
+// `tributary run --share` processes over a 12-partition topic, positions in the lease table:
+// three processes get four partitions each, as the group (kafka-consumer-groups --describe)
+// shows them; one is killed with kill -9 and its partitions move to the others once the group's
+// session timeout expires; a fourth joins and takes a share. Every message comes out, and a
+// message comes out twice only at or after the offset its partition was taken over from.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AssignerProtocol } from 'kafkajs';
+import { createTopic, needKafka, produce, uniqueTopic, withAdmin } from '../support/kafka.js';
+import { needPeer } from '../support/peers.js';
+import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
+import { checkRows, ShareCli } from './shareCli.js';
+import { until } from './workers.js';
+
+const PARTITIONS = 12;
+const PER_PARTITION = 20_000;
+const LEASE_MS = 2_000;
+/** The group's session timeout (the broker's minimum is 6 s by default). */
+const SESSION_MS = 6_000;
+/** Bytes of stdout read per second from each process, so the run outlasts a kill and a join. */
+const READ_RATE = 30_000;
+
+/** Each member's partitions as the assignment group holds them (what --describe shows). */
+async function groupAssignments(brokers: string, group: string, topic: string): Promise<number[][]> {
+  return withAdmin(brokers, async (admin) => {
+    const { groups } = await admin.describeGroups([group]);
+    const found = groups[0];
+    if (found === undefined || found.state !== 'Stable') return [];
+    return found.members.map((m) => [...(AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? [])].sort((a, b) => a - b));
+  });
+}
+
+test("kafka.assignment = 'group': three processes, four partitions each as the group assigns; kill -9 one, its partitions move; a fourth takes a share; every message, no repeat before a takeover", { timeout: 240_000 }, async (t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return;
+  const target = await postgresTarget();
+  if (!needPeer(t, target !== undefined, HOW_TO_START_POSTGRES)) return;
+  const topic = uniqueTopic('kgroup-share');
+  const group = `kgroup-assign-${topic}`;
+  await createTopic(brokers, topic, PARTITIONS);
+  for (let p = 0; p < PARTITIONS; p++) {
+    for (let from = 0; from < PER_PARTITION; from += 5_000) {
+      await produce(brokers, topic, Array.from({ length: Math.min(5_000, PER_PARTITION - from) }, (_, k) => ({ partition: p, value: JSON.stringify({ p, i: from + k }) })));
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kgroup-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sql = join(dir, 'q.sql');
+  writeFileSync(
+    sql,
+    `CREATE SOURCE kgroup_topic (p INT, i INT) WITH (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}',
+       scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', kafka.assignment = 'group', kafka.assignment.group = '${group}',
+       kafka.assignment.session.timeout.ms = '${SESSION_MS}') FORMAT PLAIN ENCODE JSON;\nSELECT p, i FROM kgroup_topic;\n`,
+  );
+  const table = `kgroup_share_${process.pid}`;
+  t.after(async () => {
+    const client = await pgClient(target!);
+    try {
+      await client.query(`DROP TABLE IF EXISTS ${table}_leases, ${table}_leases_members`);
+    } finally {
+      await client.end();
+    }
+  });
+  const state = `${target!.url}?table=${table}`;
+  const procs: ShareCli[] = [];
+  const start = (): ShareCli => {
+    const p = new ShareCli(sql, state, LEASE_MS, READ_RATE);
+    procs.push(p);
+    t.after(() => p.child.kill('SIGKILL'));
+    return p;
+  };
+  const [p1, p2, p3] = [start(), start(), start()];
+  const describe = (): string => procs.map((p, k) => `p${k + 1} holds ${[...p.held].join(', ')}\n    ${p.leaseLines()}`).join('\n  ');
+  // The group's assignment is balanced: four each once every handover is through.
+  await until('four partitions held by each of three processes', () => [p1, p2, p3].every((p) => p.held.size === 4), 60_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  // And it is Kafka's: the group has three members, four disjoint partitions each, and what the
+  // processes hold is exactly what the members were assigned.
+  const assigned = await groupAssignments(brokers, group, topic);
+  assert.equal(assigned.length, 3, `members of ${group}: ${JSON.stringify(assigned)}`);
+  const held = [p1, p2, p3].map((p) => [...p.held].map((s) => Number(/(\d+)$/.exec(s)![1])).sort((a, b) => a - b));
+  assert.deepEqual(new Set(assigned.map((a) => a.join(','))), new Set(held.map((h) => h.join(','))), `group ${JSON.stringify(assigned)} vs held ${JSON.stringify(held)}`);
+  assert.equal(new Set(assigned.flat()).size, PARTITIONS);
+
+  await until('rows out of the third', () => p3.rows.length > 0, 30_000);
+  const victim = [...p3.held];
+  const killedAt = Date.now();
+  p3.child.kill('SIGKILL');
+  // The fourth starts now: the group's next rebalance both drops the dead member and adds it.
+  const p4 = start();
+  const finished = async (): Promise<Set<string>> => {
+    const client = await pgClient(target!);
+    try {
+      const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
+      return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
+    } finally {
+      await client.end();
+    }
+  };
+  let done = new Set<string>();
+  const moved = (): boolean => victim.every((s) => p1.held.has(s) || p2.held.has(s) || p4.held.has(s) || done.has(s));
+  for (const waitStart = Date.now(); !moved(); ) {
+    done = await finished();
+    if (moved()) break;
+    // The group notices the death after its session timeout, then the leases hand over.
+    if (Date.now() - waitStart > SESSION_MS + 20_000) assert.fail(`the killed process’s partitions (${victim.join(', ')}) were not taken over; finished: ${[...done].join(', ')}\n  ${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const movedMs = Date.now() - killedAt;
+  t.diagnostic(`kill -9: ${victim.length} partitions moved in ${movedMs} ms (session timeout ${SESSION_MS} ms, lease ${LEASE_MS} ms)`);
+  // The group learns of the death a session timeout after the last heartbeat (heartbeats every
+  // fifth of it): a move much sooner would not be the group's doing.
+  assert.ok(movedMs >= SESSION_MS * 0.8 - 1_000 || victim.every((s) => done.has(s)), `partitions moved after ${movedMs} ms, before the group could know of the death`);
+  done = await finished();
+  if (done.size < PARTITIONS) {
+    await until('the fourth process holds partitions', () => p4.held.size > 0, 40_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+    t.diagnostic(`fourth process took ${p4.held.size} partition(s)`);
+  }
+  for (const p of [p1, p2, p4]) assert.equal(await p.exited, 0, p.stderr);
+  assert.ok(p4.rows.length > 0 || done.size === PARTITIONS, 'the fourth process printed nothing');
+
+  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, (message) => assert.fail(message));
+  t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
+});
