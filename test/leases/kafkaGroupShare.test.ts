@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { AssignerProtocol } from 'kafkajs';
 import { createTopic, needKafka, produce, uniqueTopic, withAdmin } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
@@ -34,17 +34,32 @@ async function groupAssignments(brokers: string, group: string, topic: string): 
   });
 }
 
-test("kafka.assignment = 'group': three processes, four partitions each as the group assigns; kill -9 one, its partitions move; a fourth takes a share; every message, no repeat before a takeover", { timeout: 240_000 }, async (t) => {
+interface GroupJob {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly group: string;
+  readonly table: string;
+  readonly procs: ShareCli[];
+  /** Starts one more `tributary run --share` process on the job. */
+  start(): ShareCli;
+  /** Splits whose finish is committed in the lease table. */
+  finished(): Promise<Set<string>>;
+  /** What each process holds and last logged, for a failure message. */
+  describe(): string;
+}
+
+/** A topic of `partitions` x `perPartition` `{p, i}` messages and the SQL job over it with group assignment; `undefined` when a peer is absent (skipped). */
+async function groupJob(t: TestContext, partitions: number, perPartition: number, readRate: number): Promise<GroupJob | undefined> {
   const brokers = await needKafka(t);
-  if (brokers === undefined) return;
+  if (brokers === undefined) return undefined;
   const target = await postgresTarget();
-  if (!needPeer(t, target !== undefined, HOW_TO_START_POSTGRES)) return;
+  if (!needPeer(t, target !== undefined, HOW_TO_START_POSTGRES)) return undefined;
   const topic = uniqueTopic('kgroup-share');
   const group = `kgroup-assign-${topic}`;
-  await createTopic(brokers, topic, PARTITIONS);
-  for (let p = 0; p < PARTITIONS; p++) {
-    for (let from = 0; from < PER_PARTITION; from += 5_000) {
-      await produce(brokers, topic, Array.from({ length: Math.min(5_000, PER_PARTITION - from) }, (_, k) => ({ partition: p, value: JSON.stringify({ p, i: from + k }) })));
+  await createTopic(brokers, topic, partitions);
+  for (let p = 0; p < partitions; p++) {
+    for (let from = 0; from < perPartition; from += 5_000) {
+      await produce(brokers, topic, Array.from({ length: Math.min(5_000, perPartition - from) }, (_, k) => ({ partition: p, value: JSON.stringify({ p, i: from + k }) })));
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'kgroup-'));
@@ -56,7 +71,7 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
        scan.startup.mode = 'earliest', scan.bounded.mode = 'latest', properties.max.partition.fetch.bytes = '16384', kafka.assignment = 'group', kafka.assignment.group = '${group}',
        kafka.assignment.session.timeout.ms = '${SESSION_MS}') FORMAT PLAIN ENCODE JSON;\nSELECT p, i FROM kgroup_topic;\n`,
   );
-  const table = `kgroup_share_${process.pid}`;
+  const table = `kgroup_share_${process.pid}_${++jobs}`;
   t.after(async () => {
     const client = await pgClient(target!);
     try {
@@ -68,13 +83,30 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
   const state = `${target!.url}?table=${table}`;
   const procs: ShareCli[] = [];
   const start = (): ShareCli => {
-    const p = new ShareCli(sql, state, LEASE_MS, READ_RATE);
+    const p = new ShareCli(sql, state, LEASE_MS, readRate);
     procs.push(p);
     t.after(() => p.child.kill('SIGKILL'));
     return p;
   };
-  const [p1, p2, p3] = [start(), start(), start()];
+  const finished = async (): Promise<Set<string>> => {
+    const client = await pgClient(target!);
+    try {
+      const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
+      return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
+    } finally {
+      await client.end();
+    }
+  };
   const describe = (): string => procs.map((p, k) => `p${k + 1} holds ${[...p.held].join(', ')}\n    ${p.leaseLines()}`).join('\n  ');
+  return { brokers, topic, group, table, procs, start, finished, describe };
+}
+let jobs = 0;
+
+test("kafka.assignment = 'group': three processes, four partitions each as the group assigns; kill -9 one, its partitions move; a fourth takes a share; every message, no repeat before a takeover", { timeout: 240_000 }, async (t) => {
+  const job = await groupJob(t, PARTITIONS, PER_PARTITION, READ_RATE);
+  if (job === undefined) return;
+  const { brokers, topic, group, procs, start, finished, describe } = job;
+  const [p1, p2, p3] = [start(), start(), start()];
   // The group's assignment is balanced: four each once every handover is through.
   await until('four partitions held by each of three processes', () => [p1, p2, p3].every((p) => p.held.size === 4), 60_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
   // And it is Kafka's: the group has three members, four disjoint partitions each, and what the
@@ -87,25 +119,10 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
 
   await until('rows out of the third', () => p3.rows.length > 0, 30_000);
   const victim = [...p3.held];
-  {
-    const client = await pgClient(target!);
-    const { rows } = await client.query(`SELECT split, owner, token, "offset", finished FROM ${table}_leases ORDER BY split`);
-    await client.end();
-    t.diagnostic(`before kill: ${JSON.stringify(rows)}`);
-  }
   const killedAt = Date.now();
   p3.child.kill('SIGKILL');
   // The fourth starts now: the group's next rebalance both drops the dead member and adds it.
   const p4 = start();
-  const finished = async (): Promise<Set<string>> => {
-    const client = await pgClient(target!);
-    try {
-      const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
-      return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
-    } finally {
-      await client.end();
-    }
-  };
   let done = new Set<string>();
   const moved = (): boolean => victim.every((s) => p1.held.has(s) || p2.held.has(s) || p4.held.has(s) || done.has(s));
   for (const waitStart = Date.now(); !moved(); ) {
@@ -136,4 +153,38 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
   // only from the killed process (what it printed after its last commit).
   assert.ok(repeats <= p3.rows.length, `${repeats} repeats, more than the killed process printed (${p3.rows.length}): a handover between live processes repeated rows`);
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
+});
+
+test("kafka.assignment = 'group': a process stopped (SIGSTOP) past the session timeout loses its partitions to the other, commits nothing for them when resumed, and rejoins for a share", { timeout: 240_000 }, async (t) => {
+  const partitions = 4;
+  const perPartition = 20_000;
+  const job = await groupJob(t, partitions, perPartition, 20_000);
+  if (job === undefined) return;
+  const { procs, start, describe } = job;
+  const [p1, p2] = [start(), start()];
+  await until('two partitions held by each of two processes', () => p1.held.size === 2 && p2.held.size === 2, 60_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  await until('rows out of the second', () => p2.rows.length > 0, 30_000);
+  const taken = [...p2.held];
+  p2.child.kill('SIGSTOP');
+  const stoppedAt = Date.now();
+  // Its lease runs out after LEASE_MS, but the group reassigns only after the session timeout:
+  // then the first takes the partitions from their last committed positions.
+  await until('the first holds the stopped one’s partitions', () => taken.every((s) => p1.held.has(s)), SESSION_MS + 20_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  t.diagnostic(`SIGSTOP: ${taken.length} partitions moved in ${Date.now() - stoppedAt} ms`);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const resumedAt = Date.now();
+  p2.child.kill('SIGCONT');
+  // Resumed, it finds its leases gone (a renewal sees them taken, or a commit is fenced): it
+  // reports them lost or fenced and reads them no more.
+  const droppedAfter = (): Set<string> => new Set(p2.dropped.filter((d) => d.at >= resumedAt).flatMap((d) => d.splits));
+  await until('the resumed process reports what was taken lost or fenced', () => taken.every((s) => droppedAfter().has(s)), 20_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  t.diagnostic(`after SIGCONT: ${Date.now() - resumedAt} ms to drop them (${p2.dropped.map((d) => `${d.type} ${d.splits.length}`).join(', ')})`);
+  for (const p of [p1, p2]) assert.equal(await p.exited, 0, p.stderr);
+  // It rejoined the group and took a share again (unless the first had finished everything).
+  const after = p2.acquired.filter((a) => a.at > resumedAt).flatMap((a) => a.splits);
+  t.diagnostic(`after rejoining, the resumed process took ${after.length} partition(s)`);
+  const repeats = checkRows(procs, partitions, perPartition, (message) => assert.fail(message));
+  // Repeats come only from the stopped process: what it printed after its last commit.
+  assert.ok(repeats <= p2.rows.length, `${repeats} repeats, more than the stopped process printed (${p2.rows.length})`);
+  t.diagnostic(`${partitions * perPartition} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
 });

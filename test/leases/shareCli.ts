@@ -18,6 +18,8 @@ export class ShareCli {
   readonly rows: string[] = [];
   readonly acquired: Acquired[] = [];
   readonly fenced: string[] = [];
+  /** Splits it reported lost (a renewal found the lease gone) or fenced (a commit refused), when. */
+  readonly dropped: Array<{ readonly type: 'lost' | 'fenced'; readonly splits: readonly string[]; readonly at: number }> = [];
   readonly held = new Set<string>();
   stderr = '';
   readonly exited: Promise<number | null>;
@@ -61,6 +63,7 @@ export class ShareCli {
           for (const s of event.splits) this.held.add(s);
         }
         if (event.type === 'fenced') this.fenced.push(...event.splits);
+        if (event.type === 'lost' || event.type === 'fenced') this.dropped.push({ type: event.type, splits: event.splits, at: Date.now() });
         if (event.type === 'released' || event.type === 'lost' || event.type === 'fenced') for (const s of event.splits) this.held.delete(s);
       }
     });
