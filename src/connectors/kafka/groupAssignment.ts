@@ -24,10 +24,13 @@ export interface GroupAssignmentClients {
  * never fetches or commits (the source's own consumer reads; positions live in tributary's state).
  * kafkajs rejoins by itself when the group rebalances (a member joined, left, or timed out).
  *
- * A member that lost its membership without knowing (stopped by SIGSTOP, cut off from the
- * broker) is, for the group, gone after the session timeout and its partitions reassigned: so
- * when no heartbeat or join succeeded for a session timeout, it emits an empty assignment and
- * reads nothing until it has joined again. Its leases fence whatever it still tries to commit.
+ * A member cut off from the broker (but not from the leases' database) is, for the group, gone
+ * after the session timeout and its partitions reassigned, while it could go on renewing their
+ * leases and so keep the new holders waiting: so when no heartbeat or join succeeded for a
+ * session plus a rebalance timeout (a join may block that long while the group waits for a
+ * member), it emits an empty assignment and reads nothing until a heartbeat or a join succeeds
+ * again. A member stopped by SIGSTOP has lost its leases by then anyway: they fence whatever it
+ * still tries to commit.
  *
  * ```
  * joins:     --a------------b-----   a = {0,1,2,3}, b = {0,1} (a second member joined)
@@ -41,24 +44,25 @@ export function groupAssignment(clients: GroupAssignmentClients, config: KafkaSo
   const group = config.assignmentGroup;
   if (group === null) throw new TypeError(`Kafka source '${config.source}': no assignment group (assignment is not 'group')`);
   return new Observable<ReadonlySet<number>>((subscriber) => {
+    /** The partitions of the last join. */
     let current: readonly number[] = [];
     let lastContact = scheduler.now();
     let lost = false;
     let stopped = false;
     let consumer: Consumer | undefined;
-    const emit = (partitions: readonly number[]): void => {
-      current = [...partitions].sort((a, b) => a - b);
-      subscriber.next(new Set(current));
+    const emit = (): void => {
+      subscriber.next(new Set(lost ? [] : current));
     };
+    const rebalanceTimeout = config.groupSessionTimeoutMs * 2;
     const fail = (err: unknown): void => {
       if (stopped) return;
       subscriber.error(new Error(`Kafka source '${config.source}': assignment group '${group}': ${kafkaClientErrorMessage(err, config.brokers)}`, { cause: err }));
     };
     const watch = timer(config.groupSessionTimeoutMs / 4, config.groupSessionTimeoutMs / 4, scheduler).subscribe(() => {
-      if (lost || scheduler.now() - lastContact <= config.groupSessionTimeoutMs) return;
+      if (lost || scheduler.now() - lastContact <= config.groupSessionTimeoutMs + rebalanceTimeout) return;
       // The group has surely reassigned our partitions by now: stop reading them.
       lost = true;
-      emit([]);
+      emit();
     });
     const started = (async () => {
       const kafkajs = await clients.kafkajs();
@@ -73,7 +77,7 @@ export function groupAssignment(clients: GroupAssignmentClients, config: KafkaSo
         heartbeatInterval: Math.max(100, Math.floor(config.groupSessionTimeoutMs / 5)),
         // How long a rebalance waits for members to rejoin: a member rejoins at its next
         // heartbeat, so twice the session timeout is ample and bounds a stalled rebalance.
-        rebalanceTimeout: config.groupSessionTimeoutMs * 2,
+        rebalanceTimeout,
         // It never fetches: this is only how often its idle loop wakes (and heartbeats).
         maxWaitTimeInMs: Math.max(100, Math.min(500, Math.floor(config.groupSessionTimeoutMs / 10))),
         allowAutoTopicCreation: false,
@@ -85,10 +89,16 @@ export function groupAssignment(clients: GroupAssignmentClients, config: KafkaSo
         lost = false;
         // Paused before the runner's first fetch: the source's own consumer reads these.
         c.pause([{ topic: config.topic }]);
-        emit(event.payload.memberAssignment[config.topic] ?? []);
+        current = [...(event.payload.memberAssignment[config.topic] ?? [])].sort((a, b) => a - b);
+        emit();
       });
       c.on(HEARTBEAT, () => {
         lastContact = scheduler.now();
+        // A heartbeat of the same generation succeeded: the group never dropped us (the machine
+        // was only slow), so the assignment stands again.
+        if (!lost) return;
+        lost = false;
+        emit();
       });
       c.on(CRASH, (event) => {
         if (!event.payload.restart) fail(event.payload.error);
