@@ -111,6 +111,8 @@ interface SourceState<S extends SourceSplit> {
  * unfinished splits; with M splits and N members, member number r (by name) aims at
  * floor(M/N) + (r < M mod N ? 1 : 0) splits, gives back any above that and takes free or expired
  * ones below it, so a new process gets its share within one renewal of the others.
+ * With {@link holdAssigned} an outside protocol decides instead (Kafka's consumer group): the
+ * process aims at exactly the splits assigned to it, with the same handover and fencing.
  *
  * Positions: a commit writes each held split's offset and finished flag into its row; a split
  * leased later (by any process) starts there. So nothing committed is lost and nothing before the
