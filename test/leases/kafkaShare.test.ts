@@ -2,7 +2,7 @@
 // processes with a bounded scan; one is killed with kill -9 mid-run and its partitions move to
 // the others. Every message comes out, and a message comes out twice only at or after the
 // offset its partition was taken over from. (Kafka's own group protocol is not used: the
-// partitions are leased like any other splits.)
+// partitions are leased like any other splits; kafkaGroupShare.test.ts has the group's.)
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
