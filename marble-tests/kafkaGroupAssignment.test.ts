@@ -53,8 +53,12 @@ async function setup() {
     next: (set) => emitted.push([scheduler.now(), [...set]]),
     error: (err: Error) => (failure = err),
   });
-  // The membership starts asynchronously (client, connect, subscribe, run): let it.
-  for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r));
+  // The membership starts asynchronously (loading kafkajs, connect, subscribe, run): wait until
+  // it paused the topic after run, bounded (a loaded machine takes a while to load kafkajs).
+  for (const start = Date.now(); consumer.paused.length === 0; ) {
+    assert.ok(Date.now() - start < 10_000, 'the membership never started');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   /** Runs the scheduler's timers up to frame `to`. */
   const advance = (to: number): void => {
     scheduler.maxFrames = to;
@@ -70,6 +74,7 @@ test('joins are emitted; no contact for a session plus a rebalance timeout gives
   assert.equal(consumer.config['sessionTimeout'], 1000);
   consumer.fire('join', { memberAssignment: { orders: [1, 0] } });
   assert.deepEqual(consumer.paused, ['orders', 'orders'], 'paused after run and at the join: the member never fetches');
+  assert.equal(consumer.listeners.size, 3);
   advance(900);
   consumer.fire('heartbeat', {});
   advance(3750);

@@ -22,7 +22,7 @@ const LEASE_MS = 2_000;
 /** The group's session timeout (the broker's minimum is 6 s by default). */
 const SESSION_MS = 6_000;
 /** Bytes of stdout read per second from each process, so the run outlasts a kill and a join. */
-const READ_RATE = 30_000;
+const READ_RATE = 20_000;
 
 /** Each member's partitions as the assignment group holds them (what --describe shows). */
 async function groupAssignments(brokers: string, group: string, topic: string): Promise<number[][]> {
@@ -97,7 +97,8 @@ async function groupJob(t: TestContext, partitions: number, perPartition: number
       await client.end();
     }
   };
-  const describe = (): string => procs.map((p, k) => `p${k + 1} holds ${[...p.held].join(', ')}\n    ${p.leaseLines()}`).join('\n  ');
+  const describe = (): string =>
+    procs.map((p, k) => `p${k + 1} holds ${[...p.held].join(', ')}\n    ${p.leaseLines()}\n    other stderr: ${p.stderr.split('\n').filter((l) => l.length > 0 && !l.includes('leases:')).slice(-5).join(' | ')}`).join('\n  ');
   return { brokers, topic, group, table, procs, start, finished, describe };
 }
 let jobs = 0;
@@ -107,18 +108,29 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
   if (job === undefined) return;
   const { brokers, topic, group, procs, start, finished, describe } = job;
   const [p1, p2, p3] = [start(), start(), start()];
-  // The group's assignment is balanced: four each once every handover is through.
-  await until('four partitions held by each of three processes', () => [p1, p2, p3].every((p) => p.held.size === 4), 60_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
-  // And it is Kafka's: the group has three members, four disjoint partitions each, and what the
-  // processes hold is exactly what the members were assigned.
-  const assigned = await groupAssignments(brokers, group, topic);
-  assert.equal(assigned.length, 3, `members of ${group}: ${JSON.stringify(assigned)}`);
-  const held = [p1, p2, p3].map((p) => [...p.held].map((s) => Number(/(\d+)$/.exec(s)![1])).sort((a, b) => a - b));
-  assert.deepEqual(new Set(assigned.map((a) => a.join(','))), new Set(held.map((h) => h.join(','))), `group ${JSON.stringify(assigned)} vs held ${JSON.stringify(held)}`);
-  assert.equal(new Set(assigned.flat()).size, PARTITIONS);
+  // The group's assignment is balanced (three members, four partitions each), and it is what the
+  // processes hold once the handovers are through: each holds one member's partitions (less any
+  // already finished, which need no holder).
+  let assigned: number[][] = [];
+  const partitionsOf = (p: ShareCli): number[] => [...p.held].map((s) => Number(/(\d+)$/.exec(s)![1])).sort((a, b) => a - b);
+  const matches = async (): Promise<boolean> => {
+    assigned = await groupAssignments(brokers, group, topic);
+    if (assigned.length !== 3 || assigned.some((a) => a.length !== 4) || new Set(assigned.flat()).size !== PARTITIONS) return false;
+    const done = new Set([...(await finished())].map((s) => Number(/(\d+)$/.exec(s)![1])));
+    return [p1, p2, p3].every((p) => {
+      const held = partitionsOf(p);
+      return assigned.some((a) => held.every((x) => a.includes(x)) && a.every((x) => held.includes(x) || done.has(x)));
+    });
+  };
+  for (const waitStart = Date.now(); !(await matches()); ) {
+    if (Date.now() - waitStart > 90_000) assert.fail(`the processes never held the group's assignment ${JSON.stringify(assigned)}\n  ${describe()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  t.diagnostic(`group ${JSON.stringify(assigned)}; held ${JSON.stringify([p1, p2, p3].map(partitionsOf))}`);
 
   await until('rows out of the third', () => p3.rows.length > 0, 30_000);
   const victim = [...p3.held];
+  assert.ok(victim.length > 0, 'the third finished everything before the kill: the run is too short');
   const killedAt = Date.now();
   p3.child.kill('SIGKILL');
   // The fourth starts now: the group's next rebalance both drops the dead member and adds it.
@@ -158,9 +170,9 @@ test("kafka.assignment = 'group': three processes, four partitions each as the g
 test("kafka.assignment = 'group': a process stopped (SIGSTOP) past the session timeout loses its partitions to the other, commits nothing for them when resumed, and rejoins for a share", { timeout: 240_000 }, async (t) => {
   const partitions = 4;
   const perPartition = 20_000;
-  const job = await groupJob(t, partitions, perPartition, 20_000);
+  const job = await groupJob(t, partitions, perPartition, 12_000);
   if (job === undefined) return;
-  const { procs, start, describe } = job;
+  const { procs, start, describe, finished } = job;
   const [p1, p2] = [start(), start()];
   await until('two partitions held by each of two processes', () => p1.held.size === 2 && p2.held.size === 2, 60_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
   await until('rows out of the second', () => p2.rows.length > 0, 30_000);
@@ -169,7 +181,15 @@ test("kafka.assignment = 'group': a process stopped (SIGSTOP) past the session t
   const stoppedAt = Date.now();
   // Its lease runs out after LEASE_MS, but the group reassigns only after the session timeout:
   // then the first takes the partitions from their last committed positions.
-  await until('the first holds the stopped one’s partitions', () => taken.every((s) => p1.held.has(s)), SESSION_MS + 20_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  // (A partition the stopped one had finished and committed needs no new holder.)
+  let done = new Set<string>();
+  for (const waitStart = Date.now(); !taken.every((s) => p1.held.has(s) || done.has(s)); ) {
+    if (Date.now() - waitStart > SESSION_MS + 30_000) assert.fail(`the first never took ${taken.join(', ')}; finished ${[...done].join(', ')}\n  ${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+    done = await finished();
+  }
+  const moved = taken.filter((s) => !done.has(s));
+  assert.ok(moved.length > 0, 'the stopped process had finished its partitions: the run is too short');
   t.diagnostic(`SIGSTOP: ${taken.length} partitions moved in ${Date.now() - stoppedAt} ms`);
   await new Promise((r) => setTimeout(r, 1_000));
   const resumedAt = Date.now();
@@ -177,7 +197,7 @@ test("kafka.assignment = 'group': a process stopped (SIGSTOP) past the session t
   // Resumed, it finds its leases gone (a renewal sees them taken, or a commit is fenced): it
   // reports them lost or fenced and reads them no more.
   const droppedAfter = (): Set<string> => new Set(p2.dropped.filter((d) => d.at >= resumedAt).flatMap((d) => d.splits));
-  await until('the resumed process reports what was taken lost or fenced', () => taken.every((s) => droppedAfter().has(s)), 20_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
+  await until('the resumed process reports what was taken lost or fenced', () => moved.every((s) => droppedAfter().has(s)), 20_000).catch((err: Error) => assert.fail(`${err.message}\n  ${describe()}`));
   t.diagnostic(`after SIGCONT: ${Date.now() - resumedAt} ms to drop them (${p2.dropped.map((d) => `${d.type} ${d.splits.length}`).join(', ')})`);
   for (const p of [p1, p2]) assert.equal(await p.exited, 0, p.stderr);
   // It rejoined the group and took a share again (unless the first had finished everything).
