@@ -33,12 +33,14 @@ export interface GroupAssignmentClients {
  * still tries to commit.
  *
  * ```
- * joins:     --a------------b-----   a = {0,1,2,3}, b = {0,1} (a second member joined)
- * emitted:   --a------------b-----
+ * joins:       a---------------------------b     a = {0,1,2,3}; b = {0,1} (a member joined)
+ * heartbeats:  --h-----------------h--------
+ * emitted:     a-------------e-----a-------b     e = {} (no contact for session + rebalance timeout)
  * ```
  *
  * @example
- * groupAssignment(hub, config).subscribe((partitions) => console.log([...partitions]));
+ * const clients = { client: () => hub.client(), kafkajs: loadKafkaJs, track: (p) => hub.track(p) };
+ * groupAssignment(clients, config, asyncScheduler).subscribe((partitions) => console.log([...partitions]));
  */
 export function groupAssignment(clients: GroupAssignmentClients, config: KafkaSourceConfig, scheduler: SchedulerLike): Observable<ReadonlySet<number>> {
   const group = config.assignmentGroup;
