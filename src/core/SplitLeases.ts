@@ -41,3 +41,25 @@ export interface SplitLeases {
    */
   commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string>): MaybePromise<void>;
 }
+
+/**
+ * {@link SplitLeases} whose balance another protocol can decide: instead of working out its own
+ * share, the process aims at exactly the splits an outside assignment names (Kafka's consumer
+ * group protocol, see the Kafka connector's `assignment: 'group'`). Positions and fencing stay
+ * with the leases: a split newly assigned here is taken only once its previous holder handed it
+ * over (at a committed position) or its lease ran out, so an assignment that moves faster than
+ * the checkpoints never has two processes reading one split.
+ */
+export interface AssignableSplitLeases extends SplitLeases {
+  /**
+   * {@link SplitLeases.hold}, with the held set following `assigned$`: the ids of the splits
+   * this process should hold, emitted again on every change (a rebalance). Until its first
+   * emission nothing is held. Splits no longer assigned are given back at the next commit.
+   */
+  holdAssigned<S extends SourceSplit>(source: string, splits$: Observable<readonly S[]>, assigned$: Observable<ReadonlySet<string>>): Observable<ReadonlyArray<LeasedSplit<S>>>;
+}
+
+/** Whether `leases` can follow an outside assignment ({@link AssignableSplitLeases}). */
+export function isAssignable(leases: SplitLeases): leases is AssignableSplitLeases {
+  return typeof (leases as Partial<AssignableSplitLeases>).holdAssigned === 'function';
+}

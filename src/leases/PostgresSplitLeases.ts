@@ -1,6 +1,6 @@
 import { Observable, Subject, asyncScheduler, timer, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SourceSplit, SplitPosition } from '../core/SourceSplit.js';
-import type { LeasedPosition, LeasedSplit, SplitLeases } from '../core/SplitLeases.js';
+import type { AssignableSplitLeases, LeasedPosition, LeasedSplit } from '../core/SplitLeases.js';
 import { checkTableName, connectionSecrets, connectPg, describeConnection, scrub, type PgClient, type PgConnection } from '../state/pgConnection.js';
 
 /** Default of {@link PostgresSplitLeasesOptions.leaseMs}. */
@@ -13,6 +13,13 @@ export const DEFAULT_LEASE_MS = 15_000;
  * messages). What it guards against: a process alive and renewing whose commits never come.
  */
 const GIVE_BACK_LEASES = 20;
+/**
+ * With an outside assignment: how soon, in ms, a split assigned here but still leased to its
+ * previous holder is tried again. The previous holder hands it over at its next commit (a
+ * checkpoint interval away), so waiting a whole renewal (a third of the lease) would idle the
+ * split for seconds after every rebalance.
+ */
+const ASSIGNED_RETRY_MS = 200;
 /** Default of {@link PostgresSplitLeasesOptions.table}. */
 export const DEFAULT_LEASE_TABLE = 'tributary_leases';
 
@@ -54,6 +61,14 @@ interface Held {
 /** One source's leases in this process (one `hold` at a time). */
 interface SourceState<S extends SourceSplit> {
   readonly source: string;
+  /**
+   * With an outside assignment ({@link PostgresSplitLeases.holdAssigned}): the splits this
+   * process should hold, `undefined` before the first assignment (hold nothing yet); `null` when
+   * the leases balance by themselves.
+   */
+  assigned: ReadonlySet<string> | undefined | null;
+  /** A quick retry of assigned splits still leased elsewhere is scheduled. */
+  retrying: boolean;
   known: Map<string, S>;
   knownChanged: boolean;
   innerDone: boolean;
@@ -96,6 +111,8 @@ interface SourceState<S extends SourceSplit> {
  * unfinished splits; with M splits and N members, member number r (by name) aims at
  * floor(M/N) + (r < M mod N ? 1 : 0) splits, gives back any above that and takes free or expired
  * ones below it, so a new process gets its share within one renewal of the others.
+ * With {@link holdAssigned} an outside protocol decides instead (Kafka's consumer group): the
+ * process aims at exactly the splits assigned to it, with the same handover and fencing.
  *
  * Positions: a commit writes each held split's offset and finished flag into its row; a split
  * leased later (by any process) starts there. So nothing committed is lost and nothing before the
@@ -108,7 +125,7 @@ interface SourceState<S extends SourceSplit> {
  * // ... run it; on shutdown:
  * await leases.close(); // gives the splits back at once
  */
-export class PostgresSplitLeases implements SplitLeases {
+export class PostgresSplitLeases implements AssignableSplitLeases {
   readonly member: string;
   readonly leaseMs: number;
   readonly renewMs: number;
@@ -166,6 +183,22 @@ export class PostgresSplitLeases implements SplitLeases {
   }
 
   hold<S extends SourceSplit>(source: string, splits$: Observable<readonly S[]>): Observable<ReadonlyArray<LeasedSplit<S>>> {
+    return this.#hold(source, splits$, undefined);
+  }
+
+  /**
+   * {@link hold} with the balance decided elsewhere (Kafka's consumer group): this process aims
+   * at the split ids `assigned$` last emitted instead of its share of the live members. An
+   * assigned split still leased to another process is taken once that process gives it back
+   * (at its next commit, which writes where its reading stopped) or its lease runs out; a split
+   * no longer assigned is given back the same way. Fencing is unchanged: every commit checks the
+   * token of the lease it writes.
+   */
+  holdAssigned<S extends SourceSplit>(source: string, splits$: Observable<readonly S[]>, assigned$: Observable<ReadonlySet<string>>): Observable<ReadonlyArray<LeasedSplit<S>>> {
+    return this.#hold(source, splits$, assigned$);
+  }
+
+  #hold<S extends SourceSplit>(source: string, splits$: Observable<readonly S[]>, assigned$: Observable<ReadonlySet<string>> | undefined): Observable<ReadonlyArray<LeasedSplit<S>>> {
     return new Observable<ReadonlyArray<LeasedSplit<S>>>((subscriber) => {
       if (this.#sources.has(source)) {
         subscriber.error(new Error(`PostgresSplitLeases: source '${source}' already holds leases in this process`));
@@ -173,6 +206,8 @@ export class PostgresSplitLeases implements SplitLeases {
       }
       const state: SourceState<S> = {
         source,
+        assigned: assigned$ === undefined ? null : undefined,
+        retrying: false,
         known: new Map(),
         knownChanged: false,
         innerDone: false,
@@ -204,6 +239,17 @@ export class PostgresSplitLeases implements SplitLeases {
           },
         }),
       );
+      if (assigned$ !== undefined) {
+        subscriptions.push(
+          assigned$.subscribe({
+            next: (ids) => {
+              state.assigned = ids;
+              this.#sync(state);
+            },
+            error: (err: unknown) => subscriber.error(err),
+          }),
+        );
+      }
       subscriptions.push(timer(this.renewMs, this.renewMs, this.#scheduler).subscribe(() => this.#sync(state)));
       return () => {
         state.stopped = true;
@@ -366,10 +412,27 @@ export class PostgresSplitLeases implements SplitLeases {
 
     const { rows: counts } = await client.query(`SELECT count(*) FILTER (WHERE NOT finished)::int AS unfinished FROM ${this.#table} WHERE source = $1 AND split = ANY($2::text[])`, [source, known]);
     const unfinished = Number(counts[0]?.['unfinished'] ?? 0);
+    for (const id of state.giving) if (!state.held.has(id)) state.giving.delete(id);
+    if (state.assigned !== null) {
+      await this.#followAssignment(client, state, state.assigned ?? new Set(), known);
+    } else {
+      await this.#takeShare(client, state, members, unfinished, known);
+    }
+    if (state.stopped) return;
+    this.#emit(state);
+    if (state.innerDone && unfinished === 0 && state.held.size === 0) {
+      state.stopped = true;
+      await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [source, this.member]);
+      if (this.#sources.get(source) === (state as unknown as SourceState<SourceSplit>)) this.#sources.delete(source);
+      state.complete();
+    }
+  }
+
+  /** Balance by member count: gives back above this process's share, takes free splits below it. */
+  async #takeShare<S extends SourceSplit>(client: PgClient, state: SourceState<S>, members: readonly string[], unfinished: number, known: readonly string[]): Promise<void> {
     const n = Math.max(1, members.length);
     const rank = Math.max(0, members.indexOf(this.member));
     const share = Math.floor(unfinished / n) + (rank < unfinished % n ? 1 : 0);
-    for (const id of state.giving) if (!state.held.has(id)) state.giving.delete(id);
     if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
       // No commit came for a long time (a stalled sink) to hand them over at a written
       // position: give them back as they are, from their last committed position.
@@ -392,27 +455,68 @@ export class PostgresSplitLeases implements SplitLeases {
          UPDATE ${this.#table} AS l SET owner = $4, token = l.token + 1, expires_at = now() + $5 * interval '1 millisecond'
          FROM free WHERE l.source = $1 AND l.split = free.split
          RETURNING l.split, l.token::text AS token, l."offset" AS off, l.finished, l.epoch`,
-        [source, known, share - mine, this.member, lease],
+        [state.source, known, share - mine, this.member, this.leaseMs],
       );
-      const acquired: string[] = [];
-      const from: Array<string | null> = [];
-      for (const row of rows) {
-        const id = JSON.parse(String(row['split'])) as string;
-        const position = row['epoch'] === null ? undefined : { offset: (row['off'] as string | null) ?? null, finished: row['finished'] === true };
-        state.held.set(id, { token: String(row['token']), position });
-        acquired.push(id);
-        from.push(position?.offset ?? null);
-      }
-      if (acquired.length > 0) this.#events.next({ type: 'acquired', source, splits: acquired, from });
+      this.#acquired(state, rows);
     }
-    if (state.stopped) return;
-    this.#emit(state);
-    if (state.innerDone && unfinished === 0 && state.held.size === 0) {
-      state.stopped = true;
-      await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [source, this.member]);
-      if (this.#sources.get(source) === (state as unknown as SourceState<SourceSplit>)) this.#sources.delete(source);
-      state.complete();
+  }
+
+  /**
+   * Balance by an outside assignment: splits held but no longer assigned are given back at the
+   * next commit (as for balance); assigned splits are taken once free (given back, or their
+   * lease ran out), retried soon while some are still held elsewhere.
+   */
+  async #followAssignment<S extends SourceSplit>(client: PgClient, state: SourceState<S>, assigned: ReadonlySet<string>, known: readonly string[]): Promise<void> {
+    const give = [...state.held.keys()].filter((id) => !assigned.has(id) && !state.giving.has(id));
+    if (give.length > 0) {
+      if (state.giving.size === 0) state.givingSince = this.#scheduler.now();
+      for (const id of give) state.giving.add(id);
     }
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
+      await this.#releaseWith(client, state, [...state.giving]);
+    }
+    // A split on its way out that is assigned here again stays on its way out: taking it back
+    // at once would read it again from its older committed position.
+    const wanted = known.filter((key) => {
+      const id = JSON.parse(key) as string;
+      return assigned.has(id) && !state.held.has(id);
+    });
+    if (wanted.length === 0) return;
+    const { rows } = await client.query(
+      `WITH free AS (
+         SELECT split FROM ${this.#table}
+         WHERE source = $1 AND split = ANY($2::text[]) AND NOT finished AND (owner IS NULL OR expires_at <= now())
+         ORDER BY split FOR UPDATE SKIP LOCKED)
+       UPDATE ${this.#table} AS l SET owner = $3, token = l.token + 1, expires_at = now() + $4 * interval '1 millisecond'
+       FROM free WHERE l.source = $1 AND l.split = free.split
+       RETURNING l.split, l.token::text AS token, l."offset" AS off, l.finished, l.epoch`,
+      [state.source, wanted, this.member, this.leaseMs],
+    );
+    this.#acquired(state, rows);
+    if (rows.length < wanted.length && !state.retrying) {
+      // Some are still held elsewhere (or finished: then the retry finds nothing and stops).
+      const waiting = (await client.query(`SELECT count(*)::int AS n FROM ${this.#table} WHERE source = $1 AND split = ANY($2::text[]) AND NOT finished AND owner IS DISTINCT FROM $3`, [state.source, wanted, this.member])).rows;
+      if (Number(waiting[0]?.['n'] ?? 0) === 0) return;
+      state.retrying = true;
+      this.#scheduler.schedule(() => {
+        state.retrying = false;
+        this.#sync(state);
+      }, Math.min(ASSIGNED_RETRY_MS, this.renewMs));
+    }
+  }
+
+  /** Records splits just taken (rows of an acquiring UPDATE) and reports them. */
+  #acquired<S extends SourceSplit>(state: SourceState<S>, rows: ReadonlyArray<Record<string, unknown>>): void {
+    const acquired: string[] = [];
+    const from: Array<string | null> = [];
+    for (const row of rows) {
+      const id = JSON.parse(String(row['split'])) as string;
+      const position = row['epoch'] === null ? undefined : { offset: (row['off'] as string | null) ?? null, finished: row['finished'] === true };
+      state.held.set(id, { token: String(row['token']), position });
+      acquired.push(id);
+      from.push(position?.offset ?? null);
+    }
+    if (acquired.length > 0) this.#events.next({ type: 'acquired', source: state.source, splits: acquired, from });
   }
 
   /** Emits the held set if it changed, in the enumerator's order. */

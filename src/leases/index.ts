@@ -4,5 +4,5 @@
  *
  * @module
  */
-export type { LeasedPosition, LeasedSplit, SplitLeases } from '../core/SplitLeases.js';
+export type { AssignableSplitLeases, LeasedPosition, LeasedSplit, SplitLeases } from '../core/SplitLeases.js';
 export { PostgresSplitLeases, DEFAULT_LEASE_MS, DEFAULT_LEASE_TABLE, type LeaseEvent, type PostgresSplitLeasesOptions } from './PostgresSplitLeases.js';

@@ -2,83 +2,23 @@
 // processes with a bounded scan; one is killed with kill -9 mid-run and its partitions move to
 // the others. Every message comes out, and a message comes out twice only at or after the
 // offset its partition was taken over from. (Kafka's own group protocol is not used: the
-// partitions are leased like any other splits.)
+// partitions are leased like any other splits; kafkaGroupShare.test.ts has the group's.)
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createTopic, needKafka, produce, uniqueTopic } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
+import { checkRows, ShareCli } from './shareCli.js';
 import { until } from './workers.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PARTITIONS = 12;
 const PER_PARTITION = 20_000;
 const LEASE_MS = 2_000;
 /** Bytes of stdout read per second from each process, so the run lasts long enough. */
 const READ_RATE = 200_000;
-
-interface Acquired {
-  readonly splits: readonly string[];
-  readonly from: ReadonlyArray<string | null>;
-  readonly at: number;
-}
-
-class Cli {
-  readonly child: ChildProcess;
-  readonly rows: string[] = [];
-  readonly acquired: Acquired[] = [];
-  readonly held = new Set<string>();
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(sql: string, state: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', sql, '--state', state, '--share', '--lease-ms', String(LEASE_MS), '--checkpoint-interval', '200'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let started: number | undefined;
-    let bytes = 0;
-    let partial = '';
-    const out = this.child.stdout!;
-    out.setEncoding('utf8').on('data', (text: string) => {
-      started ??= Date.now();
-      bytes += Buffer.byteLength(text);
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        const row = JSON.parse(line) as { p: number; i: number };
-        this.rows.push(`${row.p} ${row.i}`);
-      }
-      const ahead = bytes / READ_RATE - (Date.now() - started) / 1000;
-      if (ahead > 0) {
-        out.pause();
-        setTimeout(() => out.resume(), ahead * 1000);
-      }
-    });
-    let errPartial = '';
-    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      this.stderr += text;
-      const lines = (errPartial + text).split('\n');
-      errPartial = lines.pop()!;
-      for (const line of lines) {
-        const m = /^tributary: leases: (\{.*\})$/.exec(line);
-        if (m === null) continue;
-        const event = JSON.parse(m[1]!) as { type: string; splits: string[]; from?: Array<string | null> };
-        if (event.type === 'acquired') {
-          this.acquired.push({ splits: event.splits, from: event.from ?? [], at: Date.now() });
-          for (const s of event.splits) this.held.add(s);
-        }
-        if (event.type === 'released' || event.type === 'lost' || event.type === 'fenced') for (const s of event.splits) this.held.delete(s);
-      }
-    });
-    this.exited = new Promise((done) => this.child.on('close', (code) => done(code)));
-  }
-}
 
 test('three CLI processes share a 12-partition topic; kill -9 one, its partitions move; every message, no repeat before a takeover', { timeout: 180_000 }, async (t) => {
   const brokers = await needKafka(t);
@@ -110,13 +50,13 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
       await client.end();
     }
   });
-  const procs: Cli[] = [];
+  const procs: ShareCli[] = [];
   for (let k = 0; k < 3; k++) {
-    const p = new Cli(sql, `${target!.url}?table=${table}`);
+    const p = new ShareCli(sql, `${target!.url}?table=${table}`, LEASE_MS, READ_RATE);
     procs.push(p);
     t.after(() => p.child.kill('SIGKILL'));
   }
-  const [p1, p2, p3] = procs as [Cli, Cli, Cli];
+  const [p1, p2, p3] = procs as [ShareCli, ShareCli, ShareCli];
   // Every process gets a share (how even depends on start-up skew; exact shares are checked in
   // PostgresSplitLeases.test.ts).
   await until('each of three processes holds partitions', () => [p1, p2, p3].every((p) => p.held.size > 0), 60_000);
@@ -142,11 +82,9 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
     done = await finished();
     if (moved()) break;
     if (Date.now() - start > 20_000) {
-      // Say what each process held and logged, so a failure shows which lease step stalled.
-      const leaseLines = (p: Cli): string => p.stderr.split('\n').filter((l) => l.includes('leases:')).slice(-12).join('\n    ');
       assert.fail(
         `the killed process’s partitions (${victim.join(', ')}) were not taken over in 20 s; finished: ${[...done].join(', ')}; ` +
-          `p1 holds ${[...p1.held].join(', ')}; p2 holds ${[...p2.held].join(', ')}\n  p1:\n    ${leaseLines(p1)}\n  p2:\n    ${leaseLines(p2)}\n  p3:\n    ${leaseLines(p3)}`,
+          `p1 holds ${[...p1.held].join(', ')}; p2 holds ${[...p2.held].join(', ')}\n  p1:\n    ${p1.leaseLines()}\n  p2:\n    ${p2.leaseLines()}\n  p3:\n    ${p3.leaseLines()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -154,30 +92,7 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   t.diagnostic(`kill -9: ${victim.length} partitions moved in ${Date.now() - killedAt} ms (lease ${LEASE_MS} ms)`);
   for (const p of [p1, p2]) assert.equal(await p.exited, 0, p.stderr);
 
-  const seen = new Map<string, number>();
-  for (const p of procs) for (const key of p.rows) seen.set(key, (seen.get(key) ?? 0) + 1);
-  for (let p = 0; p < PARTITIONS; p++) for (let i = 0; i < PER_PARTITION; i++) assert.ok(seen.has(`${p} ${i}`), `message ${p}/${i} is missing`);
-  assert.equal(seen.size, PARTITIONS * PER_PARTITION);
-  // Kafka offsets here are the message index (one producer, no transactions): a repeat must lie
-  // at or after an offset its partition was taken over from.
-  const takeovers = new Map<number, number[]>();
-  const first = new Set<string>();
-  for (const e of procs.flatMap((p) => p.acquired).sort((a, b) => a.at - b.at)) {
-    e.splits.forEach((s, k) => {
-      if (!first.has(s)) return void first.add(s);
-      const partition = Number(/(\d+)$/.exec(s)![1]);
-      const from = e.from[k];
-      takeovers.set(partition, [...(takeovers.get(partition) ?? []), from === null || from === undefined ? 0 : Number(from)]);
-    });
-  }
-  let repeats = 0;
-  for (const [key, count] of seen) {
-    if (count === 1) continue;
-    repeats += count - 1;
-    const [p, i] = key.split(' ').map(Number) as [number, number];
-    const from = takeovers.get(p) ?? [];
-    assert.ok(from.some((at) => i >= at), `message ${key} printed ${count} times, before any takeover of partition ${p} (${from.join(', ')})`);
-  }
+  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, (message) => assert.fail(message));
   // Repeats come from the kill -9 (what the killed process printed after its last commit), and
   // from any split given back for balance without a written position (after 20 lease times).
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);

@@ -23,6 +23,9 @@ export interface KafkaSourceConfig {
   /** `null`: no lag commits. */
   readonly consumerGroup: string | null;
   readonly groupIdPrefix: string;
+  /** With `assignment: 'group'`: the group whose protocol assigns the partitions; `null` otherwise. */
+  readonly assignmentGroup: string | null;
+  readonly groupSessionTimeoutMs: number;
   readonly include: readonly KafkaMetadataColumn[];
   readonly includeEncoding: 'utf8' | 'bytes';
   readonly readUncommitted: boolean;
@@ -91,6 +94,16 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
   const groupIdPrefix = options.groupIdPrefix ?? kafkaDefaults.groupIdPrefix;
   if (!groupIdPrefix) bad('the group id prefix must not be empty');
   const consumerGroup = options.consumerGroup === false ? null : options.consumerGroup ?? `${groupIdPrefix}-${source}`;
+  const assignment = options.assignment ?? kafkaDefaults.assignment;
+  if (assignment !== 'leases' && assignment !== 'group') bad(`unknown assignment '${String(assignment)}' (leases | group)`);
+  if (options.assignmentGroup !== undefined && !options.assignmentGroup) bad('the assignment group must not be empty');
+  if (options.assignmentGroup !== undefined && options.assignmentGroup === consumerGroup) {
+    // The lag committer is a member of that group with a protocol of its own: the broker would refuse one of them.
+    bad(`the assignment group '${options.assignmentGroup}' must differ from the lag group`);
+  }
+  const assignmentGroup = assignment === 'group' ? options.assignmentGroup ?? `${groupIdPrefix}-${source}-assign` : null;
+  const groupSessionTimeoutMs = options.groupSessionTimeoutMs ?? kafkaDefaults.groupSessionTimeoutMs;
+  if (!Number.isSafeInteger(groupSessionTimeoutMs) || groupSessionTimeoutMs < 1) bad(`the group session timeout must be a positive integer of ms, got ${groupSessionTimeoutMs}`);
   const outOfRange = options.offsetOutOfRange ?? kafkaDefaults.offsetOutOfRange;
   if (!['fail', 'earliest', 'latest'].includes(outOfRange)) bad(`unknown offset out-of-range policy '${String(outOfRange)}' (fail | earliest | latest)`);
   const isolation = options.isolationLevel ?? kafkaDefaults.isolationLevel;
@@ -112,6 +125,8 @@ export function resolveKafkaConfig(options: KafkaSourceOptions): KafkaSourceConf
     offsetOutOfRange: outOfRange,
     consumerGroup,
     groupIdPrefix,
+    assignmentGroup,
+    groupSessionTimeoutMs,
     include,
     includeEncoding: options.includeEncoding ?? kafkaDefaults.includeEncoding,
     readUncommitted: isolation === 'read_uncommitted',

@@ -13,6 +13,9 @@ export const kafkaDefaults = {
   offsetOutOfRange: 'fail',
   groupIdPrefix: 'tributary',
   commitOffsets: true,
+  assignment: 'leases',
+  /** Kafka's session timeout of the assignment group: how long a dead process keeps its partitions assigned. */
+  groupSessionTimeoutMs: 10_000,
   includeEncoding: 'utf8',
   clientId: 'tributary',
   isolationLevel: 'read_committed',
@@ -92,6 +95,20 @@ export interface KafkaSourceOptions extends SourceOptions {
   readonly consumerGroup?: string | false;
   /** Prefix of every group id the source uses. Default `tributary`. */
   readonly groupIdPrefix?: string;
+  /**
+   * Who decides which process reads which partition when processes share the source (split
+   * leases, the CLI's `--share`): `leases` (default) lets the shared leases balance by member
+   * count, like every other connector; `group` lets Kafka's consumer-group protocol assign the
+   * partitions (the standard Kafka way: members and their partitions show in
+   * `kafka-consumer-groups --describe`, a dead process is detected by its session timeout).
+   * Positions stay in tributary's state (the leases), fenced there; `group` needs leases that
+   * can follow an assignment (`PostgresSplitLeases`).
+   */
+  readonly assignment?: 'leases' | 'group';
+  /** The group whose protocol assigns the partitions with `assignment: 'group'`. Default `<groupIdPrefix>-<source name>-assign`. */
+  readonly assignmentGroup?: string;
+  /** Session timeout of the assignment group, in ms (the broker bounds it, 6000 to 300000 by default). Default 10000. */
+  readonly groupSessionTimeoutMs?: number;
   /** Metadata columns added to each decoded row (ignored without a format: messages carry it all). */
   readonly include?: readonly (KafkaMetadataField | KafkaMetadataColumn)[];
   /** How the `key` column and header values are given: `utf8` strings (default) or `bytes` (Uint8Array). */

@@ -10,6 +10,12 @@ import { messageDecoder, rowDecoder, type KafkaRecordDecoder } from './KafkaReco
 import { resolveKafkaConfig, type KafkaSourceConfig } from './KafkaSourceConfig.js';
 import type { KafkaSourceOptions } from './KafkaSourceOptions.js';
 import { KafkaSplitReader } from './KafkaSplitReader.js';
+import { groupAssignedLeases } from './groupAssignedLeases.js';
+import { groupAssignment } from './groupAssignment.js';
+import { loadKafkaJs } from './loadKafkaJs.js';
+import { asyncScheduler, throwError } from 'rxjs';
+import type { Enumerator } from '../../core/Enumerator.js';
+import type { KafkaSplit } from './KafkaSplit.js';
 
 /** A Kafka source: a {@link Source} that can also tell when its Kafka clients are closed. */
 export interface KafkaSource<T> extends Source<T> {
@@ -55,9 +61,23 @@ export function createKafkaSource(
 function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode: KafkaRecordDecoder<T>): KafkaSource<T> {
   const { scheduler } = options;
   const hub = new KafkaConsumerHub(config, scheduler);
+  const common = sourceOptionsOf(options);
+  let enumerator = new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub), scheduler) as Enumerator<KafkaSplit>;
+  let leases = common.leases;
+  if (config.assignmentGroup !== null) {
+    if (leases === undefined) {
+      // Failing at subscription, not here: `tributary check` builds the source without leases.
+      const message = `Kafka source '${config.source}': kafka.assignment = 'group' spreads partitions over processes sharing the source: it needs split leases (the CLI's --share with --state postgres://...)`;
+      enumerator = { splits: () => throwError(() => new Error(message)) };
+    } else {
+      const clients = { client: () => hub.client(), kafkajs: loadKafkaJs, track: (p: Promise<unknown>) => hub.track(p) };
+      leases = groupAssignedLeases(leases, config.topic, groupAssignment(clients, config, scheduler ?? asyncScheduler));
+    }
+  }
   const source = createSource({
-    ...sourceOptionsOf(options),
-    enumerator: new KafkaEnumerator(config, () => new AdminPartitionListing(config, hub), scheduler),
+    ...common,
+    ...(leases === undefined ? {} : { leases }),
+    enumerator,
     reader: new KafkaSplitReader(hub, decode, config),
   });
   // The checkpointed source itself, plus `closed()`: no wrapper to forward members through.

@@ -75,6 +75,26 @@ export const kafkaProperties: readonly PropertySpec[] = [
     description: 'Prefix of the group ids the source uses (the lag group and its throwaway fetch groups).',
   },
   {
+    name: 'kafka.assignment',
+    type: 'enum',
+    values: ['leases', 'group'],
+    default: kafkaDefaults.assignment,
+    description:
+      "With --share: who assigns partitions to processes: the shared leases (default, balance by member count) or Kafka's consumer-group protocol ('group'; positions stay in tributary's state).",
+  },
+  {
+    name: 'kafka.assignment.group',
+    type: 'string',
+    description: "The consumer group that assigns partitions with kafka.assignment = 'group'. Default <group.id.prefix>-<source name>-assign.",
+  },
+  {
+    name: 'kafka.assignment.session.timeout.ms',
+    type: 'integer',
+    min: 1,
+    default: String(kafkaDefaults.groupSessionTimeoutMs),
+    description: "Session timeout of the assignment group: how soon a dead process's partitions are reassigned.",
+  },
+  {
     name: 'kafka.commit.offsets',
     type: 'boolean',
     default: String(kafkaDefaults.commitOffsets),
@@ -245,6 +265,9 @@ export function kafkaOptionsFromProperties(
     ...defined('offsetOutOfRange', value('kafka.offset.out.of.range') as KafkaSourceOptions['offsetOutOfRange']),
     ...(commit ? defined('consumerGroup', group) : { consumerGroup: false }),
     ...defined('groupIdPrefix', value('kafka.consumer.group.prefix')),
+    ...defined('assignment', value('kafka.assignment') as KafkaSourceOptions['assignment']),
+    ...defined('assignmentGroup', value('kafka.assignment.group')),
+    ...defined('groupSessionTimeoutMs', integer('kafka.assignment.session.timeout.ms')),
     include,
     ...defined('includeEncoding', value('kafka.include.encoding') as KafkaSourceOptions['includeEncoding']),
     ...defined('clientId', value('properties.client.id')),

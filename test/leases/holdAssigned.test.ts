@@ -1,0 +1,96 @@
+// PostgresSplitLeases following an outside assignment (holdAssigned, what Kafka's group
+// assignment uses) on the real PostgreSQL peer, two lease holders in one process standing for
+// two processes: a split assigned elsewhere stops being read at once, is handed over only by the
+// commit that writes where its reading stopped, and the new holder starts exactly there; a late
+// commit of the old holder is not written; a split still leased by a dead holder is taken once
+// its lease has run out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BehaviorSubject } from 'rxjs';
+import type { LeasedSplit } from '../../src/core/SplitLeases.js';
+import type { SourceSplit, SplitPosition } from '../../src/core/SourceSplit.js';
+import { PostgresSplitLeases } from '../../src/leases/PostgresSplitLeases.js';
+import { needPeer } from '../support/peers.js';
+import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
+import { until } from './workers.js';
+
+const LEASE_MS = 1_500;
+const splits = ['s0', 's1', 's2', 's3'].map((id) => ({ id }));
+const position = (id: string, offset: string, finished = false): [string, SplitPosition<SourceSplit>] => [id, { split: { id }, offset, finished }];
+
+test('holdAssigned: handover at the written position, never two holders, late commits not written, a dead holder waited out', { timeout: 60_000 }, async (t) => {
+  const target = await postgresTarget();
+  if (!needPeer(t, target !== undefined, HOW_TO_START_POSTGRES)) return;
+  const table = `kgroup_assigned_${process.pid}`;
+  const source = 'kgroup_src';
+  const open = (member: string) => PostgresSplitLeases.open({ connection: target!.url, table, member, leaseMs: LEASE_MS });
+  const [a, b] = [await open('a'), await open('b')];
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    const client = await pgClient(target!);
+    await client.query(`DROP TABLE IF EXISTS ${table}, ${table}_members`);
+    await client.end();
+  });
+  const splits$ = new BehaviorSubject(splits);
+  const assignedA = new BehaviorSubject<ReadonlySet<string>>(new Set(['s0', 's1', 's2', 's3']));
+  const assignedB = new BehaviorSubject<ReadonlySet<string>>(new Set());
+  let heldA: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
+  let heldB: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
+  const ids = (held: ReadonlyArray<LeasedSplit<SourceSplit>>): string => held.map((h) => h.split.id).sort().join(',');
+  const subA = a.holdAssigned(source, splits$, assignedA).subscribe((h) => (heldA = h));
+  const subB = b.holdAssigned(source, splits$, assignedB).subscribe((h) => (heldB = h));
+  t.after(() => {
+    subA.unsubscribe();
+    subB.unsubscribe();
+  });
+  await until('a holds all four', () => ids(heldA) === 's0,s1,s2,s3', 10_000);
+  await a.commit(source, 1, new Map([position('s0', '10'), position('s1', '11'), position('s2', '12'), position('s3', '13')]), new Set());
+
+  // The group moves s2 and s3 to b: a stops reading them at once; b must wait for a's commit.
+  assignedA.next(new Set(['s0', 's1']));
+  assignedB.next(new Set(['s2', 's3']));
+  await until('a reads only s0, s1', () => ids(heldA) === 's0,s1', 5_000);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(ids(heldB), '', 'b took s2/s3 while a still held their leases');
+  // a's next snapshot records where their reading stopped; its commit hands them over there.
+  await a.commit(source, 2, new Map([position('s0', '20'), position('s1', '21'), position('s2', '22'), position('s3', '23')]), new Set(['s2', 's3']));
+  await until('b holds s2, s3', () => ids(heldB) === 's2,s3', 5_000);
+  assert.deepEqual(
+    heldB.map((h) => [h.split.id, h.position?.offset]).sort(),
+    [
+      ['s2', '22'],
+      ['s3', '23'],
+    ],
+    'b starts where a stopped',
+  );
+  // A late commit from a for s2 is not written (a holds it no more), b's is.
+  await a.commit(source, 3, new Map([position('s2', '99')]), new Set());
+  await b.commit(source, 1, new Map([position('s2', '30')]), new Set());
+  const offsets = async (): Promise<Map<string, string | null>> => {
+    const client = await pgClient(target!);
+    try {
+      const { rows } = await client.query(`SELECT split, "offset" FROM ${table} WHERE source = $1`, [source]);
+      return new Map(rows.map((r) => [JSON.parse(String(r['split'])) as string, (r['offset'] as string | null) ?? null]));
+    } finally {
+      await client.end();
+    }
+  };
+  assert.equal((await offsets()).get('s2'), '30');
+
+  // s0 is leased by a holder that died (no renewals): assigned to b, it is taken only when that
+  // lease has run out, from its committed position.
+  const client = await pgClient(target!);
+  await client.query(`UPDATE ${table} SET owner = 'ghost', token = token + 1, expires_at = now() + interval '1 second', "offset" = '40' WHERE source = $1 AND split = $2`, [source, JSON.stringify('s0')]);
+  await client.end();
+  assignedA.next(new Set(['s1']));
+  assignedB.next(new Set(['s0', 's2', 's3']));
+  const movedAt = Date.now();
+  await until('b holds s0', () => heldB.some((h) => h.split.id === 's0'), 10_000);
+  const waited = Date.now() - movedAt;
+  assert.ok(waited >= 700, `b took s0 after ${waited} ms, before the dead holder's lease ran out`);
+  assert.equal(heldB.find((h) => h.split.id === 's0')?.position?.offset, '40');
+  // a's own lease of s0 was lost to the ghost: a commit from a for it is refused.
+  await a.commit(source, 4, new Map([position('s0', '77')]), new Set());
+  assert.notEqual((await offsets()).get('s0'), '77');
+});
