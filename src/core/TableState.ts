@@ -36,11 +36,12 @@ export class DeletedRow<R> {
 | `truncate` (no columns)   | every row of the table is removed; a `delete` of each stored row |  |
  *
  * A column whose incoming value is {@link UNCHANGED} keeps the stored row's value (`null` when
- * the key was absent). Emitted inserts and after images are the incoming row objects themselves,
- * with their operation set (the table owns the rows it is given); the table keeps a shallow copy
- * of each, which nothing outside has seen. A retraction is that stored copy itself, leaving the
- * table: it holds the stored values by construction, whatever an incoming before image says, and
- * no row is ever emitted twice (a row emitted earlier keeps its operation).
+ * the key was absent). The table owns the rows it is given: it keeps the incoming insert or after
+ * image itself and emits a shallow copy of it, so a stored row is seen by no one until it is
+ * retracted. A retraction is that stored object itself, leaving the table: it holds the stored
+ * values by construction, whatever an incoming before image says; no row is ever emitted twice
+ * (a row emitted earlier keeps its operation); and changing an emitted row downstream does not
+ * change the table.
  *
  * A row whose primary-key column is `null` or missing is an error (the caller names the
  * position). More than `maxRows` keys is an error too: state is never dropped to fit.
@@ -48,7 +49,7 @@ export class DeletedRow<R> {
 export class TableState<R extends AnyRow = AnyRow> {
   /**
    * The table's rows by key. Each carries the operation `update_before` under {@link OP}: what
-   * it is emitted as when its key is next updated (see `storedCopy`); read its columns.
+   * it is emitted as when its key is next updated (see `upsert`); read its columns.
    */
   readonly rows = new Map<TableKey, R>();
   /**
@@ -163,19 +164,31 @@ export class TableState<R extends AnyRow = AnyRow> {
     this.rows.delete(this.keyOf(keyRow));
   }
 
-  /** Stores `row` (an insert or after image) under `key`, emitting the change; the table keeps a copy (see {@link storedCopy}). */
+  /**
+   * Stores `row` (an insert or after image) under `key` and emits a shallow copy of it, so that
+   * the stored object is never emitted until it is retracted: a retraction is then the stored
+   * object itself, with no read or copy of its values. A stored row is usually out of the CPU's
+   * caches by the time its key changes again, and reading it (to compare it with the incoming
+   * before image, or to copy it) was half the cost of applying a Debezium update; copying the
+   * incoming row, just decoded and in cache, costs a fraction of that. The copy is the one
+   * emitted, not the one stored, because emitted rows die young and stored ones live long: a
+   * stored copy would be one more long-lived object per change for the garbage collector to
+   * move (V8 moves young objects that survive twice), the emitted one costs its allocation. The
+   * stored row is given `update_before` at once, while it is in cache: the operation it leaves
+   * the table with in an update, so an update does not even write to it; a delete sets `delete`.
+   */
   private upsert(key: TableKey, row: R, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
+    fillUnchanged(row, old);
+    const emitted = { ...row } as ChangeRow<R>;
+    (emitted as { [OP]?: ChangeOp })[OP] = old === undefined ? 'insert' : 'update_after';
+    (row as { [OP]?: ChangeOp })[OP] = 'update_before';
+    this.rows.set(key, row);
     if (old === undefined) {
-      fillUnchanged(row, undefined);
-      this.rows.set(key, storedCopy(row));
       this.checkSize();
-      out.push(withOpSet(row, 'insert'));
+      out.push(emitted);
     } else {
-      fillUnchanged(row, old);
-      this.rows.set(key, storedCopy(row));
-      // A stored row already carries `update_before` (see storedCopy): no write to a cold object.
-      out.push(old, withOpSet(row, 'update_after'));
+      out.push(old, emitted);
     }
     this.logChange(key);
   }
@@ -211,21 +224,6 @@ export class TableState<R extends AnyRow = AnyRow> {
 function withOpSet<R extends AnyRow>(row: R, op: ChangeOp): ChangeRow<R> {
   (row as { [OP]?: ChangeOp })[OP] = op;
   return row as ChangeRow<R>;
-}
-
-/**
- * The row the table keeps for `row`, which it emits: a shallow copy, never emitted itself until
- * it is retracted. So a retraction is the stored object itself, with no read or copy of its
- * values: a stored row is usually out of the CPU's caches by the time its key changes again, and
- * reading it (to compare it with the incoming before image, or to copy it) was half the cost of
- * applying a Debezium update. Copying the incoming row, just decoded and in cache, costs a
- * fraction of that. The copy carries `update_before` from the start, the operation it leaves the
- * table with in an update, so an update does not even write to it; a delete sets `delete`.
- */
-function storedCopy<R extends AnyRow>(row: R): R {
-  const copy = { ...row };
-  (copy as { [OP]?: ChangeOp })[OP] = 'update_before';
-  return copy;
 }
 
 /** Replaces {@link UNCHANGED} values by the stored row's (or `null`). */

@@ -35,7 +35,7 @@ test('a retraction is the stored row, whatever the incoming before image holds: 
     // The stored values themselves (a Date is the one stored, not one from the image).
     assert.equal(before!['d'], stored['d']);
     assert.equal(before![OP], 'update_before');
-    assert.equal(after, next);
+    assert.deepEqual(cols(after), cols(next));
     assert.equal(after![OP], 'update_after');
     stored = cols(next);
   }
@@ -52,7 +52,7 @@ test('no row is emitted twice: the stored row itself passed back as a delete, or
   const state = new TableState<Row>(['id']);
   const row: Row = { id: 1, a: 'x' };
   const [inserted] = apply(state, [row]);
-  assert.equal(inserted, row);
+  assert.deepEqual(cols(inserted), { id: 1, a: 'x' });
   const [deleted] = apply(state, [withOp(row, 'delete')]);
   assert.notEqual(deleted, inserted);
   assert.equal(deleted![OP], 'delete');
@@ -67,7 +67,7 @@ test('no row is emitted twice: the stored row itself passed back as a delete, or
   assert.equal(state.rows.size, 0);
 });
 
-test('an emitted row changed downstream does not change the table: the table keeps its own copy', () => {
+test('an emitted row changed downstream does not change the table: the table emits copies of what it keeps', () => {
   const state = new TableState<Row>(['id']);
   const [inserted] = apply(state, [{ id: 1, a: 'x' }]);
   inserted!['a'] = 'changed downstream';
