@@ -36,12 +36,12 @@ export class DeletedRow<R> {
 | `truncate` (no columns)   | every row of the table is removed; a `delete` of each stored row |  |
  *
  * A column whose incoming value is {@link UNCHANGED} keeps the stored row's value (`null` when
- * the key was absent). The table owns the rows it is given: it keeps the incoming insert or after
- * image itself and emits a shallow copy of it, so a stored row is seen by no one until it is
- * retracted. A retraction is that stored object itself, leaving the table: it holds the stored
+ * the key was absent). Emitted inserts and after images are the incoming row objects themselves,
+ * with their operation set; the table keeps a shallow copy of each, which no one sees until it is
+ * retracted. A retraction is that stored copy itself, leaving the table: it holds the stored
  * values by construction, whatever an incoming before image says; no row is ever emitted twice
- * (a row emitted earlier keeps its operation); and changing an emitted row downstream does not
- * change the table.
+ * (a row emitted earlier keeps its operation); changing an emitted row downstream does not change
+ * the table; and the same row objects applied again (a replay after a rollback) mean the same.
  *
  * A row whose primary-key column is `null` or missing is an error (the caller names the
  * position). More than `maxRows` keys is an error too: state is never dropped to fit.
@@ -165,30 +165,31 @@ export class TableState<R extends AnyRow = AnyRow> {
   }
 
   /**
-   * Stores `row` (an insert or after image) under `key` and emits a shallow copy of it, so that
-   * the stored object is never emitted until it is retracted: a retraction is then the stored
-   * object itself, with no read or copy of its values. A stored row is usually out of the CPU's
-   * caches by the time its key changes again, and reading it (to compare it with the incoming
-   * before image, or to copy it) was half the cost of applying a Debezium update; copying the
-   * incoming row, just decoded and in cache, costs a fraction of that. The copy is the one
-   * emitted, not the one stored, because emitted rows die young and stored ones live long: a
-   * stored copy would be one more long-lived object per change for the garbage collector to
-   * move (V8 moves young objects that survive twice), the emitted one costs its allocation. The
-   * stored row is given `update_before` at once, while it is in cache: the operation it leaves
-   * the table with in an update, so an update does not even write to it; a delete sets `delete`.
+   * Stores a shallow copy of `row` (an insert or after image) under `key` and emits `row`, so
+   * that the stored object is seen by no one until it is retracted: a retraction is then the
+   * stored object itself, with no read or copy of its values. A stored row is usually out of the
+   * CPU's caches by the time its key changes again, and reading it (to compare it with the
+   * incoming before image, or to copy it) was half the cost of applying a Debezium update;
+   * copying the incoming row, just decoded and in cache, costs a fraction of that. The copy
+   * carries `update_before` from the start, the operation it leaves the table with in an update,
+   * so an update does not even write to it; a delete sets `delete`.
+   *
+   * Emitting the copy and storing `row` instead would leave fewer long-lived objects for the
+   * garbage collector, but would set `update_before` on a row the caller gave: a source that
+   * replays the same row objects after a rollback would then replay an insert as a retraction.
+   * An incoming row only ever gets the operation it came with (or `insert` for `update_after`).
    */
   private upsert(key: TableKey, row: R, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
     fillUnchanged(row, old);
-    const emitted = { ...row } as ChangeRow<R>;
-    (emitted as { [OP]?: ChangeOp })[OP] = old === undefined ? 'insert' : 'update_after';
-    (row as { [OP]?: ChangeOp })[OP] = 'update_before';
-    this.rows.set(key, row);
+    const stored = { ...row };
+    (stored as { [OP]?: ChangeOp })[OP] = 'update_before';
+    this.rows.set(key, stored);
     if (old === undefined) {
       this.checkSize();
-      out.push(emitted);
+      out.push(withOpSet(row, 'insert'));
     } else {
-      out.push(old, emitted);
+      out.push(old, withOpSet(row, 'update_after'));
     }
     this.logChange(key);
   }
