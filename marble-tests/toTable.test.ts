@@ -248,7 +248,7 @@ for (const [where, dieOn] of [
     assert.ok(!tableEntries.includes(tableKeys.entry('s', 'table', 2)), `stale epoch 2 removed: ${tableEntries.join(', ')}`);
     const state = new TableState<Row>(['k']);
     restoreTable(store, 's', 'table', state, defaultTableRowCodec).subscribe();
-    assert.deepEqual([...state.rows.values()].map((row) => ({ ...row })), [{ k: 1, v: 5 }, { k: 2, v: 4 }]);
+    assert.deepEqual([...state.rows.values()].map((row) => Object.fromEntries(Object.entries(row))), [{ k: 1, v: 5 }, { k: 2, v: 4 }]);
   });
 }
 

@@ -36,15 +36,21 @@ export class DeletedRow<R> {
 | `truncate` (no columns)   | every row of the table is removed; a `delete` of each stored row |  |
  *
  * A column whose incoming value is {@link UNCHANGED} keeps the stored row's value (`null` when
- * the key was absent). Emitted retractions hold the stored row's values: the incoming before
- * image (or delete) object itself when its values are the stored ones, else a copy of the stored
- * row; emitted inserts and after images are the incoming row objects themselves, with their
- * operation set. The table owns the rows it is given.
+ * the key was absent). Emitted inserts and after images are the incoming row objects themselves,
+ * with their operation set; the table keeps a shallow copy of each, which no one sees until it is
+ * retracted. A retraction is that stored copy itself, leaving the table: it holds the stored
+ * values by construction, whatever an incoming before image says; no row is ever emitted twice
+ * (a row emitted earlier keeps its operation); changing an emitted row downstream does not change
+ * the table; and the same row objects applied again (a replay after a rollback) mean the same.
  *
  * A row whose primary-key column is `null` or missing is an error (the caller names the
  * position). More than `maxRows` keys is an error too: state is never dropped to fit.
  */
 export class TableState<R extends AnyRow = AnyRow> {
+  /**
+   * The table's rows by key. Each carries the operation `update_before` under {@link OP}: what
+   * it is emitted as when its key is next updated (see `upsert`); read its columns.
+   */
   readonly rows = new Map<TableKey, R>();
   /**
    * What changed since {@link takeChanges}, in order: the key of an upserted row (its row is
@@ -78,20 +84,20 @@ export class TableState<R extends AnyRow = AnyRow> {
       if (op === 'update_before') {
         const next = records[i + 1];
         const key = this.keyOf(row);
-        // The before image of an update in place: the stored row is the authoritative one, but
-        // when the incoming image holds the same values it stands for it (no copy).
+        // The before image of an update in place: the stored row is the authoritative one, and
+        // is what the update retracts (the incoming image may hold only the key, or be stale).
         if (next !== undefined && opOf(next) === 'update_after' && this.keyOf(next) === key) {
-          this.upsert(key, next, out, row);
+          this.upsert(key, next, out);
           i++;
           continue;
         }
-        this.remove(key, out, row);
+        this.remove(key, out);
       } else if (op === 'delete') {
-        this.remove(this.keyOf(row), out, row);
+        this.remove(this.keyOf(row), out);
       } else if (op === 'truncate') {
         this.truncate(out);
       } else {
-        this.upsert(this.keyOf(row), row, out, undefined);
+        this.upsert(this.keyOf(row), row, out);
       }
     }
   }
@@ -147,6 +153,8 @@ export class TableState<R extends AnyRow = AnyRow> {
 
   /** Sets a row as restored from a checkpoint; not a change. */
   restore(row: R): void {
+    // A decoded row, seen by no one: kept as it is, with the operation every stored row carries.
+    (row as { [OP]?: ChangeOp })[OP] = 'update_before';
     this.rows.set(this.keyOf(row), row);
     this.checkSize();
   }
@@ -156,18 +164,32 @@ export class TableState<R extends AnyRow = AnyRow> {
     this.rows.delete(this.keyOf(keyRow));
   }
 
-  /** `image`: the incoming before image of this update, if any (see {@link retraction}). */
-  private upsert(key: TableKey, row: R, out: ChangeRow<R>[], image: R | undefined): void {
+  /**
+   * Stores a shallow copy of `row` (an insert or after image) under `key` and emits `row`, so
+   * that the stored object is seen by no one until it is retracted: a retraction is then the
+   * stored object itself, with no read or copy of its values. A stored row is usually out of the
+   * CPU's caches by the time its key changes again, and reading it (to compare it with the
+   * incoming before image, or to copy it) was half the cost of applying a Debezium update;
+   * copying the incoming row, just decoded and in cache, costs a fraction of that. The copy
+   * carries `update_before` from the start, the operation it leaves the table with in an update,
+   * so an update does not even write to it; a delete sets `delete`.
+   *
+   * Emitting the copy and storing `row` instead would leave fewer long-lived objects for the
+   * garbage collector, but would set `update_before` on a row the caller gave: a source that
+   * replays the same row objects after a rollback would then replay an insert as a retraction.
+   * An incoming row only ever gets the operation it came with (or `insert` for `update_after`).
+   */
+  private upsert(key: TableKey, row: R, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
+    fillUnchanged(row, old);
+    const stored = { ...row };
+    (stored as { [OP]?: ChangeOp })[OP] = 'update_before';
+    this.rows.set(key, stored);
     if (old === undefined) {
-      fillUnchanged(row, undefined);
-      this.rows.set(key, row);
       this.checkSize();
       out.push(withOpSet(row, 'insert'));
     } else {
-      fillUnchanged(row, old);
-      this.rows.set(key, row);
-      out.push(retraction(old, image, 'update_before'), withOpSet(row, 'update_after'));
+      out.push(old, withOpSet(row, 'update_after'));
     }
     this.logChange(key);
   }
@@ -177,18 +199,18 @@ export class TableState<R extends AnyRow = AnyRow> {
     // Cleared after the walk: logChange's compaction bound reads the table's size.
     for (const old of this.rows.values()) {
       this.logChange(new DeletedRow(old));
-      out.push(retraction(old, undefined, 'delete'));
+      out.push(withOpSet(old, 'delete'));
     }
     this.rows.clear();
   }
 
-  /** `image`: the incoming row that names the key (a delete, or a lone before image). */
-  private remove(key: TableKey, out: ChangeRow<R>[], image: R): void {
+  /** Removes `key` (named by a delete, or a lone before image), emitting the stored row as its `delete`. */
+  private remove(key: TableKey, out: ChangeRow<R>[]): void {
     const old = this.rows.get(key);
     if (old === undefined) return;
     this.rows.delete(key);
     this.logChange(new DeletedRow(old));
-    out.push(retraction(old, image, 'delete'));
+    out.push(withOpSet(old, 'delete'));
   }
 
   private checkSize(): void {
@@ -203,40 +225,6 @@ export class TableState<R extends AnyRow = AnyRow> {
 function withOpSet<R extends AnyRow>(row: R, op: ChangeOp): ChangeRow<R> {
   (row as { [OP]?: ChangeOp })[OP] = op;
   return row as ChangeRow<R>;
-}
-
-/**
- * The emitted retraction of the stored row `old`: the incoming row `image` itself when it holds
- * exactly the stored values (a Debezium before image of the full row, as MySQL's binlog and
- * Postgres' `REPLICA IDENTITY FULL` give), else a copy of `old`. Never `old` itself: it was
- * emitted earlier (and may still be held downstream) with its own operation. Comparing costs
- * about half of copying and allocates nothing (the copy was a tenth of the Debezium bench); a
- * before image holding only the key (Postgres' default), an {@link UNCHANGED} column or any
- * value not `===` the stored one (objects, dates) falls back to the copy, so the emitted
- * values are always the stored ones.
- */
-function retraction<R extends AnyRow>(old: R, image: R | undefined, op: ChangeOp): ChangeRow<R> {
-  if (image !== undefined && image !== old && sameColumns(old, image)) return withOpSet(image, op);
-  const copy = { ...old } as ChangeRow<R>;
-  (copy as { [OP]?: ChangeOp })[OP] = op;
-  return copy;
-}
-
-/** Whether `a` and `b` have the same columns (in any order) with `===` values. */
-function sameColumns(a: AnyRow, b: AnyRow): boolean {
-  // Two for-in walks: V8 keeps both on its fast enumeration path, no key arrays built.
-  let n = 0;
-  for (const column in a) {
-    const value = a[column];
-    if (value !== b[column] || (value === undefined && !(column in b))) return false;
-    n++;
-  }
-  let m = 0;
-  for (const column in b) {
-    void column;
-    if (++m > n) return false;
-  }
-  return m === n;
 }
 
 /** Replaces {@link UNCHANGED} values by the stored row's (or `null`). */

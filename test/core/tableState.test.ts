@@ -15,53 +15,109 @@ const apply = (state: TableState<Row>, records: Row[]): ChangeRow<Row>[] => {
   return out;
 };
 
-test('a retraction is the incoming image only when it holds exactly the stored values, else a copy of the stored row', () => {
+test('a retraction is the stored row, whatever the incoming before image holds: full, key-only, stale, extra or missing columns, UNCHANGED', () => {
   const state = new TableState<Row>(['id']);
   const [inserted] = apply(state, [{ id: 1, a: 'x', n: 10n, d: new Date(0) }]);
-  const dateless = new TableState<Row>(['id']);
-  apply(dateless, [{ id: 1, a: 'x', n: 10n }]);
-
-  // Full before image, equal values (a bigint compares by value): the image itself is emitted.
-  const fullImage = withOp({ id: 1, a: 'x', n: 10n }, 'update_before');
-  const [before] = apply(dateless, [fullImage, withOp({ id: 1, a: 'y', n: 11n }, 'update_after')]);
-  assert.equal(before, fullImage);
-  assert.deepEqual(cols(before), { id: 1, a: 'x', n: 10n });
-  assert.equal(before![OP], 'update_before');
-
-  // Key-only image (Postgres' default replica identity): a copy of the stored row.
-  const keyOnly = withOp({ id: 1 }, 'update_before');
-  const [copied] = apply(dateless, [keyOnly, withOp({ id: 1, a: 'z', n: 12n }, 'update_after')]);
-  assert.notEqual(copied, keyOnly);
-  assert.deepEqual(cols(copied), { id: 1, a: 'y', n: 11n });
-
-  // A stale image (one value differs), or an extra column, or a missing one with undefined: copies.
-  for (const stale of [{ id: 1, a: 'old', n: 12n }, { id: 1, a: 'z', n: 12n, extra: 1 }, { id: 1, a: 'z', n: undefined, m: 12n }]) {
-    const image = withOp({ ...stale }, 'delete');
-    const [deleted] = apply(dateless, [image]);
-    assert.notEqual(deleted, image, JSON.stringify(Object.keys(stale)));
-    assert.deepEqual(cols(deleted), { id: 1, a: 'z', n: 12n });
-    assert.equal(deleted![OP], 'delete');
-    apply(dateless, [{ id: 1, a: 'z', n: 12n }]);
+  const images: Row[] = [
+    { id: 1, a: 'x', n: 10n, d: new Date(0) }, // equal values (the Date another object)
+    { id: 1 }, // key only (Postgres' default replica identity)
+    { id: 1, a: 'old', n: 12n }, // stale
+    { id: 1, a: 'y', n: 11n, d: new Date(0), extra: 1 },
+    { id: 1, a: UNCHANGED },
+  ];
+  let stored: Row = { id: 1, a: 'x', n: 10n, d: inserted!['d'] };
+  for (const [i, fields] of images.entries()) {
+    const image = withOp(fields, 'update_before');
+    const next: Row = { id: 1, a: `v${i}`, n: BigInt(i), d: new Date(i) };
+    const [before, after] = apply(state, [image, withOp(next, 'update_after')]);
+    assert.notEqual(before, image, JSON.stringify(Object.keys(fields)));
+    assert.deepEqual(cols(before), stored);
+    // The stored values themselves (a Date is the one stored, not one from the image).
+    assert.equal(before!['d'], stored['d']);
+    assert.equal(before![OP], 'update_before');
+    assert.equal(after, next);
+    assert.equal(after![OP], 'update_after');
+    stored = cols(next);
   }
-
-  // An object value (a Date) is never `===` a parsed one: the copy, with the stored Date.
-  const [dateRetraction] = apply(state, [withOp({ id: 1, a: 'x', n: 10n, d: new Date(0) }, 'delete')]);
-  assert.equal(dateRetraction!['d'], inserted!['d']);
+  const image = withOp({ id: 1, a: 'stale' }, 'delete');
+  const [deleted] = apply(state, [image]);
+  assert.notEqual(deleted, image);
+  assert.deepEqual(cols(deleted), stored);
+  assert.equal(deleted![OP], 'delete');
   // The row emitted first keeps its own operation.
   assert.equal(inserted![OP], 'insert');
-  // UNCHANGED in an image never matches a stored value.
-  apply(state, [{ id: 2, a: 'x' }]);
-  const [unchanged] = apply(state, [withOp({ id: 2, a: UNCHANGED }, 'update_before'), withOp({ id: 2, a: 'w' }, 'update_after')]);
-  assert.deepEqual(cols(unchanged), { id: 2, a: 'x' });
 });
 
-test('passing the stored row itself back as a delete emits a copy: the row emitted earlier keeps its operation', () => {
+test('no row is emitted twice: the stored row itself passed back as a delete, or updated twice in one chunk, leaves every emitted row its operation', () => {
   const state = new TableState<Row>(['id']);
   const row: Row = { id: 1, a: 'x' };
   const [inserted] = apply(state, [row]);
+  assert.equal(inserted, row);
   const [deleted] = apply(state, [withOp(row, 'delete')]);
   assert.notEqual(deleted, inserted);
   assert.equal(deleted![OP], 'delete');
+  assert.deepEqual(cols(deleted), { id: 1, a: 'x' });
+
+  const out = apply(state, [{ id: 2, v: 1 }, { id: 2, v: 2 }, withOp({ id: 2 }, 'update_before'), withOp({ id: 2, v: 3 }, 'update_after'), withOp({ id: 2 }, 'delete')]);
+  assert.deepEqual(
+    out.map((r) => [r[OP], r['v']]),
+    [['insert', 1], ['update_before', 1], ['update_after', 2], ['update_before', 2], ['update_after', 3], ['delete', 3]],
+  );
+  assert.equal(new Set(out).size, out.length, 'every change is its own object');
+  assert.equal(state.rows.size, 0);
+});
+
+test('an emitted row changed downstream does not change the table: the table keeps its own copy', () => {
+  const state = new TableState<Row>(['id']);
+  const [inserted] = apply(state, [{ id: 1, a: 'x' }]);
+  inserted!['a'] = 'changed downstream';
+  delete inserted!['id'];
+  const [before, after] = apply(state, [{ id: 1, a: 'y' }]);
+  assert.deepEqual(cols(before), { id: 1, a: 'x' });
+  after!['a'] = 'changed again';
+  const [deleted] = apply(state, [withOp({ id: 1 }, 'delete')]);
+  assert.deepEqual(cols(deleted), { id: 1, a: 'y' });
+});
+
+test('the same row objects applied again after a rollback (a source replaying from memory) give the same changes', () => {
+  const records: Row[] = [
+    { id: 1, a: 'x' },
+    withOp({ id: 2, a: 'y' }, 'insert'),
+    withOp({ id: 1, a: 'x' }, 'update_before'),
+    withOp({ id: 1, a: 'x2' }, 'update_after'),
+    { id: 2, a: 'y2' },
+    withOp({ id: 2 }, 'delete'),
+    withOp({ id: 3, a: UNCHANGED }, 'update_after'),
+  ];
+  const changes = (out: ChangeRow<Row>[]) => out.map((r) => [r[OP], ...Object.values(r)]);
+  const first = changes(apply(new TableState<Row>(['id']), records));
+  assert.deepEqual(first, [
+    ['insert', 1, 'x'],
+    ['insert', 2, 'y'],
+    ['update_before', 1, 'x'],
+    ['update_after', 1, 'x2'],
+    ['update_before', 2, 'y'],
+    ['update_after', 2, 'y2'],
+    ['delete', 2, 'y2'],
+    ['insert', 3, null],
+  ]);
+  // The rollback: a fresh table (restored to before these records), the same objects again.
+  assert.deepEqual(changes(apply(new TableState<Row>(['id']), records)), first);
+});
+
+test('restored rows are retracted with the right operation and values', () => {
+  const state = new TableState<Row>(['id']);
+  state.restore(defaultTableRowCodec.decode({ id: 1, a: 'x' }));
+  state.restore(defaultTableRowCodec.decode({ id: 2, a: 'y' }));
+  state.restore(defaultTableRowCodec.decode({ id: 3, a: 'z' }));
+  const out = apply(state, [withOp({ id: 1 }, 'update_before'), withOp({ id: 1, a: 'x2' }, 'update_after'), withOp({ id: 2 }, 'delete'), { id: 3, a: 'z2' }]);
+  assert.deepEqual(
+    out.map((r) => [r[OP], ...Object.values(r)]),
+    [['update_before', 1, 'x'], ['update_after', 1, 'x2'], ['delete', 2, 'y'], ['update_before', 3, 'z'], ['update_after', 3, 'z2']],
+  );
+  // A TRUNCATE retracts every stored row, restored or not, each as a delete.
+  const truncated = apply(state, [withOp({}, 'truncate')]);
+  assert.deepEqual(truncated.map((r) => [r[OP], ...Object.values(r)]).sort(), [['delete', 1, 'x2'], ['delete', 3, 'z2']]);
 });
 
 test('the changes of an epoch: the last state of every touched key, however often it changed', () => {
