@@ -419,3 +419,24 @@ select * from customers;`;
   assert.notEqual(failed.code, 0);
   assert.match(failed.stderr, new RegExp(`${topic}-0.*offset.*2|offset.*2.*${topic}-0`, 's'));
 });
+
+test("Debezium's schema-less example (serde-without-schema.json: a bare change event, no `schema`/`payload` wrapper, pretty-printed) on Kafka through the CLI", async (t) => {
+  const brokers = await needKafka(t);
+  if (brokers === undefined) return;
+  const path = fixture(t, 'debezium', 'serde-without-schema.json');
+  if (path === undefined) return;
+  const topic = uniqueTopic('cdc3-cli-debezium-bare');
+  await createTopic(brokers, topic, 1);
+  // The insert, then the same event again (an upsert by key: still one row) and a delete of
+  // another key that was never inserted (a no-op, not an error).
+  const event = JSON.parse(readFileSync(path, 'utf8')) as { after: Record<string, unknown> };
+  const absentDelete = JSON.stringify({ op: 'd', before: { ...event.after, id: 9999 }, after: null });
+  await produce(brokers, topic, [{ partition: 0, value: readFileSync(path) }, { partition: 0, value: readFileSync(path) }, { partition: 0, value: absentDelete }]);
+  const sql = `CREATE TABLE customers (id int, first_name varchar, last_name varchar, email varchar, PRIMARY KEY (id))
+WITH (connector = 'kafka', topic = '${topic}', properties.bootstrap.server = '${brokers}', ${BOUNDED})
+FORMAT DEBEZIUM ENCODE JSON;
+select * from customers;`;
+  const result = await run(sql);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(lines(result.stdout), [{ id: 1004, first_name: 'Anne', last_name: 'Kretchmar', email: 'annek@noanswer.org' }]);
+});
