@@ -99,7 +99,8 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
         ? new MemoryStore()
         : postgres !== undefined
           ? await PostgresStore.open({ connection: postgres.url, table: postgres.table })
-          : await FileStore.open(state);
+          : // Checkpoints fsync on the store's thread while the sources go on decoding.
+            await FileStore.open(state, { writeThread: true });
   } catch (err) {
     await leases?.close();
     throw err;
