@@ -10,14 +10,12 @@ import { label } from './csvScan.js';
 const NONE = 'tributary-csv-no-barriers';
 const FILE_STORE = 'tributary-csv-barriers';
 const MEMORY_STORE = 'tributary-csv-barriers-memory';
-const THREAD_STORE = 'tributary-csv-barriers-thread';
 
 /**
  * What checkpointing costs: the CSV scan with a barrier every 100 ms and every checkpoint
  * written durably (fsync and rename) to a FileStore, against the same scan without barriers.
  * A third variant takes the same barriers into an in-memory store: the difference between the two
- * says whether a shortfall comes from barriers as such or from the durable store. A fourth writes
- * to the FileStore from its writer thread (`writeThread: true`, what `tributary run --state` uses).
+ * says whether a shortfall comes from barriers as such or from the durable store.
  */
 export const barrierOverhead: BenchCase = {
   id: 'csv-barriers',
@@ -27,11 +25,11 @@ export const barrierOverhead: BenchCase = {
     await warmCache(data.path);
     const args = { path: data.path, rows: data.rows, options: {} };
     const stateRoot = join(DATA_DIR, 'state-barriers');
-    const stats = await measureAlternately([NONE, FILE_STORE, THREAD_STORE, MEMORY_STORE], args, {
+    const stats = await measureAlternately([NONE, FILE_STORE, MEMORY_STORE], args, {
       runs: scale.runs,
       timeoutMs: scale.timeoutMs,
       beforeRun: (variant) => {
-        if (variant !== FILE_STORE && variant !== THREAD_STORE) return undefined;
+        if (variant !== FILE_STORE) return undefined;
         // Every run starts from no checkpoint, or it would resume at the end and read nothing.
         rmSync(stateRoot, { recursive: true, force: true });
         return { ...args, options: { stateDir: stateRoot } };
@@ -57,7 +55,6 @@ export const barrierOverhead: BenchCase = {
       variants: [...stats.values()],
       rows: [
         row(FILE_STORE, `CSV ${label(scale.rows)}, barrier/100 ms + FileStore`, false),
-        row(THREAD_STORE, `CSV ${label(scale.rows)}, barrier/100 ms + FileStore (writeThread)`, false),
         row(MEMORY_STORE, `CSV ${label(scale.rows)}, barrier/100 ms + MemoryStore`, true),
       ],
     };

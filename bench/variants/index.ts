@@ -20,7 +20,6 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'tributary-avro': async () => (await import('./tributaryAvro.js')).tributaryAvro,
   'tributary-csv-no-barriers': async () => (await import('./tributaryFs.js')).tributaryCsvNoBarriers,
   'tributary-csv-barriers': async () => (await import('./tributaryFs.js')).tributaryCsvBarriers,
-  'tributary-csv-barriers-thread': async () => (await import('./tributaryFs.js')).tributaryCsvBarriersThread,
   'tributary-csv-barriers-memory': async () => (await import('./tributaryFs.js')).tributaryCsvBarriersMemory,
   'tributary-resume-prepare': async () => (await import('./tributaryResume.js')).tributaryResumePrepare,
   'tributary-kafka': async () => (await import('./tributaryKafka.js')).tributaryKafka,

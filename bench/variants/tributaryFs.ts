@@ -87,17 +87,5 @@ export const tributaryCsvBarriers: Variant = async (args) => {
   }
 };
 
-/** The FileStore variant with `writeThread: true` (as `tributary run --state` opens it): fsyncs off the event loop. */
-export const tributaryCsvBarriersThread: Variant = async (args) => {
-  const stateDir = args.options.stateDir;
-  if (stateDir === undefined) throw new Error('tributary-csv-barriers-thread needs options.stateDir');
-  const store = await FileStore.open(stateDir, { writeThread: true });
-  try {
-    return await drain(fileSource(args, 'csv', { checkpointIntervalMs: 100, store }));
-  } finally {
-    await store.close();
-  }
-};
-
 /** The same barriers into the default in-memory store: separates the cost of barriers from the cost of durability. */
 export const tributaryCsvBarriersMemory: Variant = (args) => drain(fileSource(args, 'csv', { checkpointIntervalMs: 100 }));

@@ -99,8 +99,7 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
         ? new MemoryStore()
         : postgres !== undefined
           ? await PostgresStore.open({ connection: postgres.url, table: postgres.table })
-          : // Checkpoints fsync on the store's thread while the sources go on decoding.
-            await FileStore.open(state, { writeThread: true });
+          : await FileStore.open(state);
   } catch (err) {
     await leases?.close();
     throw err;

@@ -6,7 +6,6 @@ import type { JsonValue } from '../core/Json.js';
 import { CorruptStateError } from '../core/SourceError.js';
 import type { StateStore } from '../core/StateStore.js';
 import { assertJsonValue, findNonJson } from '../core/assertJsonValue.js';
-import { WriterThread } from './WriterThread.js';
 
 /** The file that holds the whole state; `FileStore.file` is its absolute path. */
 const STATE_FILE = 'state.json';
@@ -70,19 +69,6 @@ export interface FileStoreOptions {
    * other work in the process (servers, heartbeats) must not wait for it.
    */
   readonly blockingWrites?: boolean;
-  /**
-   * Make writes on a thread of the store's own (a `worker_threads` Worker, started by the first
-   * write). Default `false`. The thread makes the blocking write's system calls in the same order,
-   * so a write is just as durable and a kill leaves the old or the new state; but the event loop
-   * goes on while the disk fsyncs, paying one message each way per write. A source holds its
-   * output while its checkpoint is written either way; with the thread its readers keep reading
-   * and decoding meanwhile, so frequent checkpoints cost less throughput where fsync is slow (a
-   * busy disk: measured 0.73 -> 0.82 of a run without checkpoints, at one checkpoint per 100 ms).
-   * Writes made before the thread is up (the first, usually) go as `blockingWrites` says; if the
-   * thread dies, the write in flight fails (a failed checkpoint) and later ones go that way too.
-   * `tributary run --state <dir>` uses it.
-   */
-  readonly writeThread?: boolean;
 }
 
 /**
@@ -147,12 +133,10 @@ export class FileStore implements StateStore {
   #closed = false;
   readonly #node: NodeModules;
   readonly #blocking: boolean;
-  readonly #thread: WriterThread | undefined;
 
-  private constructor(node: NodeModules, dir: string, committed: Map<string, string>, blocking: boolean, thread: WriterThread | undefined) {
+  private constructor(node: NodeModules, dir: string, committed: Map<string, string>, blocking: boolean) {
     this.#node = node;
     this.#blocking = blocking;
-    this.#thread = thread;
     this.dir = dir;
     this.file = node.path.join(dir, STATE_FILE);
     this.#committed = committed;
@@ -189,8 +173,7 @@ export class FileStore implements StateStore {
         if (name.startsWith(TEMP_PREFIX)) await fs.rm(path.join(real, name), { force: true });
       }
       const committed = await readStateFile(node, path.join(real, STATE_FILE));
-      const thread = options.writeThread === true ? new WriterThread(() => import('node:worker_threads')) : undefined;
-      return new FileStore(node, real, committed, options.blockingWrites ?? true, thread);
+      return new FileStore(node, real, committed, options.blockingWrites ?? true);
     } catch (err) {
       openDirectories.delete(real);
       throw err;
@@ -257,7 +240,6 @@ export class FileStore implements StateStore {
     try {
       await this.#lastWrite;
     } finally {
-      await this.#thread?.close();
       openDirectories.delete(this.dir);
     }
   }
@@ -292,8 +274,7 @@ export class FileStore implements StateStore {
         try {
           for (const write of batch) write.apply(next);
           const text = serialize(this.#node, next);
-          if (this.#thread?.available() === true) await this.#thread.write({ temp: this.#tempFile(), file: this.file, dir: this.dir, text });
-          else if (this.#blocking) this.#writeBlocking(text);
+          if (this.#blocking) this.#writeBlocking(text);
           else await this.#writeAsync(text);
         } catch (err) {
           // The state in memory stays what it was; the file may or may not hold the new state

@@ -1,8 +1,7 @@
 // kill -9 at random moments while a child process writes checkpoints through a FileStore; after
 // every kill the store must open, and hold a whole checkpoint no older than the last one the child
 // saw acknowledged. The default suite runs a slice: 15 kills of the default, blocking writes and 5
-// of `blockingWrites: false`, whose steps are the same system calls, made one by one, and 5 of
-// `writeThread: true` (the blocking calls on a thread; the first writes, before it is up, blocking). The full
+// of `blockingWrites: false`, whose steps are the same system calls, made one by one. The full
 // loop runs from `npm run test:crash`: CRASH_KILLS kills (100 there) and a quarter as many async
 // (KILL_ITERATIONS is the older name of CRASH_KILLS). KILL_SEED replays the kill delays of a run.
 import assert from 'node:assert/strict';
@@ -38,7 +37,7 @@ interface KilledRun {
   readonly firstEpoch: number;
 }
 
-type WriteMode = 'blocking' | 'async' | 'thread';
+type WriteMode = 'blocking' | 'async';
 
 /** Starts the writer on `dir`, kills it with SIGKILL `delayMs` after it is ready. */
 function runAndKill(dir: string, delayMs: number, mode: WriteMode): Promise<KilledRun> {
@@ -78,11 +77,10 @@ function runAndKill(dir: string, delayMs: number, mode: WriteMode): Promise<Kill
 const runs: ReadonlyArray<readonly [WriteMode, number]> = [
   ['blocking', iterations],
   ['async', asyncIterations],
-  ['thread', asyncIterations],
 ];
 
 for (const [mode, iterations] of runs) {
-  const label = mode === 'blocking' ? '' : mode === 'async' ? ' (blockingWrites: false)' : ' (writeThread: true)';
+  const label = mode === 'blocking' ? '' : ' (blockingWrites: false)';
   test(`FileStore${label} keeps a whole, acknowledged checkpoint through ${iterations} kill -9s (seed ${seed})`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-kill-'));
     t.after(() => rm(dir, { recursive: true, force: true }));

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CorruptStateError } from '../../src/core/SourceError.js';
 import { FileStore } from '../../src/state/FileStore.js';
@@ -20,23 +18,6 @@ stateStoreContract('FileStore', async (t) => FileStore.open(await tempDir(t)));
 stateStoreContract('FileStore (blockingWrites: false)', async (t) =>
   FileStore.open(await tempDir(t), { blockingWrites: false }),
 );
-stateStoreContract('FileStore (writeThread: true)', async (t) => FileStore.open(await tempDir(t), { writeThread: true }));
-
-/**
- * Writes to `store` (opened with writeThread) until a write let the event loop turn, which a
- * blocking write never does: from then on its writes go through the thread. Bounded: 10 s.
- */
-async function untilThreadWrites(store: FileStore): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (let i = 0; ; i++) {
-    let turned = false;
-    setImmediate(() => (turned = true));
-    await store.set('warm-up', i);
-    if (turned) return;
-    assert.ok(Date.now() < deadline, 'no write went through the writer thread within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('FileStore: a reopened store sees what was written before close', async (t) => {
   const dir = join(await tempDir(t), 'nested', 'checkpoints');
@@ -330,58 +311,3 @@ for (const blockingWrites of [true, false]) {
     ]);
   });
 }
-
-test('FileStore (writeThread: true): once the thread is up, writes let the event loop turn and land like blocking ones, in call order', async (t) => {
-  const dir = await tempDir(t);
-  const store = await FileStore.open(dir, { writeThread: true });
-  await untilThreadWrites(store);
-  const resolved: number[] = [];
-  const writes = Array.from({ length: 30 }, (_, i) => store.setMany([[`split/${i % 4}`, { offset: String(i) }], ['epoch', i]]).then(() => resolved.push(i)));
-  await Promise.all(writes);
-  assert.deepEqual(resolved, Array.from({ length: 30 }, (_, i) => i));
-  const onDisk = new Map((JSON.parse(await readFile(store.file, 'utf8')) as { entries: Array<[string, unknown]> }).entries);
-  assert.equal(onDisk.get('epoch'), 29);
-  assert.deepStrictEqual(onDisk.get('split/3'), { offset: '27' });
-  assert.deepStrictEqual(await readdir(dir), ['state.json']);
-  await store.close();
-  const reopened = await FileStore.open(dir);
-  t.after(() => reopened.close());
-  assert.equal(await reopened.get('epoch'), 29);
-  assert.deepStrictEqual(await reopened.get('split/1'), { offset: '29' });
-});
-
-test('FileStore (writeThread: true): a write failing on the thread rejects naming the file and the system error, leaves no temporary file and the state in place', async (t) => {
-  const dir = await tempDir(t);
-  const store = await FileStore.open(dir, { writeThread: true });
-  t.after(() => store.close());
-  await untilThreadWrites(store);
-  await store.setMany([['s/a', 1]]);
-  // A directory where state.json should be: the temporary file is written, the rename fails.
-  await rm(store.file);
-  await mkdir(join(store.file, 'occupied'), { recursive: true });
-  await assert.rejects(store.setMany([['s/a', 2], ['s/b', 2]]), (err: unknown) => {
-    assert.ok(err instanceof Error);
-    assert.ok(err.message.includes(store.file), err.message);
-    assert.match(String((err.cause as NodeJS.ErrnoException).code), /^(EISDIR|ENOTEMPTY|EEXIST)$/);
-    return true;
-  });
-  assert.deepStrictEqual((await readdir(dir)).sort(), ['state.json']);
-  assert.equal(await store.get('s/b'), undefined);
-  assert.equal(await store.get('s/a'), 1);
-  await rm(store.file, { recursive: true });
-  await store.set('s/c', 3);
-  assert.equal((JSON.parse(await readFile(store.file, 'utf8')) as { entries: unknown[] }).entries.length, 3);
-});
-
-test('FileStore (writeThread: true): an idle writer thread does not keep the process alive, and the last write is on disk when it exits', async (t) => {
-  const dir = await tempDir(t);
-  const child = join(dirname(fileURLToPath(import.meta.url)), 'fileStoreThreadChild.ts');
-  const run = spawnSync(process.execPath, ['--import', 'tsx', child, dir], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(run.error, undefined, `the child did not exit by itself within 30 s: ${String(run.error)}`);
-  assert.equal(run.status, 0, run.stderr);
-  const written = /^written (\d+)$/m.exec(run.stdout);
-  assert.ok(written !== null, run.stdout);
-  const reopened = await FileStore.open(dir);
-  t.after(() => reopened.close());
-  assert.equal(await reopened.get('n'), Number(written[1]));
-});

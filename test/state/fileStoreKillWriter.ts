@@ -10,10 +10,10 @@ process.stdout.on('error', () => process.exit(2));
 setTimeout(() => process.exit(3), 60_000).unref();
 
 const [dir, mode = 'blocking'] = process.argv.slice(2);
-if (dir === undefined || (mode !== 'blocking' && mode !== 'async' && mode !== 'thread')) {
-  throw new Error('usage: fileStoreKillWriter.ts <dir> [blocking|async|thread]');
+if (dir === undefined || (mode !== 'blocking' && mode !== 'async')) {
+  throw new Error('usage: fileStoreKillWriter.ts <dir> [blocking|async]');
 }
-const store = await FileStore.open(dir, { blockingWrites: mode !== 'async', writeThread: mode === 'thread' });
+const store = await FileStore.open(dir, { blockingWrites: mode === 'blocking' });
 const last = await store.get('s/last');
 let epoch = typeof last === 'number' ? last + 1 : 1;
 process.stdout.write(`ready ${epoch}\n`);
