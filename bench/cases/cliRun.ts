@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RSS_LIMIT_MB = 150;
 
 /** The SQL the CLI runs: TPC-H `part` with its column types (as examples/part.sql), every row selected. */
-export function partSql(path: string): string {
+function partSql(path: string): string {
   return `CREATE SOURCE part (
   p_partkey INTEGER NOT NULL,
   p_name VARCHAR(55) NOT NULL,
@@ -41,7 +41,7 @@ SELECT * FROM part;
  * resolve through the project's node_modules): what `npx tributary` runs once installed, without
  * tsx's loader thread and its ~50 MB in every RSS figure.
  */
-export function buildCli(): string {
+function buildCli(): string {
   const outDir = join(DATA_DIR, 'cli-dist');
   rmSync(outDir, { recursive: true, force: true });
   const built = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
@@ -164,3 +164,6 @@ export const cliRun: BenchCase = {
     return { id: this.id, title, data: data_, variants: stats, rows, notes };
   },
 };
+
+// For the cli-checkpoints case, which runs the same CLI build over the same SQL.
+export { buildCli, partSql };
