@@ -168,3 +168,6 @@ export const cliRun: BenchCase = {
     return { id: this.id, title, data: data_, variants: stats, rows, notes };
   },
 };
+
+// For the cli-checkpoints case, which runs the same CLI build over the same SQL.
+export { buildCli, partSql };

@@ -2,6 +2,7 @@ import type { BenchCase } from '../CaseResult.js';
 import { avroScan } from './avroScan.js';
 import { barrierOverhead } from './barrierOverhead.js';
 import { bigCsvMemory } from './bigCsvMemory.js';
+import { cliCheckpoints } from './cliCheckpoints.js';
 import { cliRun } from './cliRun.js';
 import { csvScan } from './csvScan.js';
 import { debeziumTable } from './debeziumTable.js';
@@ -15,4 +16,4 @@ import { registryAvro } from './registryAvro.js';
 import { resumeManySplits } from './resumeManySplits.js';
 
 /** Every case, in the order the table shows them. */
-export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, manyFiles, resumeManySplits, cliRun, debeziumTable, postgresCdc, parallelDecode, registryAvro];
+export const ALL_CASES: readonly BenchCase[] = [csvScan, ndjsonScan, avroScan, barrierOverhead, kafkaConsume, pulsarConsume, bigCsvMemory, manyFiles, resumeManySplits, cliRun, cliCheckpoints, debeziumTable, postgresCdc, parallelDecode, registryAvro];

@@ -11,6 +11,7 @@ export const VARIANTS: Readonly<Record<string, () => Promise<Variant>>> = {
   'ndjson-lines': async () => (await import('./ndjsonLines.js')).ndjsonLines,
   'avsc-decoder': async () => (await import('./avscDecoder.js')).avscDecoder,
   'kafkajs-eachbatch': async () => (await import('./kafkajsEachBatch.js')).kafkajsEachBatch,
+  'platformatic-kafka': async () => (await import('./platformaticKafka.js')).platformaticKafka,
   'tributary-csv': async () => (await import('./tributaryFs.js')).tributaryCsv,
   'tributary-csv-folder': async () => (await import('./tributaryFs.js')).tributaryCsvFolder,
   'tributary-ndjson': async () => (await import('./tributaryFs.js')).tributaryNdjson,

@@ -286,12 +286,34 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
     // epoch: the sink's flush at that barrier writes and syncs them before the commit.
     letterSubscription = deadLetters === undefined ? undefined : source.deadLetters$.subscribe((letter) => deadLetters.add(source.name, letter));
 
-    subscription = checkpointed(source, pipeline, { sink })
+    // A signal ends the run at a committed barrier; but a barrier commits only after the sink
+    // flushed it, and meanwhile the chunks after it reach the sink (the source reads on): printed,
+    // yet past the checkpoint, a rerun would print them again (measured with a PostgresStore,
+    // whose commit takes a round trip). So once stopping, the first barrier flushed seals the
+    // output (what follows is not printed: the rerun reads it) and the run ends when that barrier
+    // commits, not at one flushed before the signal with rows printed after it. The k-th flush is
+    // the k-th barrier's (barriers reach the tap in the order deliverTo flushed them).
+    let flushes = 0;
+    let barriers = 0;
+    let sealedAt: number | undefined;
+    const stopSafe: RecordSink<Row> = {
+      write: (records, chunk) => (sealedAt === undefined ? sink.write(records, chunk) : undefined),
+      flush: () => {
+        flushes++;
+        if (stopping && sealedAt === undefined) sealedAt = flushes;
+        return sink.flush();
+      },
+    };
+
+    subscription = checkpointed(source, pipeline, { sink: stopSafe })
       .pipe(
         tap((event) => {
           // Barriers pass here once their epoch has committed.
-          if (isBarrier(event)) lastEpoch = event.epoch;
-          if (stopping && isBarrier(event)) finish(0);
+          if (isBarrier(event)) {
+            lastEpoch = event.epoch;
+            barriers++;
+          }
+          if (stopping && isBarrier(event) && sealedAt !== undefined && barriers >= sealedAt) finish(0);
           // LIMIT reached: its rows are out; stop without committing the epoch in progress.
           else if (!incremental && rows.done) finish(0);
         }),

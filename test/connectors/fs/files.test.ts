@@ -24,6 +24,27 @@ test('listFiles follows links to files, not links to directories, and sorts by i
   assert.deepEqual(ids, ['a.json', 'b/real.json', 'link.json']);
 });
 
+test('listFiles stats many files at once and still lists every one, sorted, each with its own size and inode', async (t) => {
+  const dir = await tempDir(t);
+  const written = new Map<string, number>();
+  // More files than stat calls in flight, in nested folders, written in an order unlike the sorted one.
+  for (let i = 149; i >= 0; i--) {
+    const folder = `d${i % 3}`;
+    await mkdir(join(dir, folder), { recursive: true });
+    const id = `${folder}/f${String(i).padStart(3, '0')}.csv`;
+    await writeFile(join(dir, id), 'x'.repeat(i + 1));
+    written.set(id, i + 1);
+  }
+  await writeFile(join(dir, 'd1', 'other.txt'), 'not matched');
+  const listed = await listFiles(dir, globMatcher('**/*.csv'));
+  assert.deepEqual(
+    listed.map((f) => f.id),
+    [...written.keys()].sort(),
+  );
+  for (const f of listed) assert.equal(f.size, written.get(f.id), f.id);
+  assert.equal(new Set(listed.map((f) => `${f.dev}:${f.ino}`)).size, listed.length, 'every file has its own inode');
+});
+
 /** 40 NDJSON files of 30 rows, and a json format that records the most files decoded at once. */
 async function countingFolder(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; expected: { id: number }[]; counting: Format; most: () => number }> {
   const dir = await tempDir(t);
