@@ -24,29 +24,34 @@ export class ShareCli {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  /** `readRate`: bytes of stdout read per second. */
+  #readRate: number;
+  /** When the current read rate was set (or the first output came), and bytes read since. */
+  #since: number | undefined;
+  #bytesSince = 0;
+  #resume: NodeJS.Timeout | undefined;
+
+  /** `readRate`: bytes of stdout read per second (`Infinity`: as fast as it comes). */
   constructor(sql: string, state: string, leaseMs: number, readRate: number) {
+    this.#readRate = readRate;
     this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', sql, '--state', state, '--share', '--lease-ms', String(leaseMs), '--checkpoint-interval', '200'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let started: number | undefined;
-    let bytes = 0;
     let partial = '';
     const out = this.child.stdout!;
     out.setEncoding('utf8').on('data', (text: string) => {
-      started ??= Date.now();
-      bytes += Buffer.byteLength(text);
+      this.#since ??= Date.now();
+      this.#bytesSince += Buffer.byteLength(text);
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
         const row = JSON.parse(line) as { p: number; i: number };
         this.rows.push(`${row.p} ${row.i}`);
       }
-      const ahead = bytes / readRate - (Date.now() - started) / 1000;
+      const ahead = this.#bytesSince / this.#readRate - (Date.now() - this.#since) / 1000;
       if (ahead > 0) {
         out.pause();
-        setTimeout(() => out.resume(), ahead * 1000);
+        this.#resume = setTimeout(() => out.resume(), ahead * 1000);
       }
     });
     let errPartial = '';
@@ -68,6 +73,19 @@ export class ShareCli {
       }
     });
     this.exited = new Promise((done) => this.child.on('close', (code) => done(code)));
+  }
+
+  /**
+   * Reads stdout at `bytesPerSecond` from now on (a paused reader resumes at once). A test reads
+   * fast while processes settle their shares, since a handover waits until the old holder's
+   * output before it was delivered, then slowly so the run outlasts a kill or a stop.
+   */
+  setReadRate(bytesPerSecond: number): void {
+    this.#readRate = bytesPerSecond;
+    this.#since = Date.now();
+    this.#bytesSince = 0;
+    clearTimeout(this.#resume);
+    this.child.stdout!.resume();
   }
 
   /** The last lease lines it logged, for a failure message. */
