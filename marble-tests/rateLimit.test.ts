@@ -6,6 +6,8 @@ import { commitEpochs } from '../src/core/commitEpochs.js';
 import { createSource } from '../src/core/createSource.js';
 import type { Source } from '../src/core/Source.js';
 import type { Chunk, SourceEvent } from '../src/core/SourceEvent.js';
+import type { SourceSplit } from '../src/core/SourceSplit.js';
+import type { LeasedSplit, SplitLeases } from '../src/core/SplitLeases.js';
 import { MemoryStore } from '../src/state/MemoryStore.js';
 import { barrier, finalBarrier, recordChunk as c, scriptedReader, slowStore, split, testScheduler } from './support/scripted.js';
 
@@ -226,4 +228,33 @@ test('a bounded source completes only once the debt of its last chunk is paid: t
     at(1_000, () => source.setRateLimit(null));
     expectObservable(source).toBe('a 999ms (F|)', { a: all, F: finalBarrier(1) });
   });
+});
+
+test('with split leases, a split handed over while the rate limit holds its chunks back: they are dropped, never emitted after the barrier that recorded its departure', () => {
+  const store = new MemoryStore();
+  run(({ cold, expectObservable }) => {
+    // The scripted leases hold a, then give it away at 35 (a rebalance): a1 (read at 20) and a2
+    // (30) still wait behind the limit of 20 rows/s.
+    const leases: SplitLeases = {
+      hold: <S extends SourceSplit>() => cold('a 34ms b', { a: [{ split: split('a', 10), position: undefined }], b: [] }) as unknown as Observable<ReadonlyArray<LeasedSplit<S>>>,
+      commit: () => undefined,
+    };
+    const source = createSource({
+      name: 's',
+      store,
+      enumerator: { splits: () => NEVER },
+      reader: scriptedReader(10),
+      barriers: cold('40ms x 59ms x'),
+      scheduler: ts,
+      rateLimit: 20,
+      leases,
+    });
+    // The barrier at 40 goes ahead of a1 and a2 and hands a over at 1 (after a0, the last chunk
+    // emitted): the next holder reads from a1, so this process must never emit a1 or a2.
+    expectObservable(source).toBe('10ms a 29ms B 59ms C', { a: c('a', 0), B: barrier(1), C: barrier(2) });
+  });
+  const snapshot = (epoch: number): Record<string, { offset: unknown }> =>
+    (store.get(checkpointKeys.snapshot('s', epoch)) as { splits: Record<string, { offset: unknown }> }).splits;
+  assert.deepEqual(snapshot(1)['a']?.offset, '1', 'a handed over after a0');
+  assert.equal(snapshot(2)['a'], undefined, 'recorded once');
 });

@@ -91,8 +91,8 @@ export class CheckpointState<S extends SourceSplit> {
   /** A chunk of split `id` was emitted: the split stands at `nextOffset`. */
   advance(id: string, nextOffset: string): void {
     const position = this.positions.get(id);
-    // A chunk read before its split left the set is still delivered; there is no position
-    // left to move.
+    // Without leases a chunk read before its split left the set is still delivered; there is
+    // no position left to move. (With leases the run drops such chunks unemitted.)
     if (position !== undefined) {
       this.positions.set(id, { split: position.split, offset: nextOffset, finished: false });
       this.changed = true;

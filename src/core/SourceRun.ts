@@ -190,6 +190,7 @@ export class SourceRun<S extends SourceSplit, T> {
       if (!next.has(id)) {
         reader.unsubscribe();
         this.readers.delete(id);
+        if (this.setup.startPosition !== undefined) this.dropQueued(id);
       }
     }
     this.state.assign(next);
@@ -201,6 +202,25 @@ export class SourceRun<S extends SourceSplit, T> {
       if (this.stopped) return;
     }
     this.checkComplete();
+  }
+
+  /**
+   * With split leases, split `id` left the held set: its chunks read but not yet emitted (held
+   * back by the rate limit or a snapshot write) are dropped. The split is handed over at the
+   * position after its last *emitted* chunk, and a throttled barrier can go out ahead of these
+   * chunks, so emitting them later would repeat rows the next holder reads again (and, with the
+   * split back here, move its position from the wrong reader).
+   */
+  private dropQueued(id: string): void {
+    let records = 0;
+    let kept = 0;
+    for (const item of this.pending) {
+      if (item.kind === 'chunk' && item.chunk.splitId === id) records += item.chunk.records.length;
+      else this.pending[kept++] = item;
+    }
+    if (kept === this.pending.length) return;
+    this.pending.length = kept;
+    this.flow.dropped(records);
   }
 
   private startReader(split: S, offset: string | null): void {

@@ -377,6 +377,11 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
   async #syncOnce<S extends SourceSplit>(client: PgClient, state: SourceState<S>): Promise<void> {
     const { source } = state;
     const lease = this.leaseMs;
+    // Read together, before any await: the splits may be listed (and the enumerator complete)
+    // while this renewal's queries run, and "no unfinished split among the ones known at the
+    // start" completes the held set only if the enumerator had completed by then too; else a
+    // process completes, having read nothing, before its splits were known.
+    const enumerated = state.innerDone;
     const known = [...state.known.keys()].map(keyText);
     if (state.knownChanged) {
       state.knownChanged = false;
@@ -420,7 +425,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     }
     if (state.stopped) return;
     this.#emit(state);
-    if (state.innerDone && unfinished === 0 && state.held.size === 0) {
+    if (enumerated && unfinished === 0 && state.held.size === 0) {
       state.stopped = true;
       await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [source, this.member]);
       if (this.#sources.get(source) === (state as unknown as SourceState<SourceSplit>)) this.#sources.delete(source);

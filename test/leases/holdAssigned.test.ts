@@ -6,7 +6,7 @@
 // its lease has run out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BehaviorSubject } from 'rxjs';
+import { BehaviorSubject, Subject } from 'rxjs';
 import type { LeasedSplit } from '../../src/core/SplitLeases.js';
 import type { SourceSplit, SplitPosition } from '../../src/core/SourceSplit.js';
 import { PostgresSplitLeases } from '../../src/leases/PostgresSplitLeases.js';
@@ -94,3 +94,44 @@ test('holdAssigned: handover at the written position, never two holders, late co
   await a.commit(source, 4, new Map([position('s0', '77')]), new Set());
   assert.notEqual((await offsets()).get('s0'), '77');
 });
+
+// Review finding 7: a `tributary run --share` process of the Kafka group test exited 0 after 1 s
+// with nothing read. A renewal that started before the enumerator listed its splits counted the
+// unfinished splits among none, yet read "the enumerator completed" after its queries, when the
+// listing had come in meanwhile: it completed the held set, and the source with it. A lock on
+// the members table holds that renewal in flight while the splits arrive, so the race is
+// deterministic here.
+for (const mode of ['hold', 'holdAssigned'] as const) {
+  test(`${mode}: splits listed while a renewal that started before them is in flight do not complete the held set`, { timeout: 30_000 }, async (t) => {
+    const target = await postgresTarget();
+    if (!needPeer(t, target !== undefined, HOW_TO_START_POSTGRES)) return;
+    const table = `lfix2_early_${mode.toLowerCase()}_${process.pid}`;
+    const source = 'early_src';
+    const leases = await PostgresSplitLeases.open({ connection: target!.url, table, member: 'a', leaseMs: LEASE_MS, renewMs: 100 });
+    const locker = await pgClient(target!);
+    t.after(async () => {
+      await leases.close();
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.query(`DROP TABLE IF EXISTS ${table}, ${table}_members`);
+      await locker.end();
+    });
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE ${table}_members IN ACCESS EXCLUSIVE MODE`);
+    const splits$ = new Subject<readonly SourceSplit[]>();
+    const assigned$ = new BehaviorSubject<ReadonlySet<string>>(new Set());
+    let held: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
+    let completed = false;
+    const held$ = mode === 'hold' ? leases.hold(source, splits$) : leases.holdAssigned(source, splits$, assigned$);
+    const sub = held$.subscribe({ next: (h) => (held = h), complete: () => (completed = true) });
+    t.after(() => sub.unsubscribe());
+    // The first renewal (the assignment's first emission, or the timer) waits on the lock with no splits known.
+    await new Promise((r) => setTimeout(r, 300));
+    splits$.next(splits);
+    splits$.complete();
+    await locker.query('COMMIT');
+    if (mode === 'holdAssigned') assigned$.next(new Set(['s0', 's1']));
+    const expected = mode === 'hold' ? 's0,s1,s2,s3' : 's0,s1';
+    await until(`holds ${expected} (completed: ${completed})`, () => completed || held.map((h) => h.split.id).sort().join(',') === expected, 10_000);
+    assert.equal(completed, false, 'the held set completed with four unfinished splits listed');
+  });
+}

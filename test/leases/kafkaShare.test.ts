@@ -92,8 +92,8 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   t.diagnostic(`kill -9: ${victim.length} partitions moved in ${Date.now() - killedAt} ms (lease ${LEASE_MS} ms)`);
   for (const p of [p1, p2]) assert.equal(await p.exited, 0, p.stderr);
 
-  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, (message) => assert.fail(message));
-  // Repeats come from the kill -9 (what the killed process printed after its last commit), and
-  // from any split given back for balance without a written position (after 20 lease times).
+  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, (message) => assert.fail(message), [p3]);
+  // Repeats come only from the kill -9 (what the killed process printed after its last commit):
+  // splits handed over for balance between live processes go at a written position.
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
 });

@@ -24,29 +24,34 @@ export class ShareCli {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  /** `readRate`: bytes of stdout read per second. */
+  #readRate: number;
+  /** When the current read rate was set (or the first output came), and bytes read since. */
+  #since: number | undefined;
+  #bytesSince = 0;
+  #resume: NodeJS.Timeout | undefined;
+
+  /** `readRate`: bytes of stdout read per second (`Infinity`: as fast as it comes). */
   constructor(sql: string, state: string, leaseMs: number, readRate: number) {
+    this.#readRate = readRate;
     this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', sql, '--state', state, '--share', '--lease-ms', String(leaseMs), '--checkpoint-interval', '200'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let started: number | undefined;
-    let bytes = 0;
     let partial = '';
     const out = this.child.stdout!;
     out.setEncoding('utf8').on('data', (text: string) => {
-      started ??= Date.now();
-      bytes += Buffer.byteLength(text);
+      this.#since ??= Date.now();
+      this.#bytesSince += Buffer.byteLength(text);
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
         const row = JSON.parse(line) as { p: number; i: number };
         this.rows.push(`${row.p} ${row.i}`);
       }
-      const ahead = bytes / readRate - (Date.now() - started) / 1000;
+      const ahead = this.#bytesSince / this.#readRate - (Date.now() - this.#since) / 1000;
       if (ahead > 0) {
         out.pause();
-        setTimeout(() => out.resume(), ahead * 1000);
+        this.#resume = setTimeout(() => out.resume(), ahead * 1000);
       }
     });
     let errPartial = '';
@@ -70,39 +75,70 @@ export class ShareCli {
     this.exited = new Promise((done) => this.child.on('close', (code) => done(code)));
   }
 
+  /**
+   * Reads stdout at `bytesPerSecond` from now on (a paused reader resumes at once). A test reads
+   * fast while processes settle their shares, since a handover waits until the old holder's
+   * output before it was delivered, then slowly so the run outlasts a kill or a stop.
+   */
+  setReadRate(bytesPerSecond: number): void {
+    this.#readRate = bytesPerSecond;
+    this.#since = Date.now();
+    this.#bytesSince = 0;
+    clearTimeout(this.#resume);
+    this.child.stdout!.resume();
+  }
+
   /** The last lease lines it logged, for a failure message. */
   leaseLines(n = 12): string {
     return this.stderr.split('\n').filter((l) => l.includes('leases:')).slice(-n).join('\n    ');
   }
 }
 
+/** What {@link checkRows} reads of a process: its rows and its acquisitions. */
+export type PrintedRows = Pick<ShareCli, 'rows' | 'acquired'>;
+
 /**
  * Checks the union of the processes' rows: every `{p, i}` for p < partitions, i < perPartition
- * came out, and a row that came out more than once lies at or after an offset its partition was
- * taken over from (Kafka offsets equal i: one producer, no transactions). Returns the repeats.
+ * came out, and each extra print of a row is paired with its own takeover of partition p (Kafka
+ * offsets equal i: one producer, no transactions): a holder that took p from offset <= i from a
+ * process of `mayRepeat` (killed or stopped: it may have printed rows after its last commit),
+ * both having printed the row. A handover between live processes (startup balance, rebalances)
+ * is at a committed position and explains nothing, so a partition no process of `mayRepeat`
+ * ever held has no repeats at all. Returns the repeats.
  */
-export function checkRows(procs: readonly ShareCli[], partitions: number, perPartition: number, fail: (message: string) => never): number {
-  const seen = new Map<string, number>();
-  for (const p of procs) for (const key of p.rows) seen.set(key, (seen.get(key) ?? 0) + 1);
-  for (let p = 0; p < partitions; p++) for (let i = 0; i < perPartition; i++) if (!seen.has(`${p} ${i}`)) fail(`message ${p}/${i} is missing`);
-  if (seen.size !== partitions * perPartition) fail(`${seen.size} distinct rows, expected ${partitions * perPartition}`);
-  const takeovers = new Map<number, number[]>();
-  const first = new Set<string>();
-  for (const e of procs.flatMap((p) => p.acquired).sort((a, b) => a.at - b.at)) {
+export function checkRows<P extends PrintedRows>(procs: readonly P[], partitions: number, perPartition: number, fail: (message: string) => never, mayRepeat: readonly P[]): number {
+  const printers = new Map<string, P[]>();
+  for (const p of procs) for (const key of p.rows) printers.set(key, [...(printers.get(key) ?? []), p]);
+  for (let p = 0; p < partitions; p++) for (let i = 0; i < perPartition; i++) if (!printers.has(`${p} ${i}`)) fail(`message ${p}/${i} is missing`);
+  if (printers.size !== partitions * perPartition) fail(`${printers.size} distinct rows, expected ${partitions * perPartition}`);
+  /** Each partition's acquisitions in time order: who took it, from where, and who held it before. */
+  const takeovers = new Map<number, Array<{ readonly by: P; readonly from: number; readonly before: P }>>();
+  const holder = new Map<number, P>();
+  const acquisitions = procs.flatMap((p) => p.acquired.map((e) => ({ p, e }))).sort((a, b) => a.e.at - b.e.at);
+  for (const { p, e } of acquisitions) {
     e.splits.forEach((s, k) => {
-      if (!first.has(s)) return void first.add(s);
       const partition = Number(/(\d+)$/.exec(s)![1]);
+      const before = holder.get(partition);
+      holder.set(partition, p);
+      if (before === undefined) return;
       const from = e.from[k];
-      takeovers.set(partition, [...(takeovers.get(partition) ?? []), from === null || from === undefined ? 0 : Number(from)]);
+      takeovers.set(partition, [...(takeovers.get(partition) ?? []), { by: p, from: from === null || from === undefined ? 0 : Number(from), before }]);
     });
   }
+  const name = (p: P): string => `p${procs.indexOf(p) + 1}`;
   let repeats = 0;
-  for (const [key, count] of seen) {
-    if (count === 1) continue;
-    repeats += count - 1;
+  for (const [key, by] of printers) {
+    if (by.length === 1) continue;
+    repeats += by.length - 1;
     const [p, i] = key.split(' ').map(Number) as [number, number];
-    const from = takeovers.get(p) ?? [];
-    if (!from.some((at) => i >= at)) fail(`message ${key} printed ${count} times, before any takeover of partition ${p} (${from.join(', ')})`);
+    const all = takeovers.get(p) ?? [];
+    const pairs = all.filter((t) => i >= t.from && mayRepeat.includes(t.before) && by.includes(t.before) && by.includes(t.by));
+    if (pairs.length < by.length - 1) {
+      fail(
+        `message ${key} printed ${by.length} times (by ${by.map(name).join(', ')}), paired with ${pairs.length} takeover(s) from a killed or stopped holder; ` +
+          `takeovers of partition ${p}: ${all.map((t) => `${name(t.before)} -> ${name(t.by)} at ${t.from}`).join(', ') || 'none'}`,
+      );
+    }
   }
   return repeats;
 }
