@@ -2,6 +2,7 @@ import type { Row } from '../formats/Format.js';
 import type { Column } from './Column.js';
 import { compileExpression, type ExpressionType, type Scope } from './compileExpression.js';
 import { SqlError } from './SqlError.js';
+import { setField } from './setField.js';
 import type { SqlType } from './SqlType.js';
 import type { Expression, SelectStatement } from './Statement.js';
 
@@ -166,17 +167,26 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
         for (let i = 0; i < groupCount; i++) row[groupColumn(i)] = keys[i];
         for (let i = 0; i < values.length; i++) row[aggregateColumn(i)] = values[i];
         const out: Row = {};
-        for (const output of outputs) out[output.name] = output.evaluate(row);
+        for (const output of outputs) setField(out, output.name, output.evaluate(row));
         return out;
       },
     };
   }
 
+  // Output names are unique (a JSON object has one value a key): a repeated name becomes
+  // `name_2`, `name_3`..., skipping any name the select list already has (`SELECT a, a, a_2`
+  // gives a, a_3, a_2), so no two outputs ever share a key.
+  const taken = new Set(outputs.map((o) => o.name));
   const seen = new Map<string, number>();
   for (const output of outputs) {
     const count = (seen.get(output.name) ?? 0) + 1;
     seen.set(output.name, count);
-    if (count > 1) output.name = `${output.name}_${count}`;
+    if (count === 1) continue;
+    let n = count;
+    while (taken.has(`${output.name}_${n}`)) n++;
+    seen.set(output.name, n);
+    output.name = `${output.name}_${n}`;
+    taken.add(output.name);
   }
 
   let filter: ((row: Row) => boolean) | undefined;
@@ -219,7 +229,7 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
     ? (row: Row): Row => row
     : (row: Row): Row => {
         const out: Row = {};
-        for (const output of outputs) out[output.name] = output.evaluate(row);
+        for (const output of outputs) setField(out, output.name, output.evaluate(row));
         return out;
       };
   return {
