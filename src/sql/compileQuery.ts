@@ -81,7 +81,8 @@ const aggregateColumn = (i: number): string => `__a${i}`;
  * Compiles `SELECT ... FROM source [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n]` against
  * the source's columns (`undefined` for a source declared without columns). Output names follow
  * PostgreSQL (the alias, else the column or function name, else `?column?`); names that repeat
- * get `_2`, `_3` (a JSON object cannot hold a key twice).
+ * get `_2`, `_3`, skipping any name the select list already has (a JSON object cannot hold a key
+ * twice, and PostgreSQL's own `row_to_json` would print the repeats as duplicate keys).
  *
  * Aggregates (`count(*)`, `count`, `sum`, `min`, `max`, `avg`) may be combined with GROUP BY
  * expressions and scalar expressions over both (`sum(v) * 2`, `upper(name)` when `name` is
