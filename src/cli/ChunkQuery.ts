@@ -4,7 +4,7 @@ import type { Row } from '../formats/Format.js';
 import type { CompiledQuery } from '../sql/compileQuery.js';
 import type { LineBuffer } from './LineBuffer.js';
 import { rowLineWriter, type RowLineWriter } from './rowLineWriter.js';
-import { toJsonText } from './toJsonText.js';
+import { rowJsonWriter } from './toJsonText.js';
 
 /** A chunk's result rows as NDJSON text, and how many lines it holds. */
 export interface ChunkText {
@@ -22,14 +22,18 @@ export class ChunkQuery {
   private remaining: number;
   /** Writes a record's output line without building the projected row, when it can. */
   private readonly line: RowLineWriter | undefined;
+  /** The text of a row `run` built: its keys in the query's order. */
+  private readonly rowText: (row: Row) => string;
 
   constructor(private readonly compiled: CompiledQuery) {
     this.remaining = compiled.limit ?? Infinity;
     const names = compiled.columns.map((c) => c.name);
-    // `out.__proto__ = v` would set the projected row's prototype, not a key: such a query keeps
-    // building rows, so its text stays what toJsonText makes of them.
+    this.rowText = rowJsonWriter(names);
+    // Every query with output columns takes the writer, a `__proto__` column included (its key is
+    // text here, never an assignment), so the text is the same whichever path writes it: keys in
+    // the declared order (an object would put integer-like keys such as "1" first).
     this.line =
-      compiled.evaluators === undefined || names.includes('__proto__')
+      compiled.evaluators === undefined
         ? undefined
         : rowLineWriter(
             names,
@@ -71,7 +75,7 @@ export class ChunkQuery {
     if (line === undefined) {
       const rows = this.run(chunk, sourceName);
       let text = '';
-      for (const row of rows) text += `${toJsonText(row)}\n`;
+      for (const row of rows) text += `${this.rowText(row)}\n`;
       return { text, rows: rows.length };
     }
     const { filter } = this.compiled;

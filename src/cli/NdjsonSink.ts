@@ -61,9 +61,14 @@ export class NdjsonSink implements RecordSink<Row> {
    * out, then writes the text as {@link writeText} does.
    */
   write(rows: readonly Row[]): MaybePromise<void> {
+    return this.writeRows(rows, toJsonText);
+  }
+
+  /** {@link write} with each row's text made by `line` (e.g. keys in a query's order, see `rowJsonWriter`). */
+  writeRows(rows: readonly Row[], line: (row: Row) => string): MaybePromise<void> {
     if (this.closed || rows.length === 0) return;
     let text = '';
-    for (const row of rows) text += `${toJsonText(row)}\n`;
+    for (const row of rows) text += `${line(row)}\n`;
     return this.writeText(text, rows.length);
   }
 

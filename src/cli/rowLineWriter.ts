@@ -1,4 +1,5 @@
 import type { Row } from '../formats/Format.js';
+import { MAX_GENERATED_COLUMNS } from '../sql/createRowConverter.js';
 import { Decimal } from '../sql/Decimal.js';
 import type { ExpressionType } from '../sql/compileExpression.js';
 import { jsonKeyPrefixes, valueJsonText } from './toJsonText.js';
@@ -68,6 +69,14 @@ export function rowLineWriter(
     return `${text}}\n`;
   };
   if (width === 0) return () => '{}\n';
+  // Too wide for one generated function (V8's parser runs out of stack near 150k columns).
+  if (width > MAX_GENERATED_COLUMNS) {
+    const values: unknown[] = new Array(width);
+    return (record) => {
+      for (let c = 0; c < width; c++) values[c] = evaluators[c]!(record);
+      return general(values);
+    };
+  }
   const shapes = types.map(shapeOf);
   const lines: string[] = [];
   const tests: string[] = [];
@@ -78,7 +87,8 @@ export function rowLineWriter(
     const v = `v${c}`;
     // A plain column read is done here (`row[name] ?? null`, as its evaluator does): a property
     // load with its own inline cache per column instead of a call into one shared closure.
-    lines.push(reads[c] === undefined ? `const ${v} = e[${c}](r);` : `const ${v} = r[n[${c}]] ?? null;`);
+    // `__proto__` keeps its evaluator, which reads only the row's own key.
+    lines.push(reads[c] === undefined || reads[c] === '__proto__' ? `const ${v} = e[${c}](r);` : `const ${v} = r[n[${c}]] ?? null;`);
     terms.push({ text: prefixes[c]! });
     switch (shapes[c] ?? 'any') {
       case 'string':

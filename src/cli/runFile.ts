@@ -18,6 +18,7 @@ import { totalLag } from '../core/SourceMetrics.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
 import { ChunkQuery } from './ChunkQuery.js';
+import { rowJsonWriter } from './toJsonText.js';
 import { DeadLetterFile } from './DeadLetterFile.js';
 import { NdjsonSink } from './NdjsonSink.js';
 import { ProgressLine, lagText } from './ProgressLine.js';
@@ -187,6 +188,10 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
   let lastEpoch: number | undefined;
   const output = new NdjsonSink(io.stdout);
   const rows = new ChunkQuery(query.compiled);
+  // Result rows' keys in the query's order, as ChunkQuery writes them (not an object's order).
+  const names = query.compiled.columns.map((c) => c.name);
+  const changeLine = rowJsonWriter([...names, OP_FIELD]);
+  const resultLine = rowJsonWriter(names);
   // A table, an aggregate or ORDER BY ... LIMIT: the result changes. Over a bounded input the
   // final result is printed at the end (ordered, limited); over an unbounded one, every change
   // as it happens, each line saying its operation in OP_FIELD.
@@ -208,7 +213,10 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       }
       if (finalOnly) return;
       // A TRUNCATE has no columns: its line names the split (the upstream table) it empties.
-      return output.write(records.map((r) => (opOf(r) === 'truncate' ? { [OP_FIELD]: 'truncate', __split: chunk.splitId } : { ...r, [OP_FIELD]: opOf(r) })));
+      return output.writeRows(
+        records.map((r) => (opOf(r) === 'truncate' ? { [OP_FIELD]: 'truncate', __split: chunk.splitId } : { ...r, [OP_FIELD]: opOf(r) })),
+        changeLine,
+      );
     },
     flush: () => {
       const written = output.flush();
@@ -326,7 +334,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
             return;
           }
           try {
-            void output.write(result.final());
+            void output.writeRows(result.final(), resultLine);
           } catch (err) {
             finish(1, err instanceof Error ? err.message : String(err));
             return;

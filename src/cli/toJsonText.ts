@@ -50,6 +50,30 @@ export function jsonKeyPrefixes(keys: readonly string[]): string[] {
 }
 
 /**
+ * The JSON text of rows with these keys, the keys in this order: what {@link toJsonText} writes,
+ * except that an object puts integer-like keys (`"1"`) before the others, and a SQL result's
+ * columns are in the order the query declared them (the order the CLI's generated writer uses,
+ * see `rowLineWriter`). A row whose own keys are not exactly `keys` is written by toJsonText.
+ *
+ * @example
+ * rowJsonWriter(['b', '1'])({ b: 2, 1: 'x' }) // '{"b":2,"1":"x"}' (toJsonText: '{"1":"x","b":2}')
+ */
+export function rowJsonWriter(keys: readonly string[]): (row: Record<string, unknown>) => string {
+  const prefixes = jsonKeyPrefixes(keys);
+  const width = keys.length;
+  return (row) => {
+    if (width === 0 || Object.keys(row).length !== width) return toJsonText(row);
+    let out = '';
+    for (let i = 0; i < width; i++) {
+      const key = keys[i]!;
+      if (!Object.hasOwn(row, key)) return toJsonText(row);
+      out += prefixes[i]! + valueJsonText(row[key]);
+    }
+    return `${out}}`;
+  };
+}
+
+/**
  * Nesting the recursive writer handles; deeper subtrees go to {@link deepText}, which needs no
  * stack (a 100 000-deep JSON document must not end the run with "Maximum call stack size
  * exceeded"), while the common shallow row keeps the faster recursive path.

@@ -177,7 +177,7 @@ class Compiler {
     }
     const name = e.name;
     if (scope.columns === undefined) {
-      return { type: 'unknown', name, evaluate: (row) => row[name] ?? null };
+      return { type: 'unknown', name, evaluate: readColumn(name) };
     }
     const column = scope.columns.find((c) => c.name === name);
     if (column === undefined) {
@@ -187,7 +187,7 @@ class Compiler {
         e.position,
       );
     }
-    return { type: column.type.name, name, evaluate: (row) => row[name] ?? null };
+    return { type: column.type.name, name, evaluate: readColumn(name) };
   }
 
   private unary(e: Expression & { kind: 'unary' }): CompiledExpression {
@@ -643,4 +643,13 @@ function floorDecimal(v: Decimal): Decimal {
 function columnList(columns: readonly { readonly name: string }[]): string {
   const shown = columns.slice(0, 30).map((c) => c.name).join(', ');
   return columns.length > 30 ? `${shown}, ... (${columns.length} in all)` : shown;
+}
+
+/**
+ * `row[name] ?? null`; for `__proto__` only the row's own key (a row without it would otherwise
+ * read `Object.prototype`).
+ */
+function readColumn(name: string): (row: Row) => unknown {
+  if (name === '__proto__') return (row) => (Object.hasOwn(row, name) ? (row[name] ?? null) : null);
+  return (row) => row[name] ?? null;
 }

@@ -2,6 +2,7 @@ import type { Row } from '../formats/Format.js';
 import type { Column } from './Column.js';
 import { compileExpression, type ExpressionType, type Scope } from './compileExpression.js';
 import { SqlError } from './SqlError.js';
+import { setField } from './setField.js';
 import type { SqlType } from './SqlType.js';
 import type { Expression, SelectStatement } from './Statement.js';
 
@@ -80,7 +81,8 @@ const aggregateColumn = (i: number): string => `__a${i}`;
  * Compiles `SELECT ... FROM source [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n]` against
  * the source's columns (`undefined` for a source declared without columns). Output names follow
  * PostgreSQL (the alias, else the column or function name, else `?column?`); names that repeat
- * get `_2`, `_3` (a JSON object cannot hold a key twice).
+ * get `_2`, `_3`, skipping any name the select list already has (a JSON object cannot hold a key
+ * twice, and PostgreSQL's own `row_to_json` would print the repeats as duplicate keys).
  *
  * Aggregates (`count(*)`, `count`, `sum`, `min`, `max`, `avg`) may be combined with GROUP BY
  * expressions and scalar expressions over both (`sum(v) * 2`, `upper(name)` when `name` is
@@ -166,17 +168,26 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
         for (let i = 0; i < groupCount; i++) row[groupColumn(i)] = keys[i];
         for (let i = 0; i < values.length; i++) row[aggregateColumn(i)] = values[i];
         const out: Row = {};
-        for (const output of outputs) out[output.name] = output.evaluate(row);
+        for (const output of outputs) setField(out, output.name, output.evaluate(row));
         return out;
       },
     };
   }
 
+  // Output names are unique (a JSON object has one value a key): a repeated name becomes
+  // `name_2`, `name_3`..., skipping any name the select list already has (`SELECT a, a, a_2`
+  // gives a, a_3, a_2), so no two outputs ever share a key.
+  const taken = new Set(outputs.map((o) => o.name));
   const seen = new Map<string, number>();
   for (const output of outputs) {
     const count = (seen.get(output.name) ?? 0) + 1;
     seen.set(output.name, count);
-    if (count > 1) output.name = `${output.name}_${count}`;
+    if (count === 1) continue;
+    let n = count;
+    while (taken.has(`${output.name}_${n}`)) n++;
+    seen.set(output.name, n);
+    output.name = `${output.name}_${n}`;
+    taken.add(output.name);
   }
 
   let filter: ((row: Row) => boolean) | undefined;
@@ -219,7 +230,7 @@ export function compileQuery(statement: SelectStatement, columns: readonly Colum
     ? (row: Row): Row => row
     : (row: Row): Row => {
         const out: Row = {};
-        for (const output of outputs) out[output.name] = output.evaluate(row);
+        for (const output of outputs) setField(out, output.name, output.evaluate(row));
         return out;
       };
   return {

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../core/Json.js';
 import { Decimal } from './Decimal.js';
+import { setField } from './setField.js';
 import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
 import { MicroDate, instant } from '../core/MicroDate.js';
 
@@ -97,7 +98,7 @@ function toStruct(value: unknown, type: SqlType, options: ConvertOptions): { [fi
     const raw = Object.hasOwn(source, field.name) ? source[field.name] : undefined;
     try {
       // Nested values are JSON already, never text to parse again.
-      out[field.name] = convertValue(raw, field.type, {});
+      setField(out, field.name, convertValue(raw, field.type, {}));
     } catch (err) {
       throw new Error(`field "${field.name}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }

@@ -4,6 +4,7 @@ import type { Column } from './Column.js';
 import { withValuesConverter } from '../formats/ValuesConverter.js';
 import { convertValue, type ConvertOptions } from './convertValue.js';
 import { formatSqlType, type SqlType, type SqlValue } from './SqlType.js';
+import { setField } from './setField.js';
 
 /**
  * Builds the {@link RowConverter} a connector hands its format: each decoded row becomes a row
@@ -37,7 +38,7 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
       const raw = row[column.name];
       // Debezium's unavailable TOASTed value: the table keeps the previous value.
       if (raw === UNCHANGED) {
-        out[column.name] = UNCHANGED;
+        setField(out, column.name, UNCHANGED);
         continue;
       }
       let value;
@@ -47,7 +48,7 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
         throw new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       if (value === null && column.notNull && !retraction) throw new Error(`${column.described} is NOT NULL but the value is missing or null`);
-      out[column.name] = value;
+      setField(out, column.name, value);
     }
     return out;
   };
@@ -55,6 +56,12 @@ export function createRowConverter(columns: readonly Column[], options: ConvertO
   // neither), so only the conversion and the NOT NULL check; the same messages as above.
   return withValuesConverter(converter, { columns: plan.map((c) => c.name), convert: valuesConverter(plan) });
 }
+
+/**
+ * Columns past which the by-position conversion is a loop, not generated code: one function
+ * of 150 000 statements ends in "Maximum call stack size exceeded" in V8's parser.
+ */
+export const MAX_GENERATED_COLUMNS = 10_000;
 
 /** What {@link createRowConverter} knows of a column. */
 interface PlannedColumn extends Column {
@@ -67,7 +74,8 @@ interface PlannedColumn extends Column {
  * literal with the column names as its keys (one allocation, its shape known in advance) where
  * the loop adds keys one at a time through a store that sees every name. The names enter the
  * code only as JSON string literals (which are valid JavaScript string literals); a column named
- * `__proto__` (which an object literal would take for the prototype) keeps the loop.
+ * `__proto__` (which an object literal would take for the prototype) keeps the loop, as does a
+ * schema of more than {@link MAX_GENERATED_COLUMNS} columns.
  */
 function valuesConverter(plan: readonly PlannedColumn[]): (values: readonly unknown[]) => Row {
   const failed = (i: number, err: unknown): Error => {
@@ -75,7 +83,9 @@ function valuesConverter(plan: readonly PlannedColumn[]): (values: readonly unkn
     return new Error(`${column.described}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   };
   const missing = (i: number): Error => new Error(`${plan[i]!.described} is NOT NULL but the value is missing or null`);
-  if (plan.some((c) => c.name === '__proto__')) {
+  // No columns: `{}` (the generated code would declare `let ;`).
+  if (plan.length === 0) return () => ({});
+  if (plan.length > MAX_GENERATED_COLUMNS || plan.some((c) => c.name === '__proto__')) {
     return (values) => {
       const out: Row = {};
       for (let i = 0; i < plan.length; i++) {
@@ -87,7 +97,7 @@ function valuesConverter(plan: readonly PlannedColumn[]): (values: readonly unkn
           throw failed(i, err);
         }
         if (value === null && column.notNull) throw missing(i);
-        out[column.name] = value;
+        setField(out, column.name, value);
       }
       return out;
     };

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../core/Json.js';
 import { Decimal } from './Decimal.js';
+import { setField } from './setField.js';
 import { MicroDate } from '../core/MicroDate.js';
 
 /**
@@ -29,7 +30,7 @@ export function encodeValue(value: unknown): JsonValue {
   if (Array.isArray(value)) return ['a', value.map(encodeValue)];
   if (typeof value === 'object') {
     const out: { [key: string]: JsonValue } = {};
-    for (const [k, v] of Object.entries(value)) out[k] = encodeValue(v);
+    for (const [k, v] of Object.entries(value)) setField(out, k, encodeValue(v));
     return ['o', out];
   }
   throw new TypeError(`cannot checkpoint a ${typeof value} value`);
@@ -59,7 +60,7 @@ export function decodeValue(json: JsonValue): unknown {
       return (payload as JsonValue[]).map(decodeValue);
     case 'o': {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(payload as Record<string, JsonValue>)) out[k] = decodeValue(v);
+      for (const [k, v] of Object.entries(payload as Record<string, JsonValue>)) setField(out, k, decodeValue(v));
       return out;
     }
   }

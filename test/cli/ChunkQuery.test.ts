@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkQuery } from '../../src/cli/ChunkQuery.js';
 import { LineBuffer } from '../../src/cli/LineBuffer.js';
-import { toJsonText } from '../../src/cli/toJsonText.js';
+import { rowJsonWriter } from '../../src/cli/toJsonText.js';
 import { SourceError } from '../../src/core/SourceError.js';
 import type { Chunk } from '../../src/core/SourceEvent.js';
 import type { Row } from '../../src/formats/Format.js';
@@ -39,7 +39,8 @@ function chunk(rows: readonly Row[]): Chunk<Row> {
 
 function both(sql: string, rows: readonly Row[] = records): { text: string; expected: string; count: number } {
   const statement = parseSql(sql)[0] as SelectStatement;
-  const byText = new ChunkQuery(compileQuery(statement, columns));
+  const compiled = compileQuery(statement, columns);
+  const byText = new ChunkQuery(compiled);
   const byRows = new ChunkQuery(compileQuery(statement, columns));
   const { text, rows: count } = byText.text(chunk(rows), 'src');
   const built = byRows.run(chunk(rows), 'src');
@@ -49,7 +50,9 @@ function both(sql: string, rows: readonly Row[] = records): { text: string; expe
   const lines = new LineBuffer();
   assert.equal(byBytes.writeLines(chunk(rows), 'src', lines), count);
   assert.equal(lines.take().toString('utf8'), text);
-  return { text, expected: built.map((r) => `${toJsonText(r)}\n`).join(''), count };
+  // The rows' text with their keys in the query's order (an object puts "1" first).
+  const line = rowJsonWriter(compiled.columns.map((c) => c.name));
+  return { text, expected: built.map((r) => `${line(r)}\n`).join(''), count };
 }
 
 test('text() is the text of the rows run() builds: SELECT *, expressions, aliases, repeated names, WHERE', () => {
@@ -76,9 +79,24 @@ test('text() with LIMIT: stops at the limit across chunks, like run()', () => {
   assert.deepEqual(query.text(chunk(records), 's'), { text: '', rows: 0 });
 });
 
-test('an output column named __proto__ keeps building rows, so its text stays toJsonText of the row', () => {
+test('an output column named __proto__ is a plain key in both paths, the row built by run() included', () => {
   const { text, expected } = both('select id as "__proto__", name from t');
   assert.equal(text, expected);
+  assert.equal(text.split('\n')[0], '{"__proto__":1,"name":"quote \\" backslash \\\\ \u2028 é"}');
+  const statement = parseSql('select id as "__proto__", price as p from t')[0] as SelectStatement;
+  const [row] = new ChunkQuery(compileQuery(statement, columns)).run(chunk(records), 'src');
+  assert.equal(Object.getPrototypeOf(row), Object.prototype);
+  assert.deepEqual(Object.keys(row!), ['__proto__', 'p']);
+});
+
+test('integer-like and repeated output names: declared order and one key each, the same text in both paths', () => {
+  const { text, expected } = both('select name, id as "1", big as "0", id, id, ratio as id_2 from t where id = 3');
+  assert.equal(text, expected);
+  assert.equal(text, '{"name":null,"1":3,"0":-5,"id":3,"id_3":3,"id_2":"-Infinity"}\n');
+  // A query with no generated writer (a source without columns) writes rows as they are.
+  const statement = parseSql('select * from t')[0] as SelectStatement;
+  const schemaless = new ChunkQuery(compileQuery(statement, undefined));
+  assert.equal(schemaless.text(chunk([{ b: 1, a: 2 }]), 'src').text, '{"b":1,"a":2}\n');
 });
 
 test('an evaluation error names the record, the split and the offset; a value that contains itself is a TypeError, named by its record too', () => {

@@ -158,3 +158,38 @@ test('writeLines: what a failing fill appended is dropped, the chunk is out whol
   assert.equal(sink.rows, 2);
   assert.equal(sink.bytes, Buffer.byteLength(`{"a":1}\n${big}`));
 });
+
+test('a slow reader and one small write a turn: the memory pending writes hold stays near what the stream counts', async () => {
+  // The bytes each write holds alive are its whole ArrayBuffer, not the slice written: count
+  // every distinct backing buffer the stream was handed (the reader takes none of them).
+  for (const via of ['writeLines', 'writeText'] as const) {
+    const { stream, release } = stalledStream();
+    const backing = new Set<ArrayBufferLike>();
+    const write = stream.write.bind(stream) as (chunk: Buffer, callback: (err?: Error | null) => void) => boolean;
+    (stream as unknown as { write: typeof write }).write = (chunk, callback) => {
+      backing.add(chunk.buffer);
+      return write(chunk, callback);
+    };
+    const sink = new NdjsonSink(stream);
+    const line = '{"id":1,"name":"a small row of about eighty bytes of json text ......."}\n';
+    for (let i = 0; i < 200; i++) {
+      const waited = via === 'writeLines' ? sink.writeLines((lines) => (lines.append(line), 1)) : sink.writeText(line, 1);
+      assert.equal(waited, undefined, 'far below the pending bound: no write waits');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const pending = stream.writableLength;
+    assert.equal(pending, 200 * line.length, `${via}: every line was handed to the stream, one write a turn`);
+    let held = 0;
+    for (const buffer of backing) held += buffer.byteLength;
+    // Four times what is pending, plus Node's 8 KiB pool slabs the small copies come from.
+    assert.ok(held <= 4 * pending + 64 * 1024, `${via}: ${held} bytes of ArrayBuffers held for ${pending} bytes pending`);
+    // The reader catches up: every write is taken, one a turn as the stream hands them on.
+    let flushed = false;
+    void Promise.resolve(sink.flush()).then(() => (flushed = true));
+    for (let turn = 0; turn < 1000 && !flushed; turn++) {
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(flushed, `${via}: flush resolves once the reader took everything`);
+  }
+});

@@ -148,3 +148,19 @@ test('kill -9 during an unbounded aggregate, then a rerun: the count goes on fro
   assert.ok(!second.includes('"n":110') && !second.includes('"total":120'), second);
   assert.match(second, /"total":70/);
 });
+
+test('a column named __proto__ through the CLI: a plain key with SELECT *, an alias, NUMERIC, and an aggregate; "1" keeps its declared place', async () => {
+  const data = files('proto', { 'p.csv': 'x,1,2.50\ny,2,3.25\n' });
+  const ddl = `create source p ("__proto__" varchar, a int, "n" numeric(10,2)) with (connector = 'fs', fs.path = '${data}') format plain encode csv (without_header = 'true');`;
+  const cases: Array<[string, string[]]> = [
+    ['select * from p;', ['{"__proto__":"x","a":1,"n":2.50}', '{"__proto__":"y","a":2,"n":3.25}']],
+    ['select "__proto__" as q, a as "1" from p;', ['{"q":"x","1":1}', '{"q":"y","1":2}']],
+    ['select n as "__proto__", a, a from p where a = 2;', ['{"__proto__":3.25,"a":2,"a_2":2}']],
+    ['select "__proto__", sum(n) as "1" from p group by "__proto__" order by "__proto__";', ['{"__proto__":"x","1":2.50}', '{"__proto__":"y","1":3.25}']],
+  ];
+  for (const [i, [select, lines]] of cases.entries()) {
+    const result = await run(['run', sqlFile(`proto${i}.sql`, `${ddl}\n${select}`)]);
+    assert.equal(result.code, 0, `${select}: ${result.stderr}`);
+    assert.equal(result.stdout, [...lines, ''].join('\n'), select);
+  }
+});

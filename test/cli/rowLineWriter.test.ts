@@ -73,3 +73,25 @@ test('an evaluator that throws, or a value that contains itself, throws from the
   cyclic.self = cyclic;
   assert.throws(() => writer(['doc'], ['jsonb'])({ doc: cyclic }), TypeError);
 });
+
+test('150 000 columns: too wide for one generated function, the loop writes the same line', () => {
+  const wide = Array.from({ length: 150_000 }, (_, i) => `c${i}`);
+  const row: Row = {};
+  wide.forEach((n, i) => (row[n] = i % 3 === 0 ? `v${i}` : i));
+  const line = rowLineWriter(
+    wide,
+    wide.map((_, i) => (i % 3 === 0 ? 'varchar' : 'integer')),
+    wide.map((n) => (r: Row) => r[n] ?? null),
+    wide,
+  )(row);
+  assert.equal(line, expected(wide, row));
+});
+
+test('a __proto__ column read directly: the own value, and null (not Object.prototype) when the row has none', () => {
+  const own: Row = {};
+  Object.defineProperty(own, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+  const read = (r: Row): unknown => (Object.hasOwn(r, '__proto__') ? (r['__proto__'] ?? null) : null);
+  const line = rowLineWriter(['__proto__', 'a'], ['varchar', 'integer'], [read, (r) => r['a'] ?? null], ['__proto__', 'a']);
+  assert.equal(line({ ...own, a: 1 }), '{"__proto__":"p","a":1}\n');
+  assert.equal(line({ a: 1 }), '{"__proto__":null,"a":1}\n');
+});
