@@ -34,6 +34,12 @@ export class FlowControl {
     if (outputHeld || this.backlogLimit !== Infinity) this.update();
   }
 
+  /** A queued chunk will never be emitted (its split's lease changed hands): no longer in flight. */
+  dropped(records: number): void {
+    this.held -= records;
+    this.update();
+  }
+
   /** A queued chunk is being emitted; call {@link update} once the subscriber has it. */
   emitting(records: number): void {
     this.held -= records;
