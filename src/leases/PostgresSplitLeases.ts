@@ -85,6 +85,8 @@ interface SourceState<S extends SourceSplit> {
   /** The held set last emitted, as text, to emit only on change. */
   emitted: string | undefined;
   syncing: boolean;
+  /** When the renewal under way (`syncing`) was asked for (scheduler time). */
+  syncingSince: number;
   again: boolean;
   stopped: boolean;
   lastSuccess: number;
@@ -218,6 +220,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
         givingSince: 0,
         emitted: undefined,
         syncing: false,
+        syncingSince: 0,
         again: false,
         stopped: false,
         lastSuccess: this.#scheduler.now(),
@@ -365,25 +368,27 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
   }
 
   /**
-   * Fails the source once its last successful renewal is a lease time old. A failing renewal
-   * checks that itself, but a query that never returns (a connection gone silent behind a
-   * partition or a NAT) fails nothing: the process would read on, for as long as TCP keeps
-   * the connection, splits whose leases ran out and that another process now reads.
+   * Fails the source once a renewal has been under way for a lease time without an answer. A
+   * failing renewal checks the lease time itself, but a query that never returns (a connection
+   * gone silent behind a partition or a NAT, or a commit hung before the renewal in the queue)
+   * fails nothing: the process would read on, for as long as TCP keeps the connection, splits
+   * whose leases ran out and that another process now reads. Only a renewal in flight counts: a
+   * process merely paused (SIGSTOP, a long GC) renews on waking and learns what it lost.
    */
   #watchdog<S extends SourceSplit>(state: SourceState<S>): Subscription {
     const scheduler = this.#scheduler;
-    const leaseMs = this.leaseMs;
-    // One action rescheduling itself (no new subscription per lease time).
+    const { leaseMs, renewMs, description } = this;
+    // One action rescheduling itself (no new subscription per check).
     return scheduler.schedule(function (this: SchedulerAction<undefined>) {
       if (state.stopped) return;
-      const age = scheduler.now() - state.lastSuccess;
-      if (age < leaseMs) {
-        this.schedule(undefined, leaseMs - age);
+      const waited = scheduler.now() - state.syncingSince;
+      if (!state.syncing || waited < leaseMs) {
+        this.schedule(undefined, state.syncing ? leaseMs - waited : renewMs);
         return;
       }
       state.stopped = true;
-      state.fail(new Error(`PostgresSplitLeases: no successful renewal for ${leaseMs} ms (the lease connection does not answer): the leases are lost`));
-    }, leaseMs);
+      state.fail(new Error(`PostgresSplitLeases: no answer to a lease renewal for ${leaseMs} ms in ${description}: the leases are lost`));
+    }, renewMs);
   }
 
   /** Renews, rebalances and emits the held set; one at a time per source, coalescing. */
@@ -394,6 +399,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       return;
     }
     state.syncing = true;
+    state.syncingSince = this.#scheduler.now();
     state.again = false;
     // The renewal's UPDATE runs after the body starts: its leases last at least a lease time
     // from then (the watchdog counts from there, never from a later moment they may not reach).
