@@ -165,9 +165,9 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       throw new TypeError(`PostgresSplitLeases: renewMs must be a whole number from 1 to below leaseMs (${leaseMs}), got ${options.renewMs}`);
     }
     const secrets = connectionSecrets(options.connection);
-    // A renewal that does not answer within a lease time cannot keep the leases anyway: failing
-    // the query frees the connection's queue (close() and the release behind it) as well.
-    const client = await connectPg('PostgresSplitLeases', options.connection, { queryTimeoutMs: leaseMs, keepAliveMs: Math.max(1_000, Math.floor(leaseMs / 3)) });
+    // Keepalive lets the kernel notice a server gone without a word; a silent one that still
+    // acknowledges TCP is the watchdog's (see #watchdog).
+    const client = await connectPg('PostgresSplitLeases', options.connection, { keepAliveMs: Math.max(1_000, Math.floor(leaseMs / 3)) });
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:${table}`]);
@@ -362,7 +362,11 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     }
     this.#sources.clear();
     this.#closed = true;
-    await this.#tail.catch(() => undefined);
+    // The releases get a lease time (a hung connection would never let them finish); pg's end()
+    // then drops a connection whose query is still unanswered.
+    let waited: Subscription | undefined;
+    await Promise.race([this.#tail.catch(() => undefined), new Promise<void>((resolve) => (waited = this.#scheduler.schedule(() => resolve(), this.leaseMs)))]);
+    waited?.unsubscribe();
     await this.#client.end().catch(() => undefined);
     this.#events.complete();
   }
@@ -378,12 +382,21 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
   #watchdog<S extends SourceSplit>(state: SourceState<S>): Subscription {
     const scheduler = this.#scheduler;
     const { leaseMs, renewMs, description } = this;
+    let suspect: number | undefined;
     // One action rescheduling itself (no new subscription per check).
     return scheduler.schedule(function (this: SchedulerAction<undefined>) {
       if (state.stopped) return;
       const waited = scheduler.now() - state.syncingSince;
       if (!state.syncing || waited < leaseMs) {
+        suspect = undefined;
         this.schedule(undefined, state.syncing ? leaseMs - waited : renewMs);
+        return;
+      }
+      // Once more a moment later, still the same renewal: a process waking from a pause runs
+      // its due timers before it reads the answers waiting in its sockets.
+      if (suspect !== state.syncingSince) {
+        suspect = state.syncingSince;
+        this.schedule(undefined, Math.min(renewMs, 100));
         return;
       }
       state.stopped = true;

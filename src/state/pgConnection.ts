@@ -102,10 +102,12 @@ async function loadPgClient(what: string): Promise<PgClientClass> {
   }
 }
 
-/** Bounds on a connection that stops answering, for {@link connectPg}. */
+/**
+ * Bounds on a connection that stops answering, for {@link connectPg}. No `query_timeout`: pg
+ * measures it with a timer that, after a pause of the process (SIGSTOP, a long GC), fires before
+ * the answer already waiting in the socket is read, failing a query that did not hang.
+ */
 export interface PgLimits {
-  /** pg's `query_timeout`: a query without an answer this long fails (and the client with it). */
-  readonly queryTimeoutMs?: number;
   /** TCP keepalive from this idle time on, so a peer gone without a FIN is noticed. */
   readonly keepAliveMs?: number;
 }
@@ -117,8 +119,7 @@ export interface PgLimits {
 export async function connectPg(what: string, connection: PgConnection, limits: PgLimits = {}): Promise<PgClient> {
   const Client = await loadPgClient(what);
   const config: Record<string, unknown> = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
-  // The caller's own settings win over these defaults of ours.
-  if (limits.queryTimeoutMs !== undefined && config['query_timeout'] === undefined) config['query_timeout'] = limits.queryTimeoutMs;
+  // The caller's own settings win over this default of ours.
   if (limits.keepAliveMs !== undefined && config['keepAlive'] === undefined) {
     config['keepAlive'] = true;
     config['keepAliveInitialDelayMillis'] = limits.keepAliveMs;
