@@ -23,6 +23,10 @@ export class CheckpointState<S extends SourceSplit> {
   private readonly departed = new Map<string, SplitPosition<S>>();
   /** The departed splits the last snapshot recorded (where their reading stopped). */
   lastDeparted: ReadonlySet<string> = new Set();
+  /** With split leases: the lease token each split is read under (a departed one's until the next snapshot). */
+  private readonly tokens = new Map<string, string>();
+  /** The lease token of each split the last snapshot recorded, where it has one. */
+  lastTokens: ReadonlyMap<string, string> = new Map();
 
   constructor(
     restored: Snapshot<S> | undefined,
@@ -88,6 +92,24 @@ export class CheckpointState<S extends SourceSplit> {
     return position;
   }
 
+  /** The lease token split `id` is read under, if any. */
+  token(id: string): string | undefined {
+    return this.tokens.get(id);
+  }
+
+  setToken(id: string, token: string): void {
+    this.tokens.set(id, token);
+  }
+
+  /**
+   * Split `id` (still in the set) is under a new lease: what this run read of it no longer
+   * counts; the next {@link track} starts it at the lease's position.
+   */
+  forget(id: string): void {
+    this.positions.delete(id);
+    this.changed = true;
+  }
+
   /** A chunk of split `id` was emitted: the split stands at `nextOffset`. */
   advance(id: string, nextOffset: string): void {
     const position = this.positions.get(id);
@@ -122,6 +144,13 @@ export class CheckpointState<S extends SourceSplit> {
     for (const [id, position] of this.departed) splits[id] = position;
     this.lastDeparted = new Set(this.departed.keys());
     this.departed.clear();
+    const tokens = new Map<string, string>();
+    for (const id of Object.keys(splits)) {
+      const token = this.tokens.get(id);
+      if (token !== undefined) tokens.set(id, token);
+    }
+    this.lastTokens = tokens;
+    for (const id of this.tokens.keys()) if (!this.current.has(id)) this.tokens.delete(id);
     this.changed = false;
     return this.enumerator === undefined ? { epoch, splits } : { epoch, splits, enumerator: this.enumerator };
   }

@@ -57,8 +57,13 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   private readonly leases: SplitLeases | undefined;
   /** With leases: where each split last leased to this process starts. */
   private readonly leasedStarts = new Map<string, LeasedPosition | undefined>();
+  /** With leases: the token each split is leased to this process under, where the leases have one. */
+  private readonly leasedTokens = new Map<string, string>();
   /** With leases: written snapshots' positions, until their epoch commits to the leases. */
-  private readonly leaseSnapshots = new Map<number, { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string> }>();
+  private readonly leaseSnapshots = new Map<
+    number,
+    { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string>; readonly tokens: ReadonlyMap<string, string> }
+  >();
 
   constructor(options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
@@ -78,16 +83,16 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
       name: this.name,
       store: this.store,
       enumerator: this.leases === undefined ? options.enumerator : this.leasedEnumerator(this.leases, options.enumerator),
-      ...(this.leases === undefined ? {} : { startPosition: (id: string) => this.leasedStarts.get(id) }),
+      ...(this.leases === undefined ? {} : { startPosition: (id: string) => this.leasedStarts.get(id), leaseToken: (id: string) => this.leasedTokens.get(id) }),
       reader: options.reader,
       options,
       badRecords: this.badRecords,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       warn: (message, split) => this.warnings.next(split === undefined ? { source: this.name, message } : { source: this.name, split, message }),
-      snapshotWritten: (epoch, splits, departed) => {
+      snapshotWritten: (epoch, splits, departed, tokens) => {
         this.hook.written(epoch, splits);
         if (this.leases === undefined) return;
-        this.leaseSnapshots.set(epoch, { positions: new Map(Object.entries(splits)), departed });
+        this.leaseSnapshots.set(epoch, { positions: new Map(Object.entries(splits)), departed, tokens });
         if (this.leaseSnapshots.size > MAX_UNCOMMITTED_EPOCHS) this.leaseSnapshots.delete(this.leaseSnapshots.keys().next().value!);
       },
       metrics: this.recorder,
@@ -101,7 +106,11 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
       splits: (context) =>
         leases.hold(this.name, inner.splits(context)).pipe(
           map((held) => {
-            for (const { split, position } of held) this.leasedStarts.set(split.id, position);
+            for (const { split, position, token } of held) {
+              this.leasedStarts.set(split.id, position);
+              if (token === undefined) this.leasedTokens.delete(split.id);
+              else this.leasedTokens.set(split.id, token);
+            }
             return held.map((h) => h.split);
           }),
         ),
@@ -164,7 +173,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     if (this.leases === undefined) return undefined;
     const snapshot = this.leaseSnapshots.get(epoch);
     for (const e of this.leaseSnapshots.keys()) if (e <= epoch) this.leaseSnapshots.delete(e);
-    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed);
+    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed, snapshot.tokens);
   }
 
   acknowledge(records: number): void {
@@ -191,6 +200,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
           // since this store's snapshot): the snapshot keeps its epoch and enumerator state only.
           if (this.leases !== undefined) {
             this.leasedStarts.clear();
+            this.leasedTokens.clear();
             this.leaseSnapshots.clear();
             if (restored.snapshot !== undefined) restored = { ...restored, snapshot: { ...restored.snapshot, splits: {} } };
           }

@@ -34,7 +34,7 @@ export class FlowControl {
     if (outputHeld || this.backlogLimit !== Infinity) this.update();
   }
 
-  /** Queued chunks were dropped unemitted (their split left the set): no longer in flight. */
+  /** Queued chunks will never be emitted (their split left the set, or its lease changed hands): no longer in flight. */
   dropped(records: number): void {
     this.held -= records;
     this.update();

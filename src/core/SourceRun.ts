@@ -26,11 +26,14 @@ export interface RunSetup<S extends SourceSplit, T> {
   readonly warn: (message: string, split?: string) => void;
   /** Where a split new to the run starts, when something knows better than `null` (split leases). */
   readonly startPosition?: (id: string) => { readonly offset: string | null; readonly finished: boolean } | undefined;
+  /** The lease token split `id` is held under now (split leases); a change restarts its reading at {@link startPosition}. */
+  readonly leaseToken?: (id: string) => string | undefined;
   /**
    * A snapshot of the run was written (before its barrier is emitted). `departed`: splits it
    * records only because they just left the set (split leases hand them over at that position).
+   * `tokens`: the lease token each split's position was read under (split leases write it only under that token).
    */
-  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>, departed: ReadonlySet<string>) => void;
+  readonly snapshotWritten: (epoch: number, splits: Readonly<Record<string, SplitPosition<S>>>, departed: ReadonlySet<string>, tokens: ReadonlyMap<string, string>) => void;
   /** Where the run counts rows and checkpoints; readers report bytes and lag to it. */
   readonly metrics: MetricsRecorder;
   /** The source's rate limit when the run starts (rows per second; `null`: none). */
@@ -196,6 +199,7 @@ export class SourceRun<S extends SourceSplit, T> {
     this.state.assign(next);
     this.setup.metrics.assigned(next);
     for (const [id, split] of next) {
+      this.followLease(id);
       const position = this.state.track(split, this.state.position(id) === undefined ? this.setup.startPosition?.(id) : undefined);
       // A finished split is read again only when the enumerator says its upstream grew.
       if (!this.readers.has(id) && (!(position?.finished ?? false) || split['reopen'] === true)) this.startReader(split, position?.offset ?? null);
@@ -221,6 +225,24 @@ export class SourceRun<S extends SourceSplit, T> {
     if (kept === this.pending.length) return;
     this.pending.length = kept;
     this.flow.dropped(records);
+  }
+
+  /**
+   * With split leases: a split held under another token than before was lost and taken again
+   * (another process may have read and committed it meanwhile), so what this run read of it is
+   * void: its reader stops, its chunks still queued are never emitted, and it starts again at
+   * the lease's position.
+   */
+  private followLease(id: string): void {
+    const token = this.setup.leaseToken?.(id);
+    if (token === undefined) return;
+    const previous = this.state.token(id);
+    this.state.setToken(id, token);
+    if (previous === undefined || previous === token || this.state.position(id) === undefined) return;
+    this.readers.get(id)?.unsubscribe();
+    this.readers.delete(id);
+    this.dropQueued(id);
+    this.state.forget(id);
   }
 
   private startReader(split: S, offset: string | null): void {
@@ -350,6 +372,7 @@ export class SourceRun<S extends SourceSplit, T> {
     const epoch = ++this.lastEpoch;
     const snapshot = this.state.snapshot(epoch);
     const departed = this.state.lastDeparted;
+    const tokens = this.state.lastTokens;
     this.output = 'held';
     this.subscriptions.add(
       writeSnapshot(store, name, snapshot).subscribe({
@@ -358,7 +381,7 @@ export class SourceRun<S extends SourceSplit, T> {
         complete: () => {
           if (this.stopped) return;
           this.output = 'open';
-          this.setup.snapshotWritten(epoch, snapshot.splits, departed);
+          this.setup.snapshotWritten(epoch, snapshot.splits, departed, tokens);
           this.setup.metrics.checkpointWritten(epoch, this.scheduler.now() - requestedAt, snapshot, final);
           this.flow.barrier(epoch);
           const barrier: Barrier = final ? { type: 'barrier', epoch, final: true } : { type: 'barrier', epoch };

@@ -14,6 +14,13 @@ export interface LeasedSplit<S extends SourceSplit> {
   readonly split: S;
   /** The committed position when the lease was taken (`undefined`: nothing committed yet). */
   readonly position: LeasedPosition | undefined;
+  /**
+   * The lease's fencing token (`undefined`: the implementation has none). A split emitted again
+   * under another token was lost and taken again meanwhile (another process may have moved it
+   * on): the source reads it again from `position`, and each snapshot records the token its
+   * position was read under, for {@link SplitLeases.commit}.
+   */
+  readonly token?: string;
 }
 
 /**
@@ -38,8 +45,18 @@ export interface SplitLeases {
    * believes, and leaves the held set. Called before the epoch is marked committed.
    * `departed`: splits of `positions` that had left the held set before this snapshot, recorded
    * at the position where their reading stopped: a split given up can be handed over there.
+   * `tokens`: the lease token each split of `positions` was read under when the snapshot was
+   * taken; a position is written only under that token (a snapshot older than the lease now
+   * held would otherwise move the committed position back), and a fenced commit drops a split
+   * from the held set only if it is still held under that token.
    */
-  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string>): MaybePromise<void>;
+  commit<S extends SourceSplit>(
+    source: string,
+    epoch: number,
+    positions: ReadonlyMap<string, SplitPosition<S>>,
+    departed: ReadonlySet<string>,
+    tokens?: ReadonlyMap<string, string>,
+  ): MaybePromise<void>;
 }
 
 /**

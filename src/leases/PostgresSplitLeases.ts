@@ -1,4 +1,4 @@
-import { Observable, Subject, asyncScheduler, timer, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, Subject, asyncScheduler, timer, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SourceSplit, SplitPosition } from '../core/SourceSplit.js';
 import type { AssignableSplitLeases, LeasedPosition, LeasedSplit } from '../core/SplitLeases.js';
 import { checkTableName, connectionSecrets, connectPg, describeConnection, scrub, type PgClient, type PgConnection } from '../state/pgConnection.js';
@@ -85,6 +85,8 @@ interface SourceState<S extends SourceSplit> {
   /** The held set last emitted, as text, to emit only on change. */
   emitted: string | undefined;
   syncing: boolean;
+  /** When the renewal under way (`syncing`) was asked for (scheduler time). */
+  syncingSince: number;
   again: boolean;
   stopped: boolean;
   lastSuccess: number;
@@ -163,7 +165,9 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       throw new TypeError(`PostgresSplitLeases: renewMs must be a whole number from 1 to below leaseMs (${leaseMs}), got ${options.renewMs}`);
     }
     const secrets = connectionSecrets(options.connection);
-    const client = await connectPg('PostgresSplitLeases', options.connection);
+    // Keepalive lets the kernel notice a server gone without a word; a silent one that still
+    // acknowledges TCP is the watchdog's (see #watchdog).
+    const client = await connectPg('PostgresSplitLeases', options.connection, { keepAliveMs: Math.max(1_000, Math.floor(leaseMs / 3)) });
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:${table}`]);
@@ -216,6 +220,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
         givingSince: 0,
         emitted: undefined,
         syncing: false,
+        syncingSince: 0,
         again: false,
         stopped: false,
         lastSuccess: this.#scheduler.now(),
@@ -251,6 +256,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
         );
       }
       subscriptions.push(timer(this.renewMs, this.renewMs, this.#scheduler).subscribe(() => this.#sync(state)));
+      subscriptions.push(this.#watchdog(state));
       return () => {
         state.stopped = true;
         for (const s of subscriptions) s.unsubscribe();
@@ -261,7 +267,13 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     });
   }
 
-  commit<S extends SourceSplit>(source: string, epoch: number, positions: ReadonlyMap<string, SplitPosition<S>>, departed: ReadonlySet<string> = new Set()): Promise<void> {
+  commit<S extends SourceSplit>(
+    source: string,
+    epoch: number,
+    positions: ReadonlyMap<string, SplitPosition<S>>,
+    departed: ReadonlySet<string> = new Set(),
+    snapshotTokens?: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const state = this.#sources.get(source);
     const ids: string[] = [];
     const tokens: string[] = [];
@@ -275,7 +287,10 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       const held = state?.held.get(id);
       if (held === undefined) continue;
       ids.push(id);
-      tokens.push(held.token);
+      // The token the snapshot was taken under, not the one held now: a split lost and taken
+      // again since (maybe moved on by another process meanwhile) must not get this older
+      // position; the database fences it like any lost lease.
+      tokens.push(snapshotTokens?.get(id) ?? held.token);
       offsets.push(position.offset);
       finished.push(position.finished);
       // A finished split needs no lease; one chosen for balance goes with the snapshot that
@@ -305,6 +320,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
         }
         if (released.length > 0 && state !== undefined) {
           for (const id of released) {
+            if (state.held.get(id)?.token !== tokens[ids.indexOf(id)]) continue;
             state.held.delete(id);
             state.giving.delete(id);
           }
@@ -317,12 +333,19 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
           }
         }
       }
-      for (const id of ids) if (!written.has(id)) fenced.push(id);
+      const fencedTokens = new Map<string, string>();
+      ids.forEach((id, i) => {
+        if (written.has(id)) return;
+        fenced.push(id);
+        fencedTokens.set(id, tokens[i]!);
+      });
       if (committed.length > 0) this.#events.next({ type: 'committed', source, epoch, splits: committed });
       if (fenced.length > 0) {
         this.#events.next({ type: 'fenced', source, epoch, splits: fenced });
         if (state !== undefined && !state.stopped) {
-          for (const id of fenced) state.held.delete(id);
+          // Only the lease the commit was fenced under is gone: one taken again since (a new
+          // token, by a renewal queued before this commit) is held and read on.
+          for (const id of fenced) if (state.held.get(id)?.token === fencedTokens.get(id)) state.held.delete(id);
           this.#emit(state as SourceState<SourceSplit>);
           this.#sync(state);
         }
@@ -339,9 +362,46 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     }
     this.#sources.clear();
     this.#closed = true;
-    await this.#tail.catch(() => undefined);
+    // The releases get a lease time (a hung connection would never let them finish); pg's end()
+    // then drops a connection whose query is still unanswered.
+    let waited: Subscription | undefined;
+    await Promise.race([this.#tail.catch(() => undefined), new Promise<void>((resolve) => (waited = this.#scheduler.schedule(() => resolve(), this.leaseMs)))]);
+    waited?.unsubscribe();
     await this.#client.end().catch(() => undefined);
     this.#events.complete();
+  }
+
+  /**
+   * Fails the source once a renewal has been under way for a lease time without an answer. A
+   * failing renewal checks the lease time itself, but a query that never returns (a connection
+   * gone silent behind a partition or a NAT, or a commit hung before the renewal in the queue)
+   * fails nothing: the process would read on, for as long as TCP keeps the connection, splits
+   * whose leases ran out and that another process now reads. Only a renewal in flight counts: a
+   * process merely paused (SIGSTOP, a long GC) renews on waking and learns what it lost.
+   */
+  #watchdog<S extends SourceSplit>(state: SourceState<S>): Subscription {
+    const scheduler = this.#scheduler;
+    const { leaseMs, renewMs, description } = this;
+    let suspect: number | undefined;
+    // One action rescheduling itself (no new subscription per check).
+    return scheduler.schedule(function (this: SchedulerAction<undefined>) {
+      if (state.stopped) return;
+      const waited = scheduler.now() - state.syncingSince;
+      if (!state.syncing || waited < leaseMs) {
+        suspect = undefined;
+        this.schedule(undefined, state.syncing ? leaseMs - waited : renewMs);
+        return;
+      }
+      // Once more a moment later, still the same renewal: a process waking from a pause runs
+      // its due timers before it reads the answers waiting in its sockets.
+      if (suspect !== state.syncingSince) {
+        suspect = state.syncingSince;
+        this.schedule(undefined, Math.min(renewMs, 100));
+        return;
+      }
+      state.stopped = true;
+      state.fail(new Error(`PostgresSplitLeases: no answer to a lease renewal for ${leaseMs} ms in ${description}: the leases are lost`));
+    }, renewMs);
   }
 
   /** Renews, rebalances and emits the held set; one at a time per source, coalescing. */
@@ -352,10 +412,17 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       return;
     }
     state.syncing = true;
+    state.syncingSince = this.#scheduler.now();
     state.again = false;
-    this.#run('renew leases', (client) => this.#syncOnce(client, state)).then(
+    // The renewal's UPDATE runs after the body starts: its leases last at least a lease time
+    // from then (the watchdog counts from there, never from a later moment they may not reach).
+    let started = this.#scheduler.now();
+    this.#run('renew leases', (client) => {
+      started = this.#scheduler.now();
+      return this.#syncOnce(client, state);
+    }).then(
       () => {
-        state.lastSuccess = this.#scheduler.now();
+        state.lastSuccess = started;
         state.syncing = false;
         if (state.again) this.#sync(state);
       },
@@ -531,7 +598,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       const lease = state.held.get(id);
       // A split being given back is no longer read; its lease stays until a commit writes
       // where its reading stopped (the source records it once more for that).
-      if (lease !== undefined && !state.giving.has(id)) held.push({ split, position: lease.position });
+      if (lease !== undefined && !state.giving.has(id)) held.push({ split, position: lease.position, token: lease.token });
     }
     const text = JSON.stringify(held.map(({ split }) => [split.id, state.held.get(split.id)!.token]));
     if (text === state.emitted) return;

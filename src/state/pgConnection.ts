@@ -103,12 +103,27 @@ async function loadPgClient(what: string): Promise<PgClientClass> {
 }
 
 /**
+ * Bounds on a connection that stops answering, for {@link connectPg}. No `query_timeout`: pg
+ * measures it with a timer that, after a pause of the process (SIGSTOP, a long GC), fires before
+ * the answer already waiting in the socket is read, failing a query that did not hang.
+ */
+export interface PgLimits {
+  /** TCP keepalive from this idle time on, so a peer gone without a FIN is noticed. */
+  readonly keepAliveMs?: number;
+}
+
+/**
  * Opens one connection. Errors name the server without the password (pg's own messages do not
  * carry it, but a message built from the URL would), and have every secret scrubbed anyway.
  */
-export async function connectPg(what: string, connection: PgConnection): Promise<PgClient> {
+export async function connectPg(what: string, connection: PgConnection, limits: PgLimits = {}): Promise<PgClient> {
   const Client = await loadPgClient(what);
-  const config = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+  const config: Record<string, unknown> = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+  // The caller's own settings win over this default of ours.
+  if (limits.keepAliveMs !== undefined && config['keepAlive'] === undefined) {
+    config['keepAlive'] = true;
+    config['keepAliveInitialDelayMillis'] = limits.keepAliveMs;
+  }
   const client = new Client(config);
   // A connection that breaks later is reported by the next query's rejection; without a
   // listener, pg's 'error' event would crash the process instead.
