@@ -51,16 +51,11 @@ export class RowSink {
       try {
         row = convert(row);
       } catch (err) {
-        const detail = this.lineOf === undefined ? undefined : { line: this.lineOf(position), bytes: end - start };
-        this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
+        this.rejected(err, position, index, bytes, start, end);
         return;
       }
     }
-    if (this.firstPosition === -1) {
-      this.firstPosition = position;
-      this.firstIndex = index;
-    }
-    this.rows.push(row);
+    this.accept(row, position, index);
   }
 
   /**
@@ -72,15 +67,25 @@ export class RowSink {
     try {
       row = converter.convert(values);
     } catch (err) {
-      const detail = this.lineOf === undefined ? undefined : { line: this.lineOf(position), bytes: end - start };
-      this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
+      this.rejected(err, position, index, bytes, start, end);
       return;
     }
+    this.accept(row, position, index);
+  }
+
+  /** Keeps a converted row, noting where the batch's first row is. */
+  private accept(row: Row, position: number, index: number): void {
     if (this.firstPosition === -1) {
       this.firstPosition = position;
       this.firstIndex = index;
     }
     this.rows.push(row);
+  }
+
+  /** Reports a record the conversion rejected as bad, with its raw bytes and, for text, its line. */
+  private rejected(err: unknown, position: number, index: number, bytes: Uint8Array, start: number, end: number): void {
+    const detail = this.lineOf === undefined ? undefined : { line: this.lineOf(position), bytes: end - start };
+    this.bad(this.formatOffset(position, index), err instanceof Error ? err.message : String(err), bytes.slice(start, end), err, detail);
   }
 
   /**
