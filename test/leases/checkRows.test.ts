@@ -43,6 +43,18 @@ test('checkRows: a repeat on a partition handed over between live processes fail
   assert.equal(check([p1, p2], [p1]), 1);
 });
 
+test('checkRows: a repeat after a chain of takeovers from the killed process passes (a holder in between gave the split on before reading it)', () => {
+  // The CI run that made this case: the killed p3 printed row 0 of t-0; p1 took it over at 0 and
+  // handed it to p4 (balance) before reading; p4 printed row 0 again.
+  const p3 = proc([{ at: 0, took: { 't-0': null } }], [[0, [0]]]);
+  const p1 = proc([{ at: 1, took: { 't-0': '0', 't-1': null } }], [[1, [0, 1, 2, 3]]]);
+  const p4 = proc([{ at: 2, took: { 't-0': '0' } }], [[0, [0, 1, 2, 3]]]);
+  assert.equal(check([p1, p3, p4], [p3]), 1);
+  // Without the killed process in the chain (a live p1 printed it and handed it on), it fails.
+  const live = proc([{ at: 0, took: { 't-0': null } }, { at: 1, took: { 't-1': null } }], [[0, [0]], [1, [0, 1, 2, 3]]]);
+  assert.match(String(check([live, p4], [])), /message 0 0 printed 2 times/);
+});
+
 test('checkRows: a row printed twice by the new holder alone (the killed one never printed it) fails', () => {
   const killed = proc([{ at: 0, took: { 't-0': null, 't-1': null } }], [[0, [0, 1, 2, 3]], [1, [0]]]);
   const p2 = proc([{ at: 1, took: { 't-1': '1' } }], [[1, [1, 2, 2, 3]]]);
