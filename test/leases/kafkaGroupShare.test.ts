@@ -13,7 +13,7 @@ import { AssignerProtocol } from 'kafkajs';
 import { createTopic, needKafka, produce, uniqueTopic, withAdmin } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
-import { checkRows, ShareCli } from './shareCli.js';
+import { checkRows, finishedSplits, ShareCli } from './shareCli.js';
 import { until } from './workers.js';
 
 const PARTITIONS = 12;
@@ -88,15 +88,7 @@ async function groupJob(t: TestContext, partitions: number, perPartition: number
     t.after(() => p.child.kill('SIGKILL'));
     return p;
   };
-  const finished = async (): Promise<Set<string>> => {
-    const client = await pgClient(target!);
-    try {
-      const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
-      return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
-    } finally {
-      await client.end();
-    }
-  };
+  const finished = (): Promise<Set<string>> => finishedSplits(target!, table);
   const describe = (): string =>
     procs.map((p, k) => `p${k + 1} holds ${[...p.held].join(', ')}\n    ${p.leaseLines()}\n    other stderr: ${p.stderr.split('\n').filter((l) => l.length > 0 && !l.includes('leases:')).slice(-5).join(' | ')}`).join('\n  ');
   return { brokers, topic, group, table, procs, start, finished, describe };

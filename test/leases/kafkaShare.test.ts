@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createTopic, needKafka, produce, uniqueTopic } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
-import { checkRows, ShareCli } from './shareCli.js';
+import { checkRows, finishedSplits, ShareCli } from './shareCli.js';
 import { until } from './workers.js';
 
 const PARTITIONS = 12;
@@ -67,15 +67,7 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   p3.child.kill('SIGKILL');
   // A partition the victim finished and committed before the kill needs no new holder (its
   // release may not have reached stderr before the kill): the lease table says which are done.
-  const finished = async (): Promise<Set<string>> => {
-    const client = await pgClient(target!);
-    try {
-      const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
-      return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
-    } finally {
-      await client.end();
-    }
-  };
+  const finished = (): Promise<Set<string>> => finishedSplits(target!, table);
   let done = new Set<string>();
   const moved = (): boolean => victim.every((s) => p1.held.has(s) || p2.held.has(s) || done.has(s));
   for (const start = Date.now(); !moved(); ) {

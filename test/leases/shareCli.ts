@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pgClient, type PgTarget } from '../support/postgres.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -91,6 +92,20 @@ export class ShareCli {
   /** The last lease lines it logged, for a failure message. */
   leaseLines(n = 12): string {
     return this.stderr.split('\n').filter((l) => l.includes('leases:')).slice(-n).join('\n    ');
+  }
+}
+
+/**
+ * Splits whose finish is committed in the lease table `<table>_leases`: they need no new holder
+ * after a kill (their release may not have reached stderr before it).
+ */
+export async function finishedSplits(target: PgTarget, table: string): Promise<Set<string>> {
+  const client = await pgClient(target);
+  try {
+    const { rows } = await client.query(`SELECT split FROM ${table}_leases WHERE finished`);
+    return new Set(rows.map((r) => JSON.parse(String(r['split'])) as string));
+  } finally {
+    await client.end();
   }
 }
 
