@@ -8,11 +8,19 @@ export interface FileIdentity {
   readonly ino: string;
 }
 
+/** What {@link statFile} tells of a file. */
+export interface FileStat extends FileIdentity {
+  readonly size: number;
+  /** Last content change and last change of any kind (content or metadata), in nanoseconds. */
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
 /** `stat` of `path` with exact (bigint) device and inode, or `undefined` when it is gone. */
-export async function statFile(path: string): Promise<(FileIdentity & { readonly size: number }) | undefined> {
+export async function statFile(path: string): Promise<FileStat | undefined> {
   try {
     const s = await stat(path, { bigint: true });
-    return { dev: String(s.dev), ino: String(s.ino), size: Number(s.size) };
+    return { dev: String(s.dev), ino: String(s.ino), size: Number(s.size), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -48,14 +56,43 @@ function hash(bytes: Uint8Array): string {
  * positions to store. Every check returns a reason (a phrase) when the file changed, `undefined`
  * when it did not.
  */
+/**
+ * Whether nothing was written to a file between a stat `before` (asked for at `asked`, wall-clock
+ * ms) and a later stat `now`, so that the head verified at `before` needs no new read: the same
+ * size, mtime and ctime, and the file had been still for `stillMs` when `before` was asked for.
+ * A write sets the ctime (which no one can set back) to the time of the write, in ticks of the
+ * file system's granularity (a few milliseconds; 2 s on FAT): a file still for longer than a tick
+ * gets a later ctime from any write after that stat. A file written to a moment ago (or with a
+ * time in the future) has its head read every time. Why skip at all: the head read and its hash
+ * were half of the check, and the check a read buffer was 10 % of an NDJSON scan.
+ */
+export function unchangedSince(before: FileStat, asked: number, now: FileStat, stillMs: number): boolean {
+  if (before.size !== now.size || before.mtimeNs !== now.mtimeNs || before.ctimeNs !== now.ctimeNs) return false;
+  if (before.dev !== now.dev || before.ino !== now.ino) return false;
+  const changedMs = Number(before.ctimeNs > before.mtimeNs ? before.ctimeNs : before.mtimeNs) / 1e6;
+  return asked - changedMs > stillMs;
+}
+
+/** How long a file must have been still before an unchanged stat stands for an unchanged head. */
+const STILL_MS = 2_000;
+
 export class FileGuard {
   /** Kept open between checks while reading (one open per read, not per check); see `release`. */
   #handle: FileHandle | undefined;
   #identity: FileIdentity | undefined;
   #head: { readonly hash: string; readonly len: number } | undefined;
   #tail: { readonly at: number; readonly hash: string; readonly len: number } | undefined;
+  /** The last check's stat, and the wall-clock time it was asked for (see `#unchangedSince`). */
+  #seen: { readonly stat: FileStat; readonly asked: number } | undefined;
 
-  constructor(readonly path: string) {}
+  /**
+   * @param stillMs How long a file must have been still before an unchanged stat stands for an
+   *   unchanged head (see `#unchangedSince`); tests shorten it.
+   */
+  constructor(
+    readonly path: string,
+    private readonly stillMs: number = STILL_MS,
+  ) {}
 
   /**
    * Verifies `stored` against the file as it is now, then starts guarding it. A file that is
@@ -66,6 +103,7 @@ export class FileGuard {
     const now = await statFile(this.path);
     this.#tail = undefined;
     this.#head = undefined;
+    this.#seen = undefined;
     if (now === undefined) return undefined;
     this.#identity = { dev: now.dev, ino: now.ino };
     const at = bytePositionOf(stored.at);
@@ -90,23 +128,35 @@ export class FileGuard {
    * the file shrank below what was read, or its first bytes changed.
    */
   async check(read: number): Promise<string | undefined> {
-    // The path's inode and size, and the head through the open handle, at once.
-    const [now, headChanged] = await Promise.all([
-      statFile(this.path),
-      this.#headChanged().catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw err;
-      }),
-    ]);
+    const asked = Date.now();
+    const now = await statFile(this.path);
     // Gone (deleted, or renamed away before the new file appears): no verdict; the enumerator
     // drops a deleted file, and the next check sees what took its place.
-    if (now === undefined || headChanged === null) return undefined;
+    if (now === undefined) {
+      this.#seen = undefined;
+      return undefined;
+    }
     if (this.#identity !== undefined && (now.dev !== this.#identity.dev || now.ino !== this.#identity.ino)) {
       return `was replaced by another file (inode ${this.#identity.ino} became ${now.ino}) while being read`;
     }
     if (now.size < read) return `shrank to ${now.size} bytes, below the ${read} bytes already read (truncated while being read)`;
+    const unchanged = this.#unchangedSince(now);
+    this.#seen = { stat: now, asked };
+    if (unchanged) return undefined;
+    let headChanged: string | undefined;
+    try {
+      headChanged = await this.#headChanged();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
     if (headChanged !== undefined) return headChanged;
     return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), 'while being read');
+  }
+
+  #unchangedSince(now: FileStat): boolean {
+    const seen = this.#seen;
+    return seen !== undefined && unchangedSince(seen.stat, seen.asked, now, this.stillMs);
   }
 
   /** Closes the handle kept for checks (the reader calls it when it stops reading for now). */

@@ -8,7 +8,7 @@ import { SourceError } from '../../../src/core/SourceError.js';
 import type { SourceWarning } from '../../../src/core/SourceWarning.js';
 import { createFsSource, type FsSourceOptions } from '../../../src/connectors/fs/createFsSource.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
-import type { Row } from '../../../src/formats/Format.js';
+import type { Format, Row } from '../../../src/formats/Format.js';
 import { FileStore } from '../../../src/state/FileStore.js';
 import { bySplit, ndjson, run, tempDir, waitFor } from './helpers.js';
 
@@ -233,6 +233,36 @@ test('bounded: bytes rewritten into bad records while read: the change is the er
   assert.ok(r.error() instanceof SourceError, `an error, not ${r.completed() ? 'completion' : String(r.error())}`);
   assert.match(String((r.error() as Error).message), /file '.*a\.ndjson' its first \d+ bytes changed while being read/);
   assert.deepEqual(r.records, all.slice(0, r.records.length));
+});
+
+test('bounded, dead-letter: bytes rewritten into bad records before they are read are not dead-lettered: the change is the error', async (t) => {
+  const { data, state } = await dirs(t);
+  const path = join(data, 'a.ndjson');
+  await writeFile(path, ndjson(rows('a', 2000)));
+  const store = await FileStore.open(state);
+  t.after(() => store.close());
+  const json = createFormat('json');
+  // Rewritten after the reader fingerprinted the file and before it reads it: every line it
+  // reads is a bad record, and the check that runs while they are decoded sees the new head.
+  const rewriting: Format = {
+    ...json,
+    openStream: (input, at, context) => {
+      writeFileSync(path, 'not json at all\n'.repeat(20_000));
+      return json.openStream!(input, at, context);
+    },
+  };
+  const source = createFsSource({ name: 'files', path: data, format: rewriting, store, barriers: NEVER, readBufferBytes: 1024, badRecords: 'dead-letter' });
+  const letters: unknown[] = [];
+  const sub = source.deadLetters$.subscribe((l) => letters.push(l));
+  t.after(() => sub.unsubscribe());
+  const r = run(source);
+  await r.done;
+  assert.ok(r.error() instanceof SourceError, `an error, not ${r.completed() ? 'completion' : String(r.error())}`);
+  assert.match(String((r.error() as Error).message), /file '.*a\.ndjson' its first \d+ bytes changed while being read/);
+  assert.equal(r.records.length, 0);
+  // The bad records of those bytes were held while the check ran, and dropped when it failed.
+  assert.equal(letters.length, 0, 'no line of the rewritten file is dead-lettered');
+  assert.equal(source.badRecordStats.deadLettered, 0);
 });
 
 test('warnings: a pattern matching nothing, dangling links, link loops and directories named like files are reported', async (t) => {
