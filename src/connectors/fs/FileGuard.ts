@@ -100,6 +100,7 @@ export class FileGuard {
    */
   async open(stored: FilePosition): Promise<string | undefined> {
     await this.release();
+    const asked = Date.now();
     const now = await statFile(this.path);
     this.#tail = undefined;
     this.#head = undefined;
@@ -120,7 +121,10 @@ export class FileGuard {
       const tail = await this.#hash(at - stored.tailLen, stored.tailLen);
       if (tail !== stored.tail) return `the ${stored.tailLen} bytes before the stored position changed (truncated and rewritten)`;
     }
-    return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), undefined);
+    const headChanged = await this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), undefined);
+    // The head just hashed is the file's as of this stat: the first check may build on it.
+    if (headChanged === undefined) this.#seen = { stat: now, asked };
+    return headChanged;
   }
 
   /**

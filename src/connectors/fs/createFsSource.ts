@@ -204,6 +204,7 @@ export function createFsSource(options: FsSourceOptions): Source<Row> {
     format,
     scanMode,
     openFiles: new Semaphore(maxOpenFiles),
+    openAhead: new Semaphore(maxOpenFiles + 1),
     ...(changes === undefined ? {} : { changes }),
     ...(convert === undefined ? {} : { convert }),
     ...(readBufferBytes === undefined ? {} : { readBufferBytes }),

@@ -45,8 +45,12 @@ test('listFiles stats many files at once and still lists every one, sorted, each
   assert.equal(new Set(listed.map((f) => `${f.dev}:${f.ino}`)).size, listed.length, 'every file has its own inode');
 });
 
-/** 40 NDJSON files of 30 rows, and a json format that records the most files decoded at once. */
-async function countingFolder(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; expected: { id: number }[]; counting: Format; most: () => number }> {
+/**
+ * 40 NDJSON files of 30 rows, and a json format that records the most files decoded at once
+ * (from their first bytes to end()) and the most open at once (from openStream to end(): those
+ * decoded, and those opened ahead of their turn).
+ */
+async function countingFolder(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; expected: { id: number }[]; counting: Format; most: () => number; mostOpen: () => number }> {
   const dir = await tempDir(t);
   const expected: { id: number }[] = [];
   for (let i = 0; i < 40; i++) {
@@ -56,63 +60,50 @@ async function countingFolder(t: Parameters<typeof tempDir>[0]): Promise<{ dir: 
   }
   const json = createFormat('json');
   let open = 0;
+  let mostOpen = 0;
+  let decoding = 0;
   let most = 0;
   const counting: Format = {
     ...json,
     async openStream(input, offset, context) {
       open++;
-      most = Math.max(most, open);
+      mostOpen = Math.max(mostOpen, open);
       const decoder = await json.openStream!(input, offset, context);
+      let started = false;
       return {
         startByte: decoder.startByte,
-        push: (bytes) => decoder.push(bytes),
+        push: (bytes) => {
+          if (!started) {
+            started = true;
+            decoding++;
+            most = Math.max(most, decoding);
+          }
+          return decoder.push(bytes);
+        },
         end: () => {
           open--;
+          if (started) decoding--;
           return decoder.end();
         },
       };
     },
   };
-  return { dir, expected, counting, most: () => most };
+  return { dir, expected, counting, most: () => most, mostOpen: () => mostOpen };
 }
 
-test('by default a source decodes one file at a time (files side by side only cost memory and GC), and reads all of them', async (t) => {
-  const { dir, expected, counting, most } = await countingFolder(t);
+test('by default a source decodes one file at a time (files side by side only cost memory and GC), opens the next one ahead, and reads all of them', async (t) => {
+  const { dir, expected, counting, most, mostOpen } = await countingFolder(t);
   const records = await readAll(createFsSource({ name: 'default', path: dir, format: counting, barriers: NEVER, readBufferBytes: 64 }));
   assert.equal(most(), 1);
+  assert.equal(mostOpen(), 2, 'the next file is opened while one is decoded, and no more');
   assert.deepEqual(records, expected, 'one at a time: rows in file order');
 });
 
-test('a source reads at most fs.max.open.files files at a time, and all of them', async (t) => {
-  const dir = await tempDir(t);
-  const expected: { id: number }[] = [];
-  for (let i = 0; i < 40; i++) {
-    const rows = Array.from({ length: 30 }, (_, j) => ({ id: i * 100 + j }));
-    expected.push(...rows);
-    await writeFile(join(dir, `f${String(i).padStart(2, '0')}.json`), ndjson(rows));
-  }
-  const json = createFormat('json');
-  let open = 0;
-  let most = 0;
-  // Counts decoders between openStream and end(): files being read.
-  const counting: Format = {
-    ...json,
-    async openStream(input, offset, context) {
-      open++;
-      most = Math.max(most, open);
-      const decoder = await json.openStream!(input, offset, context);
-      return {
-        startByte: decoder.startByte,
-        push: (bytes) => decoder.push(bytes),
-        end: () => {
-          open--;
-          return decoder.end();
-        },
-      };
-    },
-  };
+test('a source reads at most fs.max.open.files files at a time (and opens one more ahead), and all of them', async (t) => {
+  const { dir, expected, counting, most, mostOpen } = await countingFolder(t);
   const records = await readAll(createFsSource({ name: 'many', path: dir, format: counting, barriers: NEVER, maxOpenFiles: 3, readBufferBytes: 64 }));
-  assert.equal(most, 3);
+  assert.equal(most(), 3);
+  assert.equal(mostOpen(), 4);
   assert.deepEqual(
     [...records].sort((a, b) => (a.id as number) - (b.id as number)),
     expected,
