@@ -517,7 +517,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       return () => {
         closed = true;
         releasePool?.();
-        abort.abort();
+        // A reason of our own: the default one is a DOMException, whose stack capture cost
+        // ~0.1 ms a file (the reason is never read: the waits it ends only resolve).
+        abort.abort(READER_CLOSED);
         wake?.();
         for (const s of subscriptions) s.unsubscribe();
         input.close();
@@ -526,6 +528,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
     });
   }
 }
+
+/** Why a reader's waits were aborted: it was unsubscribed. */
+const READER_CLOSED = new Error('the file reader was closed');
 
 /** A file's stream with its first read already asked for (see `openAhead`). */
 interface ReadAhead {
