@@ -309,9 +309,18 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
        */
       const withPermit = async <T>(prepare: () => Promise<T>, fn: (prepared: T) => Promise<void>): Promise<void> => {
         const releaseAhead = await permit(this.options.openAhead);
+        // Asked for before preparing, so that files take their turns in the order they were
+        // opened (the semaphore serves in arrival order), not in the order their opening I/O ends.
+        const turn = permit(this.options.openFiles);
         try {
-          const prepared = await prepare();
-          const release = await permit(this.options.openFiles);
+          let prepared: T;
+          try {
+            prepared = await prepare();
+          } catch (err) {
+            void turn.then((release) => release());
+            throw err;
+          }
+          const release = await turn;
           try {
             await fn(prepared);
           } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { NEVER, take, toArray, lastValueFrom } from 'rxjs';
 import { createFsSource } from '../../../src/connectors/fs/createFsSource.js';
@@ -97,6 +98,28 @@ test('by default a source decodes one file at a time (files side by side only co
   assert.equal(most(), 1);
   assert.equal(mostOpen(), 2, 'the next file is opened while one is decoded, and no more');
   assert.deepEqual(records, expected, 'one at a time: rows in file order');
+});
+
+test('files opened ahead take their turns in file order, however long each takes to open', async (t) => {
+  const dir = await tempDir(t);
+  const expected: { id: number }[] = [];
+  for (let i = 0; i < 12; i++) {
+    const rows = Array.from({ length: 20 }, (_, j) => ({ id: i * 100 + j }));
+    expected.push(...rows);
+    await writeFile(join(dir, `f${String(i).padStart(2, '0')}.json`), ndjson(rows));
+  }
+  const json = createFormat('json');
+  let opened = 0;
+  // Every other file is slow to open: a file opened after it must not be read before it.
+  const uneven: Format = {
+    ...json,
+    async openStream(input, offset, context) {
+      if (opened++ % 2 === 0) await delay(30);
+      return json.openStream!(input, offset, context);
+    },
+  };
+  const records = await readAll(createFsSource({ name: 'uneven', path: dir, format: uneven, barriers: NEVER, readBufferBytes: 64 }));
+  assert.deepEqual(records, expected);
 });
 
 test('a source reads at most fs.max.open.files files at a time (and opens one more ahead), and all of them', async (t) => {
