@@ -34,7 +34,8 @@ function extraFlags(): string[] {
  * tributary runs go through exactly this, so both pay the same loader and start-up.
  */
 export function runVariant(variant: string, args: VariantArgs, timeoutMs: number): Promise<RunOutcome> {
-  const argv = [...extraFlags(), '--import', 'tsx', CHILD, JSON.stringify({ variant, args })];
+  // --expose-gc: the child collects the garbage module loading left before it starts the clock.
+  const argv = [...extraFlags(), '--expose-gc', '--import', 'tsx', CHILD, JSON.stringify({ variant, args })];
   return collect(process.execPath, argv, timeoutMs).then(({ code, stdout, stderr, timedOut }) => {
     if (timedOut) return { status: 'failed', reason: `timed out after ${timeoutMs} ms` };
     const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));

@@ -65,6 +65,11 @@ function hash(bytes: Uint8Array): string {
  * gets a later ctime from any write after that stat. A file written to a moment ago (or with a
  * time in the future) has its head read every time. Why skip at all: the head read and its hash
  * were half of the check, and the check a read buffer was 10 % of an NDJSON scan.
+ *
+ * Not every write sets the ctime: one through a shared memory map (`mmap`) may not, and network
+ * or FUSE file systems may cache or not keep it. The guard therefore reads the head at least
+ * once a second while reading whatever the stat says: such a rewrite is seen within a second of
+ * reading, where every read buffer's check saw it before.
  */
 export function unchangedSince(before: FileStat, asked: number, now: FileStat, stillMs: number): boolean {
   if (before.size !== now.size || before.mtimeNs !== now.mtimeNs || before.ctimeNs !== now.ctimeNs) return false;
@@ -72,6 +77,16 @@ export function unchangedSince(before: FileStat, asked: number, now: FileStat, s
   const changedMs = Number(before.ctimeNs > before.mtimeNs ? before.ctimeNs : before.mtimeNs) / 1e6;
   return asked - changedMs > stillMs;
 }
+
+/** What `#headChanged` says when the file no longer has as many bytes as its head. */
+const SHORT_HEAD = 'short';
+
+function shrankWhileRead(size: number, read: number): string {
+  return `shrank to ${size} bytes, below the ${read} bytes already read (truncated while being read)`;
+}
+
+/** The longest the head goes unread while a file is being read (see `check`). */
+const HEAD_MAX_AGE_MS = 1_000;
 
 /** How long a file must have been still before an unchanged stat stands for an unchanged head. */
 const STILL_MS = 2_000;
@@ -84,6 +99,8 @@ export class FileGuard {
   #tail: { readonly at: number; readonly hash: string; readonly len: number } | undefined;
   /** The last check's stat, and the wall-clock time it was asked for (see `#unchangedSince`). */
   #seen: { readonly stat: FileStat; readonly asked: number } | undefined;
+  /** When the stat that went with the last read of the head was asked for. */
+  #headAt = 0;
 
   /**
    * @param stillMs How long a file must have been still before an unchanged stat stands for an
@@ -123,7 +140,10 @@ export class FileGuard {
     }
     const headChanged = await this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), undefined);
     // The head just hashed is the file's as of this stat: the first check may build on it.
-    if (headChanged === undefined) this.#seen = { stat: now, asked };
+    if (headChanged === undefined) {
+      this.#seen = { stat: now, asked };
+      this.#headAt = asked;
+    }
     return headChanged;
   }
 
@@ -143,10 +163,13 @@ export class FileGuard {
     if (this.#identity !== undefined && (now.dev !== this.#identity.dev || now.ino !== this.#identity.ino)) {
       return `was replaced by another file (inode ${this.#identity.ino} became ${now.ino}) while being read`;
     }
-    if (now.size < read) return `shrank to ${now.size} bytes, below the ${read} bytes already read (truncated while being read)`;
-    const unchanged = this.#unchangedSince(now);
+    if (now.size < read) return shrankWhileRead(now.size, read);
+    // The head is read again at least every HEAD_MAX_AGE_MS whatever the stat says: a write
+    // through a shared memory map changes the bytes without a new ctime (seen on Linux).
+    const unchanged = asked - this.#headAt < HEAD_MAX_AGE_MS && this.#unchangedSince(now);
     this.#seen = { stat: now, asked };
     if (unchanged) return undefined;
+    this.#headAt = asked;
     let headChanged: string | undefined;
     try {
       headChanged = await this.#headChanged();
@@ -154,7 +177,13 @@ export class FileGuard {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    if (headChanged !== undefined) return headChanged;
+    if (headChanged !== undefined) {
+      // The head read came up short: the file was cut after the stat. Say by how much, as a
+      // stat taken now would have.
+      const later = headChanged === SHORT_HEAD ? await statFile(this.path) : undefined;
+      if (later !== undefined && later.size < read) return shrankWhileRead(later.size, read);
+      return headChanged === SHORT_HEAD ? `shrank below its ${this.#head?.len ?? 0}-byte fingerprint while being read` : headChanged;
+    }
     return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), 'while being read');
   }
 
@@ -195,11 +224,12 @@ export class FileGuard {
     return encodePosition(position);
   }
 
-  /** Whether the head hashed so far still reads the same (a phrase when not). */
+  /** Whether the head hashed so far still reads the same (a phrase when not, SHORT_HEAD when the file is now shorter). */
   async #headChanged(): Promise<string | undefined> {
     const old = this.#head;
     if (old === undefined || old.len === 0) return undefined;
     const again = await this.#hash(0, old.len);
+    if (again === undefined) return SHORT_HEAD;
     return again === old.hash ? undefined : `its first ${old.len} bytes changed while being read (rewritten)`;
   }
 

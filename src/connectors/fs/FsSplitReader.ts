@@ -175,13 +175,16 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       };
 
       /**
-       * Bad records of the bytes being decoded while their check runs, passed on (or thrown,
-       * policy `fail`) in order once it has passed; `undefined` outside such a decode.
+       * Bad records of the bytes being decoded while their check runs, passed on in order once
+       * it has passed; `undefined` outside such a decode.
        */
       let held: Array<[BadRecordError, Uint8Array | null]> | undefined;
-      const passHeld = (): void => {
+      const takeHeld = (): Array<[BadRecordError, Uint8Array | null]> => {
         const records = held ?? [];
         held = undefined;
+        return records;
+      };
+      const pass = (records: Array<[BadRecordError, Uint8Array | null]>): void => {
         for (const [error, raw] of records) context.badRecords.handle(error, raw);
       };
 
@@ -225,13 +228,19 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             try {
               batch = decoder.push(bytes);
             } catch (err) {
+              const records = takeHeld();
               changed(await checking);
-              passHeld();
+              pass(records);
               throw err;
             }
+            const bad = takeHeld();
             changed(await checking);
-            passHeld();
+            // Policy `fail` throws the first before any row of the batch is out; skipped and
+            // dead-lettered records are passed on after the position past them: a barrier that
+            // follows a dead letter covers it, so a restart does not report it again.
+            if (context.badRecords.policy === 'fail') pass(bad);
             await emit(batch, at);
+            if (!closed) pass(bad);
             await gate.wait();
             if (closed) break;
             next = chunks.next();
@@ -312,24 +321,38 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         // Asked for before preparing, so that files take their turns in the order they were
         // opened (the semaphore serves in arrival order), not in the order their opening I/O ends.
         const turn = permit(this.options.openFiles);
+        let release: (() => void) | undefined;
         try {
-          let prepared: T;
-          try {
-            prepared = await prepare();
-          } catch (err) {
-            void turn.then((release) => release());
-            throw err;
-          }
-          const release = await turn;
-          try {
-            await fn(prepared);
-          } finally {
-            release();
-          }
+          const prepared = await prepare();
+          // A closed reader's turn never comes (the semaphore passes it on): stop waiting then,
+          // so that the finally below still gives back the open-ahead permit and the handle.
+          release = await unlessClosed(turn);
+          if (release === undefined || closed) return;
+          await fn(prepared);
         } finally {
+          if (release !== undefined) release();
+          else void turn.then((late) => late());
           await guard.release();
           releaseAhead();
         }
+      };
+      /** `promise`'s value, or `undefined` once the reader is closed (whichever comes first). */
+      const unlessClosed = <V>(promise: Promise<V>): Promise<V | undefined> => {
+        if (closed) return Promise.resolve(undefined);
+        return new Promise<V | undefined>((resolve, reject) => {
+          const onClose = (): void => resolve(undefined);
+          abort.signal.addEventListener('abort', onClose, { once: true });
+          promise.then(
+            (value) => {
+              abort.signal.removeEventListener('abort', onClose);
+              resolve(value);
+            },
+            (err: unknown) => {
+              abort.signal.removeEventListener('abort', onClose);
+              reject(err);
+            },
+          );
+        });
       };
       const nothing = (): Promise<undefined> => Promise.resolve(undefined);
 

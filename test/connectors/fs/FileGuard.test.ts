@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { open, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { FileGuard, unchangedSince } from '../../../src/connectors/fs/FileGuard.js';
@@ -48,3 +50,41 @@ test('unchangedSince: only an identical stat of a file still for longer than sti
     assert.equal(unchangedSince(before, 15_000, { ...before, ...change }, 2_000), false, JSON.stringify(change, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
   }
 });
+
+test('FileGuard: a rewrite that leaves the stat as it was (through a shared memory map) is seen within a second of reading', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'a.ndjson');
+  await writeFile(path, '{"a":10}\n'.repeat(400));
+  // A writer holding the file mapped: its first write dirties the page (and stamps the ctime),
+  // a second one to the same page sets no new ctime or mtime on Linux.
+  const writer = spawn('python3', ['-c', MMAP_WRITER, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => writer.kill());
+  const lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
+  assert.equal((await lines.next()).value, 'ready');
+  await delay(20);
+  const guard = new FileGuard(path, 0);
+  t.after(() => guard.release());
+  assert.equal(await guard.open({ at: null }), undefined);
+  assert.equal(await guard.check(100), undefined);
+  writer.stdin.write('\n');
+  assert.equal((await lines.next()).value, 'written');
+  // Right away the unchanged stat may stand for the head; a second on, it no longer does.
+  await guard.check(200);
+  await delay(1_100);
+  assert.match(String(await guard.check(300)), /its first 1024 bytes changed while being read/);
+  writer.stdin.write('\n');
+});
+
+const MMAP_WRITER = `
+import mmap, sys
+f = open(sys.argv[1], 'r+b')
+m = mmap.mmap(f.fileno(), 0)
+m[0:8] = b'{"a":11}'
+print('ready', flush=True)
+sys.stdin.readline()
+m[0:8] = b'{"z":99}'
+print('written', flush=True)
+sys.stdin.readline()
+m.close()
+f.close()
+`;
