@@ -22,7 +22,8 @@ export const DEFAULT_DECODE_THREADS = 1;
  * it has one thread, so files read side by side only interleave their rows, keep more of them
  * in flight and make the garbage collector work harder (1M rows over 100 files: best runs 0.91 s
  * at 1, 1.09 s at 2, 1.38 s at 4, 3.7 s at 16, against 0.92 s for the same rows in one file;
- * bench case many-files). Reads still run ahead of decoding within the file.
+ * bench case many-files). Reads still run ahead of decoding within the file, and a bounded scan
+ * opens the next file (position check, fingerprint, first read) while one is decoded.
  */
 export const DEFAULT_MAX_OPEN_FILES = 1;
 
@@ -47,8 +48,9 @@ export interface FsSourceOptions extends SourceOptions {
   /** Bytes per read (`fs.read.buffer.bytes`). Default 256 KiB. */
   readonly readBufferBytes?: number;
   /**
-   * Files read at the same time (`fs.max.open.files`). Each holds a read buffer, so this bounds
-   * memory and file descriptors whatever the number of files. Default 1 (see {@link DEFAULT_MAX_OPEN_FILES}).
+   * Files read at the same time (`fs.max.open.files`); a bounded scan opens one more ahead of its
+   * turn. Each holds a read buffer, so this bounds memory and file descriptors whatever the
+   * number of files. Default 1 (see {@link DEFAULT_MAX_OPEN_FILES}).
    */
   readonly maxOpenFiles?: number;
   /** Called when `fs.watch` fails and the source falls back to polling. */

@@ -65,7 +65,7 @@ const properties: readonly PropertySpec[] = [
     min: 1,
     max: 65_536,
     default: String(DEFAULT_MAX_OPEN_FILES),
-    description: 'Files read at the same time; each holds a read buffer, so this bounds memory and file descriptors.',
+    description: 'Files read at the same time (a bounded scan opens one more ahead of its turn); each holds a read buffer, so this bounds memory and file descriptors.',
   },
   {
     name: 'fs.file.changed',

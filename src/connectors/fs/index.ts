@@ -16,7 +16,8 @@
  *   is re-read from the start (`fs.file.changed`).
  * - Files whose name starts with `.` are skipped unless the pattern names them: write
  *   `.name.tmp` and rename it into place for an atomic arrival.
- * - Memory stays flat: at most `fs.max.open.files` files are read at a time, each
+ * - Memory stays flat: at most `fs.max.open.files` files are read at a time (a bounded scan
+ *   opens one more ahead of its turn, so that its opening I/O overlaps the file before it), each
  *   `fs.read.buffer.bytes` at a time, and reading pauses while the pipeline is behind.
  * - `fs.decode.threads` (default 1, the main thread): bounded scans of JSON lines and CSV can
  *   decode on worker threads, each file cut into byte ranges of about `fs.decode.range.bytes`
