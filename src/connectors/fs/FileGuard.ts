@@ -99,7 +99,7 @@ export class FileGuard {
   #tail: { readonly at: number; readonly hash: string; readonly len: number } | undefined;
   /** The last check's stat, and the wall-clock time it was asked for (see `#unchangedSince`). */
   #seen: { readonly stat: FileStat; readonly asked: number } | undefined;
-  /** When the stat that went with the last read of the head was asked for. */
+  /** When (monotonic clock, ms) the head was last read. */
   #headAt = 0;
 
   /**
@@ -142,7 +142,7 @@ export class FileGuard {
     // The head just hashed is the file's as of this stat: the first check may build on it.
     if (headChanged === undefined) {
       this.#seen = { stat: now, asked };
-      this.#headAt = asked;
+      this.#headAt = performance.now();
     }
     return headChanged;
   }
@@ -166,10 +166,11 @@ export class FileGuard {
     if (now.size < read) return shrankWhileRead(now.size, read);
     // The head is read again at least every HEAD_MAX_AGE_MS whatever the stat says: a write
     // through a shared memory map changes the bytes without a new ctime (seen on Linux).
-    const unchanged = asked - this.#headAt < HEAD_MAX_AGE_MS && this.#unchangedSince(now);
+    // (A monotonic clock: a wall clock stepped back would keep an old head trusted.)
+    const unchanged = performance.now() - this.#headAt < HEAD_MAX_AGE_MS && this.#unchangedSince(now);
     this.#seen = { stat: now, asked };
     if (unchanged) return undefined;
-    this.#headAt = asked;
+    this.#headAt = performance.now();
     let headChanged: string | undefined;
     try {
       headChanged = await this.#headChanged();
@@ -185,6 +186,15 @@ export class FileGuard {
       return headChanged === SHORT_HEAD ? `shrank below its ${this.#head?.len ?? 0}-byte fingerprint while being read` : headChanged;
     }
     return this.#refreshHead(Math.min(now.size, FINGERPRINT_BYTES), 'while being read');
+  }
+
+  /** Whether the file is as `open` found it (nothing written, not replaced). */
+  async unchangedSinceOpen(): Promise<boolean> {
+    const seen = this.#seen;
+    const now = await statFile(this.path);
+    if (seen === undefined || now === undefined) return false;
+    const was = seen.stat;
+    return was.dev === now.dev && was.ino === now.ino && was.size === now.size && was.mtimeNs === now.mtimeNs && was.ctimeNs === now.ctimeNs;
   }
 
   #unchangedSince(now: FileStat): boolean {

@@ -190,11 +190,18 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
 
       /** The last bytes read, ending at the read position: usually hold the bytes before the offset. */
       let recent: Uint8Array | undefined;
-      const emit = async (batch: DecodedBatch, read: number): Promise<void> => {
+      /**
+       * Emits `batch` (its rows, or only the position past it); `bad`, its skipped or
+       * dead-lettered records, are passed on in the same synchronous step, after the last wait:
+       * no barrier can fall between them, and none are passed on for a batch a closed reader
+       * drops (the restart reads them again).
+       */
+      const emit = async (batch: DecodedBatch, read: number, bad: Array<[BadRecordError, Uint8Array | null]> = []): Promise<void> => {
         if (closed) return;
-        if (batch.rows.length === 0 && batch.nextOffset === lastAt) return;
+        if (batch.rows.length === 0 && batch.nextOffset === lastAt) return pass(bad);
         const next = await guard.position(batch.nextOffset, read, recent);
         if (closed) return;
+        pass(bad);
         // Only bad records (skipped or dead-lettered) in a stretch without rows still moves the
         // position past them, so a restart does not hand them to the policy a second time.
         subscriber.next(chunk(split.id, batch.rows, batch.rows.length > 0 ? batch.offset : next, next));
@@ -236,11 +243,10 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             const bad = takeHeld();
             changed(await checking);
             // Policy `fail` throws the first before any row of the batch is out; skipped and
-            // dead-lettered records are passed on after the position past them: a barrier that
-            // follows a dead letter covers it, so a restart does not report it again.
+            // dead-lettered records are passed on by `emit`, in the step that emits the position
+            // past them: a barrier commits both or neither, so a restart reports each once.
             if (context.badRecords.policy === 'fail') pass(bad);
-            await emit(batch, at);
-            if (!closed) pass(bad);
+            await emit(batch, at, bad);
             await gate.wait();
             if (closed) break;
             next = chunks.next();
@@ -316,19 +322,22 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
        * which runs holding only a permit to open ahead (see `openAhead`): what `prepare` returns
        * is `fn`'s.
        */
-      const withPermit = async <T>(prepare: () => Promise<T>, fn: (prepared: T) => Promise<void>): Promise<void> => {
+      const withPermit = async <T>(prepare: () => Promise<T>, fn: (prepared: T, waited: boolean) => Promise<void>): Promise<void> => {
         const releaseAhead = await permit(this.options.openAhead);
         // Asked for before preparing, so that files take their turns in the order they were
         // opened (the semaphore serves in arrival order), not in the order their opening I/O ends.
         const turn = permit(this.options.openFiles);
+        let ready = false;
+        void turn.then(() => (ready = true));
         let release: (() => void) | undefined;
         try {
           const prepared = await prepare();
+          const waited = !ready;
           // A closed reader's turn never comes (the semaphore passes it on): stop waiting then,
           // so that the finally below still gives back the open-ahead permit and the handle.
           release = await unlessClosed(turn);
           if (release === undefined || closed) return;
-          await fn(prepared);
+          await fn(prepared, waited);
         } finally {
           if (release !== undefined) release();
           else void turn.then((late) => late());
@@ -411,19 +420,22 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             // A row the schema rejects: decode the batch's bytes again here, with `convert`, so
             // every bad record (malformed or rejected) is reported in order at its exact offset.
             const before = lineBase + (await lineBreaksIn(path, rangeStart, Number(batch.from)));
-            await emit(await decodeHere(batch.from, batch.nextOffset, (error) => relocate(error, error.line, before, readStart)), batch.read);
+            const found: Array<[BadRecordError, Uint8Array | null]> = [];
+            await emit(await decodeHere(batch.from, batch.nextOffset, (error) => relocate(error, error.line, before, readStart), found), batch.read, found);
             return;
           }
         }
+        const found: Array<[BadRecordError, Uint8Array | null]> = [];
         for (const bad of batch.bad) {
           const error = new BadRecordError(bad.message, bad.location, { ...(bad.records === undefined ? {} : { records: bad.records }), ...(bad.bytes === undefined ? {} : { bytes: bad.bytes }) });
-          context.badRecords.handle(relocate(error, bad.location.line, lineBase, readStart), bad.raw);
+          found.push([relocate(error, bad.location.line, lineBase, readStart), bad.raw]);
         }
-        await emit({ rows, offset: batch.offset, nextOffset: batch.nextOffset }, batch.read);
+        if (context.badRecords.policy === 'fail') pass(found);
+        await emit({ rows, offset: batch.offset, nextOffset: batch.nextOffset }, batch.read, found);
       };
 
       /** Decodes the records of `[from, to)` on this thread (`to` is a record start), bad records through `fix`. */
-      const decodeHere = async (from: string, to: string, fix: (error: BadRecordError) => BadRecordError): Promise<DecodedBatch> => {
+      const decodeHere = async (from: string, to: string, fix: (error: BadRecordError) => BadRecordError, found: Array<[BadRecordError, Uint8Array | null]>): Promise<DecodedBatch> => {
         const local = new FileByteInput(path, readBufferBytes);
         try {
           let opening = true;
@@ -431,7 +443,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             policy: context.badRecords.policy,
             // Records before `from` that opening decodes (CSV's header read) are not this read's.
             handle: (error, raw) => {
-              if (!opening) context.badRecords.handle(fix(error), raw);
+              if (opening) return;
+              if (context.badRecords.policy === 'fail') context.badRecords.handle(fix(error), raw);
+              else found.push([fix(error), raw]);
             },
           };
           const decodeContext: DecodeContext = { source: context.source, splitId: split.id, badRecords, ...(convert === undefined ? {} : { convert }) };
@@ -456,16 +470,24 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
         if (workers !== undefined && (workers.format.name === 'csv' || (workers.format.name === 'json' && workers.format.options['json.array'] !== 'true'))) {
           return withPermit(nothing, () => readInWorkers(workers, from));
         }
+        const prepare = async (): Promise<{ decoder: StreamDecoder; ahead: ReadAhead }> => {
+          const decoder = await open(from);
+          // The first read starts now, ahead of this file's turn; its error is met in drain.
+          const chunks = input.stream(decoder.startByte)[Symbol.asyncIterator]();
+          const first = chunks.next();
+          first.catch(() => undefined);
+          return { decoder, ahead: { chunks, first } };
+        };
         await withPermit(
-          async () => {
-            const decoder = await open(from);
-            // The first read starts now, ahead of this file's turn; its error is met in drain.
-            const chunks = input.stream(decoder.startByte)[Symbol.asyncIterator]();
-            const first = chunks.next();
-            first.catch(() => undefined);
-            return { decoder, ahead: { chunks, first } };
-          },
-          async ({ decoder, ahead }) => {
+          prepare,
+          async (prepared, waited) => {
+            let { decoder, ahead } = prepared;
+            // Opened ahead, then waited for the turn: a file written, truncated or replaced
+            // meanwhile is opened again now, as if it had not been opened ahead.
+            if (waited && !(await guard.unchangedSinceOpen())) {
+              await ahead.chunks.return?.();
+              ({ decoder, ahead } = await prepare());
+            }
             await emitStart(from, decoder);
             const at = await drain(decoder, decoder.startByte, ahead);
             if (closed) return;
@@ -512,7 +534,9 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             });
             continue;
           }
-          // At the end (or the file is gone and the enumerator is about to drop this split).
+          // At the end (or the file is gone and the enumerator is about to drop this split):
+          // no descriptor is held while waiting for appends (the check may have opened one).
+          await guard.release();
           await nextHint(seen);
         }
       };

@@ -134,3 +134,22 @@ test('bad records before a resume offset are not reported again when opening dec
   assert.equal(letters.length, 1);
   assert.match(letters[0]?.error.message ?? '', /offset [0-9]{6}/);
 });
+
+for (const policy of ['dead-letter', 'skip'] as const) {
+  test(`bad records, ${policy}: a crash right after the checkpoint past a bad record reports it once across the restart`, async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(join(dir, 'a.ndjson'), '{"id":1}\n{oops\n{"id":2}\n');
+    const store = new MemoryStore();
+    const make = (barriers = barrierTrigger()) => createFsSource({ name: 'once', path: dir, format: createFormat('json'), store, barriers, badRecords: policy });
+    const count = (source: ReturnType<typeof make>): number => (policy === 'skip' ? source.badRecordStats.skipped : source.badRecordStats.deadLettered);
+    const barriers = barrierTrigger();
+    const first = make(barriers);
+    // The barrier comes with the first chunk (the whole file, the bad record's position
+    // included), and the process dies right after its checkpoint.
+    await crashAfterCheckpoint(first, barriers, 1);
+    const second = make();
+    const r = run(second);
+    await r.done;
+    assert.equal(count(first) + count(second), 1, `reported ${count(first)} time(s) before the crash and ${count(second)} after`);
+  });
+}

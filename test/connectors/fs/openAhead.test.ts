@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdirSync, readlinkSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { commitEpochs } from '../../../src/core/commitEpochs.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import type { Format } from '../../../src/formats/Format.js';
 import { FileStore } from '../../../src/state/FileStore.js';
-import { barrierTrigger, crashAfterCheckpoint, ndjson, readAll, run, tempDir } from './helpers.js';
+import { barrierTrigger, crashAfterCheckpoint, ndjson, readAll, run, tempDir, waitFor } from './helpers.js';
 
 // A bounded reader opens its file (position check, fingerprint, first read) ahead of its turn
 // to read it (see FsSplitReaderOptions.openAhead). These are what that must not change.
@@ -133,3 +133,45 @@ for (const how of ['unsubscribe', 'error'] as const) {
     assert.ok(mostFiles <= 2, `${mostDescriptors} descriptors on ${mostFiles} files at once`);
   });
 }
+
+for (const how of ['rotated (renamed away, a new file in its place)', 'copytruncated (cut and written again)'] as const) {
+  test(`open-ahead: the next file ${how} while it waits for its turn is read as it is at its turn`, async (t) => {
+    const dir = await tempDir(t);
+    await mkdir(join(dir, 'old'));
+    await writeFile(join(dir, 'a0.ndjson'), ndjson(Array.from({ length: 3000 }, (_, j) => ({ id: j }))));
+    await writeFile(join(dir, 'a1.ndjson'), ndjson(Array.from({ length: 5 }, (_, j) => ({ old: j }))));
+    const source = createFsSource({ name: 'rotate', path: dir, pattern: '*.ndjson', format: createFormat('json'), barriers: NEVER, readBufferBytes: 256 });
+    let rotated = false;
+    const r = run(source, (events) =>
+      events.pipe(
+        tap((e) => {
+          // a1 was opened ahead long ago; nothing of it has been read yet.
+          if (e.type !== 'chunk' || rotated || e.records.length === 0) return;
+          rotated = true;
+          const a1 = join(dir, 'a1.ndjson');
+          if (how.startsWith('rotated')) renameSync(a1, join(dir, 'old', 'a1.ndjson'));
+          else truncateSync(a1);
+          writeFileSync(a1, ndjson([{ now: 1 }]));
+        }),
+      ),
+    );
+    await r.done;
+    assert.equal(r.error(), undefined);
+    assert.ok(rotated);
+    assert.equal(r.records.filter((row) => 'old' in row).length, 0, 'nothing of the file as it was when opened ahead');
+    assert.deepEqual(r.records.filter((row) => 'now' in row), [{ now: 1 }]);
+    assert.equal(r.records.length, 3001);
+  });
+}
+
+test('tail: a file waiting for appends holds no descriptor (only while it is read)', async (t) => {
+  const dir = await tempDir(t);
+  for (let i = 0; i < 5; i++) await writeFile(join(dir, `f${i}.ndjson`), ndjson([{ id: i }]));
+  const source = createFsSource({ name: 'idle', path: dir, scanMode: 'unbounded', format: createFormat('json'), barriers: NEVER, pollIntervalMs: 50, maxOpenFiles: 1 });
+  const r = run(source);
+  t.after(() => r.subscription.unsubscribe());
+  await waitFor(() => r.records.length === 5, 'the records');
+  // Several polls, each checking every file.
+  await delay(400);
+  assert.deepEqual(openUnder(dir), []);
+});
