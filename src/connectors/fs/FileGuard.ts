@@ -72,10 +72,14 @@ function hash(bytes: Uint8Array): string {
  * reading, where every read buffer's check saw it before.
  */
 export function unchangedSince(before: FileStat, asked: number, now: FileStat, stillMs: number): boolean {
-  if (before.size !== now.size || before.mtimeNs !== now.mtimeNs || before.ctimeNs !== now.ctimeNs) return false;
-  if (before.dev !== now.dev || before.ino !== now.ino) return false;
+  if (!sameStat(before, now)) return false;
   const changedMs = Number(before.ctimeNs > before.mtimeNs ? before.ctimeNs : before.mtimeNs) / 1e6;
   return asked - changedMs > stillMs;
+}
+
+/** Whether two stats of a path tell of the same file with the same size, mtime and ctime. */
+function sameStat(a: FileStat, b: FileStat): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 /** What `#headChanged` says when the file no longer has as many bytes as its head. */
@@ -192,9 +196,7 @@ export class FileGuard {
   async unchangedSinceOpen(): Promise<boolean> {
     const seen = this.#seen;
     const now = await statFile(this.path);
-    if (seen === undefined || now === undefined) return false;
-    const was = seen.stat;
-    return was.dev === now.dev && was.ino === now.ino && was.size === now.size && was.mtimeNs === now.mtimeNs && was.ctimeNs === now.ctimeNs;
+    return seen !== undefined && now !== undefined && sameStat(seen.stat, now);
   }
 
   #unchangedSince(now: FileStat): boolean {

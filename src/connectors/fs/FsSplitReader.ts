@@ -191,12 +191,14 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
       /** The last bytes read, ending at the read position: usually hold the bytes before the offset. */
       let recent: Uint8Array | undefined;
       /**
-       * Emits `batch` (its rows, or only the position past it); `bad`, its skipped or
-       * dead-lettered records, are passed on in the same synchronous step, after the last wait:
-       * no barrier can fall between them, and none are passed on for a batch a closed reader
-       * drops (the restart reads them again).
+       * Emits `batch` (its rows, or only the position past it) with `bad`, its bad records.
+       * Policy `fail` throws the first before any row of the batch is out. Skipped and
+       * dead-lettered records are passed on in the step that emits the position past them, after
+       * the last wait: a barrier commits both or neither (a restart reports each once), and none
+       * are passed on for a batch a closed reader drops (the restart reads them again).
        */
       const emit = async (batch: DecodedBatch, read: number, bad: Array<[BadRecordError, Uint8Array | null]> = []): Promise<void> => {
+        if (context.badRecords.policy === 'fail') pass(bad);
         if (closed) return;
         if (batch.rows.length === 0 && batch.nextOffset === lastAt) return pass(bad);
         const next = await guard.position(batch.nextOffset, read, recent);
@@ -242,10 +244,6 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
             }
             const bad = takeHeld();
             changed(await checking);
-            // Policy `fail` throws the first before any row of the batch is out; skipped and
-            // dead-lettered records are passed on by `emit`, in the step that emits the position
-            // past them: a barrier commits both or neither, so a restart reports each once.
-            if (context.badRecords.policy === 'fail') pass(bad);
             await emit(batch, at, bad);
             await gate.wait();
             if (closed) break;
@@ -430,7 +428,6 @@ export class FsSplitReader implements SplitReader<FileSplit, Row> {
           const error = new BadRecordError(bad.message, bad.location, { ...(bad.records === undefined ? {} : { records: bad.records }), ...(bad.bytes === undefined ? {} : { bytes: bad.bytes }) });
           found.push([relocate(error, bad.location.line, lineBase, readStart), bad.raw]);
         }
-        if (context.badRecords.policy === 'fail') pass(found);
         await emit({ rows, offset: batch.offset, nextOffset: batch.nextOffset }, batch.read, found);
       };
 
