@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { BenchCase, CaseResult, TableRow } from '../CaseResult.js';
 import { DATA_DIR, partCsv } from '../datasets.js';
 import type { VariantStats } from '../measure.js';
-import { median, runProcess, type Sample } from '../runner.js';
+import { runProcess, type Sample } from '../runner.js';
 import { warmCache } from '../warmCache.js';
-import { buildCli, partSql } from './cliRun.js';
+import { buildCli, partSql, processStats } from './cliRun.js';
 import { comparisonRow } from './compare.js';
 import { label } from './csvScan.js';
 
@@ -74,18 +74,9 @@ export const cliCheckpoints: BenchCase = {
       }
     }
     rmSync(stateDir, { recursive: true, force: true });
-    const stats = contenders.map((c): VariantStats => {
-      const runs = samples.get(c.variant) ?? [];
+    const stats = contenders.map((c) => {
       const failure = broken.get(c.variant);
-      if (failure !== undefined) return { variant: c.variant, status: 'failed', reason: failure, samples: runs };
-      return {
-        variant: c.variant,
-        status: 'ok',
-        samples: runs,
-        rowsPerSec: median(runs.map((s) => (s.rows / s.ms) * 1000)),
-        medianMs: median(runs.map((s) => s.ms)),
-        ...(runs.every((s) => s.maxRssKB > 0) ? { peakRssMB: Math.max(...runs.map((s) => s.maxRssKB)) / 1024 } : {}),
-      };
+      return processStats(c.variant, samples.get(c.variant) ?? [], failure === undefined ? undefined : { status: 'failed', reason: failure });
     });
     const [none, file, memory] = stats as [VariantStats, VariantStats, VariantStats];
     const row = (trib: VariantStats, rowTitle: string, reference: boolean): TableRow => {

@@ -53,6 +53,22 @@ function buildCli(): string {
   return join(home, 'dist', 'cli', 'tributary.js');
 }
 
+/**
+ * The stats of one contender's whole-process runs: median rows/s and time, highest peak RSS
+ * (when every run measured one), or why it has none.
+ */
+function processStats(variant: string, runs: Sample[], failure?: { readonly status: 'not available' | 'failed'; readonly reason: string }): VariantStats {
+  if (failure !== undefined) return { variant, status: failure.status, reason: failure.reason, samples: runs };
+  return {
+    variant,
+    status: 'ok',
+    samples: runs,
+    rowsPerSec: median(runs.map((s) => (s.rows / s.ms) * 1000)),
+    medianMs: median(runs.map((s) => s.ms)),
+    ...(runs.every((s) => s.maxRssKB > 0) ? { peakRssMB: Math.max(...runs.map((s) => s.maxRssKB)) / 1024 } : {}),
+  };
+}
+
 /** A command of the comparison: node running `argv`, NDJSON on stdout. */
 interface Contender {
   readonly variant: string;
@@ -106,19 +122,7 @@ export const cliRun: BenchCase = {
         }
       }
     }
-    const stats = contenders.map((c): VariantStats => {
-      const runs = samples.get(c.variant) ?? [];
-      const failure = broken.get(c.variant);
-      if (failure !== undefined) return { variant: c.variant, status: failure.status, reason: failure.reason, samples: runs };
-      return {
-        variant: c.variant,
-        status: 'ok',
-        samples: runs,
-        rowsPerSec: median(runs.map((s) => (s.rows / s.ms) * 1000)),
-        medianMs: median(runs.map((s) => s.ms)),
-        ...(runs.every((s) => s.maxRssKB > 0) ? { peakRssMB: Math.max(...runs.map((s) => s.maxRssKB)) / 1024 } : {}),
-      };
-    });
+    const stats = contenders.map((c) => processStats(c.variant, samples.get(c.variant) ?? [], broken.get(c.variant)));
     const [papa, duck, trib] = stats as [VariantStats, VariantStats, VariantStats];
     const rows: TableRow[] = [
       comparisonRow(title, trib, papa, 1.5),
@@ -170,4 +174,4 @@ export const cliRun: BenchCase = {
 };
 
 // For the cli-checkpoints case, which runs the same CLI build over the same SQL.
-export { buildCli, partSql };
+export { buildCli, partSql, processStats };
