@@ -171,18 +171,27 @@ test('--state: a bounded scan stopped by SIGTERM part-way is completed by the ne
   const data = dataDir('large', { 'ids.csv': csv });
   const file = sqlFile('large.sql', `create source l (id int not null) with (connector = 'fs', fs.path = '${data}', fs.read.buffer.bytes = '4096') row format 'csv';`);
   const state = join(dir, 'state-large');
+  const { first, second, ids } = await stoppedThenResumed(file, state);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(ids.length, count, `first run ${lines(first.stdout).length} rows, second ${lines(second.stdout).length}`);
+  assert.deepEqual(ids, Array.from({ length: count }, (_, i) => i + 1));
+});
+
+/**
+ * Runs `file` with `--state state`, stopped by SIGTERM at its first line of output, then runs it
+ * again to the end: both runs, and the ids of every row they printed, in order.
+ */
+async function stoppedThenResumed(file: string, state: string): Promise<{ first: Awaited<ReturnType<typeof tributary>>; second: Awaited<ReturnType<typeof tributary>>; ids: number[] }> {
   let signalled = false;
   const first = await tributary(['run', file, '--state', state], (_line, child) => {
     if (!signalled) child.kill('SIGTERM');
     signalled = true;
   });
-  assert.equal(first.code, 0, first.stderr);
   const second = await tributary(['run', file, '--state', state]);
-  assert.equal(second.code, 0, second.stderr);
   const ids = [...lines(first.stdout), ...lines(second.stdout)].map((l) => (JSON.parse(l) as { id: number }).id);
-  assert.equal(ids.length, count, `first run ${lines(first.stdout).length} rows, second ${lines(second.stdout).length}`);
-  assert.deepEqual(ids, Array.from({ length: count }, (_, i) => i + 1));
-});
+  return { first, second, ids };
+}
 
 test('--state postgres://: a bounded scan stopped by SIGTERM part-way is completed by the next run, each row once (the stop ends at the barrier it sealed the output at, not at an earlier one committing late)', { timeout: 120_000 }, async (t) => {
   const target = await postgresTarget();
@@ -204,15 +213,9 @@ test('--state postgres://: a bounded scan stopped by SIGTERM part-way is complet
       }
     });
     const state = `${target!.url}?table=${table}`;
-    let signalled = false;
-    const first = await tributary(['run', file, '--state', state], (_line, child) => {
-      if (!signalled) child.kill('SIGTERM');
-      signalled = true;
-    });
+    const { first, second, ids } = await stoppedThenResumed(file, state);
     assert.equal(first.code, 0, first.stderr);
-    const second = await tributary(['run', file, '--state', state]);
     assert.equal(second.code, 0, second.stderr);
-    const ids = [...lines(first.stdout), ...lines(second.stdout)].map((l) => (JSON.parse(l) as { id: number }).id);
     assert.equal(ids.length, count, `round ${round}: first run ${lines(first.stdout).length} rows, second ${lines(second.stdout).length}`);
     assert.deepEqual(ids, Array.from({ length: count }, (_, i) => i + 1));
   }
