@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LagUnit } from '../core/SourceMetrics.js';
 
@@ -22,7 +23,7 @@ export interface ProgressLineOptions {
    * is shown would be appended to it: the line is erased before each write to it and drawn again
    * at the next tick, below the rows.
    */
-  readonly output?: NodeJS.WriteStream;
+  readonly output?: Writable & { readonly isTTY?: boolean };
   /** Drives the once-a-second redraw (a TestScheduler in tests). */
   readonly scheduler?: SchedulerLike;
 }
@@ -118,7 +119,7 @@ export class ProgressLine {
    * Rows printed on the same terminal would land after the line's text: erase the line before
    * every write to `output` (it is drawn again at the next tick). Returns what undoes it.
    */
-  private eraseBeforeWrites(output: NodeJS.WriteStream): () => void {
+  private eraseBeforeWrites(output: Writable): () => void {
     const write = output.write;
     const erasing = (...args: Parameters<typeof write>): boolean => {
       if (this.shown) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { builtinConnectors } from '../sql/builtinConnectors.js';
 import { MAX_TIMER_DELAY_MS } from '../sql/commonProperties.js';
 import { SqlError } from '../sql/SqlError.js';
 import { UsageError } from './CliError.js';
+import { FdWriteStream } from './FdWriteStream.js';
 import { helpText } from './helpText.js';
 import { hideKnownWarnings } from './hideKnownWarnings.js';
 import { runFile } from './runFile.js';
@@ -93,8 +95,19 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(values.quiet === true ? { quiet: true } : {}),
       ...(metricsAt === undefined ? {} : { metricsAt }),
     },
-    { stdout: process.stdout, stderr: process.stderr },
+    { stdout: runOutput(), stderr: process.stderr },
   );
+}
+
+/**
+ * The stream a run's rows go to, made once: for a pipe or a socket, one that writes from the
+ * thread pool (see {@link FdWriteStream}); else `process.stdout`. Made before anything touches
+ * `process.stdout`, whose creation would make a pipe non-blocking.
+ */
+let output: Writable | undefined;
+function runOutput(): Writable {
+  output ??= FdWriteStream.forPipe(1, () => process.stdout) ?? process.stdout;
+  return output;
 }
 
 /** `--metrics-port [host:]port`: where the Prometheus endpoint listens (127.0.0.1 unless a host is given; port 0 picks one). */
@@ -109,8 +122,11 @@ function parseMetricsPort(text: string): { readonly host?: string; readonly port
 /** Exits once stdout has taken everything written to it (a pipe may still hold a buffer). */
 function exit(code: number): void {
   process.exitCode = code;
-  if (process.stdout.writableLength === 0 || process.stdout.destroyed) process.exit(code);
-  process.stdout.write('', () => process.exit(code));
+  const stdout = output ?? process.stdout;
+  if (stdout.writableLength === 0 || stdout.destroyed) process.exit(code);
+  // A write failing now (EPIPE: the reader left) has nothing more to deliver.
+  stdout.on('error', () => process.exit(code));
+  stdout.write('', () => process.exit(code));
 }
 
 hideKnownWarnings();

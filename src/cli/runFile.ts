@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { ReplaySubject, identity, tap, type Subscription } from 'rxjs';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
 import { checkpointed } from '../core/checkpointed.js';
@@ -20,6 +21,7 @@ import { UsageError } from './CliError.js';
 import { ChunkQuery } from './ChunkQuery.js';
 import { rowJsonWriter } from './toJsonText.js';
 import { DeadLetterFile } from './DeadLetterFile.js';
+import type { FdWriteStream } from './FdWriteStream.js';
 import { NdjsonSink } from './NdjsonSink.js';
 import { ProgressLine, lagText } from './ProgressLine.js';
 import { runSummary } from './runSummary.js';
@@ -53,7 +55,8 @@ export interface RunFileOptions {
 
 /** Where `runFile` writes, and the process it listens to for signals. */
 export interface RunFileIo {
-  readonly stdout: NodeJS.WriteStream;
+  /** Where the rows go: `process.stdout`, or for a pipe or socket an {@link FdWriteStream} over it. */
+  readonly stdout: Writable & { readonly fd?: number; readonly isTTY?: boolean };
   readonly stderr: NodeJS.WriteStream;
 }
 

@@ -303,6 +303,69 @@ test('stdout to a regular file: every row is out (synced at each checkpoint), an
   assert.deepEqual(ids, Array.from({ length: 50_000 }, (_, i) => i));
 });
 
+/**
+ * Runs the CLI with stdout the write end of a real pipe (as a shell makes for `|`; node's own
+ * `stdio: 'pipe'` is a socket pair), made by a python3 parent that sets the pipe non-blocking when
+ * asked, reads nothing for `stallMs` (so the pipe fills), then reads up to `maxLines` lines and
+ * closes its end. Resolves with the CLI's exit code, stderr and the lines read.
+ */
+function runIntoPipe(args: readonly string[], options: { nonBlocking: boolean; stallMs: number; maxLines?: number }): Promise<{ code: number; stderr: string; lines: string[] }> {
+  const script = `
+import json, os, subprocess, sys, time
+r, w = os.pipe()
+os.set_blocking(w, ${options.nonBlocking ? 'False' : 'True'})
+child = subprocess.Popen(json.loads(sys.argv[1]), stdout=w, stderr=subprocess.PIPE, cwd=sys.argv[2])
+os.close(w)
+time.sleep(${options.stallMs / 1000})
+got, n, most = [], 0, ${options.maxLines ?? -1}
+with os.fdopen(r, 'rb') as src:
+    for line in src:
+        got.append(line.decode())
+        n += 1
+        if n == most: break
+err = child.stderr.read().decode()
+print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got}))
+`;
+  const argv = [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), ...args];
+  return new Promise((done, fail) => {
+    const py = spawn('python3', ['-c', script, JSON.stringify(argv), root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    py.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    py.on('error', fail);
+    py.on('close', (code) => {
+      try {
+        assert.equal(code, 0, `python3 parent exited ${code}`);
+        done(JSON.parse(out) as { code: number; stderr: string; lines: string[] });
+      } catch (err) {
+        fail(err);
+      }
+    });
+  });
+}
+
+test('stdout a shell pipe, blocking or left non-blocking by the parent, read late: every row once, in order, exit 0; `| head` ends it with exit 0', async () => {
+  const count = 100_000;
+  let csv = 'id,pad\n';
+  for (let i = 0; i < count; i++) csv += `${i},${'y'.repeat(30)}\n`;
+  const data = dataDir('shellpipe', { 'rows.csv': csv });
+  const job = sqlFile('shellpipe.sql', `create source s (id int not null, pad text) with (connector = 'fs', fs.path = '${data}') row format 'csv';`);
+  const expected = Array.from({ length: count }, (_, i) => i);
+  for (const nonBlocking of [false, true]) {
+    const run = await runIntoPipe(['run', job, '--quiet'], { nonBlocking, stallMs: 500 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.deepEqual(
+      run.lines.map((l) => (JSON.parse(l) as { id: number }).id),
+      expected,
+      `non-blocking: ${nonBlocking}`,
+    );
+  }
+  const head = await runIntoPipe(['run', job], { nonBlocking: false, stallMs: 0, maxLines: 3 });
+  assert.equal(head.code, 0, head.stderr);
+  assert.equal(withoutSummary(head.stderr).rest, '');
+  assert.equal(head.lines.length, 3);
+});
+
 test('LIMIT: exactly n rows, exit 0, even when chunks hold more; LIMIT 0 prints nothing', async () => {
   let csv = 'id\n';
   for (let i = 0; i < 20_000; i++) csv += `${i}\n`;
