@@ -32,6 +32,7 @@ const HIGH_WATER_MARK = 64 * 1024;
 export class FdWriteStream extends Writable {
   readonly isTTY = false;
   #fallback: Writable | undefined;
+  #writing = false;
 
   constructor(
     /** The descriptor written to; it stays open (it is the process's). */
@@ -56,6 +57,14 @@ export class FdWriteStream extends Writable {
     return this.#fallback !== undefined;
   }
 
+  /**
+   * True while a write is in a thread of the pool: it may be blocked there until the reader
+   * reads. Node's exit waits for the pool's threads, so an exit now waits for the reader too.
+   */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#writeAll([chunk], callback);
   }
@@ -77,7 +86,9 @@ export class FdWriteStream extends Writable {
       this.#through(this.#fallback, pending, callback);
       return;
     }
+    this.#writing = true;
     writev(this.fd, pending, (err, written) => {
+      this.#writing = false;
       if (err !== null && err.code === 'EAGAIN') {
         this.#fallback = this.fallback();
         // Its errors reach the callbacks below; without a listener one would also be thrown.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { BadRecordPolicy } from '../core/BadRecordHandler.js';
@@ -103,11 +103,52 @@ async function main(argv: readonly string[]): Promise<number> {
  * The stream a run's rows go to, made once: for a pipe or a socket, one that writes from the
  * thread pool (see {@link FdWriteStream}); else `process.stdout`. Made before anything touches
  * `process.stdout`, whose creation would make a pipe non-blocking.
+ *
+ * Not with a pool of one thread (`UV_THREADPOOL_SIZE=1`): a write blocked by a reader that does
+ * not read would hold the only thread that file reads, fsyncs and DNS lookups need.
  */
 let output: Writable | undefined;
 function runOutput(): Writable {
-  output ??= FdWriteStream.forPipe(1, () => process.stdout) ?? process.stdout;
+  if (output !== undefined) return output;
+  output = (poolThreads() >= 2 ? FdWriteStream.forPipe(1, () => process.stdout) : undefined) ?? process.stdout;
+  // Write errors reach the run through its own listener and the writes' callbacks, and exit()
+  // through its listener; this one covers the moments between them (the run closing its
+  // store and leases after its listener is gone), where an EPIPE would otherwise be thrown.
+  output.on('error', () => undefined);
+  if (output instanceof FdWriteStream) {
+    const stream = output;
+    // Node's exit waits for the thread pool, and a write blocked on a reader that does not read
+    // would hold it until the reader reads or leaves: a crash, or a process.exit from a library,
+    // would hang there, deaf to SIGTERM. exit() below never leaves a write pending; anything else
+    // that ends the process with one does not wait for it (what the write held was not
+    // committed: the next run prints it again).
+    process.on('exit', () => {
+      if (!stream.writing) return;
+      stderrNow("tributary: exiting while a write to stdout waits for its reader: not waiting for it (what it holds was not committed)\n");
+      process.kill(process.pid, 'SIGKILL');
+    });
+    // Node prints an uncaught error after the 'exit' listeners, too late when the one above ends
+    // the process: printed here then.
+    process.on('uncaughtExceptionMonitor', (err, origin) => {
+      if (stream.writing) stderrNow(`tributary: ${origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    });
+  }
   return output;
+}
+
+/** Writes `text` to stderr before returning (process.stderr may write a pipe later), best effort. */
+function stderrNow(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr is gone or full: nothing else to tell it with.
+  }
+}
+
+/** Threads in libuv's pool: UV_THREADPOOL_SIZE as libuv reads it (atoi; 0 means 1), else 4. */
+function poolThreads(): number {
+  const size = process.env.UV_THREADPOOL_SIZE;
+  return size === undefined ? 4 : Math.max(1, Number.parseInt(size, 10) || 0);
 }
 
 /** `--metrics-port [host:]port`: where the Prometheus endpoint listens (127.0.0.1 unless a host is given; port 0 picks one). */

@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { bundleCli } from '../support/cli.js';
 
 // package.json's bin is the bundle scripts/bundle-cli.mjs makes (dist/cli/tributary.js). It must
 // find what the unbundled CLI found by relative URL: package.json (--version) and its decode
 // worker (fs.decode.threads), and write the same rows.
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 test('the bundled CLI: --version, a CSV run, and the same run decoded on worker threads', { timeout: 120_000 }, (t) => {
   const home = mkdtempSync(join(tmpdir(), 'cliperf-bundle-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
-  copyFileSync(join(ROOT, 'package.json'), join(home, 'package.json'));
-  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs'), join(home, 'dist')], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(built.status, 0, built.stderr);
-  const cli = join(home, 'dist', 'cli', 'tributary.js');
+  const cli = bundleCli(home);
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
 
   const version = run('--version');

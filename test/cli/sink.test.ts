@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleCli } from '../support/cli.js';
 import { withoutSummary } from '../support/runSummary.js';
 
 // The CLI as a sink that acknowledges: an epoch commits only what stdout (or the dead-letter
@@ -303,20 +304,47 @@ test('stdout to a regular file: every row is out (synced at each checkpoint), an
   assert.deepEqual(ids, Array.from({ length: 50_000 }, (_, i) => i));
 });
 
+/** How a CLI run into a python3 parent's pipe went (see {@link runIntoPipe}). */
+interface PipeRun {
+  /** The CLI's exit code, or minus the signal that ended it. */
+  readonly code: number;
+  readonly stderr: string;
+  readonly lines: string[];
+  /** Whether the CLI's fd 1 was non-blocking after the stall (null: it had exited). */
+  readonly nonBlocking: boolean | null;
+  /** When the CLI exited during the stall, how long after its start, in ms. */
+  readonly exitedDuringStallMs: number | null;
+}
+
 /**
- * Runs the CLI with stdout the write end of a real pipe (as a shell makes for `|`; node's own
- * `stdio: 'pipe'` is a socket pair), made by a python3 parent that sets the pipe non-blocking when
- * asked, reads nothing for `stallMs` (so the pipe fills), then reads up to `maxLines` lines and
- * closes its end. Resolves with the CLI's exit code, stderr and the lines read.
+ * Runs `node <nodeArgs> <the bundled CLI> <args>` with stdout the write end of a real pipe (as a
+ * shell makes for `|`; node's own `stdio: 'pipe'` is a socket pair), made by a python3 parent
+ * that sets it non-blocking when asked, reads nothing for `stallMs` (so the pipe fills; it notes
+ * whether the CLI exits meanwhile, and then reads the CLI's fd 1 flags from /proc), then reads up
+ * to `maxLines` lines and closes its end.
  */
-function runIntoPipe(args: readonly string[], options: { nonBlocking: boolean; stallMs: number; maxLines?: number }): Promise<{ code: number; stderr: string; lines: string[] }> {
+function runIntoPipe(cli: string, args: readonly string[], options: { nonBlocking: boolean; stallMs: number; maxLines?: number; nodeArgs?: readonly string[]; env?: Readonly<Record<string, string>> }): Promise<PipeRun> {
   const script = `
 import json, os, subprocess, sys, time
 r, w = os.pipe()
 os.set_blocking(w, ${options.nonBlocking ? 'False' : 'True'})
-child = subprocess.Popen(json.loads(sys.argv[1]), stdout=w, stderr=subprocess.PIPE, cwd=sys.argv[2])
+started = time.monotonic()
+child = subprocess.Popen(json.loads(sys.argv[1]), stdout=w, stderr=subprocess.PIPE, cwd=sys.argv[2], env={**os.environ, **json.loads(sys.argv[3])})
 os.close(w)
-time.sleep(${options.stallMs / 1000})
+exited = None
+while time.monotonic() - started < ${options.stallMs / 1000}:
+    if child.poll() is not None:
+        exited = round((time.monotonic() - started) * 1000)
+        break
+    time.sleep(0.02)
+flags = None
+try:
+    with open('/proc/%d/fdinfo/1' % child.pid) as info:
+        for line in info:
+            if line.startswith('flags:'):
+                flags = int(line.split()[1], 8)
+except OSError:
+    pass
 got, n, most = [], 0, ${options.maxLines ?? -1}
 with os.fdopen(r, 'rb') as src:
     for line in src:
@@ -324,18 +352,18 @@ with os.fdopen(r, 'rb') as src:
         n += 1
         if n == most: break
 err = child.stderr.read().decode()
-print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got}))
+print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got, 'nonBlocking': None if flags is None else bool(flags & os.O_NONBLOCK), 'exitedDuringStallMs': exited}))
 `;
-  const argv = [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), ...args];
+  const argv = [process.execPath, ...(options.nodeArgs ?? []), cli, ...args];
   return new Promise((done, fail) => {
-    const py = spawn('python3', ['-c', script, JSON.stringify(argv), root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const py = spawn('python3', ['-c', script, JSON.stringify(argv), root, JSON.stringify(options.env ?? {})], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     py.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
     py.on('error', fail);
     py.on('close', (code) => {
       try {
         assert.equal(code, 0, `python3 parent exited ${code}`);
-        done(JSON.parse(out) as { code: number; stderr: string; lines: string[] });
+        done(JSON.parse(out) as PipeRun);
       } catch (err) {
         fail(err);
       }
@@ -343,27 +371,62 @@ print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got}))
   });
 }
 
-test('stdout a shell pipe, blocking or left non-blocking by the parent, read late: every row once, in order, exit 0; `| head` ends it with exit 0', async () => {
+describe('stdout a shell pipe, the CLI bundled as installed', () => {
+  let cli = '';
+  before(() => {
+    cli = bundleCli(join(dir, 'bundle'));
+  });
   const count = 100_000;
-  let csv = 'id,pad\n';
-  for (let i = 0; i < count; i++) csv += `${i},${'y'.repeat(30)}\n`;
-  const data = dataDir('shellpipe', { 'rows.csv': csv });
-  const job = sqlFile('shellpipe.sql', `create source s (id int not null, pad text) with (connector = 'fs', fs.path = '${data}') row format 'csv';`);
-  const expected = Array.from({ length: count }, (_, i) => i);
-  for (const nonBlocking of [false, true]) {
-    const run = await runIntoPipe(['run', job, '--quiet'], { nonBlocking, stallMs: 500 });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stderr, '');
-    assert.deepEqual(
-      run.lines.map((l) => (JSON.parse(l) as { id: number }).id),
-      expected,
-      `non-blocking: ${nonBlocking}`,
-    );
-  }
-  const head = await runIntoPipe(['run', job], { nonBlocking: false, stallMs: 0, maxLines: 3 });
-  assert.equal(head.code, 0, head.stderr);
-  assert.equal(withoutSummary(head.stderr).rest, '');
-  assert.equal(head.lines.length, 3);
+  const job = (): string => {
+    let csv = 'id,pad\n';
+    for (let i = 0; i < count; i++) csv += `${i},${'y'.repeat(30)}\n`;
+    const data = dataDir('shellpipe', { 'rows.csv': csv });
+    return sqlFile('shellpipe.sql', `create source s (id int not null, pad text) with (connector = 'fs', fs.path = '${data}') row format 'csv';`);
+  };
+
+  test('blocking or left non-blocking by the parent, read late: every row once, in order, exit 0; a blocking pipe stays blocking (written from the thread pool) unless the pool has one thread', async () => {
+    const file = job();
+    const expected = Array.from({ length: count }, (_, i) => i);
+    const cases: Array<{ nonBlocking: boolean; env: Record<string, string>; fdNonBlocking: boolean }> = [
+      { nonBlocking: false, env: {}, fdNonBlocking: false },
+      { nonBlocking: true, env: {}, fdNonBlocking: true },
+      // One pool thread: process.stdout (which makes the pipe non-blocking), not the pool.
+      { nonBlocking: false, env: { UV_THREADPOOL_SIZE: '1' }, fdNonBlocking: true },
+    ];
+    for (const { nonBlocking, env, fdNonBlocking } of cases) {
+      const what = `parent's pipe ${nonBlocking ? 'non-blocking' : 'blocking'}, env ${JSON.stringify(env)}`;
+      const run = await runIntoPipe(cli, ['run', file, '--quiet'], { nonBlocking, stallMs: 500, env });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stderr, '');
+      // process.stdout over a pipe makes it non-blocking: a blocking one after the stall means the
+      // rows went through the thread pool's blocking writes, not process.stdout.
+      assert.equal(run.nonBlocking, fdNonBlocking, `the CLI's fd 1 after the stall: ${what}`);
+      assert.deepEqual(
+        run.lines.map((l) => (JSON.parse(l) as { id: number }).id),
+        expected,
+        what,
+      );
+    }
+  });
+
+  test('`| head`: the reader leaving ends the run with exit 0 and nothing on stderr but the summary', async () => {
+    const head = await runIntoPipe(cli, ['run', job()], { nonBlocking: false, stallMs: 0, maxLines: 3 });
+    assert.equal(head.code, 0, head.stderr);
+    assert.equal(withoutSummary(head.stderr).rest, '');
+    assert.equal(head.lines.length, 3);
+  });
+
+  test('a crash while a write waits for a stalled reader: the process still ends, without waiting for the reader', async () => {
+    // An uncaught error a second into the run, while the reader reads nothing for 10 s: Node's
+    // exit waits for the thread pool, where the write is blocked.
+    const crash = join(dir, 'crash.mjs');
+    writeFileSync(crash, "setTimeout(() => { throw new Error('injected crash'); }, 1000);\n");
+    const run = await runIntoPipe(cli, ['run', job()], { nonBlocking: false, stallMs: 10_000, nodeArgs: ['--import', pathToFileURL(crash).href] });
+    assert.match(run.stderr, /tributary: uncaught exception: Error: injected crash/, JSON.stringify({ ...run, lines: run.lines.length }));
+    assert.match(run.stderr, /exiting while a write to stdout waits for its reader/);
+    assert.notEqual(run.code, 0);
+    assert.ok(run.exitedDuringStallMs !== null && run.exitedDuringStallMs < 5000, `exited ${run.exitedDuringStallMs} ms after its start, while the reader read nothing for 10 s (code ${run.code})`);
+  });
 });
 
 test('LIMIT: exactly n rows, exit 0, even when chunks hold more; LIMIT 0 prints nothing', async () => {

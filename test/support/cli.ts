@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,4 +35,17 @@ export function runCli(args: readonly string[], { timeoutMs = 60_000 }: { readon
       done({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Builds the CLI into `home` as `npm run build` bundles it for package.json's bin
+ * (scripts/bundle-cli.mjs, beside a copy of package.json) and returns the bundle's path: the CLI
+ * as users run it, without tsx, whose loader touches `process.stdout` before the CLI starts.
+ */
+export function bundleCli(home: string): string {
+  mkdirSync(home, { recursive: true });
+  copyFileSync(join(projectRoot, 'package.json'), join(home, 'package.json'));
+  const built = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'bundle-cli.mjs'), join(home, 'dist')], { encoding: 'utf8', timeout: 60_000 });
+  if (built.status !== 0) throw new Error(`bundling the CLI failed: ${built.stderr}`);
+  return join(home, 'dist', 'cli', 'tributary.js');
 }
