@@ -152,13 +152,18 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const notify = this.hook.committing(epoch);
     const stale: string[] = [];
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
-    const mark = (): MaybePromise<void> => this.store.set(checkpointKeys.committed(this.name), epoch);
+    const store = this.store;
+    const committed = checkpointKeys.committed(this.name);
+    // Garbage collection goes with the commit or after it: deleting first could leave no
+    // snapshot to restore. A store with `update` does both in one atomic write (one durable write
+    // a checkpoint fewer); any other deletes once the mark is written.
+    const update = stale.length > 0 ? store.update?.bind(store) : undefined;
+    const mark = (): MaybePromise<void> => (update !== undefined ? update([[committed, epoch]], stale) : store.set(committed, epoch));
     // With leases the positions go to the leases first (fenced there): the epoch is marked
     // committed only once they are durable, so a restart never trusts positions they refused.
     const leased = this.commitLeases(epoch);
     const written = leased === undefined ? mark() : isThenable(leased) ? leased.then(mark) : mark();
-    // Garbage collection follows the commit: deleting first could leave no snapshot to restore.
-    const collect = (): MaybePromise<void> => (stale.length > 0 ? this.store.delMany(stale) : undefined);
+    const collect = (): MaybePromise<void> => (update === undefined && stale.length > 0 ? store.delMany(stale) : undefined);
     if (isThenable(written)) {
       return written.then(() => {
         notify();

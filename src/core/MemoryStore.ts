@@ -69,5 +69,13 @@ export class MemoryStore implements StateStore {
   delMany(keys: readonly string[]): void {
     for (const key of keys) this.#entries.delete(key);
   }
+
+  /** Removes `keys`, then stores `entries`, or does nothing: every value is checked first. */
+  update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): void {
+    for (const [key, value] of entries) assertJsonValue(value, key);
+    const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);
+    for (const key of keys) this.#entries.delete(key);
+    for (const [key, text] of texts) this.#entries.set(key, text);
+  }
 }
 

@@ -20,6 +20,13 @@ export interface StateStore {
   /** Writes every entry atomically. */
   setMany(entries: ReadonlyArray<readonly [string, JsonValue]>): MaybePromise<void>;
   delMany(keys: readonly string[]): MaybePromise<void>;
+  /**
+   * Optional: sets `entries` and removes `keys` atomically, in one write (after a crash, all of it
+   * happened or none); a key in both ends up set. A checkpoint's commit marks its epoch and drops
+   * the older snapshots with it: one durable write (two fsyncs in a FileStore) instead of a
+   * `setMany` and then a `delMany`, which a store without it gets.
+   */
+  update?(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): MaybePromise<void>;
   /** Releases files or connections; the store is not used afterwards. */
   close?(): MaybePromise<void>;
 }

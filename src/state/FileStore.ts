@@ -231,6 +231,21 @@ export class FileStore implements StateStore {
   }
 
   /**
+   * Durably removes `keys` and stores `entries` in one atomic file replace (a key in both ends up
+   * stored). Every value is checked first, so a `TypeError` changes nothing.
+   */
+  async update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): Promise<void> {
+    this.#assertOpen();
+    for (const [key, value] of entries) assertJsonValue(value, key);
+    const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);
+    const gone = [...keys];
+    return this.#enqueue((state) => {
+      for (const key of gone) state.delete(key);
+      for (const [key, text] of texts) state.set(key, text);
+    });
+  }
+
+  /**
    * Waits for the writes already called, then releases the directory. Later calls reject.
    * Closing twice is harmless.
    */

@@ -23,9 +23,11 @@ export interface IdbKeyvalStoreOptions {
   readonly store?: UseStore;
 }
 
-/** What idb-keyval hands to a `UseStore` callback, as far as closing goes (no DOM types here). */
+/** What idb-keyval hands to a `UseStore` callback, as far as closing and `update` go (no DOM types here). */
 interface ObjectStoreLike {
   readonly transaction: { readonly db: { close(): void } };
+  put(value: unknown, key: string): unknown;
+  delete(key: string): unknown;
 }
 
 /**
@@ -146,6 +148,22 @@ export class IdbKeyvalStore implements StateStore {
   async delMany(keys: readonly string[]): Promise<void> {
     this.#assertOpen();
     await this.#lib.delMany([...keys], this.#store);
+  }
+
+  /** Removes `keys` and stores `entries` in one IndexedDB transaction (a key in both ends up stored). */
+  async update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): Promise<void> {
+    this.#assertOpen();
+    for (const [key, value] of entries) assertJsonValue(value, key);
+    const copies = entries.map(([key, value]): [string, JsonValue] => [key, jsonCopy(value)]);
+    const gone = [...keys];
+    // As idb-keyval's own setMany and delMany, in one transaction: done when it completes.
+    const done = this.#lib.promisifyRequest as unknown as (transaction: unknown) => Promise<unknown>;
+    await this.#store('readwrite', (objectStore: unknown) => {
+      const store = objectStore as ObjectStoreLike;
+      for (const key of gone) store.delete(key);
+      for (const [key, value] of copies) store.put(value, key);
+      return done(store.transaction);
+    });
   }
 
   /**

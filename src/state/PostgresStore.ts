@@ -153,6 +153,32 @@ export class PostgresStore implements StateStore {
     });
   }
 
+  /**
+   * Durably removes `keys` and stores `entries` in one statement (a key in both ends up stored):
+   * after a crash, all of it or none. Values are checked and serialized when called.
+   */
+  update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): Promise<void> {
+    let rows: Map<string, string>;
+    let gone: string[];
+    try {
+      this.#assertOpen();
+      for (const [key, value] of entries) assertJsonValue(value, key);
+      rows = new Map(entries.map(([key, value]) => [JSON.stringify(key), JSON.stringify(value)]));
+      // One statement may not delete and insert the same row: a key being set is not deleted.
+      gone = [...new Set(keys.map((key) => JSON.stringify(key)))].filter((key) => !rows.has(key));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#run('write', async (client) => {
+      await client.query(
+        `WITH gone AS (DELETE FROM ${this.#table} WHERE namespace = $1 AND key = ANY($4::text[]))
+         INSERT INTO ${this.#table} (namespace, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value`,
+        [this.#namespace, [...rows.keys()], [...rows.values()], gone],
+      );
+    });
+  }
+
   /** Waits for the calls already made, then closes the connection. Later calls reject; closing twice is fine. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NEVER, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
+import { NEVER, Subject, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
 import { checkpointKeys, loadCheckpoint } from '../../src/core/Checkpoint.js';
 import { createSource } from '../../src/core/createSource.js';
 import { commitEpochs } from '../../src/core/commitEpochs.js';
@@ -9,7 +9,7 @@ import { CorruptStateError, SourceError } from '../../src/core/SourceError.js';
 import type { JsonValue } from '../../src/core/Json.js';
 import { MemoryStore } from '../../src/state/MemoryStore.js';
 import type { StateStore } from '../../src/state/StateStore.js';
-import { chunk } from '../../src/core/SourceEvent.js';
+import { chunk, type Chunk } from '../../src/core/SourceEvent.js';
 
 const reader = { read: () => of(chunk('a', ['x'], '0', '1')) };
 const enumerator = { splits: () => of([{ id: 'a' }]) };
@@ -82,4 +82,37 @@ test('checkpoints through an asynchronous store: data, final barrier and commit 
   assert.deepEqual(loaded.snapshot?.splits, { a: { split: { id: 'a' }, offset: '1', finished: true } });
   const again = make();
   assert.deepEqual(await lastValueFrom(again.pipe(commitEpochs(again), toRecords(), toArray())), []);
+});
+
+test('a commit marks its epoch and drops the older snapshots in one atomic update when the store has one; otherwise set, then delMany', async () => {
+  for (const withUpdate of [true, false]) {
+    const inner = new MemoryStore();
+    const writes: string[] = [];
+    const store: StateStore = {
+      get: (k) => inner.get(k),
+      set: (k, v) => (writes.push(`set ${k}=${JSON.stringify(v)}`), inner.set(k, v)),
+      del: (k) => inner.del(k),
+      entries: () => inner.entries(),
+      setMany: (e) => (writes.push(`setMany ${e.map(([k]) => k).join(',')}`), inner.setMany(e)),
+      delMany: (k) => (writes.push(`delMany ${k.join(',')}`), inner.delMany(k)),
+      ...(withUpdate ? { update: (e: ReadonlyArray<readonly [string, JsonValue]>, k: readonly string[]) => (writes.push(`update ${e.map(([key, v]) => `${key}=${JSON.stringify(v)}`).join(',')} -${k.join(',')}`), inner.update(e, k)) } : {}),
+    };
+    // A chunk, a barrier, a chunk, the end (the final barrier): epochs 1 and 2.
+    const data = new Subject<Chunk<string>>();
+    const barriers = new Subject<void>();
+    const source = createSource({ name: 'orders', store, enumerator, reader: { read: () => data }, barriers });
+    const done = lastValueFrom(source.pipe(commitEpochs(source), toArray()));
+    data.next(chunk('a', ['x'], '0', '1'));
+    barriers.next();
+    data.next(chunk('a', ['y'], '1', '2'));
+    data.complete();
+    const events = await done;
+    assert.deepEqual(events.map((e) => e.type), ['chunk', 'barrier', 'chunk', 'barrier']);
+    const commitOfEpoch2 = withUpdate ? ['update orders/committed=2 -orders/epoch/1'] : ['set orders/committed=2', 'delMany orders/epoch/1'];
+    assert.deepEqual(writes, ['setMany orders/epoch/1,orders/last-epoch', 'set orders/committed=1', 'setMany orders/epoch/2,orders/last-epoch', ...commitOfEpoch2], `with update: ${withUpdate}`);
+    assert.deepEqual(
+      inner.entries().map(([k]) => k).sort(),
+      ['orders/committed', 'orders/epoch/2', 'orders/last-epoch'],
+    );
+  }
 });

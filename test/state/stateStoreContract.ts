@@ -209,6 +209,38 @@ export function stateStoreContract(name: string, open: OpenStore): void {
       });
     });
 
+    test('update removes keys and stores entries in one call (a key in both ends up stored), in call order with other writes; a non-JSON value changes nothing', async (t) => {
+      await withStore(t, open, async (store) => {
+        const update = store.update?.bind(store);
+        if (update === undefined) return t.skip(`${name} has no update (optional): checkpoints use setMany and delMany`);
+        await store.setMany([
+          ['committed', 1],
+          ['epoch/1', { at: '1' }],
+          ['epoch/2', { at: '2' }],
+          ['both', 'old'],
+        ]);
+        // Not awaited one by one: each applies after the call before it.
+        await Promise.all([
+          update([['committed', 2], ['both', 'new']], ['epoch/1', 'both', 'missing']),
+          store.setMany([['epoch/3', { at: '3' }]]),
+          update([['committed', 3]], ['epoch/2']),
+        ]);
+        assert.deepStrictEqual(
+          sorted(await store.entries()),
+          sorted([
+            ['committed', 3],
+            ['epoch/3', { at: '3' }],
+            ['both', 'new'],
+          ]),
+        );
+        await assert.rejects(async () => update([['committed', 4], ['bad', Number.NaN as JsonValue]], ['epoch/3']), TypeError);
+        assert.equal(await store.get('committed'), 3);
+        assert.deepStrictEqual(await store.get('epoch/3'), { at: '3' });
+        await update([], []);
+        assert.equal((await store.entries()).length, 3);
+      });
+    });
+
     test('an object property set to undefined is dropped, as JSON drops it', async (t) => {
       await withStore(t, open, async (store) => {
         const split = { id: 'a.csv', size: undefined, nested: { x: undefined, y: 1 } };
