@@ -10,7 +10,7 @@ import { UsageError } from './CliError.js';
 import { FdWriteStream } from './FdWriteStream.js';
 import { helpText } from './helpText.js';
 import { hideKnownWarnings } from './hideKnownWarnings.js';
-import { runFile } from './runFile.js';
+import { SECOND_SIGNAL_EXIT, runFile } from './runFile.js';
 
 /**
  * The `tributary` command. Exit codes: 0 done, 1 runtime error, 2 usage or SQL error; every
@@ -162,12 +162,25 @@ function parseMetricsPort(text: string): { readonly host?: string; readonly port
 
 /** Exits once stdout has taken everything written to it (a pipe may still hold a buffer). */
 function exit(code: number): void {
-  process.exitCode = code;
   const stdout = output ?? process.stdout;
-  if (stdout.writableLength === 0 || stdout.destroyed) process.exit(code);
-  // A write failing now (EPIPE: the reader left) has nothing more to deliver.
-  stdout.on('error', () => process.exit(code));
-  stdout.write('', () => process.exit(code));
+  // A write that failed after the run let go of stdout (the last rows of a LIMIT, sent as it
+  // ended) fails a run that would exit 0, as it would have failed it while running; EPIPE (the
+  // reader left: `| head`) does not.
+  const failed = (err: unknown): number => {
+    if (code !== 0 || (err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return code;
+    stderrNow(`tributary: writing to stdout failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  };
+  const end = (exitCode: number): never => {
+    process.exitCode = exitCode;
+    return process.exit(exitCode);
+  };
+  if (stdout.errored !== null) end(failed(stdout.errored));
+  // A second signal means now: not after a reader that may never read again (a write the
+  // thread pool still holds ends the process by the 'exit' listener in runOutput).
+  if (code === SECOND_SIGNAL_EXIT || stdout.writableLength === 0 || stdout.destroyed) end(code);
+  stdout.on('error', (err) => end(failed(err)));
+  stdout.write('', () => end(code));
 }
 
 hideKnownWarnings();

@@ -185,6 +185,9 @@ function postgresState(state: string): { url: string; table: string } {
  */
 export const OP_FIELD = '__op';
 
+/** The exit code of a run ended by a second SIGINT/SIGTERM (128 + SIGINT, as a shell reports Ctrl-C): it exits at once. */
+export const SECOND_SIGNAL_EXIT = 130;
+
 function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact: (text: string) => string, deadLetters: DeadLetterFile | undefined, quiet: boolean): Promise<number> {
   const { source } = query;
   const started = Date.now();
@@ -269,7 +272,7 @@ function stream(query: Query, stop$: ReplaySubject<void>, io: RunFileIo, redact:
       // second signal a moment later means "stop now".
       if (stopping && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       if (stopping) {
-        finish(130, `second ${signal}: exiting without a final checkpoint`);
+        finish(SECOND_SIGNAL_EXIT, `second ${signal}: exiting without a final checkpoint`);
         return;
       }
       stopping = true;

@@ -70,7 +70,11 @@ export class MemoryStore implements StateStore {
     for (const key of keys) this.#entries.delete(key);
   }
 
-  /** Removes `keys`, then stores `entries`, or does nothing: every value is checked first. */
+  /**
+   * Removes `keys`, then stores `entries`, or does nothing: every value is checked first. A
+   * checkpoint's commit calls this instead of `set` and `delMany`: a subclass that overrides those
+   * to watch writes must override this too.
+   */
   update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): void {
     for (const [key, value] of entries) assertJsonValue(value, key);
     const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);

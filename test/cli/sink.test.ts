@@ -323,16 +323,38 @@ interface PipeRun {
  * whether the CLI exits meanwhile, and then reads the CLI's fd 1 flags from /proc), then reads up
  * to `maxLines` lines and closes its end.
  */
-function runIntoPipe(cli: string, args: readonly string[], options: { nonBlocking: boolean; stallMs: number; maxLines?: number; nodeArgs?: readonly string[]; env?: Readonly<Record<string, string>> }): Promise<PipeRun> {
+function runIntoPipe(
+  cli: string,
+  args: readonly string[],
+  options: {
+    nonBlocking: boolean;
+    stallMs: number;
+    maxLines?: number;
+    nodeArgs?: readonly string[];
+    env?: Readonly<Record<string, string>>;
+    /** When to send SIGTERM, in ms after the pipe filled up. */
+    sigtermAtMs?: readonly number[];
+  },
+): Promise<PipeRun> {
   const script = `
-import json, os, subprocess, sys, time
+import array, fcntl, json, os, subprocess, sys, termios, time
 r, w = os.pipe()
 os.set_blocking(w, ${options.nonBlocking ? 'False' : 'True'})
 started = time.monotonic()
 child = subprocess.Popen(json.loads(sys.argv[1]), stdout=w, stderr=subprocess.PIPE, cwd=sys.argv[2], env={**os.environ, **json.loads(sys.argv[3])})
 os.close(w)
 exited = None
+# SIGTERMs are timed from when the pipe is full (the CLI then waits on its reader).
+signals = ${JSON.stringify((options.sigtermAtMs ?? []).map((ms) => ms / 1000))}
+full_at = None
 while time.monotonic() - started < ${options.stallMs / 1000}:
+    if signals and full_at is None:
+        held = array.array('i', [0])
+        fcntl.ioctl(r, termios.FIONREAD, held)
+        if held[0] >= 60000: full_at = time.monotonic()
+    if signals and full_at is not None and time.monotonic() - full_at >= signals[0]:
+        signals.pop(0)
+        child.send_signal(15)
     if child.poll() is not None:
         exited = round((time.monotonic() - started) * 1000)
         break
@@ -416,6 +438,14 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
     assert.equal(head.lines.length, 3);
   });
 
+  test('a second SIGTERM while a write waits for a stalled reader exits at once, as --help says', async () => {
+    // The first asks for a final checkpoint, which cannot come (the reader reads nothing for
+    // 10 s); the second comes well past the 500 ms within which a signal counts as the same one.
+    const run = await runIntoPipe(cli, ['run', job(), '--state', join(dir, 'state-second-signal')], { nonBlocking: false, stallMs: 10_000, sigtermAtMs: [200, 1700] });
+    assert.ok(run.exitedDuringStallMs !== null && run.exitedDuringStallMs < 7000, `exited ${run.exitedDuringStallMs} ms after its start, while the reader read nothing for 10 s (code ${run.code}, stderr ${run.stderr})`);
+    assert.match(run.stderr, /second SIGTERM: exiting without a final checkpoint/);
+  });
+
   test('a crash while a write waits for a stalled reader: the process still ends, without waiting for the reader', async () => {
     // An uncaught error a second into the run, while the reader reads nothing for 10 s: Node's
     // exit waits for the thread pool, where the write is blocked.
@@ -427,6 +457,19 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
     assert.notEqual(run.code, 0);
     assert.ok(run.exitedDuringStallMs !== null && run.exitedDuringStallMs < 5000, `exited ${run.exitedDuringStallMs} ms after its start, while the reader read nothing for 10 s (code ${run.code})`);
   });
+});
+
+test('a write that fails after the run let go of stdout (the rows of a LIMIT, into /dev/full) fails it: exit 1, one line', async () => {
+  const data = dataDir('full', { 'ids.csv': 'id\n1\n2\n3\n' });
+  const job = sqlFile('full.sql', `create source f (id int not null) with (connector = 'fs', fs.path = '${data}') row format 'csv';\nselect * from f limit 1;`);
+  const fd = openSync('/dev/full', 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', job, '--quiet'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /^tributary: writing to stdout failed: .*ENOSPC.*\n$/);
 });
 
 test('LIMIT: exactly n rows, exit 0, even when chunks hold more; LIMIT 0 prints nothing', async () => {
