@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { BadRecordError } from '../../src/core/SourceError.js';
 import type { Row } from '../../src/formats/Format.js';
 import { jsonFormat } from '../../src/formats/jsonFormat.js';
+import { parseJsonRow } from '../../src/formats/parseJsonRow.js';
 import { fixture } from '../support/fixtures.js';
 import { assertChunkingInvariant, assertResumesEverywhere, context, decode, memoryInput, RecordingHandler, utf8 } from './support.js';
 
@@ -241,4 +242,20 @@ test('JSON array: data after the closing bracket is one bad record with all its 
     assert.equal(handler.errors[0]?.line, 2);
     assert.equal(nextOffset, String(text.length));
   }
+});
+
+test('integers beyond ±(2^53 - 1) are exact bigints at any depth, in arrays and objects; floats and safe integers stay numbers', () => {
+  const row = parseJsonRow('{"a":[1,{"b":9007199254740993}],"c":{"d":[-9007199254740993,[18446744073709551615]]},"e":1e300,"f":9007199254740991,"g":"9007199254740993"}');
+  assert.deepStrictEqual(row, {
+    a: [1, { b: 9007199254740993n }],
+    c: { d: [-9007199254740993n, [18446744073709551615n]] },
+    e: 1e300,
+    f: 9007199254740991,
+    g: '9007199254740993',
+  });
+  // The only huge number at the top, inside an array, inside an object inside an array: each is found.
+  assert.deepStrictEqual(parseJsonRow('{"x":"a","y":-18446744073709551616}'), { x: 'a', y: -18446744073709551616n });
+  assert.deepStrictEqual(parseJsonRow('{"x":[1,2,9007199254740993]}'), { x: [1, 2, 9007199254740993n] });
+  assert.deepStrictEqual(parseJsonRow('{"x":[1,{"b":9007199254740993}]}'), { x: [1, { b: 9007199254740993n }] });
+  assert.deepStrictEqual(parseJsonRow('{"x":{"y":{"z":9007199254740993}}}'), { x: { y: { z: 9007199254740993n } } });
 });
