@@ -171,16 +171,13 @@ function exit(code: number): void {
     stderrNow(`tributary: writing to stdout failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   };
-  const end = (exitCode: number): never => {
-    process.exitCode = exitCode;
-    return process.exit(exitCode);
-  };
-  if (stdout.errored !== null) end(failed(stdout.errored));
+  if (stdout.errored !== null) process.exit(failed(stdout.errored));
   // A second signal means now: not after a reader that may never read again (a write the
   // thread pool still holds ends the process by the 'exit' listener in runOutput).
-  if (code === SECOND_SIGNAL_EXIT || stdout.writableLength === 0 || stdout.destroyed) end(code);
-  stdout.on('error', (err) => end(failed(err)));
-  stdout.write('', () => end(code));
+  if (code === SECOND_SIGNAL_EXIT || stdout.writableLength === 0 || stdout.destroyed) process.exit(code);
+  process.exitCode = code;
+  stdout.on('error', (err) => process.exit(failed(err)));
+  stdout.write('', () => process.exit(code));
 }
 
 hideKnownWarnings();
