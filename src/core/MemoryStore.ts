@@ -60,14 +60,12 @@ export class MemoryStore implements StateStore {
    * `TypeError` leaves the store as it was. A key given twice keeps its last value.
    */
   setMany(entries: ReadonlyArray<readonly [string, JsonValue]>): void {
-    for (const [key, value] of entries) assertJsonValue(value, key);
-    const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);
-    for (const [key, text] of texts) this.#entries.set(key, text);
+    this.update(entries, []);
   }
 
   /** Removes every key in `keys`. */
   delMany(keys: readonly string[]): void {
-    for (const key of keys) this.#entries.delete(key);
+    this.update([], keys);
   }
 
   /**

@@ -212,22 +212,12 @@ export class FileStore implements StateStore {
    * or none. Every value is checked first, so a `TypeError` changes nothing.
    */
   async setMany(entries: ReadonlyArray<readonly [string, JsonValue]>): Promise<void> {
-    this.#assertOpen();
-    for (const [key, value] of entries) assertJsonValue(value, key);
-    // Serialized now, so that the caller may change its objects as soon as we return.
-    const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);
-    return this.#enqueue((state) => {
-      for (const [key, text] of texts) state.set(key, text);
-    });
+    return this.update(entries, []);
   }
 
   /** Durably removes every key in `keys`, atomically. */
   async delMany(keys: readonly string[]): Promise<void> {
-    this.#assertOpen();
-    const copy = [...keys];
-    return this.#enqueue((state) => {
-      for (const key of copy) state.delete(key);
-    });
+    return this.update([], keys);
   }
 
   /**
@@ -237,6 +227,7 @@ export class FileStore implements StateStore {
   async update(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): Promise<void> {
     this.#assertOpen();
     for (const [key, value] of entries) assertJsonValue(value, key);
+    // Serialized now, so that the caller may change its objects as soon as we return.
     const texts = entries.map(([key, value]) => [key, JSON.stringify(value)] as const);
     const gone = [...keys];
     return this.#enqueue((state) => {
