@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleCli } from '../support/cli.js';
 import { withoutSummary } from '../support/runSummary.js';
@@ -20,8 +20,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 
+/**
+ * The CLI bundled as installed, built once: stdout is the sink under test, and tsx's loader (the
+ * other CLI tests run src/cli/main.ts through it) touches `process.stdout` before the CLI starts,
+ * which turns a pipe non-blocking and the CLI's writes from the thread pool off.
+ */
+let bundled: string | undefined;
+const cli = (): string => (bundled ??= bundleCli(join(dir, 'bundle')));
+
 function start(args: readonly string[]): Child {
-  return spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [cli(), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 interface Run {
@@ -293,7 +301,7 @@ test('stdout to a regular file: every row is out (synced at each checkpoint), an
   const out = join(dir, 'tofile.ndjson');
   for (let attempt = 0; attempt < 2; attempt++) {
     const fd = openSync(out, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', job, '--state', state, '--checkpoint-interval', '20'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
+    const child = spawn(process.execPath, [cli(), 'run', job, '--state', state, '--checkpoint-interval', '20'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
     closeSync(fd);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -393,11 +401,7 @@ print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got, 'nonBlockin
   });
 }
 
-describe('stdout a shell pipe, the CLI bundled as installed', () => {
-  let cli = '';
-  before(() => {
-    cli = bundleCli(join(dir, 'bundle'));
-  });
+describe('stdout a shell pipe', () => {
   const count = 100_000;
   const job = (): string => {
     let csv = 'id,pad\n';
@@ -417,7 +421,7 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
     ];
     for (const { nonBlocking, env, fdNonBlocking } of cases) {
       const what = `parent's pipe ${nonBlocking ? 'non-blocking' : 'blocking'}, env ${JSON.stringify(env)}`;
-      const run = await runIntoPipe(cli, ['run', file, '--quiet'], { nonBlocking, stallMs: 500, env });
+      const run = await runIntoPipe(cli(), ['run', file, '--quiet'], { nonBlocking, stallMs: 500, env });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stderr, '');
       // process.stdout over a pipe makes it non-blocking: a blocking one after the stall means the
@@ -432,7 +436,7 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
   });
 
   test('`| head`: the reader leaving ends the run with exit 0 and nothing on stderr but the summary', async () => {
-    const head = await runIntoPipe(cli, ['run', job()], { nonBlocking: false, stallMs: 0, maxLines: 3 });
+    const head = await runIntoPipe(cli(), ['run', job()], { nonBlocking: false, stallMs: 0, maxLines: 3 });
     assert.equal(head.code, 0, head.stderr);
     assert.equal(withoutSummary(head.stderr).rest, '');
     assert.equal(head.lines.length, 3);
@@ -441,7 +445,7 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
   test('a second SIGTERM while a write waits for a stalled reader exits at once, as --help says', async () => {
     // The first asks for a final checkpoint, which cannot come (the reader reads nothing for
     // 10 s); the second comes well past the 500 ms within which a signal counts as the same one.
-    const run = await runIntoPipe(cli, ['run', job(), '--state', join(dir, 'state-second-signal')], { nonBlocking: false, stallMs: 10_000, sigtermAtMs: [200, 1700] });
+    const run = await runIntoPipe(cli(), ['run', job(), '--state', join(dir, 'state-second-signal')], { nonBlocking: false, stallMs: 10_000, sigtermAtMs: [200, 1700] });
     assert.ok(run.exitedDuringStallMs !== null && run.exitedDuringStallMs < 7000, `exited ${run.exitedDuringStallMs} ms after its start, while the reader read nothing for 10 s (code ${run.code}, stderr ${run.stderr})`);
     assert.match(run.stderr, /second SIGTERM: exiting without a final checkpoint/);
   });
@@ -451,7 +455,7 @@ describe('stdout a shell pipe, the CLI bundled as installed', () => {
     // exit waits for the thread pool, where the write is blocked.
     const crash = join(dir, 'crash.mjs');
     writeFileSync(crash, "setTimeout(() => { throw new Error('injected crash'); }, 1000);\n");
-    const run = await runIntoPipe(cli, ['run', job()], { nonBlocking: false, stallMs: 10_000, nodeArgs: ['--import', pathToFileURL(crash).href] });
+    const run = await runIntoPipe(cli(), ['run', job()], { nonBlocking: false, stallMs: 10_000, nodeArgs: ['--import', pathToFileURL(crash).href] });
     assert.match(run.stderr, /tributary: uncaught exception: Error: injected crash/, JSON.stringify({ ...run, lines: run.lines.length }));
     assert.match(run.stderr, /exiting while a write to stdout waits for its reader/);
     assert.notEqual(run.code, 0);
@@ -463,7 +467,7 @@ test('a write that fails after the run let go of stdout (the rows of a LIMIT, in
   const data = dataDir('full', { 'ids.csv': 'id\n1\n2\n3\n' });
   const job = sqlFile('full.sql', `create source f (id int not null) with (connector = 'fs', fs.path = '${data}') row format 'csv';\nselect * from f limit 1;`);
   const fd = openSync('/dev/full', 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', job, '--quiet'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
+  const child = spawn(process.execPath, [cli(), 'run', job, '--quiet'], { cwd: root, stdio: ['ignore', fd, 'pipe'] });
   closeSync(fd);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));

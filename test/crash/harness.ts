@@ -1,4 +1,4 @@
-// The crash harness: runs `tributary run job.sql --state <dir>` (src/cli/main.ts through tsx) over
+// The crash harness: runs `tributary run job.sql --state <dir>` (the CLI bundled as installed) over
 // an upstream, SIGKILLs it at seeded random moments with stdout to a pipe read by a slow consumer
 // (test/crash/slowReader.mjs) or to a file, changes the upstream between runs, restarts until
 // done, and checks after every run against the checkpoint the state directory holds:
@@ -11,15 +11,33 @@
 //   delivers nothing; an unbounded one, once its checkpoint covers everything, stops on SIGTERM
 //   with exit 0.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intBetween, prng } from '../../bench/prng.js';
+import { bundleCli } from '../support/cli.js';
 import type { CommittedPositions, StoredPosition, Upstream } from './Upstream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = join(here, '..', '..');
-const cliMain = join(projectRoot, 'src', 'cli', 'main.ts');
+
+/**
+ * The CLI as `npm run build` bundles it, built once, inside the project (where its optional
+ * peers, kafkajs for the Kafka upstream, resolve): the CLI users run. Not src/cli/main.ts through
+ * tsx, whose loader touches `process.stdout`: that turns a pipe non-blocking, and the CLI's
+ * writes to it from the thread pool (FdWriteStream), which these kills must hit too, off.
+ */
+let bundled: string | undefined;
+function cliEntry(): string {
+  if (bundled === undefined) {
+    const cache = join(projectRoot, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    const home = mkdtempSync(join(cache, 'tributary-crash-cli-'));
+    process.on('exit', () => rmSync(home, { recursive: true, force: true }));
+    bundled = bundleCli(home);
+  }
+  return bundled;
+}
 const slowReader = join(here, 'slowReader.mjs');
 
 /** Where the CLI's stdout goes. */
@@ -167,7 +185,7 @@ async function runCli(s: ScenarioOptions, run: number, job: string, stateDir: st
   } else {
     stdoutFd = openSync(outPath, 'w');
   }
-  const args = ['--import', 'tsx', cliMain, 'run', job, '--state', stateDir, '--checkpoint-interval', String(s.checkpointIntervalMs ?? 100)];
+  const args = [cliEntry(), 'run', job, '--state', stateDir, '--checkpoint-interval', String(s.checkpointIntervalMs ?? 100)];
   const cli = spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', stdoutFd, 'pipe'] });
   // The children hold the pipe's ends now; the reader sees end of file once the CLI is gone.
   closeSync(stdoutFd);
