@@ -332,7 +332,6 @@ interface PipeRun {
  * to `maxLines` lines and closes its end.
  */
 function runIntoPipe(
-  cli: string,
   args: readonly string[],
   options: {
     nonBlocking: boolean;
@@ -384,7 +383,7 @@ with os.fdopen(r, 'rb') as src:
 err = child.stderr.read().decode()
 print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got, 'nonBlocking': None if flags is None else bool(flags & os.O_NONBLOCK), 'exitedDuringStallMs': exited}))
 `;
-  const argv = [process.execPath, ...(options.nodeArgs ?? []), cli, ...args];
+  const argv = [process.execPath, ...(options.nodeArgs ?? []), cli(), ...args];
   return new Promise((done, fail) => {
     const py = spawn('python3', ['-c', script, JSON.stringify(argv), root, JSON.stringify(options.env ?? {})], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -403,11 +402,15 @@ print(json.dumps({'code': child.wait(), 'stderr': err, 'lines': got, 'nonBlockin
 
 describe('stdout a shell pipe', () => {
   const count = 100_000;
+  // The same job for every test here, written once.
+  let written: string | undefined;
   const job = (): string => {
+    if (written !== undefined) return written;
     let csv = 'id,pad\n';
     for (let i = 0; i < count; i++) csv += `${i},${'y'.repeat(30)}\n`;
     const data = dataDir('shellpipe', { 'rows.csv': csv });
-    return sqlFile('shellpipe.sql', `create source s (id int not null, pad text) with (connector = 'fs', fs.path = '${data}') row format 'csv';`);
+    written = sqlFile('shellpipe.sql', `create source s (id int not null, pad text) with (connector = 'fs', fs.path = '${data}') row format 'csv';`);
+    return written;
   };
 
   test('blocking or left non-blocking by the parent, read late: every row once, in order, exit 0; a blocking pipe stays blocking (written from the thread pool) unless the pool has one thread', async () => {
@@ -421,7 +424,7 @@ describe('stdout a shell pipe', () => {
     ];
     for (const { nonBlocking, env, fdNonBlocking } of cases) {
       const what = `parent's pipe ${nonBlocking ? 'non-blocking' : 'blocking'}, env ${JSON.stringify(env)}`;
-      const run = await runIntoPipe(cli(), ['run', file, '--quiet'], { nonBlocking, stallMs: 500, env });
+      const run = await runIntoPipe(['run', file, '--quiet'], { nonBlocking, stallMs: 500, env });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stderr, '');
       // process.stdout over a pipe makes it non-blocking: a blocking one after the stall means the
@@ -436,7 +439,7 @@ describe('stdout a shell pipe', () => {
   });
 
   test('`| head`: the reader leaving ends the run with exit 0 and nothing on stderr but the summary', async () => {
-    const head = await runIntoPipe(cli(), ['run', job()], { nonBlocking: false, stallMs: 0, maxLines: 3 });
+    const head = await runIntoPipe(['run', job()], { nonBlocking: false, stallMs: 0, maxLines: 3 });
     assert.equal(head.code, 0, head.stderr);
     assert.equal(withoutSummary(head.stderr).rest, '');
     assert.equal(head.lines.length, 3);
@@ -445,7 +448,7 @@ describe('stdout a shell pipe', () => {
   test('a second SIGTERM while a write waits for a stalled reader exits at once, as --help says', async () => {
     // The first asks for a final checkpoint, which cannot come (the reader reads nothing for
     // 10 s); the second comes well past the 500 ms within which a signal counts as the same one.
-    const run = await runIntoPipe(cli(), ['run', job(), '--state', join(dir, 'state-second-signal')], { nonBlocking: false, stallMs: 10_000, sigtermAtMs: [200, 1700] });
+    const run = await runIntoPipe(['run', job(), '--state', join(dir, 'state-second-signal')], { nonBlocking: false, stallMs: 10_000, sigtermAtMs: [200, 1700] });
     assert.ok(run.exitedDuringStallMs !== null && run.exitedDuringStallMs < 7000, `exited ${run.exitedDuringStallMs} ms after its start, while the reader read nothing for 10 s (code ${run.code}, stderr ${run.stderr})`);
     assert.match(run.stderr, /second SIGTERM: exiting without a final checkpoint/);
   });
@@ -455,7 +458,7 @@ describe('stdout a shell pipe', () => {
     // exit waits for the thread pool, where the write is blocked.
     const crash = join(dir, 'crash.mjs');
     writeFileSync(crash, "setTimeout(() => { throw new Error('injected crash'); }, 1000);\n");
-    const run = await runIntoPipe(cli(), ['run', job()], { nonBlocking: false, stallMs: 10_000, nodeArgs: ['--import', pathToFileURL(crash).href] });
+    const run = await runIntoPipe(['run', job()], { nonBlocking: false, stallMs: 10_000, nodeArgs: ['--import', pathToFileURL(crash).href] });
     assert.match(run.stderr, /tributary: uncaught exception: Error: injected crash/, JSON.stringify({ ...run, lines: run.lines.length }));
     assert.match(run.stderr, /exiting while a write to stdout waits for its reader/);
     assert.notEqual(run.code, 0);
