@@ -1,10 +1,10 @@
-import { Observable, Subject, Subscription, asyncScheduler, map, type Subscriber } from 'rxjs';
+import { Observable, Subject, Subscription, asyncScheduler, map, noop, switchMap, type Subscriber } from 'rxjs';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import { BadRecordTracker } from './BadRecordTracker.js';
 import { MAX_UNCOMMITTED_EPOCHS, checkpointKeys, loadCheckpoint } from './Checkpoint.js';
 import { CheckpointCompleteHook } from './CheckpointCompleteHook.js';
 import type { CreateSourceOptions } from './createSource.js';
-import { isThenable, type MaybePromise } from './MaybePromise.js';
+import { fromMaybePromise, isThenable, type MaybePromise } from './MaybePromise.js';
 import { MemoryStore } from './MemoryStore.js';
 import { MetricsRecorder } from './MetricsRecorder.js';
 import { checkRateLimit } from './RateLimiter.js';
@@ -24,6 +24,13 @@ import type { StateStore } from './StateStore.js';
 const ALREADY_SUBSCRIBED =
   'the source is already subscribed: a source runs once at a time (two runs would write the same checkpoints); ' +
   'subscribe to one pipeline over it and share that (share()), or unsubscribe the first before subscribing again';
+
+/** A written snapshot's positions, kept until its epoch commits to the leases. */
+interface LeaseSnapshot<S extends SourceSplit = SourceSplit> {
+  readonly positions: ReadonlyMap<string, SplitPosition<S>>;
+  readonly departed: ReadonlySet<string>;
+  readonly tokens: ReadonlyMap<string, string>;
+}
 
 /**
  * The {@link Source} `createSource` builds: what outlives a subscription (the committed epoch,
@@ -60,10 +67,12 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   /** With leases: the token each split is leased to this process under, where the leases have one. */
   private readonly leasedTokens = new Map<string, string>();
   /** With leases: written snapshots' positions, until their epoch commits to the leases. */
-  private readonly leaseSnapshots = new Map<
-    number,
-    { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string>; readonly tokens: ReadonlyMap<string, string> }
-  >();
+  private readonly leaseSnapshots = new Map<number, LeaseSnapshot<S>>();
+  /**
+   * Settles once every commit called so far has settled its writes (`undefined`: none pending).
+   * The next commit's writes, and a new subscription's restore, wait for it.
+   */
+  private commitsInFlight: PromiseLike<void> | undefined;
 
   constructor(options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
@@ -152,6 +161,29 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const notify = this.hook.committing(epoch);
     const stale: string[] = [];
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
+    // Taken now: a restore clears the lease snapshots, and a later commit drops this one.
+    const leaseSnapshot = this.takeLeaseSnapshot(epoch);
+    const write = (): MaybePromise<void> => this.writeCommit(epoch, stale, leaseSnapshot, notify);
+    // A commit's writes start once the previous commit's have settled. With leases a mark waits
+    // for the leases, and `commit` is public: a later commit written first would mark its epoch
+    // and drop this one's snapshot, and this mark, landing after it, would leave the store
+    // committed to an epoch without a snapshot (a CorruptStateError at the next start).
+    const previous = this.commitsInFlight;
+    const result = previous === undefined ? write() : previous.then(write);
+    if (isThenable(result)) {
+      // Thenables all the way (no Promise of our own): a store or leases on a scheduler's
+      // virtual time (marble tests) must see every step on that time.
+      const settled = result.then(noop, noop);
+      this.commitsInFlight = settled;
+      settled.then(() => {
+        if (this.commitsInFlight === settled) this.commitsInFlight = undefined;
+      });
+    }
+    return result;
+  }
+
+  /** The commit of `epoch`: to the leases first (if any), then the mark and garbage collection in the store. */
+  private writeCommit(epoch: number, stale: readonly string[], leaseSnapshot: LeaseSnapshot<S> | undefined, notify: () => void): MaybePromise<void> {
     const store = this.store;
     const committed = checkpointKeys.committed(this.name);
     // Garbage collection goes with the commit or after it: deleting first could leave no
@@ -161,7 +193,10 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const mark = (): MaybePromise<void> => (update !== undefined ? update([[committed, epoch]], stale) : store.set(committed, epoch));
     // With leases the positions go to the leases first (fenced there): the epoch is marked
     // committed only once they are durable, so a restart never trusts positions they refused.
-    const leased = this.commitLeases(epoch);
+    const leased =
+      this.leases === undefined || leaseSnapshot === undefined
+        ? undefined
+        : this.leases.commit(this.name, epoch, leaseSnapshot.positions, leaseSnapshot.departed, leaseSnapshot.tokens);
     const written = leased === undefined ? mark() : isThenable(leased) ? leased.then(mark) : mark();
     const collect = (): MaybePromise<void> => (update === undefined && stale.length > 0 ? store.delMany(stale) : undefined);
     if (isThenable(written)) {
@@ -174,11 +209,12 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     return collect();
   }
 
-  private commitLeases(epoch: number): MaybePromise<void> | undefined {
+  /** The lease snapshot of `epoch` (none without leases), dropping it and every older one. */
+  private takeLeaseSnapshot(epoch: number): LeaseSnapshot<S> | undefined {
     if (this.leases === undefined) return undefined;
     const snapshot = this.leaseSnapshots.get(epoch);
     for (const e of this.leaseSnapshots.keys()) if (e <= epoch) this.leaseSnapshots.delete(e);
-    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed, snapshot.tokens);
+    return snapshot;
   }
 
   acknowledge(records: number): void {
@@ -198,8 +234,13 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const subscription = new Subscription(() => {
       if (this.live === live) this.live = undefined;
     });
+    // The run before may have left a commit writing (its subscriber is gone, its writes are not):
+    // restored before that lands, this run would start from the epoch before it, reading again
+    // what that epoch delivered, with its committed epoch behind the store's.
+    const inFlight = this.commitsInFlight;
+    const restore$ = inFlight === undefined ? loadCheckpoint<S>(this.store, this.name) : fromMaybePromise(() => inFlight).pipe(switchMap(() => loadCheckpoint<S>(this.store, this.name)));
     subscription.add(
-      loadCheckpoint<S>(this.store, this.name).subscribe({
+      restore$.subscribe({
         next: (restored) => {
           // With leases, positions come from the leases (another process may have moved a split
           // since this store's snapshot): the snapshot keeps its epoch and enumerator state only.

@@ -3,8 +3,8 @@
 // leases, and that the epoch is marked committed only once the leases have the positions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Subject, type Observable } from 'rxjs';
-import { checkpointKeys } from '../../src/core/Checkpoint.js';
+import { Subject, firstValueFrom, type Observable } from 'rxjs';
+import { checkpointKeys, loadCheckpoint } from '../../src/core/Checkpoint.js';
 import { commitEpochs } from '../../src/core/commitEpochs.js';
 import { createSource } from '../../src/core/createSource.js';
 import type { Chunk, SourceEvent } from '../../src/core/SourceEvent.js';
@@ -110,4 +110,38 @@ test('leases: a commit the leases refuse fails the epoch, and the store is not m
   await tick();
   assert.match(String(error), /committing epoch 1 failed: database gone/);
   assert.equal(store.get(checkpointKeys.committed('s')), undefined);
+});
+
+test('leases: commits called while one waits on the leases are written in epoch order, so the store never marks an epoch whose snapshot a later commit dropped', async () => {
+  const { held, commits, leases, readers, reader } = scripted();
+  const store = new MemoryStore();
+  const barriers = new Subject<void>();
+  const source = createSource<SourceSplit, string>({ name: 's', store, leases, barriers, enumerator: { splits: () => new Subject<SourceSplit[]>() }, reader });
+  // No commitEpochs: `commit` is public, and a caller may commit the next epoch before the last settled.
+  const subscription = source.subscribe();
+  await tick();
+  held.next([{ split: { id: 'a' }, position: undefined }]);
+  readers.get('a')!.chunks.next(chunk('a', ['r0'], '0', '1'));
+  barriers.next();
+  await tick();
+  readers.get('a')!.chunks.next(chunk('a', ['r1'], '1', '2'));
+  barriers.next();
+  await tick();
+  const first = source.commit(1);
+  const second = source.commit(2);
+  assert.deepEqual(commits.map((c) => c.epoch), [1], 'the commit of epoch 2 waits for that of epoch 1');
+  // The leases answer the newest commit first whenever they have two: the worst order for the store.
+  for (let released = 0; released < 2; released++) {
+    const pending = commits.filter((c) => !('released' in c));
+    const newest = pending.at(-1)!;
+    Object.assign(newest, { released: true });
+    newest.done();
+    await tick();
+  }
+  await Promise.all([first, second]);
+  assert.deepEqual(commits.map((c) => c.epoch), [1, 2]);
+  assert.equal(store.get(checkpointKeys.committed('s')), 2);
+  const restored = await firstValueFrom(loadCheckpoint(store, 's'));
+  assert.equal(restored.snapshot?.epoch, 2, 'the committed epoch has its snapshot');
+  subscription.unsubscribe();
 });
