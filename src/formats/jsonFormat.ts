@@ -1,6 +1,5 @@
 import type { ByteInput, DecodeContext, Format, Row, StreamDecoder } from './Format.js';
-import { JsonArrayStreamDecoder } from './JsonArrayStreamDecoder.js';
-import { NdjsonStreamDecoder } from './NdjsonStreamDecoder.js';
+import { JsonLayoutDecoder, JsonLayoutSniffer, jsonLayoutDecoder, type JsonLayout } from './JsonLayoutDecoder.js';
 import { asBuffer } from './asBuffer.js';
 import { parseByteOffset } from './parseByteOffset.js';
 import { describeJsonValue, parseJsonRow, parseJsonValue, type JSON_MAX_NESTING_DEPTH } from './parseJsonRow.js';
@@ -69,50 +68,22 @@ export function jsonFormat(options: JsonFormatOptions = {}): Format {
     },
     async openStream(input: ByteInput, offset: string | null, context: DecodeContext): Promise<StreamDecoder> {
       const start = parseByteOffset(offset, context, 'json');
+      // From the start, the bytes decoded say the layout; a resume reads the file's start first.
+      if (array === 'auto' && start === 0) return new JsonLayoutDecoder(context);
       const layout = array === 'auto' ? await detectLayout(input) : array === 'true' ? 'array' : 'ndjson';
-      if (layout === 'array') return new JsonArrayStreamDecoder(start, context);
-      if (layout === 'pretty') return new JsonArrayStreamDecoder(start, context, true);
-      return new NdjsonStreamDecoder(start, context);
+      return jsonLayoutDecoder(layout, start, context);
     },
   };
 }
 
 const jsonArrayModes: readonly JsonArrayMode[] = ['auto', 'true', 'false'];
 
-/** How far {@link detectLayout} looks for the end of the first line. */
-const FIRST_LINE_LIMIT = 1 << 20;
-
-/**
- * A file's layout, from its start: `array` when the first character after blanks (and a byte
- * order mark) is `[`; `pretty` when it is `{` and that object is still open at the end of its
- * line (brackets inside strings do not count); else `ndjson`. An empty file is NDJSON.
- */
-async function detectLayout(input: ByteInput): Promise<'array' | 'pretty' | 'ndjson'> {
-  let position = 0;
-  let depth = -1;
-  let inString = false;
-  let escaped = false;
+/** A file's layout (see {@link JsonLayoutSniffer}), from its first bytes. */
+async function detectLayout(input: ByteInput): Promise<JsonLayout> {
+  const sniffer = new JsonLayoutSniffer();
   for await (const chunk of input.stream(0)) {
-    for (let i = 0; i < chunk.length; i++, position++) {
-      const c = chunk[i] as number;
-      if (depth === -1) {
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-        if (position < 3 && (c === 0xef || c === 0xbb || c === 0xbf)) continue;
-        if (c === 0x5b) return 'array';
-        if (c !== 0x7b) return 'ndjson';
-        depth = 1;
-        continue;
-      }
-      if (position > FIRST_LINE_LIMIT) return 'ndjson';
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true;
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) inString = true;
-      else if (c === 0x7b || c === 0x5b) depth++;
-      else if (c === 0x7d || c === 0x5d) depth--;
-      else if (c === 0x0a) return depth > 0 ? 'pretty' : 'ndjson';
-    }
+    const layout = sniffer.feed(chunk);
+    if (layout !== undefined) return layout;
   }
-  return 'ndjson';
+  return sniffer.end();
 }

@@ -259,3 +259,47 @@ test('integers beyond ±(2^53 - 1) are exact bigints at any depth, in arrays and
   assert.deepStrictEqual(parseJsonRow('{"x":[1,{"b":9007199254740993}]}'), { x: [1, { b: 9007199254740993n }] });
   assert.deepStrictEqual(parseJsonRow('{"x":{"y":{"z":9007199254740993}}}'), { x: { y: { z: 9007199254740993n } } });
 });
+
+test('auto layout from the start: found in the bytes being decoded, the file is not read first; a resume reads its start first', async () => {
+  const bytes = utf8('{"a":1}\n{"a":2}\n');
+  const input = memoryInput(bytes);
+  const decoder = await json.openStream!(input, null, context());
+  assert.deepEqual(input.streams, [], 'opening from the start reads nothing');
+  assert.deepEqual(decoder.push(bytes).rows, [{ a: 1 }, { a: 2 }]);
+  const resumed = memoryInput(bytes);
+  await json.openStream!(resumed, '8', context());
+  assert.deepEqual(resumed.streams, [0], 'a resume looks at the start to learn the layout');
+});
+
+test('auto layout from the start: bytes pushed before the layout is known are kept, whatever the caller does with its buffer after', async () => {
+  const decoder = await json.openStream!(memoryInput(utf8('')), null, context());
+  // The first line has not ended: NDJSON or pretty-printed is not known yet.
+  const buffer = Buffer.from('{"a": "x", "b":');
+  const first = decoder.push(buffer);
+  assert.deepEqual([first.rows, first.nextOffset], [[], '0']);
+  buffer.fill(0x7d); // the caller reuses its read buffer
+  const second = decoder.push(utf8(' [1]}\n{"a": "y"}\n{"a": "z"}'));
+  assert.deepEqual([second.rows, second.offset, second.nextOffset], [[{ a: 'x', b: [1] }, { a: 'y' }], '0', '32']);
+  assert.deepEqual(decoder.end().rows, [{ a: 'z' }]);
+});
+
+test('auto layout from the start: input that ends before its first line does is NDJSON, decoded at end()', async () => {
+  for (const [text, rows] of [
+    ['{"a":1}', [{ a: 1 }]],
+    ['  \r\n\t', []],
+    ['', []],
+  ] as const) {
+    const decoder = await json.openStream!(memoryInput(utf8(text)), null, context());
+    const pushed = decoder.push(utf8(text));
+    assert.deepEqual(pushed.rows, [], `nothing before the end (${JSON.stringify(text)})`);
+    const end = decoder.end();
+    assert.deepEqual([end.rows, end.nextOffset], [rows, String(utf8(text).length)], JSON.stringify(text));
+  }
+  // Pretty-printed once the first line ends inside its object, even one byte at a time.
+  const pretty = utf8('{\n  "a": 1\n}\n{\n  "a": 2\n}');
+  const decoder = await json.openStream!(memoryInput(pretty), null, context());
+  const rows: Row[] = [];
+  for (const byte of pretty) rows.push(...decoder.push(Uint8Array.of(byte)).rows);
+  rows.push(...decoder.end().rows);
+  assert.deepEqual(rows, [{ a: 1 }, { a: 2 }]);
+});
