@@ -1,10 +1,10 @@
-import { Observable, Subject, Subscription, asyncScheduler, map, noop, switchMap, type Subscriber } from 'rxjs';
+import { Observable, Subject, Subscription, asyncScheduler, map, type Subscriber } from 'rxjs';
 import type { BadRecordStats, DeadLetter } from './BadRecordHandler.js';
 import { BadRecordTracker } from './BadRecordTracker.js';
 import { MAX_UNCOMMITTED_EPOCHS, checkpointKeys, loadCheckpoint } from './Checkpoint.js';
 import { CheckpointCompleteHook } from './CheckpointCompleteHook.js';
 import type { CreateSourceOptions } from './createSource.js';
-import { fromMaybePromise, isThenable, type MaybePromise } from './MaybePromise.js';
+import { isThenable, type MaybePromise } from './MaybePromise.js';
 import { MemoryStore } from './MemoryStore.js';
 import { MetricsRecorder } from './MetricsRecorder.js';
 import { checkRateLimit } from './RateLimiter.js';
@@ -69,10 +69,15 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   /** With leases: written snapshots' positions, until their epoch commits to the leases. */
   private readonly leaseSnapshots = new Map<number, LeaseSnapshot<S>>();
   /**
-   * Settles once every commit called so far has settled its writes (`undefined`: none pending).
-   * The next commit's writes, and a new subscription's restore, wait for it.
+   * The newest epoch whose mark went to the store. Commits are called in epoch order, but with
+   * leases a mark waits for the leases, and `commit` is public: a commit can reach its mark
+   * after a later one did. That later mark covers it (and its garbage collection dropped this
+   * epoch's snapshot), so the older mark is not written: landing last, it would leave the store
+   * committed to an epoch without a snapshot (a CorruptStateError at the next start).
+   * Commits do not wait for each other: one that never settles (a lost connection) must not
+   * hold back the ones after it.
    */
-  private commitsInFlight: PromiseLike<void> | undefined;
+  private marked = 0;
 
   constructor(options: CreateSourceOptions<S, T>) {
     super((subscriber) => this.start(subscriber));
@@ -163,23 +168,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
     // Taken now: a restore clears the lease snapshots, and a later commit drops this one.
     const leaseSnapshot = this.takeLeaseSnapshot(epoch);
-    const write = (): MaybePromise<void> => this.writeCommit(epoch, stale, leaseSnapshot, notify);
-    // A commit's writes start once the previous commit's have settled. With leases a mark waits
-    // for the leases, and `commit` is public: a later commit written first would mark its epoch
-    // and drop this one's snapshot, and this mark, landing after it, would leave the store
-    // committed to an epoch without a snapshot (a CorruptStateError at the next start).
-    const previous = this.commitsInFlight;
-    const result = previous === undefined ? write() : previous.then(write);
-    if (isThenable(result)) {
-      // Thenables all the way (no Promise of our own): a store or leases on a scheduler's
-      // virtual time (marble tests) must see every step on that time.
-      const settled = result.then(noop, noop);
-      this.commitsInFlight = settled;
-      settled.then(() => {
-        if (this.commitsInFlight === settled) this.commitsInFlight = undefined;
-      });
-    }
-    return result;
+    return this.writeCommit(epoch, stale, leaseSnapshot, notify);
   }
 
   /** The commit of `epoch`: to the leases first (if any), then the mark and garbage collection in the store. */
@@ -190,7 +179,14 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     // snapshot to restore. A store with `update` does both in one atomic write (one durable write
     // a checkpoint fewer); any other deletes once the mark is written.
     const update = stale.length > 0 ? store.update?.bind(store) : undefined;
-    const mark = (): MaybePromise<void> => (update !== undefined ? update([[committed, epoch]], stale) : store.set(committed, epoch));
+    let superseded = false;
+    const mark = (): MaybePromise<void> => {
+      superseded = epoch < this.marked;
+      // Superseded (see `marked`): only this commit's garbage is left to collect.
+      if (superseded) return update !== undefined ? update([], stale) : undefined;
+      this.marked = epoch;
+      return update !== undefined ? update([[committed, epoch]], stale) : store.set(committed, epoch);
+    };
     // With leases the positions go to the leases first (fenced there): the epoch is marked
     // committed only once they are durable, so a restart never trusts positions they refused.
     const leased =
@@ -199,13 +195,14 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
         : this.leases.commit(this.name, epoch, leaseSnapshot.positions, leaseSnapshot.departed, leaseSnapshot.tokens);
     const written = leased === undefined ? mark() : isThenable(leased) ? leased.then(mark) : mark();
     const collect = (): MaybePromise<void> => (update === undefined && stale.length > 0 ? store.delMany(stale) : undefined);
+    // The hook of a superseded epoch stays silent: the later one has reported, or will.
     if (isThenable(written)) {
       return written.then(() => {
-        notify();
+        if (!superseded) notify();
         return collect();
       });
     }
-    notify();
+    if (!superseded) notify();
     return collect();
   }
 
@@ -234,13 +231,8 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const subscription = new Subscription(() => {
       if (this.live === live) this.live = undefined;
     });
-    // The run before may have left a commit writing (its subscriber is gone, its writes are not):
-    // restored before that lands, this run would start from the epoch before it, reading again
-    // what that epoch delivered, with its committed epoch behind the store's.
-    const inFlight = this.commitsInFlight;
-    const restore$ = inFlight === undefined ? loadCheckpoint<S>(this.store, this.name) : fromMaybePromise(() => inFlight).pipe(switchMap(() => loadCheckpoint<S>(this.store, this.name)));
     subscription.add(
-      restore$.subscribe({
+      loadCheckpoint<S>(this.store, this.name).subscribe({
         next: (restored) => {
           // With leases, positions come from the leases (another process may have moved a split
           // since this store's snapshot): the snapshot keeps its epoch and enumerator state only.

@@ -116,35 +116,3 @@ test('a commit marks its epoch and drops the older snapshots in one atomic updat
     );
   }
 });
-
-test('a subscription after a rollback restores once the last run’s commit has landed, not the epoch before it', async () => {
-  // The commit mark of the first run waits on a gate; meanwhile that run is torn down and a new
-  // subscription starts (what runWithCheckpoints does on an error downstream).
-  const inner = new MemoryStore();
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  const store: StateStore = {
-    get: (k) => inner.get(k),
-    set: (k, v) => (k === checkpointKeys.committed('orders') ? gate.then(() => inner.set(k, v)) : inner.set(k, v)),
-    del: (k) => inner.del(k),
-    entries: () => inner.entries(),
-    setMany: (e) => inner.setMany(e),
-    delMany: (k) => inner.delMany(k),
-  };
-  const starts: Array<string | null> = [];
-  let data = new Subject<Chunk<string>>();
-  const barriers = new Subject<void>();
-  const source = createSource({ name: 'orders', store, enumerator, reader: { read: (_split, offset) => (starts.push(offset), (data = new Subject<Chunk<string>>())) }, barriers });
-  const first = source.pipe(commitEpochs(source)).subscribe();
-  data.next(chunk('a', ['x'], '0', '1'));
-  barriers.next();
-  await new Promise((r) => setImmediate(r));
-  first.unsubscribe();
-  const second = source.pipe(commitEpochs(source)).subscribe();
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(starts, [null], 'the second run has not restored while epoch 1’s mark is on its way');
-  open();
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(starts, [null, '1'], 'it reads on from epoch 1, the one the store is committed to, not again from the start');
-  second.unsubscribe();
-});
