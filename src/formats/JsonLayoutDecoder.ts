@@ -12,8 +12,8 @@ export const FIRST_LINE_LIMIT = 1 << 20;
  * Finds a JSON file's layout from its first bytes, fed in order: `array` when the first
  * character after blanks (and a byte order mark) is `[`; `pretty` when it is `{` and that
  * object is still open at the end of its line (brackets inside strings do not count); else
- * `ndjson`, also for a first line longer than {@link FIRST_LINE_LIMIT} and for input that ends
- * before deciding (an empty file is NDJSON).
+ * `ndjson`, also for a first line longer than {@link FIRST_LINE_LIMIT}, for more blanks than that
+ * before the first character, and for input that ends before deciding (an empty file is NDJSON).
  */
 export class JsonLayoutSniffer {
   private position = 0;
@@ -26,6 +26,9 @@ export class JsonLayoutSniffer {
     for (let i = 0; i < chunk.length; i++, this.position++) {
       const c = chunk[i] as number;
       if (this.depth === -1) {
+        // Only blanks so far: as NDJSON (blank lines) once they exceed the first line's limit,
+        // so that a file of blanks is not held whole while it is being decided.
+        if (this.position > FIRST_LINE_LIMIT) return 'ndjson';
         if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
         if (this.position < 3 && (c === 0xef || c === 0xbb || c === 0xbf)) continue;
         if (c === 0x5b) return 'array';

@@ -303,3 +303,15 @@ test('auto layout from the start: input that ends before its first line does is 
   rows.push(...decoder.end().rows);
   assert.deepEqual(rows, [{ a: 1 }, { a: 2 }]);
 });
+
+test('auto layout from the start: what is held while undecided stays under the first line’s limit, blanks before the first character included', async () => {
+  for (const lead of ['\n', ' ', '{"s":"']) {
+    const decoder = await json.openStream!(memoryInput(utf8('')), null, context(new RecordingHandler('skip')));
+    const piece = utf8(lead.repeat((64 * 1024) / lead.length));
+    for (let pushed = 0; pushed < 2 * 1024 * 1024; pushed += piece.length) decoder.push(piece);
+    // Past 1 MiB undecided it is NDJSON: the held bytes went to the NDJSON decoder, which keeps
+    // only an unfinished line (a blank line passes; one long line stays pending, as ever).
+    const held = (decoder as unknown as { held: Uint8Array[] }).held;
+    assert.equal(held.length, 0, `nothing held as undecided after 2 MiB of ${JSON.stringify(lead)}`);
+  }
+});
