@@ -16,7 +16,7 @@ export class BadRecordTracker implements BadRecordHandler {
   private readonly sampleList: BadRecordError[] = [];
   private readonly deadLetterSubject = new Subject<DeadLetter>();
 
-  /** Records set aside under the `dead-letter` policy, as they happen. */
+  /** Records set aside under the `dead-letter` policy, as they are handled (a source's run hands them over with their chunk). */
   readonly deadLetters$: Observable<DeadLetter> = this.deadLetterSubject.asObservable();
 
   constructor(readonly policy: BadRecordPolicy = 'fail') {}

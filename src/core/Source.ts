@@ -32,9 +32,16 @@ export interface Source<T> extends Observable<SourceEvent<T>> {
    * control; called by `commitEpochs`.
    */
   acknowledge(records: number): void;
-  /** Counts of skipped and dead-lettered records. */
+  /**
+   * Counts of skipped and dead-lettered records. A bad record counts when the chunk its reader
+   * emitted after it (the position past it) goes out, as its dead letter does.
+   */
   readonly badRecordStats: BadRecordStats;
-  /** Records set aside under the `dead-letter` policy. */
+  /**
+   * Records set aside under the `dead-letter` policy, each in the same step as the chunk that
+   * moves its split's position past it: a checkpoint covers both or neither, so a rollback
+   * repeats a dead letter only with the rows around it (at least once, as the rows).
+   */
   readonly deadLetters$: Observable<DeadLetter>;
   /**
    * Warnings from the enumerator and readers (see {@link SourceWarning}): hot, never completes.

@@ -1,5 +1,6 @@
 import { Subject, Subscription, asyncScheduler, defer, interval, type SchedulerLike, type Subscriber } from 'rxjs';
 import type { BadRecordTracker } from './BadRecordTracker.js';
+import type { BadRecordError } from './SourceError.js';
 import { writeSnapshot, type RestoredCheckpoint } from './Checkpoint.js';
 import { CheckpointState } from './CheckpointState.js';
 import type { Enumerator, EnumeratorContext } from './Enumerator.js';
@@ -57,10 +58,17 @@ export type RunPhase = 'reading' | 'enumerated' | 'completing' | 'stopped';
  */
 export type OutputGate = 'open' | 'held';
 
-/** Items that must reach the subscriber in the order they happened. */
+/** A bad record a reader set aside (policy `skip` or `dead-letter`), not reported yet. */
+type HeldBadRecord = readonly [error: BadRecordError, raw: Uint8Array | null];
+
+/**
+ * Items that must reach the subscriber in the order they happened. `bad`: the split's bad
+ * records reported by its reader since its last chunk, reported when this item goes out.
+ */
 type Pending<T> =
-  | { readonly kind: 'chunk'; readonly chunk: Chunk<T> }
-  | { readonly kind: 'finished'; readonly id: string; readonly reader: Subscription }
+  | { readonly kind: 'chunk'; readonly chunk: Chunk<T>; readonly bad?: readonly HeldBadRecord[] }
+  | { readonly kind: 'finished'; readonly id: string; readonly reader: Subscription; readonly bad?: readonly HeldBadRecord[] }
+  | { readonly kind: 'bad'; readonly bad: readonly HeldBadRecord[] }
   | { readonly kind: 'barrier'; readonly requestedAt: number }
   | { readonly kind: 'complete' };
 
@@ -81,6 +89,8 @@ export class SourceRun<S extends SourceSplit, T> {
   private readonly state: CheckpointState<S>;
   private readonly flow: FlowControl;
   private readonly readers = new Map<string, Subscription>();
+  /** Bad records each split's reader reported since its last chunk (see `readerContext`). */
+  private readonly heldBad = new Map<string, HeldBadRecord[]>();
   private readonly subscriptions = new Subscription();
   private readonly pending: Pending<T>[] = [];
   private lastEpoch: number;
@@ -102,9 +112,26 @@ export class SourceRun<S extends SourceSplit, T> {
     this.flow = new FlowControl(setup.highWaterMark, () => this.phase !== 'stopped');
     this.scheduler = setup.options.scheduler ?? asyncScheduler;
     this.limiter = new RateLimiter(setup.rateLimit, this.scheduler);
+    const tracker = setup.badRecords;
     this.readerContext = {
       source: setup.name,
-      badRecords: setup.badRecords,
+      // A reader reports bad records just before the chunk whose position moves past them. The
+      // rate limit or a snapshot write can hold that chunk back behind a barrier, whose
+      // checkpoint then does not cover the records: reported at once, they would be reported
+      // (counted, dead-lettered) again when a rollback to that barrier reads them again. So they
+      // wait with their split and go out with its next chunk (or its end), in one synchronous
+      // step: a barrier covers both or neither. Under `fail` the tracker throws at once.
+      badRecords: {
+        policy: tracker.policy,
+        handle: (error, raw) => {
+          const split = error.split;
+          if (tracker.policy === 'fail' || split === undefined || !this.readers.has(split)) return tracker.handle(error, raw);
+          if (this.stopped) return;
+          const held = this.heldBad.get(split);
+          if (held === undefined) this.heldBad.set(split, [[error, raw]]);
+          else held.push([error, raw]);
+        },
+      },
       paused$: this.flow.paused$,
       warn: (message) => this.warn(message),
       metrics: setup.metrics,
@@ -153,6 +180,7 @@ export class SourceRun<S extends SourceSplit, T> {
 
   stop(): void {
     this.phase = 'stopped';
+    this.heldBad.clear();
     this.wake?.unsubscribe();
     this.wake = undefined;
     this.subscriptions.unsubscribe();
@@ -193,7 +221,11 @@ export class SourceRun<S extends SourceSplit, T> {
       if (!next.has(id)) {
         reader.unsubscribe();
         this.readers.delete(id);
+        const { bad } = this.takeBad(id);
+        // With leases what was read and not emitted is the next holder's to read (and report)
+        // again; without, the split is gone and its last bad records follow its queued chunks.
         if (this.setup.startPosition !== undefined) this.dropQueued(id);
+        else if (bad !== undefined) this.enqueue({ kind: 'bad', bad });
       }
     }
     this.state.assign(next);
@@ -241,8 +273,17 @@ export class SourceRun<S extends SourceSplit, T> {
     if (previous === undefined || previous === token || this.state.position(id) === undefined) return;
     this.readers.get(id)?.unsubscribe();
     this.readers.delete(id);
+    this.heldBad.delete(id);
     this.dropQueued(id);
     this.state.forget(id);
+  }
+
+  /** The bad records split `id`'s reader reported since its last chunk (see `readerContext`), now the item's to report. */
+  private takeBad(id: string): { bad?: readonly HeldBadRecord[] } {
+    const bad = this.heldBad.get(id);
+    if (bad === undefined) return {};
+    this.heldBad.delete(id);
+    return { bad };
   }
 
   private startReader(split: S, offset: string | null): void {
@@ -250,10 +291,10 @@ export class SourceRun<S extends SourceSplit, T> {
     this.readers.set(split.id, reader);
     reader.add(
       defer(() => this.setup.reader.read(split, offset, this.readerContext)).subscribe({
-        next: (chunk) => this.enqueue({ kind: 'chunk', chunk }),
+        next: (chunk) => this.enqueue({ kind: 'chunk', chunk, ...this.takeBad(chunk.splitId) }),
         error: (err: unknown) =>
           this.fail(SourceError.wrap(err, { source: this.setup.name, split: split.id, offset: this.state.position(split.id)?.offset ?? undefined })),
-        complete: () => this.enqueue({ kind: 'finished', id: split.id, reader }),
+        complete: () => this.enqueue({ kind: 'finished', id: split.id, reader, ...this.takeBad(split.id) }),
       }),
     );
   }
@@ -340,6 +381,7 @@ export class SourceRun<S extends SourceSplit, T> {
     switch (item.kind) {
       case 'chunk': {
         const { chunk } = item;
+        this.report(item.bad);
         this.state.advance(chunk.splitId, chunk.nextOffset);
         this.flow.emitting(chunk.records.length);
         this.setup.metrics.chunkEmitted(chunk.splitId, chunk.records.length, chunk);
@@ -350,12 +392,16 @@ export class SourceRun<S extends SourceSplit, T> {
       case 'finished': {
         // A reader unsubscribed by a split-set change may complete late; only the live one counts.
         if (this.readers.get(item.id) !== item.reader) return;
+        this.report(item.bad);
         this.readers.delete(item.id);
         this.state.finish(item.id);
         this.finished.next(item.id);
         this.checkComplete();
         return;
       }
+      case 'bad':
+        this.report(item.bad);
+        return;
       case 'barrier':
         this.checkpoint(false, item.requestedAt);
         return;
@@ -364,6 +410,12 @@ export class SourceRun<S extends SourceSplit, T> {
         else this.finish();
         return;
     }
+  }
+
+  /** Reports bad records to the source's tracker (counts, samples, dead letters) as their chunk goes out. */
+  private report(bad: readonly HeldBadRecord[] | undefined): void {
+    if (bad === undefined) return;
+    for (const [error, raw] of bad) this.setup.badRecords.handle(error, raw);
   }
 
   /** @param requestedAt When the barrier was asked for: its write time counts from there. */
