@@ -138,3 +138,83 @@ test('bad records with no chunk after them are reported when their split ends, o
   });
   assert.deepEqual(letters.sort(), ['a@10', 'b@30']);
 });
+
+test('a split that ends in bad records and leaves the set while its end waits (snapshot write, rate limit): they are reported once all the same (no leases)', () => {
+  for (const [what, options] of [
+    ['a snapshot write', { store: true, barriers: '18ms x' }],
+    ['the rate limit', { rateLimit: 20, barriers: '-' }],
+  ] as const) {
+    const letters: string[] = [];
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const source = createSource({
+        name: 's',
+        ...('store' in options ? { store: slowStore(new MemoryStore(), 10, ts) } : {}),
+        // a leaves the set at 24, after its reader ended (20) and while its end waits.
+        enumerator: { splits: () => cold<SourceSplit[]>('a 23ms b', { a: [{ id: 'a' }, { id: 'b' }], b: [{ id: 'b' }] }) },
+        reader: {
+          read: (split, _offset, context) =>
+            new Observable<Chunk<string>>((subscriber) => {
+              subscriber.add(ts.schedule(() => subscriber.next(chunk(split.id, ['r0', 'r1', 'r2'], '0', '3')), 5));
+              subscriber.add(
+                ts.schedule(() => {
+                  context.badRecords.handle(new BadRecordError('not a row', { source: 's', split: split.id, offset: '3' }), null);
+                  subscriber.complete();
+                }, 20),
+              );
+            }),
+        },
+        barriers: cold(options.barriers),
+        scheduler: ts,
+        badRecords: 'dead-letter',
+        ...('rateLimit' in options ? { rateLimit: options.rateLimit } : {}),
+      });
+      source.deadLetters$.subscribe(({ error }) => letters.push(error.split ?? '?'));
+      source.pipe(commitEpochs(source)).subscribe();
+      expectObservable(NEVER, '^ 500ms !');
+    });
+    assert.deepEqual(letters.sort(), ['a', 'b'], what);
+  }
+});
+
+test('bad records waiting with their chunks count toward the high-water mark: a split of nothing but bad records behind a slow snapshot write is paused', () => {
+  let read = 0;
+  let readWhileWriting = -1;
+  const paused: boolean[] = [];
+  const ts = testScheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const source = createSource({
+      name: 's',
+      store: slowStore(new MemoryStore(), 100_000, ts),
+      enumerator: { splits: () => of([{ id: 'p' }]) },
+      reader: {
+        read: (split, _offset, context) =>
+          new Observable<Chunk<string>>((subscriber) => {
+            let pause = false;
+            subscriber.add(context.paused$.subscribe((p) => paused.push((pause = p))));
+            // One bad record of 1 KiB and an empty chunk past it every frame, while not paused.
+            const step = (): void => {
+              if (!pause) {
+                context.badRecords.handle(new BadRecordError('not a row', { source: 's', split: split.id, offset: String(read) }), new Uint8Array(1024));
+                subscriber.next(chunk(split.id, [], String(read), String(read + 1)));
+                read++;
+              }
+              if (read < 3_000) subscriber.add(ts.schedule(step, 1));
+            };
+            subscriber.add(ts.schedule(step, 1));
+          }),
+      },
+      barriers: cold('5ms x'),
+      scheduler: ts,
+      badRecords: 'dead-letter',
+      highWaterMark: 10,
+    });
+    source.pipe(commitEpochs(source)).subscribe();
+    // The write (from 5) lasts 100,000 frames: at 3,500 it is still in flight.
+    ts.schedule(() => (readWhileWriting = read), 3_500);
+    expectObservable(NEVER, '^ 3500ms !');
+  });
+  assert.deepEqual(paused.slice(0, 2), [false, true], 'the reader was asked to pause');
+  assert.ok(readWhileWriting <= 20, `${readWhileWriting} bad records read while the write was in flight (high-water mark 10)`);
+  assert.equal(read, 3_000, 'and read on once it was written');
+});

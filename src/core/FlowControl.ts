@@ -28,7 +28,10 @@ export class FlowControl {
     private readonly active: () => boolean,
   ) {}
 
-  /** A chunk was read and queued. While output is held behind a write, it counts right away. */
+  /**
+   * A chunk was read and queued (`records`: its rows and the bad records queued with it, whose
+   * raw bytes wait too). While output is held behind a write, it counts right away.
+   */
   queued(records: number, outputHeld: boolean): void {
     this.held += records;
     if (outputHeld || this.backlogLimit !== Infinity) this.update();
@@ -40,9 +43,12 @@ export class FlowControl {
     this.update();
   }
 
-  /** A queued chunk is being emitted; call {@link update} once the subscriber has it. */
-  emitting(records: number): void {
-    this.held -= records;
+  /**
+   * A queued chunk is being emitted; call {@link update} once the subscriber has it. `setAside`:
+   * the bad records queued with it (counted by `queued`), handed to the bad-record policy now.
+   */
+  emitting(records: number, setAside = 0): void {
+    this.held -= records + setAside;
     this.emitted += records;
   }
 

@@ -251,7 +251,7 @@ export class SourceRun<S extends SourceSplit, T> {
     let records = 0;
     let kept = 0;
     for (const item of this.pending) {
-      if (item.kind === 'chunk' && item.chunk.splitId === id) records += item.chunk.records.length;
+      if (item.kind === 'chunk' && item.chunk.splitId === id) records += item.chunk.records.length + (item.bad?.length ?? 0);
       else this.pending[kept++] = item;
     }
     if (kept === this.pending.length) return;
@@ -324,7 +324,9 @@ export class SourceRun<S extends SourceSplit, T> {
   private enqueue(item: Pending<T>): void {
     if (this.stopped) return;
     this.pending.push(item);
-    if (item.kind === 'chunk') this.flow.queued(item.chunk.records.length, this.output === 'held');
+    // Bad records count as records while they wait with their chunk: a split of nothing but
+    // bad records behind a slow snapshot write would otherwise pile up their raw bytes unpaused.
+    if (item.kind === 'chunk') this.flow.queued(item.chunk.records.length + (item.bad?.length ?? 0), this.output === 'held');
     this.drain();
   }
 
@@ -383,7 +385,7 @@ export class SourceRun<S extends SourceSplit, T> {
         const { chunk } = item;
         this.report(item.bad);
         this.state.advance(chunk.splitId, chunk.nextOffset);
-        this.flow.emitting(chunk.records.length);
+        this.flow.emitting(chunk.records.length, item.bad?.length ?? 0);
         this.setup.metrics.chunkEmitted(chunk.splitId, chunk.records.length, chunk);
         this.subscriber.next(chunk);
         this.flow.update();
@@ -391,7 +393,12 @@ export class SourceRun<S extends SourceSplit, T> {
       }
       case 'finished': {
         // A reader unsubscribed by a split-set change may complete late; only the live one counts.
-        if (this.readers.get(item.id) !== item.reader) return;
+        if (this.readers.get(item.id) !== item.reader) {
+          // Its split left the set while this waited. Without leases nothing reads it again
+          // (the queued chunks still go out): its last bad records are reported here.
+          if (this.setup.startPosition === undefined) this.report(item.bad);
+          return;
+        }
         this.report(item.bad);
         this.readers.delete(item.id);
         this.state.finish(item.id);
