@@ -1,13 +1,12 @@
 import { Subject, Subscription, asyncScheduler, defer, interval, type SchedulerLike, type Subscriber } from 'rxjs';
 import type { BadRecordTracker } from './BadRecordTracker.js';
-import type { BadRecordError } from './SourceError.js';
 import { writeSnapshot, type RestoredCheckpoint } from './Checkpoint.js';
 import { CheckpointState } from './CheckpointState.js';
 import type { Enumerator, EnumeratorContext } from './Enumerator.js';
 import { FlowControl } from './FlowControl.js';
 import type { MetricsRecorder } from './MetricsRecorder.js';
 import { RateLimiter } from './RateLimiter.js';
-import { SourceError, messageOf } from './SourceError.js';
+import { SourceError, messageOf, type BadRecordError } from './SourceError.js';
 import type { Barrier, Chunk, SourceEvent } from './SourceEvent.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, type SourceOptions } from './SourceOptions.js';
 import type { SourceSplit, SplitPosition } from './SourceSplit.js';
