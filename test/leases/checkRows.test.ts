@@ -55,6 +55,18 @@ test('checkRows: a repeat after a chain of takeovers from the killed process pas
   assert.match(String(check([live, p4], [])), /message 0 0 printed 2 times/);
 });
 
+test('checkRows: a stopped process that gets its split back after another held it may print again what it printed uncommitted before the stop', () => {
+  // The CI run that made this case (group assignment, SIGSTOP): p2 held t-0 from the start and
+  // printed 0..2 without a commit, was stopped and fenced; p1 took t-0 from 0, printed 0 and 1,
+  // committed 2; p2, resumed and rejoined, got t-0 back at 2 and printed 2 and 3.
+  const p2 = proc([{ at: 0, took: { 't-0': null, 't-1': null } }, { at: 2, took: { 't-0': '2' } }], [[0, [0, 1, 2, 2, 3]], [1, [0, 1, 2, 3]]]);
+  const p1 = proc([{ at: 1, took: { 't-0': '0' } }], [[0, [0, 1]]]);
+  assert.equal(check([p1, p2], [p2]), 3);
+  // Back from itself with no other holder in between, the same repeat fails.
+  const alone = proc([{ at: 0, took: { 't-0': null, 't-1': null } }, { at: 2, took: { 't-0': '2' } }], [[0, [0, 1, 2, 2, 3]], [1, [0, 1, 2, 3]]]);
+  assert.match(String(check([alone], [alone])), /message 0 2 printed 2 times \(by p1, p1\)/);
+});
+
 test('checkRows: a row printed twice by the new holder alone (the killed one never printed it) fails', () => {
   const killed = proc([{ at: 0, took: { 't-0': null, 't-1': null } }], [[0, [0, 1, 2, 3]], [1, [0]]]);
   const p2 = proc([{ at: 1, took: { 't-1': '1' } }], [[1, [1, 2, 2, 3]]]);
