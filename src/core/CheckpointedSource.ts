@@ -25,13 +25,6 @@ const ALREADY_SUBSCRIBED =
   'the source is already subscribed: a source runs once at a time (two runs would write the same checkpoints); ' +
   'subscribe to one pipeline over it and share that (share()), or unsubscribe the first before subscribing again';
 
-/** A written snapshot's positions, kept until its epoch commits to the leases. */
-interface LeaseSnapshot<S extends SourceSplit = SourceSplit> {
-  readonly positions: ReadonlyMap<string, SplitPosition<S>>;
-  readonly departed: ReadonlySet<string>;
-  readonly tokens: ReadonlyMap<string, string>;
-}
-
 /**
  * The {@link Source} `createSource` builds: what outlives a subscription (the committed epoch,
  * garbage collection, the checkpoint-complete hook, bad-record counts, warnings) and the
@@ -67,7 +60,10 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
   /** With leases: the token each split is leased to this process under, where the leases have one. */
   private readonly leasedTokens = new Map<string, string>();
   /** With leases: written snapshots' positions, until their epoch commits to the leases. */
-  private readonly leaseSnapshots = new Map<number, LeaseSnapshot<S>>();
+  private readonly leaseSnapshots = new Map<
+    number,
+    { readonly positions: ReadonlyMap<string, SplitPosition<S>>; readonly departed: ReadonlySet<string>; readonly tokens: ReadonlyMap<string, string> }
+  >();
   /**
    * The newest epoch whose mark went to the store. Commits are called in epoch order, but with
    * leases a mark waits for the leases, and `commit` is public: a commit can reach its mark
@@ -166,13 +162,6 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     const notify = this.hook.committing(epoch);
     const stale: string[] = [];
     for (let e = Math.max(from, 1); e < epoch; e++) stale.push(checkpointKeys.snapshot(this.name, e));
-    // Taken now: a restore clears the lease snapshots, and a later commit drops this one.
-    const leaseSnapshot = this.takeLeaseSnapshot(epoch);
-    return this.writeCommit(epoch, stale, leaseSnapshot, notify);
-  }
-
-  /** The commit of `epoch`: to the leases first (if any), then the mark and garbage collection in the store. */
-  private writeCommit(epoch: number, stale: readonly string[], leaseSnapshot: LeaseSnapshot<S> | undefined, notify: () => void): MaybePromise<void> {
     const store = this.store;
     const committed = checkpointKeys.committed(this.name);
     // Garbage collection goes with the commit or after it: deleting first could leave no
@@ -189,10 +178,7 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     };
     // With leases the positions go to the leases first (fenced there): the epoch is marked
     // committed only once they are durable, so a restart never trusts positions they refused.
-    const leased =
-      this.leases === undefined || leaseSnapshot === undefined
-        ? undefined
-        : this.leases.commit(this.name, epoch, leaseSnapshot.positions, leaseSnapshot.departed, leaseSnapshot.tokens);
+    const leased = this.commitLeases(epoch);
     const written = leased === undefined ? mark() : isThenable(leased) ? leased.then(mark) : mark();
     const collect = (): MaybePromise<void> => (update === undefined && stale.length > 0 ? store.delMany(stale) : undefined);
     // The hook of a superseded epoch stays silent: the later one has reported, or will.
@@ -206,12 +192,11 @@ export class CheckpointedSource<S extends SourceSplit, T> extends Observable<Sou
     return collect();
   }
 
-  /** The lease snapshot of `epoch` (none without leases), dropping it and every older one. */
-  private takeLeaseSnapshot(epoch: number): LeaseSnapshot<S> | undefined {
+  private commitLeases(epoch: number): MaybePromise<void> | undefined {
     if (this.leases === undefined) return undefined;
     const snapshot = this.leaseSnapshots.get(epoch);
     for (const e of this.leaseSnapshots.keys()) if (e <= epoch) this.leaseSnapshots.delete(e);
-    return snapshot;
+    return snapshot === undefined ? undefined : this.leases.commit(this.name, epoch, snapshot.positions, snapshot.departed, snapshot.tokens);
   }
 
   acknowledge(records: number): void {
