@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileStoreState } from '../state/readFileStoreState.js';
 import { bundleCli } from '../support/cli.js';
 import { withoutSummary } from '../support/runSummary.js';
 
@@ -76,15 +77,13 @@ function committedBytes(offset: string | null | undefined): number {
 
 /** The committed snapshot of source `name` in a FileStore directory, or undefined before the first commit. */
 function committedSnapshot(state: string, name: string): { epoch: number; splits: Record<string, { offset: string | null; finished: boolean }> } | undefined {
-  const file = join(state, 'state.json');
-  if (!existsSync(file)) return undefined;
-  let parsed: { entries: Array<[string, unknown]> };
+  let entries: Map<string, unknown> | undefined;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<[string, unknown]> };
+    entries = readFileStoreState(state);
   } catch {
     return undefined; // replaced while read: the next poll sees the new one
   }
-  const entries = new Map(parsed.entries);
+  if (entries === undefined) return undefined;
   const committed = entries.get(`${name}/committed`);
   if (typeof committed !== 'number') return undefined;
   return entries.get(`${name}/epoch/${committed}`) as ReturnType<typeof committedSnapshot>;

@@ -11,10 +11,11 @@
 //   delivers nothing; an unbounded one, once its checkpoint covers everything, stops on SIGTERM
 //   with exit 0.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intBetween, prng } from '../../bench/prng.js';
+import { readFileStoreState } from '../state/readFileStoreState.js';
 import { bundleCli } from '../support/cli.js';
 import type { CommittedPositions, StoredPosition, Upstream } from './Upstream.js';
 
@@ -117,12 +118,11 @@ export function summary(r: ScenarioReport): string {
   );
 }
 
-/** The committed checkpoint in `stateDir` (the file FileStore writes atomically), read without opening a store. */
+/** The committed checkpoint in `stateDir` (a FileStore's state.json and log), read without opening a store. */
 export function readCommitted(stateDir: string, source: string): CommittedPositions {
   const file = join(stateDir, 'state.json');
-  if (!existsSync(file)) return new Map();
-  const state = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<[string, unknown]> };
-  const entries = new Map(state.entries);
+  const entries = readFileStoreState(stateDir);
+  if (entries === undefined) return new Map();
   const committed = entries.get(`${source}/committed`);
   if (committed === undefined) return new Map();
   const snapshot = entries.get(`${source}/epoch/${String(committed)}`) as { splits: Record<string, StoredPosition> } | undefined;
@@ -306,7 +306,8 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioReport> {
       received.set(id, (received.get(id) ?? 0) + 1);
     }
     // Kept beside the run's output, for a scenario kept with CRASH_KEEP=1.
-    if (existsSync(join(stateDir, 'state.json'))) copyFileSync(join(stateDir, 'state.json'), join(s.dir, 'out', `state-after-run-${runs}.json`));
+    const kept = readFileStoreState(stateDir);
+    if (kept !== undefined) writeFileSync(join(s.dir, 'out', `state-after-run-${runs}.json`), JSON.stringify([...kept], null, 1));
     const next = readCommitted(stateDir, upstream.source);
     const nextCovered = new Set(upstream.covered(next));
     for (const id of covered) {

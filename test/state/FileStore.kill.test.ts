@@ -1,12 +1,13 @@
 // kill -9 at random moments while a child process writes checkpoints through a FileStore; after
 // every kill the store must open, and hold a whole checkpoint no older than the last one the child
-// saw acknowledged. The default suite runs a slice: 15 kills of the default, blocking writes and 5
+// saw acknowledged. The writer's log holds a few checkpoints (maxLogBytes 4 MiB, a checkpoint pair
+// ~600 KB), so kills land in appends, in their fdatasync and in rewrites of state.json. The default suite runs a slice: 15 kills of the default, blocking writes and 5
 // of `blockingWrites: false`, whose steps are the same system calls, made one by one. The full
 // loop runs from `npm run test:crash`: CRASH_KILLS kills (100 there) and a quarter as many async
 // (KILL_ITERATIONS is the older name of CRASH_KILLS). KILL_SEED replays the kill delays of a run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -38,6 +39,15 @@ interface KilledRun {
 }
 
 type WriteMode = 'blocking' | 'async';
+
+/** Whether the log that `dir`'s state.json names ends in part of a record (a kill mid-append). */
+async function endsTorn(dir: string): Promise<boolean> {
+  const state = await readFile(join(dir, 'state.json'), 'utf8').catch(() => undefined);
+  const generation = state === undefined ? undefined : /"log":(\d+)/.exec(state)?.[1];
+  if (generation === undefined) return false;
+  const log = await readFile(join(dir, `state.json.log-${generation}`)).catch(() => Buffer.alloc(0));
+  return log.length > 0 && log[log.length - 1] !== 0x0a;
+}
 
 /** Starts the writer on `dir`, kills it with SIGKILL `delayMs` after it is ready. */
 function runAndKill(dir: string, delayMs: number, mode: WriteMode): Promise<KilledRun> {
@@ -87,6 +97,7 @@ for (const [mode, iterations] of runs) {
     const prng = { seed };
     let previousLast = 0;
     let killedMidWrite = 0;
+    let tornLogs = 0;
     let totalAcked = 0;
 
     for (let i = 0; i < iterations; i++) {
@@ -96,13 +107,15 @@ for (const [mode, iterations] of runs) {
       totalAcked += acked.length;
       assert.equal(firstEpoch, previousLast + 1, `${where}: the writer resumed after the last checkpoint`);
       if ((await readdir(dir)).some((name) => name.startsWith('state.json.tmp-'))) killedMidWrite++;
+      if (await endsTorn(dir)) tornLogs++;
 
       const store = await FileStore.open(dir).catch((err: unknown) => {
         throw new Error(`${where}: the store does not open after the kill: ${String(err)}`, { cause: err });
       });
       try {
         const entries = new Map(await store.entries());
-        assert.deepEqual(await readdir(dir), entries.size === 0 ? [] : ['state.json'], `${where}: temp files cleaned`);
+        const files = (await readdir(dir)).map((name) => name.replace(/^state\.json\.log-\d+$/, 'state.json.log-N')).sort();
+        assert.deepEqual(files, entries.size === 0 ? [] : ['state.json', 'state.json.log-N'], `${where}: temp files and unused logs cleaned`);
         const last = entries.get('s/last');
         const maxAcked = Math.max(0, ...acked);
         if (last === undefined) {
@@ -144,7 +157,7 @@ for (const [mode, iterations] of runs) {
     }
     t.diagnostic(
       `${iterations} kills, ${totalAcked} checkpoints acknowledged, last epoch ${previousLast}, ` +
-        `${killedMidWrite} kills left a temporary file (killed mid-write)`,
+        `${killedMidWrite} kills left a temporary file (killed mid-rewrite), ${tornLogs} a torn record at the log's end (killed mid-append)`,
     );
     assert.ok(previousLast > 0 || iterations === 0, 'the writer never committed a checkpoint');
   });

@@ -6,12 +6,23 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CorruptStateError } from '../../src/core/SourceError.js';
 import { FileStore } from '../../src/state/FileStore.js';
+import { readFileStoreState } from './readFileStoreState.js';
 import { stateStoreContract } from './stateStoreContract.js';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-filestore-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** What a reopen would see in `dir`, read without opening a store (a store holds its directory). */
+function onDisk(dir: string): Array<[string, unknown]> {
+  return [...(readFileStoreState(dir) ?? [])];
+}
+
+/** The directory's files, sorted, with the log's generation as `N`. */
+async function filesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).map((name) => name.replace(/^state\.json\.log-\d+$/, 'state.json.log-N')).sort();
 }
 
 stateStoreContract('FileStore', async (t) => FileStore.open(await tempDir(t)));
@@ -41,17 +52,23 @@ test('FileStore: a reopened store sees what was written before close', async (t)
   assert.equal(second.file, join(second.dir, 'state.json'));
 });
 
-test('FileStore: the file is readable JSON with a format, a version and a checksum', async (t) => {
+test('FileStore: a closed store’s file is readable JSON with a format, a version, its log and a checksum', async (t) => {
   const store = await FileStore.open(await tempDir(t));
-  t.after(() => store.close());
+  await store.set('a', 0);
   await store.setMany([
     ['a', { offset: '1' }],
     ['b', [1, 2]],
   ]);
+  await store.close();
   const text = await readFile(store.file, 'utf8');
   const parsed = JSON.parse(text) as Record<string, unknown>;
   assert.equal(parsed['format'], 'tributary-state');
-  assert.equal(parsed['version'], 1);
+  assert.equal(parsed['version'], 2);
+  // close folded the log into the file and named a new, empty one.
+  const log = parsed['log'];
+  assert.ok(typeof log === 'number' && log >= 2, String(log));
+  assert.deepStrictEqual(await readdir(store.dir), ['state.json', `state.json.log-${log}`].sort());
+  assert.equal((await readFile(join(store.dir, `state.json.log-${log}`))).length, 0);
   assert.match(String(parsed['sha256']), /^[0-9a-f]{64}$/);
   assert.deepStrictEqual(parsed['entries'], [
     ['a', { offset: '1' }],
@@ -93,7 +110,9 @@ const corruptions: ReadonlyArray<readonly [string, (valid: string) => string | B
   ['invalid UTF-8', (valid) => Buffer.concat([Buffer.from(valid.slice(0, -3)), Buffer.from([0xff, 0xfe]), Buffer.from(']}\n')]), /is not valid UTF-8/],
   ['a JSON array', () => '[]', /is not a JSON object/],
   ['another format', () => '{"format":"something-else","version":1,"entries":[]}', /is not a tributary state file/],
-  ['a newer version', () => '{"format":"tributary-state","version":2,"entries":[]}', /format version 2, written by a newer tributary/],
+  ['a newer version', () => '{"format":"tributary-state","version":3,"entries":[]}', /format version 3, written by a newer tributary/],
+  ['a version 2 file without its log', (valid) => valid.replace(/"log":\d+,/, ''), /has no valid "log"/],
+  ['a changed log generation (checksum)', (valid) => valid.replace(/"log":(\d+)/, (_, n: string) => `"log":${Number(n) + 1}`), /fails its SHA-256 check/],
   ['a missing version', () => '{"format":"tributary-state","entries":[]}', /unknown format version undefined/],
   ['entries that are not an array', () => '{"format":"tributary-state","version":1,"entries":{}}', /has no "entries" array/],
   ['a malformed entry', () => '{"format":"tributary-state","version":1,"entries":[["a",1],["b"]]}', /malformed entry at index 1/],
@@ -145,12 +164,14 @@ test('FileStore: temporary files left by a crash are deleted and never read', as
   await first.close();
   await writeFile(join(dir, 'state.json.tmp-999-1'), '{"format":"tributary-state","version":1,"entries":[["k","torn');
   await writeFile(join(dir, 'state.json.tmp-999-2'), '');
+  // A log state.json does not name: one a crashed rewrite created and never renamed into use.
+  await writeFile(join(dir, 'state.json.log-999'), 'not a log\n');
   await writeFile(join(dir, 'unrelated.txt'), 'not ours');
 
   const store = await FileStore.open(dir);
   t.after(() => store.close());
   assert.equal(await store.get('k'), 'committed');
-  assert.deepStrictEqual((await readdir(dir)).sort(), ['state.json', 'unrelated.txt']);
+  assert.deepStrictEqual(await filesIn(dir), ['state.json', 'state.json.log-N', 'unrelated.txt']);
 });
 
 test('FileStore: only temporary files in a directory without state.json means no state yet', async (t) => {
@@ -245,6 +266,8 @@ test('FileStore: a failed write rejects naming the file and leaves the committed
 test('FileStore: a blocking write (the default) is on disk before the event loop turns', async (t) => {
   const store = await FileStore.open(await tempDir(t));
   t.after(() => store.close());
+  // The first write of a new store writes state.json; the one measured is appended to its log.
+  await store.set('s/first', true);
   let loopTurned = false;
   setImmediate(() => (loopTurned = true));
   await store.setMany([
@@ -254,18 +277,18 @@ test('FileStore: a blocking write (the default) is on disk before the event loop
   // No step of the write waited for an I/O callback: this is what keeps a write's latency
   // independent of how long the loop's other callbacks (decoding a large read) take.
   assert.equal(loopTurned, false);
-  const onDisk = JSON.parse(readFileSync(store.file, 'utf8')) as { entries: unknown };
-  assert.deepStrictEqual(onDisk.entries, [
+  assert.deepStrictEqual(onDisk(store.dir), [
+    ['s/first', true],
     ['s/split/a', { nextOffset: '42' }],
     ['s/last-epoch', 1],
   ]);
-  assert.deepStrictEqual(await readdir(store.dir), ['state.json']);
+  assert.deepStrictEqual(await filesIn(store.dir), ['state.json', 'state.json.log-N']);
 });
 
 for (const blockingWrites of [true, false]) {
   const mode = `blockingWrites: ${blockingWrites}`;
 
-  test(`FileStore (${mode}): writes land in state.json, grouped writes resolve in call order, a reopen sees them`, async (t) => {
+  test(`FileStore (${mode}): writes land on disk, grouped writes resolve in call order, a reopen sees them`, async (t) => {
     const dir = await tempDir(t);
     const store = await FileStore.open(dir, { blockingWrites });
     const resolved: number[] = [];
@@ -275,9 +298,8 @@ for (const blockingWrites of [true, false]) {
     writes.push(store.delMany(['split/0']).then(() => resolved.push(50)));
     await Promise.all(writes);
     assert.deepEqual(resolved, Array.from({ length: 51 }, (_, i) => i));
-    const onDisk = JSON.parse(await readFile(store.file, 'utf8')) as { entries: unknown[] };
-    assert.equal(onDisk.entries.length, 7);
-    assert.deepStrictEqual(await readdir(dir), ['state.json']);
+    assert.equal(onDisk(dir).length, 7);
+    assert.deepStrictEqual(await filesIn(dir), ['state.json', 'state.json.log-N']);
     await store.close();
     const reopened = await FileStore.open(dir, { blockingWrites: !blockingWrites });
     t.after(() => reopened.close());
@@ -300,7 +322,7 @@ for (const blockingWrites of [true, false]) {
       assert.match(String((err.cause as NodeJS.ErrnoException).code), /^(EISDIR|ENOTEMPTY|EEXIST)$/);
       return true;
     });
-    assert.deepStrictEqual((await readdir(dir)).sort(), ['state.json']);
+    assert.deepStrictEqual(await filesIn(dir), ['state.json', 'state.json.log-N']);
     assert.deepStrictEqual(await store.entries(), [['s/a', 1]]);
     await rm(store.file, { recursive: true });
     await store.set('s/c', 3);

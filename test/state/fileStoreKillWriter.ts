@@ -13,7 +13,8 @@ const [dir, mode = 'blocking'] = process.argv.slice(2);
 if (dir === undefined || (mode !== 'blocking' && mode !== 'async')) {
   throw new Error('usage: fileStoreKillWriter.ts <dir> [blocking|async]');
 }
-const store = await FileStore.open(dir, { blockingWrites: mode === 'blocking' });
+// Room for a few checkpoints in the log (see FileStore.kill.test.ts), so appends and rewrites mix.
+const store = await FileStore.open(dir, { blockingWrites: mode === 'blocking', maxLogBytes: 4 * 1024 * 1024 });
 const last = await store.get('s/last');
 let epoch = typeof last === 'number' ? last + 1 : 1;
 process.stdout.write(`ready ${epoch}\n`);
