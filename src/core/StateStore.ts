@@ -23,7 +23,7 @@ export interface StateStore {
   /**
    * Optional: sets `entries` and removes `keys` atomically, in one write (after a crash, all of it
    * happened or none); a key in both ends up set. A checkpoint's commit marks its epoch and drops
-   * the older snapshots with it: one durable write (two fsyncs in a FileStore) instead of a
+   * the older snapshots with it: one durable write (one log record in a FileStore) instead of a
    * `setMany` and then a `delMany`, which a store without it gets.
    */
   update?(entries: ReadonlyArray<readonly [string, JsonValue]>, keys: readonly string[]): MaybePromise<void>;

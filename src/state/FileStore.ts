@@ -19,6 +19,8 @@ const FORMAT = 'tributary-state';
 const VERSION = 2;
 /** The default of {@link FileStoreOptions.maxLogBytes}. */
 const DEFAULT_MAX_LOG_BYTES = 1024 * 1024;
+/** The largest {@link FileStoreOptions.maxLogBytes}: `open` reads the log whole, and Node reads at most 2 GiB at once. */
+const MAX_LOG_BYTES = 1024 * 1024 * 1024;
 
 /** Directories opened by a FileStore of this process and not closed yet. */
 const openDirectories = new Set<string>();
@@ -112,9 +114,10 @@ export interface FileStoreOptions {
  * {@link FileStoreOptions.blockingWrites} for the trade-off and the alternative).
  *
  * After a crash, `open` reads `state.json`, then replays the log it names. A last record torn by
- * the crash (its fdatasync never returned, so its write was never acknowledged) is left out and
- * the first write rewrites `state.json`; a damaged record with records after it is corruption.
- * Temporary files and logs that `state.json` does not name, left by a crash, are deleted.
+ * the crash (cut short, or with zeros where the file system had not written it yet; its fdatasync
+ * never returned, so its write was never acknowledged) is left out, and the first write rewrites
+ * `state.json`. Temporary files and logs that `state.json` does not name, left by a crash, are
+ * deleted.
  *
  * Writes called in the same tick, and with `blockingWrites: false` those that arrive while
  * another is in flight, are grouped into one log record (each caller still gets its own answer,
@@ -125,12 +128,13 @@ export interface FileStoreOptions {
  * the writes called before it, so it sees them (or, if they failed, the state before them).
  *
  * Corrupt state is never mistaken for no state: a `state.json` that cannot be read, is not UTF-8,
- * not JSON, not shaped like a tributary state file, or fails its SHA-256 check, and a log damaged
- * before its last record, make `open` throw a {@link CorruptStateError} that names the file. Only
- * a missing `state.json` means "start from the connector's configured start". To edit the state
- * by hand (say, to move an offset), stop the pipeline (a clean stop leaves the log empty; after a
- * crash, open and close the store once), then edit `state.json` and delete its `"sha256"` field;
- * the next write adds it back.
+ * not JSON, not shaped like a tributary state file, or fails its SHA-256 check, and a log that is
+ * missing or damaged other than by a torn last record, make `open` throw a
+ * {@link CorruptStateError} that names the file. Only a missing `state.json` means "start from
+ * the connector's configured start". To edit the state by hand (say, to move an offset), stop the
+ * pipeline (a clean stop leaves the log empty; after a crash, open and close the store once), then
+ * edit `state.json` and delete its `"sha256"` field; the next write rewrites the file, adding it
+ * back.
  *
  * One store per directory: opening a directory that this process already has open throws.
  * Nothing stops two *processes* from sharing a directory, and they would overwrite each other's
@@ -204,8 +208,8 @@ export class FileStore implements StateStore {
    */
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const maxLogBytes = options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
-    if (!Number.isSafeInteger(maxLogBytes) || maxLogBytes < 0) {
-      throw new RangeError(`FileStore: maxLogBytes must be a whole number of bytes, 0 or more; got ${String(maxLogBytes)}`);
+    if (!Number.isSafeInteger(maxLogBytes) || maxLogBytes < 0 || maxLogBytes > MAX_LOG_BYTES) {
+      throw new RangeError(`FileStore: maxLogBytes must be a whole number of bytes from 0 to ${MAX_LOG_BYTES} (1 GiB); got ${String(maxLogBytes)}`);
     }
     const node = await loadNodeModules();
     const { fs, path } = node;
@@ -302,7 +306,9 @@ export class FileStore implements StateStore {
     this.#closed = true;
     try {
       await this.#lastWrite;
-      if (this.#log !== undefined && this.#log.bytes > 0) {
+      // A log the store stopped appending to (a torn end, a failed append, a hand-edited
+      // state.json) is folded too: it may hold records, and a clean close leaves none.
+      if (this.#log === undefined ? this.#generation > 0 : this.#log.bytes > 0) {
         // A failed fold loses nothing: every write is in the log, which stays the one named.
         try {
           if (this.#blocking) this.#rewriteBlocking(this.#committed);
@@ -455,6 +461,9 @@ export class FileStore implements StateStore {
       } finally {
         fs.closeSync(file);
       }
+      // The new log's entry is made durable before any state.json names it, so that a missing
+      // named log is never the work of a crash, and `open` can call it corruption.
+      syncDirectoryBlocking(fs, this.dir);
       fs.renameSync(temp, this.file);
       written = stamp(fs.statSync(this.file, { bigint: true }));
     } catch (err) {
@@ -468,8 +477,9 @@ export class FileStore implements StateStore {
       }
       throw err;
     }
-    this.#replaced(generation, fd, written);
+    const old = this.#replaced(generation, fd, written);
     syncDirectoryBlocking(fs, this.dir);
+    this.#deleteLog(old);
   }
 
   /** {@link FileStore.#rewriteBlocking} on libuv's thread pool. */
@@ -488,6 +498,7 @@ export class FileStore implements StateStore {
       } finally {
         await handle.close();
       }
+      await syncDirectory(this.#node, this.dir);
       await fs.rename(temp, this.file);
       written = stamp(await fs.stat(this.file, { bigint: true }));
     } catch (err) {
@@ -496,25 +507,37 @@ export class FileStore implements StateStore {
       await fs.rm(logFile, { force: true }).catch(() => undefined);
       throw err;
     }
-    this.#replaced(generation, fd, written);
+    const old = this.#replaced(generation, fd, written);
     await syncDirectory(this.#node, this.dir);
+    this.#deleteLog(old);
   }
 
   /**
-   * `state.json` now names `generation`, whose log is open as `fd`: the old log is closed and
-   * deleted (a failed delete leaves a file the next `open` deletes). Called before the directory
-   * fsync: if that fails, the write fails, but the rename happened, so the new log is the one to
-   * append to (the failed write is in `state.json` or not, as a failed write may be).
+   * `state.json` now names `generation`, whose log is open as `fd`; the old log is closed, and
+   * its generation returned, for {@link FileStore.#deleteLog} once the rename is durable. Called
+   * before the directory fsync: if that fails, the write fails, but the rename happened, so the
+   * new log is the one to append to (the failed write is in `state.json` or not, as a failed write
+   * may be).
    */
-  #replaced(generation: number, fd: number, written: string | undefined): void {
+  #replaced(generation: number, fd: number, written: string | undefined): number {
     const old = this.#log;
-    this.#stateStamp = written;
     const oldGeneration = this.#generation;
+    this.#stateStamp = written;
     this.#generation = generation;
     this.#log = { fd, generation, bytes: 0 };
     if (old !== undefined) closeQuietly(this.#node.fsSync, old.fd);
+    return oldGeneration;
+  }
+
+  /**
+   * Deletes the log of a generation `state.json` no longer names. Only after the directory fsync
+   * that made the rename durable: before it, a power loss could bring back the old `state.json`,
+   * naming this log. A failed delete leaves a file the next `open` deletes.
+   */
+  #deleteLog(generation: number): void {
+    if (generation === 0) return;
     try {
-      this.#node.fsSync.rmSync(this.#logFile(oldGeneration), { force: true });
+      this.#node.fsSync.rmSync(this.#logFile(generation), { force: true });
     } catch {
       // See above.
     }
@@ -549,13 +572,14 @@ function closeQuietly(fs: typeof NodeFsSync, fd: number): void {
 
 /**
  * Reads `state.json` and replays the log it names. The log is opened for appending when it
- * ends in a whole record; a missing log (a crash between its creation and the rename that named
- * it, before any write could go to it) or a torn last record leaves it closed, so the first write
- * rewrites `state.json`.
+ * ends in a whole record and `state.json` has its checksum; a torn last record, or a hand-edited
+ * `state.json`, leaves it closed, so the first write rewrites `state.json`. A missing log is
+ * corruption: a rewrite makes the new log's entry durable before the rename that names it, so no
+ * crash leaves `state.json` naming a log that is not there.
  */
 async function readState(node: NodeModules, dir: string): Promise<StateFiles> {
   const file = node.path.join(dir, STATE_FILE);
-  const { entries, generation } = await readStateFile(node, file);
+  const { entries, generation, checked } = await readStateFile(node, file);
   const fileStamp = generation === 0 ? undefined : stamp(await node.fs.stat(file, { bigint: true }));
   if (generation === 0) return { entries, generation, log: undefined, stamp: fileStamp };
   const logFile = node.path.join(dir, logName(generation));
@@ -563,13 +587,13 @@ async function readState(node: NodeModules, dir: string): Promise<StateFiles> {
   try {
     bytes = await node.fs.readFile(logFile);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries, generation, log: undefined, stamp: fileStamp };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw corruptState(logFile, `is missing, though ${STATE_FILE} names it (the writes since ${STATE_FILE} was written are in it)`, err);
     throw corruptState(logFile, `cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
   }
   const replay = replayLog(node.crypto, bytes, entries, (problem) => {
     throw corruptState(logFile, problem);
   });
-  if (replay.tornTail) return { entries, generation, log: undefined, stamp: fileStamp };
+  if (replay.tornTail || !checked) return { entries, generation, log: undefined, stamp: fileStamp };
   const fd = await new Promise<number>((resolve, reject) =>
     node.fsSync.open(logFile, 'r+', (err, opened) => (err === null ? resolve(opened) : reject(err))),
   );
@@ -619,14 +643,14 @@ function corruptState(file: string, problem: string, cause?: unknown): CorruptSt
  * Reads `state.json`: no file is no state; anything unreadable is a {@link CorruptStateError}.
  * `generation`: the log it names (0 for none: no file, or version 1).
  */
-async function readStateFile(node: NodeModules, file: string): Promise<{ entries: Map<string, string>; generation: number }> {
+async function readStateFile(node: NodeModules, file: string): Promise<{ entries: Map<string, string>; generation: number; checked: boolean }> {
   const corrupt = (problem: string, cause?: unknown): CorruptStateError => corruptState(file, problem, cause);
 
   let bytes: Buffer;
   try {
     bytes = await node.fs.readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), generation: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), generation: 0, checked: true };
     throw corrupt(`cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
   }
   let text: string;
@@ -680,7 +704,7 @@ async function readStateFile(node: NodeModules, file: string): Promise<{ entries
       throw corrupt('fails its SHA-256 check (its entries or its "log" changed after it was written)');
     }
   }
-  return { entries: state, generation };
+  return { entries: state, generation, checked: checksum !== undefined };
 }
 
 /** {@link syncDirectory}, blocking. */

@@ -38,11 +38,12 @@ export function encodeLogRecord(crypto: typeof NodeCrypto, ops: readonly LogOp[]
 /**
  * Applies the records of a log's bytes to `entries`, in order.
  *
- * A line that is not a whole, valid record (no line feed, a failed checksum, not UTF-8 or not
- * JSON) ends the log if it is the last line: that is a write torn by a crash before its fdatasync
- * returned, never acknowledged, so it is left out. Anywhere else it is corruption: `corrupt` is
- * called with what was wrong and must throw. So is a record whose checksum holds but whose
- * content is not a list of operations (nothing but a bug or a hand edit writes that).
+ * A last line that is not a whole, valid record and looks cut short (no line feed at its end, or
+ * zero bytes in it) ends the log: that is a write torn by a crash before its fdatasync returned,
+ * never acknowledged, so it is left out. Any other line that is not a valid record (a failed
+ * checksum, not UTF-8, not JSON) is corruption: `corrupt` is called with what was wrong and must
+ * throw. So is a record whose checksum holds but whose content is not a list of operations
+ * (nothing but a bug or a hand edit writes that).
  */
 export function replayLog(
   crypto: typeof NodeCrypto,
@@ -57,11 +58,18 @@ export function replayLog(
   let records = 0;
   while (position < bytes.length) {
     const end = bytes.indexOf(LF, position);
-    const last = end === -1 || end + 1 === bytes.length;
     const record = end === -1 ? undefined : checkedRecord(crypto, decode, bytes.subarray(position, end));
     if (record === undefined) {
-      if (last) return { validBytes: position, records, tornTail: true };
-      throw corrupt(`has a damaged record at byte ${position} with records after it (its checksum, UTF-8 or JSON is broken)`);
+      // What an append cut short by a crash leaves: a prefix of its line (no line feed yet), or,
+      // where the file system had extended the file before writing all of it, zeros in it.
+      if (end === -1 || bytes.subarray(position, end).includes(0)) {
+        if (end === -1 || end + 1 === bytes.length) return { validBytes: position, records, tornTail: true };
+      }
+      throw corrupt(
+        end + 1 === bytes.length
+          ? `has a damaged last record at byte ${position}: a whole line that fails its checksum, UTF-8 or JSON (not a write cut short by a crash)`
+          : `has a damaged record at byte ${position} with records after it (its checksum, UTF-8 or JSON is broken)`,
+      );
     }
     const ops = asOps(record);
     if (ops === undefined) throw corrupt(`has a record at byte ${position} that is not a list of [key] and [key, value] operations`);

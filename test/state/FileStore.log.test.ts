@@ -159,7 +159,8 @@ test('FileStore: maxLogBytes 0 rewrites state.json on every write and never appe
     assert.equal(namedLog(dir).generation, i);
     assert.equal(readFileSync(namedLog(dir).path).length, 0);
   }
-  await assert.rejects(FileStore.open(join(dir, 'other'), { maxLogBytes: -1 }), /maxLogBytes must be a whole number of bytes/);
+  await assert.rejects(FileStore.open(join(dir, 'other'), { maxLogBytes: -1 }), /maxLogBytes must be a whole number of bytes from 0 to 1073741824/);
+  await assert.rejects(FileStore.open(join(dir, 'other'), { maxLogBytes: 2 ** 31 }), /maxLogBytes must be a whole number of bytes/);
 });
 
 test('FileStore: a log deleted behind the store’s back, or a replaced state.json, makes the next write a rewrite', async (t) => {
@@ -197,10 +198,15 @@ test('FileStore: a version 1 file (no log) is read, and the first write rewrites
   assert.equal(parsed['log'], 1);
 });
 
-for (const failure of ['fdatasync', 'a short write'] as const) {
-  test(`FileStore: a failed append (${failure}) rejects, and nothing is appended after it: the next write rewrites state.json`, async (t) => {
+for (const [failure, blockingWrites] of [
+  ['fdatasync', true],
+  ['a short write', true],
+  ['fdatasync', false],
+  ['a short write', false],
+] as const) {
+  test(`FileStore (blockingWrites: ${blockingWrites}): a failed append (${failure}) rejects, and nothing is appended after it: the next write rewrites state.json`, async (t) => {
     const dir = await tempDir(t);
-    const store = await FileStore.open(dir);
+    const store = await FileStore.open(dir, { blockingWrites });
     t.after(() => store.close());
     await store.set('k', 1);
     await store.set('k', 2);
@@ -270,28 +276,128 @@ test('FileStore: a log opened at start is appended to where its records end', as
   ]);
 });
 
+test('FileStore: a whole last line that fails its checksum is corruption, not a torn write', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.close();
+  // One flipped character in an acknowledged record: a crash cannot leave that (its line is whole).
+  const content = logLine('[["k",2]]') + logLine('[["k",3]]').replace('"k",3', '"k",8');
+  await writeFile(namedLog(dir).path, content);
+  await assert.rejects(FileStore.open(dir), (err: unknown) => {
+    assert.ok(err instanceof CorruptStateError, String(err));
+    assert.match(err.message, /has a damaged last record at byte \d+: a whole line that fails its checksum/);
+    return true;
+  });
+});
+
+test('FileStore: a last record with zeros in it (the file extended before its data was written) is a torn write', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.close();
+  const last = Buffer.from(logLine('[["k",3]]'));
+  last.fill(0, 10, 40);
+  await writeFile(namedLog(dir).path, Buffer.concat([Buffer.from(logLine('[["k",2]]')), last]));
+  const reopened = await FileStore.open(dir);
+  t.after(() => reopened.close());
+  assert.equal(await reopened.get('k'), 2);
+});
+
+test('FileStore: a log state.json names that is missing is a CorruptStateError, not a silent step back', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.set('k', 2);
+  const copy = await tempDir(t);
+  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  await store.close();
+  const log = namedLog(copy).path;
+  await rm(log);
+  await assert.rejects(FileStore.open(copy), (err: unknown) => {
+    assert.ok(err instanceof CorruptStateError, String(err));
+    assert.ok(err.message.includes(`checkpoint log ${log} is missing, though state.json names it`), err.message);
+    return true;
+  });
+});
+
+test('FileStore: close folds a log the store stopped appending to (a torn end), so a hand edit after it holds', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('s/a', { offset: '1' });
+  await store.close();
+  // A crash: one acknowledged record, then a torn one.
+  await writeFile(namedLog(dir).path, logLine('[["s/a",{"offset":"2"}]]') + logLine('[["s/a",{"offset":"3"}]]').slice(0, 50));
+  // The documented way to edit by hand after a crash: open and close once, then edit.
+  const once = await FileStore.open(dir);
+  assert.deepStrictEqual(await once.get('s/a'), { offset: '2' });
+  await once.close();
+  assert.equal(readFileSync(namedLog(dir).path).length, 0, 'close left the log empty');
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, unknown>;
+  delete state['sha256'];
+  state['entries'] = [['s/a', { offset: '100' }]];
+  await writeFile(join(dir, 'state.json'), JSON.stringify(state));
+  const edited = await FileStore.open(dir);
+  assert.deepStrictEqual(await edited.get('s/a'), { offset: '100' });
+  // The next write rewrites the hand-edited file (adding its checksum back) rather than append to it.
+  await edited.set('s/b', 1);
+  const after = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, unknown>;
+  assert.match(String(after['sha256']), /^[0-9a-f]{64}$/);
+  assert.deepStrictEqual(after['entries'], [
+    ['s/a', { offset: '100' }],
+    ['s/b', 1],
+  ]);
+  await edited.close();
+});
+
+test('FileStore: a write whose append failed does not come back after a clean close', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.set('k', 2);
+  // The record is written whole; only its fdatasync fails.
+  const restore = failNextAppend('fdatasync');
+  try {
+    await assert.rejects(store.set('k', 3), /injected fdatasync/);
+  } finally {
+    restore();
+  }
+  assert.equal(await store.get('k'), 2);
+  await store.close();
+  const reopened = await FileStore.open(dir);
+  t.after(() => reopened.close());
+  assert.equal(await reopened.get('k'), 2);
+});
+
 /**
- * Makes the next append fail: its fdatasync throws, or its write puts down half the record and
- * throws (a disk that filled up mid-write). Patches `node:fs`, whose named exports the store
- * uses, through `syncBuiltinESMExports`. Returns the undo.
+ * Makes appends fail until undone: their fdatasync fails, or their write puts down half the
+ * record and fails (a disk that filled up mid-write); both the blocking calls and the callback
+ * ones (`blockingWrites: false`). Patches `node:fs`, whose named exports the store uses, through
+ * `syncBuiltinESMExports`. Returns the undo.
  */
 function failNextAppend(failure: 'fdatasync' | 'a short write'): () => void {
-  const { fdatasyncSync, writeSync } = fs;
+  const { fdatasyncSync, writeSync, fdatasync, write } = fs;
   const restore = (): void => {
-    Object.assign(fs, { fdatasyncSync, writeSync });
+    Object.assign(fs, { fdatasyncSync, writeSync, fdatasync, write });
     syncBuiltinESMExports();
   };
+  const error = new Error(`injected ${failure}`);
   if (failure === 'fdatasync') {
     Object.assign(fs, {
       fdatasyncSync: () => {
-        throw new Error('injected fdatasync');
+        throw error;
       },
+      fdatasync: (_fd: number, callback: (err: Error | null) => void) => setImmediate(() => callback(error)),
     });
   } else {
     Object.assign(fs, {
       writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => {
         writeSync(fd, buffer, offset, Math.floor(length / 2), position);
-        throw new Error('injected a short write');
+        throw error;
+      },
+      write: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number, callback: (err: Error | null, written?: number) => void) => {
+        writeSync(fd, buffer, offset, Math.floor(length / 2), position);
+        setImmediate(() => callback(error));
       },
     });
   }
