@@ -452,7 +452,6 @@ export class FileStore implements StateStore {
     const temp = this.#tempFile();
     // 'w': a log of this generation left by a failed rewrite is not named by state.json.
     const fd = fs.openSync(logFile, 'w');
-    let written: string | undefined;
     try {
       const file = fs.openSync(temp, 'wx');
       try {
@@ -465,20 +464,31 @@ export class FileStore implements StateStore {
       // named log is never the work of a crash, and `open` can call it corruption.
       syncDirectoryBlocking(fs, this.dir);
       fs.renameSync(temp, this.file);
-      written = stamp(fs.statSync(this.file, { bigint: true }));
     } catch (err) {
       closeQuietly(fs, fd);
-      for (const leftover of [temp, logFile]) {
-        try {
-          fs.rmSync(leftover, { force: true });
-        } catch {
-          // The write's own error is the one to report.
-        }
+      // The new log stays: a rename that failed may still have happened, naming it. If it did
+      // not, the log is a stray the next open deletes (and the next rewrite truncates).
+      try {
+        fs.rmSync(temp, { force: true });
+      } catch {
+        // The write's own error is the one to report.
       }
       throw err;
     }
+    // From here state.json names the new log, whatever fails.
+    let written: string | undefined;
+    try {
+      written = stamp(fs.statSync(this.file, { bigint: true }));
+    } catch {
+      // No stamp: the next write rewrites rather than append.
+    }
     const old = this.#replaced(generation, fd, written);
-    syncDirectoryBlocking(fs, this.dir);
+    try {
+      syncDirectoryBlocking(fs, this.dir);
+    } catch (err) {
+      this.#renameNotDurable();
+      throw err;
+    }
     this.#deleteLog(old);
   }
 
@@ -489,7 +499,6 @@ export class FileStore implements StateStore {
     const logFile = this.#logFile(generation);
     const temp = this.#tempFile();
     const fd = await new Promise<number>((resolve, reject) => fsSync.open(logFile, 'w', (err, opened) => (err === null ? resolve(opened) : reject(err))));
-    let written: string | undefined;
     try {
       const handle = await fs.open(temp, 'wx');
       try {
@@ -500,15 +509,20 @@ export class FileStore implements StateStore {
       }
       await syncDirectory(this.#node, this.dir);
       await fs.rename(temp, this.file);
-      written = stamp(await fs.stat(this.file, { bigint: true }));
     } catch (err) {
       closeQuietly(fsSync, fd);
+      // See #rewriteBlocking: the new log stays.
       await fs.rm(temp, { force: true }).catch(() => undefined);
-      await fs.rm(logFile, { force: true }).catch(() => undefined);
       throw err;
     }
+    const written = await fs.stat(this.file, { bigint: true }).then(stamp, () => undefined);
     const old = this.#replaced(generation, fd, written);
-    await syncDirectory(this.#node, this.dir);
+    try {
+      await syncDirectory(this.#node, this.dir);
+    } catch (err) {
+      this.#renameNotDurable();
+      throw err;
+    }
     this.#deleteLog(old);
   }
 
@@ -527,6 +541,16 @@ export class FileStore implements StateStore {
     this.#log = { fd, generation, bytes: 0 };
     if (old !== undefined) closeQuietly(this.#node.fsSync, old.fd);
     return oldGeneration;
+  }
+
+  /**
+   * The directory fsync after a rename failed: until one succeeds, the rename may be lost to a
+   * power cut, bringing back the old state.json and its log, so nothing may be appended to the
+   * new log (a write acknowledged there would be lost with it). The next write rewrites, and its
+   * directory fsync before its rename makes this rename durable too. The old log is kept.
+   */
+  #renameNotDurable(): void {
+    if (this.#log !== undefined) this.#dropLog(this.#log);
   }
 
   /**
@@ -593,6 +617,13 @@ async function readState(node: NodeModules, dir: string): Promise<StateFiles> {
   const replay = replayLog(node.crypto, bytes, entries, (problem) => {
     throw corruptState(logFile, problem);
   });
+  if (!checked && bytes.length > 0) {
+    throw corruptState(
+      file,
+      `has no "sha256" (edited by hand), but its log ${logFile} holds writes made after it, which would override the edit: ` +
+        'open and close the store once before editing (closing folds the log into the file), then edit it again',
+    );
+  }
   if (replay.tornTail || !checked) return { entries, generation, log: undefined, stamp: fileStamp };
   const fd = await new Promise<number>((resolve, reject) =>
     node.fsSync.open(logFile, 'r+', (err, opened) => (err === null ? resolve(opened) : reject(err))),

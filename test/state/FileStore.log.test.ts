@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs, { readFileSync } from 'node:fs';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import fsPromises, { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { CorruptStateError } from '../../src/core/SourceError.js';
 import { FileStore } from '../../src/state/FileStore.js';
 
@@ -368,6 +369,189 @@ test('FileStore: a write whose append failed does not come back after a clean cl
   t.after(() => reopened.close());
   assert.equal(await reopened.get('k'), 2);
 });
+
+test('FileStore: zeros in a record with records after it are corruption, not a torn write', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.close();
+  const zeroed = Buffer.from(logLine('[["k",2]]'));
+  zeroed.fill(0, 10, 40);
+  await writeFile(namedLog(dir).path, Buffer.concat([zeroed, Buffer.from(logLine('[["k",3]]'))]));
+  await assert.rejects(FileStore.open(dir), /has a damaged record at byte 0 with records after it/);
+});
+
+test('FileStore: a hand-edited state.json whose log holds records is refused: the log would override the edit', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('s/a', 1);
+  await store.set('s/a', 2);
+  // Edited without the clean close that folds the log: a copy stands for the directory.
+  const copy = await tempDir(t);
+  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  await store.close();
+  const state = JSON.parse(readFileSync(join(copy, 'state.json'), 'utf8')) as Record<string, unknown>;
+  delete state['sha256'];
+  state['entries'] = [['s/a', 100]];
+  await writeFile(join(copy, 'state.json'), JSON.stringify(state));
+  await assert.rejects(FileStore.open(copy), (err: unknown) => {
+    assert.ok(err instanceof CorruptStateError, String(err));
+    assert.match(err.message, /has no "sha256" \(edited by hand\), but its log .* holds writes made after it/);
+    return true;
+  });
+});
+
+test('FileStore: a rewrite makes the new log durable before the rename naming it, and deletes the old log only once the rename is', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir);
+  await store.set('k', 1);
+  await store.set('k', 2);
+  const trace = traceFs(dir);
+  t.after(trace.restore);
+  await store.close(); // folds: a rewrite
+  trace.restore();
+  const calls = trace.calls;
+  const at = (call: string, from = 0): number => {
+    const i = calls.indexOf(call, from);
+    assert.ok(i >= 0, `${call} not in ${calls.join(', ')}`);
+    return i;
+  };
+  const create = at('open state.json.log-2');
+  const rename = at('rename state.json');
+  const dirSyncBefore = calls.lastIndexOf('fsync .', rename);
+  assert.ok(dirSyncBefore > create, `a directory fsync between creating the log and the rename: ${calls.join(', ')}`);
+  const dirSyncAfter = at('fsync .', rename);
+  assert.ok(at('rm state.json.log-1') > dirSyncAfter, `the old log deleted after the rename's directory fsync: ${calls.join(', ')}`);
+});
+
+for (const blockingWrites of [true, false]) {
+  test(`FileStore (blockingWrites: ${blockingWrites}): when the directory fsync after a rename fails, nothing is appended until a rewrite made the rename durable`, async (t) => {
+    const dir = await tempDir(t);
+    const store = await FileStore.open(dir, { blockingWrites, maxLogBytes: 200 });
+    await store.set('k', 1);
+    const trace = traceFs(dir, { failDirSyncAfterRename: true });
+    t.after(trace.restore);
+    // Fills the log past 200 bytes: the write that does not fit rewrites, and its directory fsync after the rename fails.
+    let failedAt: number | undefined;
+    for (let i = 2; failedAt === undefined && i < 10; i++) await store.set('k', i).catch(() => (failedAt = i));
+    trace.restore();
+    assert.notEqual(failedAt, undefined, trace.calls.join(', '));
+    // The rename happened: state.json names the failed rewrite's log, which must stay empty.
+    const generation = namedLog(dir).generation;
+    await store.set('j', true);
+    assert.ok(namedLog(dir).generation > generation, 'the write after the failure rewrote state.json');
+    assert.equal(readFileSync(namedLog(dir).path).length, 0);
+    await store.close();
+    const reopened = await FileStore.open(dir);
+    t.after(() => reopened.close());
+    assert.equal(await reopened.get('j'), true);
+  });
+}
+
+test('FileStore: a failure after the rename (its stat) leaves the new log in place: a crash then still opens', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileStore.open(dir, { maxLogBytes: 0 });
+  await store.set('k', 1);
+  const trace = traceFs(dir, { failStatAfterRename: true });
+  t.after(trace.restore);
+  await store.set('k', 2).catch(() => undefined);
+  trace.restore();
+  const copy = await tempDir(t);
+  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  await store.close();
+  const reopened = await FileStore.open(copy);
+  t.after(() => reopened.close());
+  assert.equal(await reopened.get('k'), 2);
+});
+
+/**
+ * Records the store's blocking file calls in `dir` as `open <name>`, `fsync <name>` (`.` for the
+ * directory), `rename <name>`, `rm <name>`, and can fail, once, the directory fsync or the stat
+ * of state.json that follow a rename (with `blockingWrites: false` too). Patches `node:fs` and
+ * `node:fs/promises` through `syncBuiltinESMExports`, and the prototype of their file handles.
+ */
+function traceFs(dir: string, failOnce: { failDirSyncAfterRename?: boolean; failStatAfterRename?: boolean } = {}): { calls: string[]; restore: () => void } {
+  const fail = { ...failOnce };
+  const original = { openSync: fs.openSync, fsyncSync: fs.fsyncSync, renameSync: fs.renameSync, rmSync: fs.rmSync, statSync: fs.statSync, rename: fs.rename };
+  const promisesOpen = fsPromises.open;
+  const handleSync = fileHandlePrototype.sync;
+  const dirHandles = new WeakSet<object>();
+  const calls: string[] = [];
+  const names = new Map<number, string>();
+  const name = (path: fs.PathLike): string => (String(path) === dir ? '.' : String(path).slice(dir.length + 1).replace(/^state\.json\.tmp-.*/, 'tmp'));
+  let renamed = false;
+  const failDirSync = (isDir: boolean): void => {
+    if (fail.failDirSyncAfterRename === true && renamed && isDir) {
+      fail.failDirSyncAfterRename = false;
+      throw Object.assign(new Error('injected directory fsync'), { code: 'EIO' });
+    }
+  };
+  Object.assign(fs, {
+    openSync: (path: fs.PathLike, ...rest: unknown[]) => {
+      const fd = (original.openSync as (...a: unknown[]) => number)(path, ...rest);
+      if (String(path).startsWith(dir)) {
+        names.set(fd, name(path));
+        calls.push(`open ${name(path)}`);
+      }
+      return fd;
+    },
+    fsyncSync: (fd: number) => {
+      if (names.has(fd)) calls.push(`fsync ${names.get(fd)!}`);
+      failDirSync(names.get(fd) === '.');
+      original.fsyncSync(fd);
+    },
+    renameSync: (from: fs.PathLike, to: fs.PathLike) => {
+      original.renameSync(from, to);
+      calls.push(`rename ${name(to)}`);
+      renamed = true;
+    },
+    rmSync: (path: fs.PathLike, options?: fs.RmOptions) => {
+      calls.push(`rm ${name(path)}`);
+      original.rmSync(path, options);
+    },
+    statSync: (path: fs.PathLike, options?: fs.StatSyncOptions) => {
+      if (fail.failStatAfterRename === true && renamed && name(path) === 'state.json') {
+        fail.failStatAfterRename = false;
+        throw Object.assign(new Error('injected stat'), { code: 'EIO' });
+      }
+      return original.statSync(path, options);
+    },
+  });
+  // blockingWrites: false renames and syncs the directory through fs/promises.
+  Object.assign(fsPromises, {
+    open: async (path: fs.PathLike, ...rest: unknown[]) => {
+      const handle = await (promisesOpen as (...a: unknown[]) => Promise<object>)(path, ...rest);
+      if (String(path) === dir) dirHandles.add(handle);
+      return handle;
+    },
+    rename: async (from: fs.PathLike, to: fs.PathLike) => {
+      await promisesRename(from, to);
+      renamed = true;
+    },
+  });
+  fileHandlePrototype.sync = async function (this: object): Promise<void> {
+    failDirSync(dirHandles.has(this));
+    return handleSync.call(this);
+  };
+  syncBuiltinESMExports();
+  return {
+    calls,
+    restore: () => {
+      Object.assign(fs, original);
+      Object.assign(fsPromises, { open: promisesOpen, rename: promisesRename });
+      fileHandlePrototype.sync = handleSync;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+const promisesRename = fsPromises.rename;
+/** The prototype of fs/promises' file handles, whose `sync` the async mode's fsyncs call. */
+const fileHandlePrototype = await (async () => {
+  const handle = await fsPromises.open(fileURLToPath(import.meta.url), 'r');
+  await handle.close();
+  return Object.getPrototypeOf(handle) as { sync: () => Promise<void> };
+})();
 
 /**
  * Makes appends fail until undone: their fdatasync fails, or their write puts down half the
