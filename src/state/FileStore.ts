@@ -212,16 +212,17 @@ export class FileStore implements StateStore {
       throw new RangeError(`FileStore: maxLogBytes must be a whole number of bytes from 0 to ${MAX_LOG_BYTES} (1 GiB); got ${String(maxLogBytes)}`);
     }
     const node = await loadNodeModules();
-    const { fs, path } = node;
+    const { path } = node;
+    const io = openIo(node, options.blockingWrites ?? true);
     const absolute = path.resolve(dir);
-    const created = await fs.mkdir(absolute, { recursive: true });
+    const created = await io.mkdir(absolute);
     if (created !== undefined) {
       // A new directory is durable only once its parent's entry for it is.
       for (let level = absolute; level !== path.dirname(created); level = path.dirname(level)) {
-        await syncDirectory(node, path.dirname(level));
+        await io.syncDir(path.dirname(level));
       }
     }
-    const real = await fs.realpath(absolute);
+    const real = await io.realpath(absolute);
     if (openDirectories.has(real)) {
       throw new Error(
         `FileStore: ${real} is already open in this process; close the other FileStore first ` +
@@ -231,10 +232,10 @@ export class FileStore implements StateStore {
     openDirectories.add(real);
     let state: StateFiles | undefined;
     try {
-      state = await readState(node, real);
-      for (const name of await fs.readdir(real)) {
+      state = await readState(node, io, real);
+      for (const name of await io.readdir(real)) {
         const stray = name.startsWith(TEMP_PREFIX) || (name.startsWith(LOG_PREFIX) && name !== logName(state.generation));
-        if (stray) await fs.rm(path.join(real, name), { force: true });
+        if (stray) await io.rm(path.join(real, name));
       }
       return new FileStore(node, real, state, options);
     } catch (err) {
@@ -601,15 +602,15 @@ function closeQuietly(fs: typeof NodeFsSync, fd: number): void {
  * corruption: a rewrite makes the new log's entry durable before the rename that names it, so no
  * crash leaves `state.json` naming a log that is not there.
  */
-async function readState(node: NodeModules, dir: string): Promise<StateFiles> {
+async function readState(node: NodeModules, io: OpenIo, dir: string): Promise<StateFiles> {
   const file = node.path.join(dir, STATE_FILE);
-  const { entries, generation, checked } = await readStateFile(node, file);
-  const fileStamp = generation === 0 ? undefined : stamp(await node.fs.stat(file, { bigint: true }));
+  const { entries, generation, checked } = await readStateFile(node, io, file);
+  const fileStamp = generation === 0 ? undefined : stamp(await io.stat(file));
   if (generation === 0) return { entries, generation, log: undefined, stamp: fileStamp };
   const logFile = node.path.join(dir, logName(generation));
   let bytes: Buffer;
   try {
-    bytes = await node.fs.readFile(logFile);
+    bytes = await io.readFile(logFile);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw corruptState(logFile, `is missing, though ${STATE_FILE} names it (the writes since ${STATE_FILE} was written are in it)`, err);
     throw corruptState(logFile, `cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
@@ -625,9 +626,7 @@ async function readState(node: NodeModules, dir: string): Promise<StateFiles> {
     );
   }
   if (replay.tornTail || !checked) return { entries, generation, log: undefined, stamp: fileStamp };
-  const fd = await new Promise<number>((resolve, reject) =>
-    node.fsSync.open(logFile, 'r+', (err, opened) => (err === null ? resolve(opened) : reject(err))),
-  );
+  const fd = await io.openLog(logFile);
   return { entries, generation, log: { fd, generation, bytes: replay.validBytes }, stamp: fileStamp };
 }
 
@@ -674,12 +673,12 @@ function corruptState(file: string, problem: string, cause?: unknown): CorruptSt
  * Reads `state.json`: no file is no state; anything unreadable is a {@link CorruptStateError}.
  * `generation`: the log it names (0 for none: no file, or version 1).
  */
-async function readStateFile(node: NodeModules, file: string): Promise<{ entries: Map<string, string>; generation: number; checked: boolean }> {
+async function readStateFile(node: NodeModules, io: OpenIo, file: string): Promise<{ entries: Map<string, string>; generation: number; checked: boolean }> {
   const corrupt = (problem: string, cause?: unknown): CorruptStateError => corruptState(file, problem, cause);
 
   let bytes: Buffer;
   try {
-    bytes = await node.fs.readFile(file);
+    bytes = await io.readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), generation: 0, checked: true };
     throw corrupt(`cannot be read (${err instanceof Error ? err.message : String(err)})`, err);
@@ -736,6 +735,51 @@ async function readStateFile(node: NodeModules, file: string): Promise<{ entries
     }
   }
   return { entries: state, generation, checked: checksum !== undefined };
+}
+
+/**
+ * The file calls {@link FileStore.open} makes. With blocking writes they block too: each then
+ * costs microseconds, where a call on libuv's pool waits for a turn of the event loop (in the
+ * bench's scan, open took 5-7 ms that way, most of it waiting).
+ */
+interface OpenIo {
+  /** `mkdir -p`; the first directory it created, if any. */
+  mkdir(path: string): Promise<string | undefined>;
+  syncDir(path: string): Promise<void>;
+  realpath(path: string): Promise<string>;
+  readFile(path: string): Promise<Buffer>;
+  stat(path: string): Promise<NodeFsSync.BigIntStats>;
+  readdir(path: string): Promise<string[]>;
+  rm(path: string): Promise<void>;
+  /** Opens a log to append to (the store writes at positions it tracks). */
+  openLog(path: string): Promise<number>;
+}
+
+function openIo(node: NodeModules, blocking: boolean): OpenIo {
+  if (blocking) {
+    const fs = node.fsSync;
+    return {
+      mkdir: async (path) => fs.mkdirSync(path, { recursive: true }),
+      syncDir: async (path) => syncDirectoryBlocking(fs, path),
+      realpath: async (path) => fs.realpathSync(path),
+      readFile: async (path) => fs.readFileSync(path),
+      stat: async (path) => fs.statSync(path, { bigint: true }),
+      readdir: async (path) => fs.readdirSync(path),
+      rm: async (path) => fs.rmSync(path, { force: true }),
+      openLog: async (path) => fs.openSync(path, 'r+'),
+    };
+  }
+  const { fs, fsSync } = node;
+  return {
+    mkdir: (path) => fs.mkdir(path, { recursive: true }),
+    syncDir: (path) => syncDirectory(node, path),
+    realpath: (path) => fs.realpath(path),
+    readFile: (path) => fs.readFile(path),
+    stat: (path) => fs.stat(path, { bigint: true }),
+    readdir: (path) => fs.readdir(path),
+    rm: (path) => fs.rm(path, { force: true }),
+    openLog: (path) => new Promise((resolve, reject) => fsSync.open(path, 'r+', (err, fd) => (err === null ? resolve(fd) : reject(err)))),
+  };
 }
 
 /** {@link syncDirectory}, blocking. */
