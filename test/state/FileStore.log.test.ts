@@ -30,6 +30,16 @@ function logLine(record: string): string {
   return `${createHash('sha256').update(record).digest('hex')} ${record}\n`;
 }
 
+/**
+ * `dir` as a process killed now would leave it, in a directory of its own: a copy (the store in
+ * `dir` stays open, and closing it would fold its log).
+ */
+async function crashCopy(t: TestContext, dir: string): Promise<string> {
+  const copy = await tempDir(t);
+  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  return copy;
+}
+
 async function logs(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name.startsWith('state.json.log-'));
 }
@@ -92,8 +102,7 @@ for (const blockingWrites of [true, false]) {
  * would fold its log, and a directory cannot be open twice in a process), then closes `store`.
  */
 async function reopenWithoutClose(t: TestContext, store: FileStore, dir: string, blockingWrites: boolean): Promise<FileStore> {
-  const copy = await tempDir(t);
-  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  const copy = await crashCopy(t, dir);
   await store.close();
   const reopened = await FileStore.open(copy, { blockingWrites });
   t.after(() => reopened.close());
@@ -249,8 +258,7 @@ test('FileStore: killed after a failed short append, the half record is a torn t
   } finally {
     restore();
   }
-  const copy = await tempDir(t);
-  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  const copy = await crashCopy(t, dir);
   await store.close();
   assert.notEqual(readFileSync(namedLog(copy).path).at(-1), 0x0a, 'the copy ends in half a record');
   const reopened = await FileStore.open(copy);
@@ -310,8 +318,7 @@ test('FileStore: a log state.json names that is missing is a CorruptStateError, 
   const store = await FileStore.open(dir);
   await store.set('k', 1);
   await store.set('k', 2);
-  const copy = await tempDir(t);
-  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  const copy = await crashCopy(t, dir);
   await store.close();
   const log = namedLog(copy).path;
   await rm(log);
@@ -387,8 +394,7 @@ test('FileStore: a hand-edited state.json whose log holds records is refused: th
   await store.set('s/a', 1);
   await store.set('s/a', 2);
   // Edited without the clean close that folds the log: a copy stands for the directory.
-  const copy = await tempDir(t);
-  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  const copy = await crashCopy(t, dir);
   await store.close();
   const state = JSON.parse(readFileSync(join(copy, 'state.json'), 'utf8')) as Record<string, unknown>;
   delete state['sha256'];
@@ -456,8 +462,7 @@ test('FileStore: a failure after the rename (its stat) leaves the new log in pla
   t.after(trace.restore);
   await store.set('k', 2).catch(() => undefined);
   trace.restore();
-  const copy = await tempDir(t);
-  for (const name of await readdir(dir)) await writeFile(join(copy, name), await readFile(join(dir, name)));
+  const copy = await crashCopy(t, dir);
   await store.close();
   const reopened = await FileStore.open(copy);
   t.after(() => reopened.close());
