@@ -167,8 +167,9 @@ export class FileStore implements StateStore {
   #lastWrite: Promise<void> = Promise.resolve();
   /**
    * The log `state.json` names, open for appending; `undefined` when the next write must rewrite
-   * `state.json` instead: none yet (a new store, a version 1 file), a torn record at its end, or
-   * a failed append, whose bytes may be on disk (nothing is ever appended after them).
+   * `state.json` instead: none yet (a new store, a version 1 file), a torn record at its end, a
+   * failed append (whose bytes may be on disk: nothing is ever appended after them), a
+   * hand-edited `state.json`, or a rename whose directory fsync failed.
    */
   #log: OpenLog | undefined;
   /** The generation `state.json` names: a rewrite names the next one. */
