@@ -11,8 +11,6 @@ export type LogOp = readonly [key: string, text?: string];
 export interface LogReplay {
   /** Bytes of whole, valid records from the file's start: where the next record would go. */
   readonly validBytes: number;
-  /** Records applied. */
-  readonly records: number;
   /**
    * Whether bytes follow the last valid record: a record whose write never completed (its
    * fdatasync never returned, so its write was never acknowledged).
@@ -51,11 +49,11 @@ export function replayLog(
   entries: Map<string, string>,
   corrupt: (problem: string) => never,
 ): LogReplay {
-  // fatal: a flipped bit must not turn into U+FFFD (the checksum catches it first, but cheaply so).
+  // fatal: bytes that are not UTF-8 fail the record instead of turning into U+FFFD (its checksum,
+  // checked first, catches a flipped bit anyway).
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const decode = (body: Uint8Array): string => utf8.decode(body);
   let position = 0;
-  let records = 0;
   while (position < bytes.length) {
     const end = bytes.indexOf(LF, position);
     const record = end === -1 ? undefined : checkedRecord(crypto, decode, bytes.subarray(position, end));
@@ -63,7 +61,7 @@ export function replayLog(
       // What an append cut short by a crash leaves: a prefix of its line (no line feed yet), or,
       // where the file system had extended the file before writing all of it, zeros in it.
       if (end === -1 || bytes.subarray(position, end).includes(0)) {
-        if (end === -1 || end + 1 === bytes.length) return { validBytes: position, records, tornTail: true };
+        if (end === -1 || end + 1 === bytes.length) return { validBytes: position, tornTail: true };
       }
       throw corrupt(
         end + 1 === bytes.length
@@ -81,10 +79,9 @@ export function replayLog(
         entries.set(key, JSON.stringify(value));
       }
     }
-    records++;
     position = end! + 1;
   }
-  return { validBytes: position, records, tornTail: false };
+  return { validBytes: position, tornTail: false };
 }
 
 /** The parsed record of a line whose checksum holds, or `undefined`. */
