@@ -59,7 +59,6 @@ interface PendingWrite {
 /** The open log that writes append to. */
 interface OpenLog {
   readonly fd: number;
-  readonly generation: number;
   /** Bytes of whole records in it: where the next one goes. */
   bytes: number;
 }
@@ -444,8 +443,9 @@ export class FileStore implements StateStore {
   }
 
   /**
-   * Rewrites `state.json` with `entries`, naming a new, empty log (created first, so that the
-   * directory fsync after the rename makes both durable), then deletes the old log.
+   * Rewrites `state.json` with `entries`, naming a new, empty log (created and made durable by a
+   * directory fsync before the rename), then, once a second directory fsync made the rename
+   * durable, deletes the old log.
    */
   #rewriteBlocking(entries: ReadonlyMap<string, string>): void {
     const { fsSync: fs } = this.#node;
@@ -531,16 +531,16 @@ export class FileStore implements StateStore {
   /**
    * `state.json` now names `generation`, whose log is open as `fd`; the old log is closed, and
    * its generation returned, for {@link FileStore.#deleteLog} once the rename is durable. Called
-   * before the directory fsync: if that fails, the write fails, but the rename happened, so the
-   * new log is the one to append to (the failed write is in `state.json` or not, as a failed write
-   * may be).
+   * before the directory fsync after the rename: if that fails, the write fails and
+   * {@link FileStore.#renameNotDurable} closes the new log again (the failed write is in
+   * `state.json` or not, as a failed write may be).
    */
   #replaced(generation: number, fd: number, written: string | undefined): number {
     const old = this.#log;
     const oldGeneration = this.#generation;
     this.#stateStamp = written;
     this.#generation = generation;
-    this.#log = { fd, generation, bytes: 0 };
+    this.#log = { fd, bytes: 0 };
     if (old !== undefined) closeQuietly(this.#node.fsSync, old.fd);
     return oldGeneration;
   }
@@ -628,7 +628,7 @@ async function readState(node: NodeModules, io: OpenIo, dir: string): Promise<St
   }
   if (replay.tornTail || !checked) return { entries, generation, log: undefined, stamp: fileStamp };
   const fd = await io.openLog(logFile);
-  return { entries, generation, log: { fd, generation, bytes: replay.validBytes }, stamp: fileStamp };
+  return { entries, generation, log: { fd, bytes: replay.validBytes }, stamp: fileStamp };
 }
 
 /**
