@@ -9,7 +9,7 @@ import type { Chunk, SourceEvent } from '../src/core/SourceEvent.js';
 import type { SourceSplit } from '../src/core/SourceSplit.js';
 import type { LeasedSplit, SplitLeases } from '../src/core/SplitLeases.js';
 import { MemoryStore } from '../src/state/MemoryStore.js';
-import { barrier, finalBarrier, recordChunk as c, scriptedReader, slowStore, split, testScheduler } from './support/scripted.js';
+import { barrier, finalBarrier, recordChunk as c, scriptedReader, split, testScheduler } from './support/scripted.js';
 
 /**
  * The TestScheduler of the test running now, threaded into each source as its `scheduler` (the

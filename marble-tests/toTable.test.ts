@@ -8,7 +8,7 @@ import { createSource } from '../src/core/createSource.js';
 import { mapRecords } from '../src/core/mapRecords.js';
 import { runWithCheckpoints } from '../src/core/runWithCheckpoints.js';
 import type { Source } from '../src/core/Source.js';
-import { CorruptStateError, SourceError } from '../src/core/SourceError.js';
+import { CorruptStateError } from '../src/core/SourceError.js';
 import type { Chunk, SourceEvent } from '../src/core/SourceEvent.js';
 import type { SourceSplit } from '../src/core/SourceSplit.js';
 import type { SplitReader } from '../src/core/SplitReader.js';

@@ -1,7 +1,7 @@
 import { SourceError } from '../core/SourceError.js';
 import { CsvParser, DEFAULT_CSV_MAX_RECORD_BYTES } from './CsvParser.js';
 import { CsvRowBuilder } from './CsvRowBuilder.js';
-import { CsvStreamDecoder, headerBuilder } from './CsvStreamDecoder.js';
+import { CsvStreamDecoder } from './CsvStreamDecoder.js';
 import type { ByteInput, DecodeContext, Format, Row, StreamDecoder } from './Format.js';
 import { asBuffer } from './asBuffer.js';
 import { parseByteOffset } from './parseByteOffset.js';

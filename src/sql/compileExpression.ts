@@ -28,7 +28,6 @@ export interface CompiledExpression {
   readonly evaluate: (row: Row) => unknown;
 }
 
-const INTEGERS = new Set<ExpressionType>(['smallint', 'integer']);
 const NUMERICS = new Set<ExpressionType>(['smallint', 'integer', 'bigint', 'real', 'double precision', 'numeric']);
 const TEXTS = new Set<ExpressionType>(['varchar', 'char', 'text']);
 

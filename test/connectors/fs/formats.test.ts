@@ -8,7 +8,7 @@ import { createFsSource } from '../../../src/connectors/fs/createFsSource.js';
 import { createFormat } from '../../../src/formats/createFormat.js';
 import type { Row } from '../../../src/formats/Format.js';
 import { MemoryStore } from '../../../src/state/MemoryStore.js';
-import { fixture, fixturesDir } from '../../support/fixtures.js';
+import { fixture } from '../../support/fixtures.js';
 import { barrierTrigger, crashAfterCheckpoint, ndjson, readAll, run, tempDir, waitFor } from './helpers.js';
 
 // Every csv-spectrum file, read through the connector from the (read-only) fixture directory. The

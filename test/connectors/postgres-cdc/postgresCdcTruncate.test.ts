@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { filter, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { opOf } from '../../../src/core/Changelog.js';
 import { runWithCheckpoints } from '../../../src/core/runWithCheckpoints.js';
 import { toTable } from '../../../src/core/toTable.js';
