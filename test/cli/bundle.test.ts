@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bundleCli } from '../support/cli.js';
 
-// package.json's bin is the bundle scripts/bundle-cli.mjs makes (dist/cli/tributary.js). It must
-// find what the unbundled CLI found by relative URL: package.json (--version) and its decode
-// worker (fs.decode.threads), and write the same rows.
+// package.json's bin (dist/cli/tributary.js) loads the bundle scripts/bundle-cli.mjs makes
+// (dist/cli/tributary-cli.js). It must find what the unbundled CLI found by relative URL:
+// package.json (--version) and its decode worker (fs.decode.threads), and write the same rows.
 
 test('the bundled CLI: --version, a CSV run, and the same run decoded on worker threads', { timeout: 120_000 }, (t) => {
   const home = mkdtempSync(join(tmpdir(), 'cliperf-bundle-'));
@@ -35,4 +36,26 @@ test('the bundled CLI: --version, a CSV run, and the same run decoded on worker 
   const two = run('run', join(home, 'two.sql'), '--quiet');
   assert.equal(two.status, 0, two.stderr);
   assert.equal(two.stdout, one.stdout);
+});
+
+test("the bin turns on Node's compile cache where Node has one, and leaves it off when told to", { timeout: 120_000 }, (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'cliperf-cache-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const cli = bundleCli(home);
+  // The cache's default place is os.tmpdir()/node-compile-cache: TMPDIR points it into `home`.
+  const run = (tmp: string, extra: Record<string, string> = {}) => {
+    mkdirSync(tmp);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, ...extra };
+    delete env['NODE_COMPILE_CACHE'];
+    const result = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8', timeout: 60_000, env });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^tributary \d+\.\d+\.\d+/);
+    const cache = join(tmp, 'node-compile-cache');
+    return existsSync(cache) ? readdirSync(cache, { recursive: true }).length : 0;
+  };
+  const hasCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+  const entries = run(join(home, 'on'));
+  if (hasCache) assert.ok(entries > 0, `Node ${process.version} has module.enableCompileCache, but the bin left no cache`);
+  else assert.equal(entries, 0, `Node ${process.version} has no compile cache, yet one was written`);
+  assert.equal(run(join(home, 'off'), { NODE_DISABLE_COMPILE_CACHE: '1' }), 0);
 });
