@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
@@ -43,22 +44,36 @@ test("the bin turns on Node's compile cache where Node has one, and leaves it of
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const cli = bundleCli(home);
   // The cache's default place is os.tmpdir()/node-compile-cache: TMPDIR points it into `home`.
-  const run = (tmp: string, extra: Record<string, string> = {}) => {
-    mkdirSync(tmp);
-    // Whatever the environment running the tests says about the cache is left out.
+  // Whatever the environment running the tests says about the cache is left out.
+  const version = (tmp: string, extra: Record<string, string> = {}): void => {
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
     delete env['NODE_COMPILE_CACHE'];
     delete env['NODE_DISABLE_COMPILE_CACHE'];
-    Object.assign(env, extra);
-    const result = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8', timeout: 60_000, env });
+    const result = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8', timeout: 60_000, env: { ...env, ...extra } });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^tributary \d+\.\d+\.\d+/);
+  };
+  /** Files in `tmp`'s cache folder. */
+  const cacheFiles = (tmp: string): string[] => {
     const cache = join(tmp, 'node-compile-cache');
-    return existsSync(cache) ? readdirSync(cache, { recursive: true }).length : 0;
+    if (!existsSync(cache)) return [];
+    return readdirSync(cache, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() ? [join(e.parentPath, e.name)] : []));
+  };
+  const run = (tmp: string, extra: Record<string, string> = {}): number => {
+    mkdirSync(tmp);
+    version(tmp, extra);
+    return cacheFiles(tmp).length;
   };
   const hasCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
-  const entries = run(join(home, 'on'));
+  const on = join(home, 'on');
+  const entries = run(on);
   if (hasCache) assert.ok(entries > 0, `Node ${process.version} has module.enableCompileCache, but the bin left no cache`);
   else assert.equal(entries, 0, `Node ${process.version} has no compile cache, yet one was written`);
   assert.equal(run(join(home, 'off'), { NODE_DISABLE_COMPILE_CACHE: '1' }), 0);
+
+  // A second run reads the cache; one that is garbage (a disk error, a crash while Node wrote it)
+  // must not stop the CLI either.
+  version(on);
+  for (const file of cacheFiles(on)) writeFileSync(file, randomBytes(4096));
+  version(on);
 });
