@@ -2,6 +2,7 @@ import type { Row } from '../formats/Format.js';
 import { MAX_GENERATED_COLUMNS } from '../sql/createRowConverter.js';
 import { Decimal } from '../sql/Decimal.js';
 import type { ExpressionType } from '../sql/compileExpression.js';
+import { numberText } from './numberText.js';
 import { jsonKeyPrefixes, valueJsonText } from './toJsonText.js';
 
 /** Writes one record's output values as an NDJSON line (with its `\n`). */
@@ -97,7 +98,8 @@ export function rowLineWriter(
         break;
       case 'number':
         tests.push(`typeof ${v} === 'number' && Number.isFinite(${v})`);
-        terms.push({ code: `'' + ${v}` });
+        // Not `'' + v`: see numberText (V8's number-to-string cache promotes every key's text).
+        terms.push({ code: `q(${v})` });
         break;
       case 'bigint':
         tests.push(`typeof ${v} === 'bigint'`);
@@ -140,7 +142,7 @@ export function rowLineWriter(
     '};',
   ].join('\n');
   // Only indexes and fixed identifiers above: no name, value or type text is part of the code.
-  const make = new Function('e', 'n', 'k', 'x', 'D', 't', 'g', body) as (
+  const make = new Function('e', 'n', 'k', 'x', 'D', 't', 'g', 'q', body) as (
     e: readonly ((row: Row) => unknown)[],
     n: readonly (string | undefined)[],
     k: readonly string[],
@@ -148,6 +150,7 @@ export function rowLineWriter(
     d: typeof Decimal,
     t: (value: unknown) => string,
     g: (values: readonly unknown[]) => string,
+    q: (value: number) => string,
   ) => RowLineWriter;
-  return make(evaluators, reads, constants, NEEDS_ESCAPE, Decimal, valueJsonText, general);
+  return make(evaluators, reads, constants, NEEDS_ESCAPE, Decimal, valueJsonText, general, numberText);
 }

@@ -1,5 +1,6 @@
 import { Decimal } from '../sql/Decimal.js';
 import { sqlValueText } from '../sql/sqlValueText.js';
+import { numberText } from './numberText.js';
 
 /**
  * JSON text of a row value that keeps every digit: BIGINT (`bigint`) and NUMERIC ({@link Decimal})
@@ -25,7 +26,7 @@ export function toJsonText(value: unknown): string {
  */
 export function valueJsonText(value: unknown): string {
   if (typeof value === 'string') return stringText(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return numberText(value);
   return text(value, 1);
 }
 
@@ -108,7 +109,7 @@ function leafText(value: unknown): string | undefined {
     case 'bigint':
       return value.toString();
     case 'number':
-      return Number.isFinite(value) ? String(value) : `"${value}"`;
+      return Number.isFinite(value) ? numberText(value) : `"${value}"`;
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
