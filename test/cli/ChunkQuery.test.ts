@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { ChunkQuery } from '../../src/cli/ChunkQuery.js';
 import { LineBuffer } from '../../src/cli/LineBuffer.js';
+import { NdjsonSink } from '../../src/cli/NdjsonSink.js';
 import { rowJsonWriter } from '../../src/cli/toJsonText.js';
 import { SourceError } from '../../src/core/SourceError.js';
 import type { Chunk } from '../../src/core/SourceEvent.js';
@@ -114,4 +116,32 @@ test('an evaluation error names the record, the split and the offset; a value th
     () => all.text(chunk([{ ...records[0]!, doc: cyclic }]), 'src'),
     (err: unknown) => err instanceof SourceError && /record 0 of the chunk/.test(err.message) && err.cause instanceof TypeError,
   );
+});
+
+test('a chunk of many lines (written in several pieces) is the same text; one that fails past the first piece puts nothing out', async () => {
+  // ~100 bytes a line: 3,000 lines are some 300 KB, nine of writeLines' pieces.
+  const many: Row[] = Array.from({ length: 3000 }, (_, i) => ({ ...records[0]!, id: i, name: `row ${i} ${'é'.repeat(i % 7)} ${'x'.repeat(40)}`, doc: null, raw: null }));
+  const { text, expected, count } = both('select id, name, price, big from t', many);
+  assert.equal(count, 3000);
+  assert.equal(text, expected);
+  assert.ok(text.length > 8 * 32 * 1024, `${text.length} characters`);
+
+  const written: string[] = [];
+  const stream = new Writable({
+    write(bytes: Buffer, _encoding, callback) {
+      written.push(bytes.toString('utf8'));
+      callback();
+    },
+  });
+  const sink = new NdjsonSink(stream);
+  // Division by zero at the record whose id is 2,900: far past the first pieces.
+  const failing = new ChunkQuery(compileQuery(parseSql('select id, name, 1 / (id - 2900) as q from t')[0] as SelectStatement, columns));
+  assert.throws(
+    () => sink.writeLines((lines) => failing.writeLines(chunk(many), 'src', lines)),
+    (err: unknown) => err instanceof SourceError && /record 2900 of the chunk/.test(err.message),
+  );
+  const good = new ChunkQuery(compileQuery(parseSql('select id from t')[0] as SelectStatement, columns));
+  await sink.writeLines((lines) => good.writeLines(chunk(many.slice(0, 2)), 'src', lines));
+  await sink.flush();
+  assert.equal(written.join(''), '{"id":0}\n{"id":1}\n', 'the failed chunk left no line behind');
 });
