@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { bundleCli } from '../support/cli.js';
 
@@ -21,6 +21,12 @@ test('the bundled CLI: --version, a CSV run, and the same run decoded on worker 
   const version = run('--version');
   assert.equal(version.status, 0, version.stderr);
   assert.match(version.stdout, /^tributary \d+\.\d+\.\d+/);
+  // rxjs is bundled from its ES module build, whose unused operators esbuild leaves out (esbuild
+  // names each bundled file in a comment): never the whole CommonJS build.
+  const bundle = readFileSync(join(dirname(cli), 'tributary-cli.js'), 'utf8');
+  assert.match(bundle, /node_modules\/rxjs\/dist\/esm\/internal\/Observable\.js/);
+  assert.doesNotMatch(bundle, /node_modules\/rxjs\/dist\/cjs\//);
+  assert.doesNotMatch(bundle, /rxjs\/dist\/esm\/internal\/operators\/windowToggle\.js/, 'windowToggle, which tributary does not use, is left out');
 
   const data = join(home, 'data');
   mkdirSync(data);
