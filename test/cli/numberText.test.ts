@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { prng } from '../../bench/prng.js';
 import { numberText } from '../../src/cli/numberText.js';
 import { rowLineWriter } from '../../src/cli/rowLineWriter.js';
 
@@ -15,14 +16,7 @@ test('numberText is String() at every boundary of its three-digit pieces and out
 });
 
 test('numberText is String() over a sweep of integers and fractions (seeded)', () => {
-  let seed = 0x2545f491;
-  const random = (): number => {
-    // xorshift32: the same values every run.
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const random = prng(0x2545f491);
   for (let i = 0; i < 200_000; i++) {
     const digits = 1 + Math.floor(random() * 10);
     const integer = Math.floor(random() * 10 ** digits);
