@@ -27,6 +27,9 @@ test('the bundled CLI: --version, a CSV run, and the same run decoded on worker 
   assert.match(bundle, /node_modules\/rxjs\/dist\/esm\/internal\/Observable\.js/);
   assert.doesNotMatch(bundle, /node_modules\/rxjs\/dist\/cjs\//);
   assert.doesNotMatch(bundle, /rxjs\/dist\/esm\/internal\/operators\/windowToggle\.js/, 'windowToggle, which tributary does not use, is left out');
+  // Nothing CommonJS is bundled (esbuild's `__commonJS` wrapper) and nothing uses esbuild's
+  // `__require` shim, which throws in an ES module bundle without a `require` of its own.
+  assert.doesNotMatch(bundle, /__commonJS|__require\b/);
 
   const data = join(home, 'data');
   mkdirSync(data);
