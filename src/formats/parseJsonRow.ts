@@ -22,11 +22,14 @@ const TWO_53 = 2 ** 53;
  * cheaper than a regular expression over the text: +10-15% against +33% on a 130-byte row).
  */
 export function parseJsonRow(text: string): Row {
-  const value = parseJsonValue(text);
+  // parseJsonValue's steps written out, not called: a call less per record while the code is
+  // still interpreted, the first thousands of lines of a file.
+  if (text.length > JSON_MAX_NESTING_DEPTH) checkDepth(text);
+  const value: unknown = JSON.parse(text);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`expected a JSON object, got ${describeJsonValue(value)}`);
+    throw new Error(`expected a JSON object, got ${describeJsonValue(holdsHugeNumber(value) ? exactIntegers(text, value) : value)}`);
   }
-  return value as Row;
+  return (holdsHugeNumber(value) ? exactIntegers(text, value) : value) as Row;
 }
 
 /**

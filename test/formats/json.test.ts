@@ -6,7 +6,7 @@ import type { Row } from '../../src/formats/Format.js';
 import { jsonFormat } from '../../src/formats/jsonFormat.js';
 import { parseJsonRow } from '../../src/formats/parseJsonRow.js';
 import { fixture } from '../support/fixtures.js';
-import { assertChunkingInvariant, assertResumesEverywhere, context, decode, memoryInput, RecordingHandler, utf8 } from './support.js';
+import { assertChunkingInvariant, assertResumesEverywhere, type Chunking, context, decode, memoryInput, RecordingHandler, utf8 } from './support.js';
 
 const json = jsonFormat();
 
@@ -219,6 +219,76 @@ test('NDJSON: reads larger than a decoding window, a line longer than one: rows 
     const expectedBad = starts.filter((_, i) => rejected(i)).map(String);
     assert.deepEqual(handler.errors.map((e) => e.offset), expectedBad, JSON.stringify(chunking));
     for (const { index, offset } of batchStarts) assert.equal(offset, String(starts[(rows[index] as { i: number }).i]));
+  }
+});
+
+/** Lines a hostile or careless writer produces, all ASCII (the `split` path's input). */
+const hostileAsciiLines = [
+  '{"a":1}',
+  '',
+  '   ',
+  '\t\r',
+  '{"b":2}\r',
+  '  {"c":3}  ',
+  '[1,2]',
+  '"s"',
+  '12345678901234567890',
+  'null',
+  '{"d":',
+  '{"e":1}{"f":2}',
+  '{"h":1},{"i":2}',
+  '}{',
+  '{"big":123456789012345678901,"neg":-9007199254740993,"x":[18446744073709551616]}',
+  '{"__proto__":{"x":1}}',
+  '{}',
+  `{"deep":${'['.repeat(1001)}${']'.repeat(1001)}}`,
+  '{"g":"\\u00e9\\n"}',
+];
+
+test('NDJSON: an ASCII window (cut with one split) decodes hostile lines exactly as a window holding a non-ASCII byte (cut line by line), whatever the chunking', async () => {
+  const body = `${hostileAsciiLines.join('\n')}\n`;
+  // The reference: each line on its own, through parseJsonRow, at its byte offset.
+  const expectedRows: Row[] = [];
+  const expectedErrors: string[] = [];
+  let at = 0;
+  hostileAsciiLines.forEach((line, i) => {
+    if (!/^[ \t\r]*$/.test(line)) {
+      try {
+        expectedRows.push(parseJsonRow(line));
+      } catch (err) {
+        expectedErrors.push(`offset ${at}, line ${i + 1}: malformed JSON line: ${(err as Error).message}`);
+      }
+    }
+    at += line.length + 1;
+  });
+  assert.equal(expectedRows.length, 7);
+  assert.equal(expectedErrors.length, 9);
+  assert.ok(expectedErrors.some((e) => e.includes('expected a JSON object, got a bigint')));
+  assert.ok(expectedErrors.some((e) => e.includes('nest')));
+  const decodeAll = async (text: string, chunking: Chunking): Promise<{ rows: Row[]; errors: string[]; raws: string[] }> => {
+    const handler = new RecordingHandler('skip');
+    const { rows } = await decode(json, utf8(text), null, chunking, context(handler));
+    // The last line (the tail) decides the window's kind; it is not compared.
+    return { rows: rows.slice(0, -1), errors: handler.errors.map((e) => e.message), raws: handler.raws.map((r) => Buffer.from(r as Uint8Array).toString('latin1')) };
+  };
+  // One non-ASCII byte in the last line: the whole window (the input, pushed whole) is cut line by line.
+  const wide = await decodeAll(`${body}{"z":"é"}\n`, 'whole');
+  assert.deepEqual(wide.rows, expectedRows);
+  assert.equal(wide.errors.length, expectedErrors.length);
+  wide.errors.forEach((message, i) => assert.ok(message.endsWith(expectedErrors[i] as string), `${message}\n  does not end with\n${expectedErrors[i]}`));
+  for (const chunking of ['whole', 'bytes', { seed: 3 }, { seed: 11 }] as const) {
+    const ascii = await decodeAll(`${body}{"z":"e"}\n`, chunking);
+    assert.deepEqual(ascii.rows, wide.rows, JSON.stringify(chunking));
+    assert.deepEqual(ascii.errors, wide.errors, JSON.stringify(chunking));
+    assert.deepEqual(ascii.raws, wide.raws, JSON.stringify(chunking));
+  }
+  // Under `fail`, the first bad line stops decoding at its offset and line, in either window.
+  for (const tail of ['{"z":"e"}\n', '{"z":"é"}\n']) {
+    await assert.rejects(decode(json, utf8(body + tail), null, 'whole', context(new RecordingHandler('fail'))), (err: Error) => {
+      assert.ok(err instanceof BadRecordError);
+      assert.ok(err.message.endsWith(expectedErrors[0] as string), err.message);
+      return true;
+    });
   }
 });
 
