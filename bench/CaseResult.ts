@@ -32,6 +32,8 @@ export interface CaseResult {
   readonly variants: readonly VariantStats[];
   readonly rows: readonly TableRow[];
   readonly notes?: readonly string[];
+  /** The machine's speed before and after the case (`cpuProbeMs`, lower is faster). */
+  readonly cpuProbeMs?: readonly [number, number];
 }
 
 /** A benchmark case. */

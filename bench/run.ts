@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_CASES } from './cases/index.js';
 import type { CaseResult } from './CaseResult.js';
+import { cpuProbeMs } from './cpuProbe.js';
 import { formatRemarks, formatTable } from './report.js';
 import { scaleFromEnv } from './Scale.js';
 
@@ -28,16 +29,22 @@ process.stderr.write(
 
 const results: CaseResult[] = [];
 for (const c of cases) {
+  const probeBefore = cpuProbeMs();
   const t = performance.now();
   process.stderr.write(`bench: ${c.id} `);
+  let result: CaseResult;
   try {
-    results.push(await c.run(scale));
+    result = await c.run(scale);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    results.push({ id: c.id, title: c.title, variants: [], rows: [{ case: c.title, baseline: '—', target: '', status: `failed: ${reason}` }] });
+    result = { id: c.id, title: c.title, variants: [], rows: [{ case: c.title, baseline: '—', target: '', status: `failed: ${reason}` }] };
   }
-  process.stderr.write(` ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  const seconds = (performance.now() - t) / 1000;
+  const probeAfter = cpuProbeMs();
+  results.push({ ...result, cpuProbeMs: [probeBefore, probeAfter] });
+  process.stderr.write(` ${seconds.toFixed(1)} s (CPU probe ${probeBefore.toFixed(0)} / ${probeAfter.toFixed(0)} ms)\n`);
 }
+const probes = results.flatMap((r) => r.cpuProbeMs ?? []);
 
 const table = formatTable(results);
 process.stdout.write(`\n${table}\n\n`);
@@ -48,6 +55,12 @@ if (Math.max(...loadBefore, ...loadAfter) > cpus().length * 0.5) {
   process.stdout.write(
     `note: the machine was busy (load average up to ${Math.max(...loadBefore, ...loadAfter).toFixed(2)} on ${cpus().length} cores): ` +
       'absolute rows/s are noisy; ratios come from alternating runs and hold up better.\n',
+  );
+}
+if (probes.length > 0) {
+  process.stdout.write(
+    `CPU probe (a fixed loop, before and after each case; lower is faster): ${Math.min(...probes).toFixed(0)}-${Math.max(...probes).toFixed(0)} ms` +
+      ' in this run; a case whose probes differ ran while the machine changed speed.\n',
   );
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
@@ -64,6 +77,7 @@ writeFileSync(
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       loadAverage: { before: loadBefore, after: loadAfter },
+      ...(probes.length > 0 ? { cpuProbeMs: { min: Math.min(...probes), max: Math.max(...probes) } } : {}),
       cases: results,
     },
     null,
