@@ -6,13 +6,14 @@ import { checkTableName, connectionSecrets, connectPg, describeConnection, scrub
 /** Default of {@link PostgresSplitLeasesOptions.leaseMs}. */
 export const DEFAULT_LEASE_MS = 15_000;
 /**
- * Lease times a split chosen for balance waits for a commit to hand it over at a written position
- * before it is given back as it is. Commits wait for the sink, which a slow reader holds up (with
- * the source's read-ahead, for many seconds); giving the split back sooner has the next holder
- * read again what this one already delivered (at 5, a slow-reader Kafka run repeated 105k of 240k
- * messages). What it guards against: a process alive and renewing whose commits never come.
+ * Default of {@link PostgresSplitLeasesOptions.handoverTimeoutMs}, in lease times. Commits wait
+ * for the sink, which a slow reader holds up (with the source's read-ahead, for many seconds);
+ * giving the split back sooner has the next holder read again what this one already delivered
+ * (at 5, a slow-reader Kafka run repeated 105k of 240k messages). What it guards against: a
+ * process alive and renewing whose commits never come. With the default lease (15 s) it is 300 s,
+ * Kafka's default `max.poll.interval.ms`, the time a member has to finish a revocation.
  */
-const GIVE_BACK_LEASES = 20;
+const HANDOVER_TIMEOUT_LEASES = 20;
 /**
  * With an outside assignment: how soon, in ms, a split assigned here but still leased to its
  * previous holder is tried again. The previous holder hands it over at its next commit (a
@@ -39,13 +40,27 @@ export interface PostgresSplitLeasesOptions {
   readonly leaseMs?: number;
   /** How often leases are renewed and the balance rechecked, in ms. Default a third of `leaseMs`. */
   readonly renewMs?: number;
+  /**
+   * How long a split chosen to move (for balance, or by an outside assignment) waits, in ms, for
+   * the commit that writes where its reading stopped; after that it is given back at its last
+   * committed position (a `released` event with `unwritten`), and the next holder reads again
+   * what this process read since. Default 20 lease times (300 s with the default lease).
+   */
+  readonly handoverTimeoutMs?: number;
   /** Scheduler of the renewal timer. */
   readonly scheduler?: SchedulerLike;
 }
 
 /** What the leases did, for logs and tests. */
 export type LeaseEvent =
-  | { readonly type: 'released' | 'lost'; readonly source: string; readonly splits: readonly string[] }
+  | { readonly type: 'lost'; readonly source: string; readonly splits: readonly string[] }
+  /**
+   * Given back: finished, handed over by the commit that wrote where their reading stopped, no
+   * longer listed, or at a clean stop. `unwritten`: given back for balance without that commit
+   * (none came within the handover timeout: a sink far behind its reads), so the next holder
+   * starts at the last committed position and reads again what this process read after it.
+   */
+  | { readonly type: 'released'; readonly source: string; readonly splits: readonly string[]; readonly unwritten?: true }
   /** `from`: each split's committed offset it starts at (`null`: the connector's start). */
   | { readonly type: 'acquired'; readonly source: string; readonly splits: readonly string[]; readonly from: ReadonlyArray<string | null> }
   | { readonly type: 'fenced'; readonly source: string; readonly epoch: number; readonly splits: readonly string[] }
@@ -76,8 +91,8 @@ interface SourceState<S extends SourceSplit> {
   /**
    * Splits to give back for balance: no longer read from the moment they are chosen, released by
    * the next commit right after it wrote where their reading stopped (so the next holder starts
-   * there: nothing is read twice), or by the second renewal after they were chosen if no commit
-   * came.
+   * there: nothing is read twice), or, if no such commit came within the handover timeout, by
+   * the first renewal after it (at their last committed position).
    */
   giving: Set<string>;
   /** When the oldest split in `giving` was chosen (scheduler time). */
@@ -131,6 +146,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
   readonly member: string;
   readonly leaseMs: number;
   readonly renewMs: number;
+  readonly handoverTimeoutMs: number;
   readonly description: string;
   readonly #client: PgClient;
   readonly #table: string;
@@ -151,6 +167,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     this.#secrets = secrets;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.renewMs = options.renewMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
+    this.handoverTimeoutMs = options.handoverTimeoutMs ?? HANDOVER_TIMEOUT_LEASES * this.leaseMs;
     this.member = options.member ?? `${globalThis.process?.pid ?? 'p'}-${Math.random().toString(36).slice(2, 10)}`;
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.description = `PostgreSQL ${describeConnection(options.connection)}, table ${table}`;
@@ -163,6 +180,9 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new TypeError(`PostgresSplitLeases: leaseMs must be a positive whole number, got ${leaseMs}`);
     if (options.renewMs !== undefined && !(Number.isInteger(options.renewMs) && options.renewMs >= 1 && options.renewMs < leaseMs)) {
       throw new TypeError(`PostgresSplitLeases: renewMs must be a whole number from 1 to below leaseMs (${leaseMs}), got ${options.renewMs}`);
+    }
+    if (options.handoverTimeoutMs !== undefined && !(Number.isInteger(options.handoverTimeoutMs) && options.handoverTimeoutMs >= 1)) {
+      throw new TypeError(`PostgresSplitLeases: handoverTimeoutMs must be a positive whole number, got ${options.handoverTimeoutMs}`);
     }
     const secrets = connectionSecrets(options.connection);
     // Keepalive lets the kernel notice a server gone without a word; a silent one that still
@@ -505,10 +525,10 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     const n = Math.max(1, members.length);
     const rank = Math.max(0, members.indexOf(this.member));
     const share = Math.floor(unfinished / n) + (rank < unfinished % n ? 1 : 0);
-    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > this.handoverTimeoutMs) {
       // No commit came for a long time (a stalled sink) to hand them over at a written
       // position: give them back as they are, from their last committed position.
-      await this.#releaseWith(client, state, [...state.giving]);
+      await this.#releaseWith(client, state, [...state.giving], true);
     }
     // Splits on their way out stay on their way out (taking one back would read it again from
     // its older committed position); only the others count as this process's share.
@@ -544,8 +564,8 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       if (state.giving.size === 0) state.givingSince = this.#scheduler.now();
       for (const id of give) state.giving.add(id);
     }
-    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > GIVE_BACK_LEASES * this.leaseMs) {
-      await this.#releaseWith(client, state, [...state.giving]);
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > this.handoverTimeoutMs) {
+      await this.#releaseWith(client, state, [...state.giving], true);
     }
     // A split on its way out that is assigned here again stays on its way out: taking it back
     // at once would read it again from its older committed position.
@@ -614,7 +634,8 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     });
   }
 
-  async #releaseWith<S extends SourceSplit>(client: PgClient, state: SourceState<S>, ids: readonly string[]): Promise<void> {
+  /** `unwritten`: the splits go without a commit of where their reading stopped (see {@link LeaseEvent}). */
+  async #releaseWith<S extends SourceSplit>(client: PgClient, state: SourceState<S>, ids: readonly string[], unwritten = false): Promise<void> {
     if (ids.length === 0) return;
     await client.query(
       `UPDATE ${this.#table} AS l SET owner = NULL, expires_at = '-infinity' FROM unnest($3::text[], $4::bigint[]) AS h(split, token)
@@ -625,7 +646,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       state.held.delete(id);
       state.giving.delete(id);
     }
-    this.#events.next({ type: 'released', source: state.source, splits: [...ids] });
+    this.#events.next({ type: 'released', source: state.source, splits: [...ids], ...(unwritten ? { unwritten } : {}) });
   }
 
   /** Runs `body` after every call made before it; failures name the table, never a password. */

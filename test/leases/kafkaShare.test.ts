@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createTopic, needKafka, produce, uniqueTopic } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
-import { checkRows, finishedSplits, ShareCli } from './shareCli.js';
+import { checkHandovers, checkRows, finishedSplits, ShareCli } from './shareCli.js';
 import { until } from './workers.js';
 
 const PARTITIONS = 12;
@@ -84,7 +84,9 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   t.diagnostic(`kill -9: ${victim.length} partitions moved in ${Date.now() - killedAt} ms (lease ${LEASE_MS} ms)`);
   for (const p of [p1, p2]) assert.equal(await p.exited, 0, p.stderr);
 
-  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, (message) => assert.fail(message), [p3]);
+  const fail = (message: string): never => assert.fail(`${message}\n  p1:\n    ${p1.leaseLines()}\n  p2:\n    ${p2.leaseLines()}\n  p3:\n    ${p3.leaseLines()}`);
+  checkHandovers(procs, fail);
+  const repeats = checkRows(procs, PARTITIONS, PER_PARTITION, fail, [p3]);
   // Repeats come only from the kill -9 (what the killed process printed after its last commit):
   // splits handed over for balance between live processes go at a written position.
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
