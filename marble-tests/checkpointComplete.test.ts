@@ -228,3 +228,62 @@ test('the final epoch of a bounded source is reported even when its commit settl
   });
   assert.deepEqual(calls, [{ at: 27, epoch: 1, offsets: { a: '2' }, committedInStore: 1 }]);
 });
+
+// A split that finished and then left the assignment (its lease given back, a file no longer
+// listed): the newest snapshot does not list it, yet its final position must reach the hook
+// once (a Kafka lag group would otherwise show its last chunk as lag forever).
+const leavingSets = { x: [split('a', 2), split('b', -1)], y: [split('b', -1)] };
+
+test('coalescing keeps the final position of a finished split the newest snapshot no longer lists', () => {
+  const store = new MemoryStore();
+  const calls: HookCall[] = [];
+  testScheduler().run(({ cold }) => {
+    const source = createSource({
+      name: 's',
+      store,
+      enumerator: { splits: () => cold('x 29ms y', leavingSets) },
+      reader: hookedReader(asyncScheduler, store, calls, { hookDelay: 40 }),
+      barriers: cold('5ms x 19ms x 9ms x'),
+    });
+    const run = source.pipe(commitEpochs(source)).subscribe();
+    asyncScheduler.schedule(() => run.unsubscribe(), 90);
+  });
+  // a ends at 20 (two records); epoch 2 (at 25) lists it finished, epoch 3 (at 35) no longer.
+  // Epoch 1's call is busy until 45: 2 and 3 coalesce into 3, which still reports where a ended.
+  assert.deepEqual(
+    calls.map(({ at, epoch, offsets }) => ({ at, epoch, offsets })),
+    [
+      { at: 5, epoch: 1, offsets: { a: null, b: null } },
+      { at: 45, epoch: 3, offsets: { b: '3', a: '2' } },
+    ],
+  );
+});
+
+test('a failed call carries a finished split\'s final position into the next call, once', () => {
+  const store = new MemoryStore();
+  const calls: HookCall[] = [];
+  const warnings: SourceWarning[] = [];
+  testScheduler().run(({ cold }) => {
+    const source = createSource({
+      name: 's',
+      store,
+      enumerator: { splits: () => cold('x 29ms y', leavingSets) },
+      reader: hookedReader(asyncScheduler, store, calls, { failEpoch: 1 }),
+      barriers: cold('25ms x 9ms x 9ms x'),
+    });
+    source.warnings$?.subscribe((w) => warnings.push(w));
+    const run = source.pipe(commitEpochs(source)).subscribe();
+    asyncScheduler.schedule(() => run.unsubscribe(), 60);
+  });
+  // Epoch 1 (at 25) lists a finished and fails; epoch 2 (at 35) no longer lists a but reports it;
+  // once delivered, epoch 3 does not repeat it.
+  assert.deepEqual(
+    calls.map(({ epoch, offsets }) => ({ epoch, offsets })),
+    [
+      { epoch: 1, offsets: { a: '2', b: '2' } },
+      { epoch: 2, offsets: { b: '3', a: '2' } },
+      { epoch: 3, offsets: { b: '4' } },
+    ],
+  );
+  assert.equal(warnings.length, 1);
+});

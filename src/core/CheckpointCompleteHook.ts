@@ -10,6 +10,12 @@ import type { CompletedCheckpoint, SplitReader } from './SplitReader.js';
  * epoch order, one call at a time; epochs committed while a call is pending coalesce into the
  * newest. A failing hook becomes a warning: the commit stands.
  *
+ * A finished split's final position is never dropped on the way: when the newer snapshot no
+ * longer lists the split (it left the assignment: finished and given back under split leases, or
+ * gone from a listing), coalescing keeps it, and so does a failed call, until a call that carried
+ * it succeeds. Positions of unfinished splits are not kept: one that left unfinished was handed
+ * over, and its new holder reports it from there.
+ *
  * It lives as long as the source, not a run: the final epoch of a bounded source commits after
  * its run ended, and is still reported.
  */
@@ -22,6 +28,8 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
   /** A hook call is in flight; the next one waits in `next` (newest epoch wins). */
   private busy = false;
   private next: CompletedCheckpoint<S> | undefined;
+  /** Finished splits' positions of a failed call, for the next call (see the class comment). */
+  private carried: ReadonlyMap<string, SplitPosition<S>> = new Map();
 
   constructor(
     private readonly reader: SplitReader<S, unknown>,
@@ -53,13 +61,15 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
   }
 
   /** Runs the reader's hook: in epoch order, one call at a time, coalescing. */
-  private call(checkpoint: CompletedCheckpoint<S>): void {
+  private call(newest: CompletedCheckpoint<S>): void {
     if (this.busy) {
-      this.next = checkpoint;
+      this.next = this.next === undefined ? newest : withFinished(newest, this.next.splits);
       return;
     }
     const hook = this.reader.checkpointComplete?.bind(this.reader);
     if (hook === undefined) return;
+    const checkpoint = withFinished(newest, this.carried);
+    this.carried = new Map();
     this.busy = true;
     const settle = (): void => {
       this.busy = false;
@@ -68,6 +78,7 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
       if (next !== undefined) this.call(next);
     };
     const failed = (err: unknown): void => {
+      this.carried = withFinished({ epoch: checkpoint.epoch, splits: new Map() }, checkpoint.splits).splits;
       this.warn(`the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${messageOf(err)}`);
       settle();
     };
@@ -81,4 +92,15 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
     if (isThenable(result)) result.then(settle, failed);
     else settle();
   }
+}
+
+/** `newer`, plus the finished splits of `older` it does not list (a split's end must reach the hook). */
+function withFinished<S extends SourceSplit>(newer: CompletedCheckpoint<S>, older: ReadonlyMap<string, SplitPosition<S>>): CompletedCheckpoint<S> {
+  let splits: Map<string, SplitPosition<S>> | undefined;
+  for (const [id, position] of older) {
+    if (!position.finished || newer.splits.has(id)) continue;
+    splits ??= new Map(newer.splits);
+    splits.set(id, position);
+  }
+  return splits === undefined ? newer : { epoch: newer.epoch, splits };
 }

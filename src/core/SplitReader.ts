@@ -57,7 +57,9 @@ export interface SplitReader<S extends SourceSplit, T> {
    * one settled. Epochs committed meanwhile are coalesced into the newest (its positions subsume
    * the older ones), so a slow hook never queues unboundedly. A hook's failure does not undo the
    * commit (the data is safe in the checkpoint): it is reported on the source's `warnings$`, and
-   * the next epoch's call carries newer positions anyway.
+   * the next epoch's call carries newer positions anyway. A finished split's final position
+   * reaches the hook even if the newer snapshots no longer list the split (finished and given
+   * back under split leases): coalescing and failed calls carry it into the next call.
    *
    * The call may come after the run that took the snapshot has ended (the final epoch of a
    * bounded source commits after its readers completed): a reader whose client is closed must
