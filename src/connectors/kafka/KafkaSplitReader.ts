@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { MaybePromise } from '../../core/MaybePromise.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import { SourceError } from '../../core/SourceError.js';
@@ -27,6 +27,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
     private readonly hub: KafkaConsumerHub,
     private readonly decode: KafkaRecordDecoder<T>,
     private readonly config: KafkaSourceConfig,
+    private readonly scheduler: SchedulerLike = asyncScheduler,
   ) {}
 
   read(split: KafkaSplit, offset: string | null, context: ReaderContext): Observable<Chunk<T>> {
@@ -152,7 +153,7 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       if (offset !== null) offsets.push({ topic: split.topic, partition: split.partition, offset });
     }
     if (offsets.length === 0) return;
-    const lag = (this.lag ??= new KafkaLagCommitter({ ...this.config, consumerGroup }, this.hub));
+    const lag = (this.lag ??= new KafkaLagCommitter({ ...this.config, consumerGroup }, this.hub, this.scheduler));
     const sent = lag.commit(offsets);
     if (this.reading === 0) this.releaseLag();
     return sent;

@@ -78,7 +78,7 @@ function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode
     ...common,
     ...(leases === undefined ? {} : { leases }),
     enumerator,
-    reader: new KafkaSplitReader(hub, decode, config),
+    reader: new KafkaSplitReader(hub, decode, config, scheduler),
   });
   // The checkpointed source itself, plus `closed()`: no wrapper to forward members through.
   return Object.assign(source, { closed: (): Promise<void> => hub.idle() });
