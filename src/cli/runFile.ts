@@ -153,6 +153,9 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
     try {
       return await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
     } finally {
+      // The exit comes right after this: clients closing in the background would be cut off
+      // (Kafka's lag group would keep a member for a session and miss the last positions).
+      await sourcesClosed(session);
       leaseLog?.unsubscribe();
       await metrics?.close();
       // Dead letters of an epoch that never committed are written too: at-least-once.
@@ -162,6 +165,14 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
     await store.close?.();
     await leases?.close();
   }
+}
+
+/** Waits until the session's sources have closed their clients (`Source.closed`), for STOP_TIMEOUT_MS at most. */
+async function sourcesClosed(session: Session): Promise<void> {
+  const closing = [...session.sources.values()].map(({ source }) => source.closed?.().catch(() => undefined));
+  let timeout: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timeout = setTimeout(resolve, STOP_TIMEOUT_MS)))]);
+  clearTimeout(timeout);
 }
 
 /** A `postgres://` state URL split into the URL pg connects with and the `table` parameter. */

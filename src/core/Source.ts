@@ -49,6 +49,13 @@ export interface Source<T> extends Observable<SourceEvent<T>> {
    */
   readonly warnings$?: Observable<SourceWarning>;
   /**
+   * Resolves once the clients of ended subscriptions are closed and what they still had to tell
+   * their upstream is sent (Kafka: the last lag commit, leaving its groups). Unsubscribing is
+   * synchronous, closing a client is not: a process about to exit awaits this. Optional: a
+   * source with nothing left in the background after a run has none.
+   */
+  closed?(): Promise<void>;
+  /**
    * The source's figures now: rows, bytes and lag per split, the last checkpoint's write time and
    * size, the rate limit (see {@link SourceMetrics}). Cheap enough to poll once a second.
    */

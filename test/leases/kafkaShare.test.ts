@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createTopic, needKafka, produce, uniqueTopic } from '../support/kafka.js';
 import { needPeer } from '../support/peers.js';
 import { HOW_TO_START_POSTGRES, pgClient, postgresTarget } from '../support/postgres.js';
-import { checkHandovers, checkRows, finishedSplits, ShareCli } from './shareCli.js';
+import { checkHandovers, checkRows, finishedSplits, lagBehind, ShareCli } from './shareCli.js';
 import { until } from './workers.js';
 
 const PARTITIONS = 12;
@@ -90,4 +90,6 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   // Repeats come only from the kill -9 (what the killed process printed after its last commit):
   // splits handed over for balance between live processes go at a written position.
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
+  // Lag monitoring: every partition's end reached the source's consumer group.
+  assert.deepEqual(await lagBehind(brokers, 'tributary-multi_topic', topic), [], 'partitions whose end never reached the lag group');
 });

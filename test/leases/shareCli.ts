@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withAdmin } from '../support/kafka.js';
 import { pgClient, type PgTarget } from '../support/postgres.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -123,6 +124,20 @@ export async function finishedSplits(target: PgTarget, table: string): Promise<S
 export function checkHandovers(procs: readonly ShareCli[], fail: (message: string) => never): void {
   procs.forEach((p, k) => {
     if (p.unwritten.length > 0) fail(`p${k + 1} gave back ${p.unwritten.join(', ')} unwritten (the handover timeout ran out): the test's readers were too slow for its lease time`);
+  });
+}
+
+/**
+ * The partitions of `topic` whose offset in the lag group `group` is not the partition's end,
+ * as `partition: committed/end`: after a bounded run every partition's end must have reached the
+ * group (what `kafka-consumer-groups --describe` shows), whichever process read it last.
+ */
+export async function lagBehind(brokers: string, group: string, topic: string): Promise<string[]> {
+  return withAdmin(brokers, async (admin) => {
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    return [...ends].filter(([p, end]) => at.get(p) !== end).map(([p, end]) => `${p}: ${at.get(p) ?? 'none'}/${end}`);
   });
 }
 
