@@ -17,6 +17,8 @@ import { until } from './workers.js';
 const LEASE_MS = 1_500;
 const splits = ['s0', 's1', 's2', 's3'].map((id) => ({ id }));
 const position = (id: string, offset: string, finished = false): [string, SplitPosition<SourceSplit>] => [id, { split: { id }, offset, finished }];
+/** A held set's split ids, sorted, as one string. */
+const ids = (held: ReadonlyArray<LeasedSplit<SourceSplit>>): string => held.map((h) => h.split.id).sort().join(',');
 
 test('holdAssigned: handover at the written position, never two holders, late commits not written, a dead holder waited out', { timeout: 60_000 }, async (t) => {
   const target = await postgresTarget();
@@ -37,7 +39,6 @@ test('holdAssigned: handover at the written position, never two holders, late co
   const assignedB = new BehaviorSubject<ReadonlySet<string>>(new Set());
   let heldA: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
   let heldB: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
-  const ids = (held: ReadonlyArray<LeasedSplit<SourceSplit>>): string => held.map((h) => h.split.id).sort().join(',');
   const releasedByA: LeaseEvent[] = [];
   const eventsA = a.events$.subscribe((e) => e.type === 'released' && releasedByA.push(e));
   const subA = a.holdAssigned(source, splits$, assignedA).subscribe((h) => (heldA = h));
@@ -121,7 +122,6 @@ for (const mode of ['holdAssigned', 'hold'] as const) {
     const assignedB = new BehaviorSubject<ReadonlySet<string>>(new Set());
     let heldA: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
     let heldB: ReadonlyArray<LeasedSplit<SourceSplit>> = [];
-    const ids = (held: ReadonlyArray<LeasedSplit<SourceSplit>>): string => held.map((h) => h.split.id).sort().join(',');
     const hold = (leases: PostgresSplitLeases, assigned$: BehaviorSubject<ReadonlySet<string>>) => (mode === 'hold' ? leases.hold(source, splits$) : leases.holdAssigned(source, splits$, assigned$));
     const subA = hold(a, assignedA).subscribe((h) => (heldA = h));
     let subB: Subscription | undefined;
