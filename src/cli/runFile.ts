@@ -150,12 +150,16 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       if (event.type !== 'committed') io.stderr.write(redact(`tributary: leases: ${JSON.stringify({ member: leases.member, ...event })}`) + '\n');
     });
     const metrics = options.metricsAt === undefined ? undefined : await serveSessionMetrics(session, options.metricsAt, io);
+    let code: number | undefined;
     try {
-      return await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
+      code = await stream(query, stop$, io, redact, deadLetters, options.quiet === true);
+      return code;
     } finally {
       // The exit comes right after this: clients closing in the background would be cut off
-      // (Kafka's lag group would keep a member for a session and miss the last positions).
-      await sourcesClosed(session);
+      // (Kafka's lag group would keep a member for a session and miss the last positions). A
+      // second signal means now; a signal while waiting here ends the process (Node's default:
+      // the run's handlers are gone).
+      if (code !== SECOND_SIGNAL_EXIT) await sourcesClosed(session);
       leaseLog?.unsubscribe();
       await metrics?.close();
       // Dead letters of an epoch that never committed are written too: at-least-once.
