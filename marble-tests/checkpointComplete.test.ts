@@ -27,7 +27,7 @@ function hookedReader(
   scheduler: SchedulerLike,
   store: StateStore,
   calls: HookCall[],
-  options: { hookDelay?: number; failEpoch?: number; period?: number } = {},
+  options: { hookDelay?: number; failEpochs?: readonly number[]; period?: number } = {},
 ): SplitReader<ScriptedSplit, string> {
   const inner = scriptedReader(options.period ?? 10);
   return {
@@ -36,7 +36,7 @@ function hookedReader(
       const offsets: Record<string, string | null> = {};
       for (const [id, position] of checkpoint.splits) offsets[id] = position.offset;
       calls.push({ at: scheduler.now(), epoch: checkpoint.epoch, offsets, committedInStore: store.get(checkpointKeys.committed('s')) as JsonValue | undefined });
-      if (checkpoint.epoch === options.failEpoch) throw new Error('upstream refused the acknowledgement');
+      if (options.failEpochs?.includes(checkpoint.epoch)) throw new Error('upstream refused the acknowledgement');
       const delay = options.hookDelay ?? 0;
       if (delay === 0) return;
       const later = {
@@ -199,7 +199,7 @@ test('a failing hook is a warning, not a failure: the commit stands and the next
       name: 's',
       store,
       enumerator: { splits: () => of([split('a', -1)]) },
-      reader: hookedReader(asyncScheduler, store, calls, { failEpoch: 1 }),
+      reader: hookedReader(asyncScheduler, store, calls, { failEpochs: [1] }),
       barriers: cold('25ms x 19ms x'),
     });
     source.warnings$?.subscribe((w) => warnings.push(w));
@@ -268,7 +268,7 @@ test('a failed call carries a finished split\'s final position into the next cal
       name: 's',
       store,
       enumerator: { splits: () => cold('x 29ms y', leavingSets) },
-      reader: hookedReader(asyncScheduler, store, calls, { failEpoch: 1 }),
+      reader: hookedReader(asyncScheduler, store, calls, { failEpochs: [1] }),
       barriers: cold('25ms x 9ms x 9ms x'),
     });
     source.warnings$?.subscribe((w) => warnings.push(w));
@@ -286,4 +286,35 @@ test('a failed call carries a finished split\'s final position into the next cal
     ],
   );
   assert.equal(warnings.length, 1);
+});
+
+test('the same failure call after call is one warning; the finished split is carried until a call succeeds; a failure after that is told again', () => {
+  const store = new MemoryStore();
+  const calls: HookCall[] = [];
+  const warnings: SourceWarning[] = [];
+  testScheduler().run(({ cold }) => {
+    const source = createSource({
+      name: 's',
+      store,
+      enumerator: { splits: () => cold('x 29ms y', leavingSets) },
+      reader: hookedReader(asyncScheduler, store, calls, { failEpochs: [1, 2, 4] }),
+      barriers: cold('25ms x 9ms x 9ms x 9ms x'),
+    });
+    source.warnings$?.subscribe((w) => warnings.push(w));
+    const run = source.pipe(commitEpochs(source)).subscribe();
+    asyncScheduler.schedule(() => run.unsubscribe(), 70);
+  });
+  assert.deepEqual(
+    calls.map(({ epoch, offsets }) => ({ epoch, offsets })),
+    [
+      { epoch: 1, offsets: { a: '2', b: '2' } },
+      { epoch: 2, offsets: { b: '3', a: '2' } },
+      { epoch: 3, offsets: { b: '4', a: '2' } },
+      { epoch: 4, offsets: { b: '5' } },
+    ],
+  );
+  assert.deepEqual(
+    warnings.map((w) => /hook of epoch (\d+) failed/.exec(w.message)?.[1]),
+    ['1', '4'],
+  );
 });

@@ -156,7 +156,7 @@ export async function runFile(options: RunFileOptions, io: RunFileIo): Promise<n
       return code;
     } finally {
       // The exit comes right after this: clients closing in the background would be cut off
-      // (Kafka's lag group would keep a member for a session and miss the last positions). A
+      // (Kafka's lag group would miss the last positions: a short run reached it not at all). A
       // second signal means now; a signal while waiting here ends the process (Node's default:
       // the run's handlers are gone).
       if (code !== SECOND_SIGNAL_EXIT) await sourcesClosed(session);

@@ -8,7 +8,8 @@ import type { CompletedCheckpoint, SplitReader } from './SplitReader.js';
  * Drives a reader's checkpoint-complete hook ({@link SplitReader.checkpointComplete}) for one
  * source: keeps each written snapshot's positions until its epoch commits, then calls the hook in
  * epoch order, one call at a time; epochs committed while a call is pending coalesce into the
- * newest. A failing hook becomes a warning: the commit stands.
+ * newest. A failing hook becomes a warning (the same failure call after call, once): the commit
+ * stands.
  *
  * A finished split's final position is never dropped on the way: when the newer snapshot no
  * longer lists the split (it left the assignment: finished and given back under split leases, or
@@ -30,6 +31,8 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
   private next: CompletedCheckpoint<S> | undefined;
   /** Finished splits' positions of a failed call, for the next call (see the class comment). */
   private carried: ReadonlyMap<string, SplitPosition<S>> = new Map();
+  /** The message of the last call, if it failed: the same failure again is not warned again. */
+  private failing: string | undefined;
 
   constructor(
     private readonly reader: SplitReader<S, unknown>,
@@ -71,6 +74,10 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
     const checkpoint = withFinished(newest, this.carried);
     this.carried = new Map();
     this.busy = true;
+    const succeeded = (): void => {
+      this.failing = undefined;
+      settle();
+    };
     const settle = (): void => {
       this.busy = false;
       const next = this.next;
@@ -79,7 +86,10 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
     };
     const failed = (err: unknown): void => {
       this.carried = withFinished({ epoch: checkpoint.epoch, splits: new Map() }, checkpoint.splits).splits;
-      this.warn(`the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${messageOf(err)}`);
+      // Epoch after epoch while a peer is away: told once, until a call succeeds or fails otherwise.
+      const message = messageOf(err);
+      if (message !== this.failing) this.warn(`the checkpoint-complete hook of epoch ${checkpoint.epoch} failed (the checkpoint stays committed): ${message}`);
+      this.failing = message;
       settle();
     };
     let result: MaybePromise<void>;
@@ -89,8 +99,8 @@ export class CheckpointCompleteHook<S extends SourceSplit> {
       failed(err);
       return;
     }
-    if (isThenable(result)) result.then(settle, failed);
-    else settle();
+    if (isThenable(result)) result.then(succeeded, failed);
+    else succeeded();
   }
 }
 

@@ -91,5 +91,5 @@ test('three CLI processes share a 12-partition topic; kill -9 one, its partition
   // splits handed over for balance between live processes go at a written position.
   t.diagnostic(`${PARTITIONS * PER_PARTITION} messages, ${repeats} repeated after a takeover start (${procs.map((p) => p.rows.length).join(' + ')} printed)`);
   // Lag monitoring: every partition's end reached the source's consumer group.
-  assert.deepEqual(await lagBehind(brokers, 'tributary-multi_topic', topic), [], 'partitions whose end never reached the lag group');
+  assert.deepEqual(await lagBehind(brokers, 'tributary-multi_topic', topic, procs, PER_PARTITION), [], 'partitions whose end never reached the lag group');
 });

@@ -130,14 +130,20 @@ export function checkHandovers(procs: readonly ShareCli[], fail: (message: strin
 /**
  * The partitions of `topic` whose offset in the lag group `group` is not the partition's end,
  * as `partition: committed/end`: after a bounded run every partition's end must have reached the
- * group (what `kafka-consumer-groups --describe` shows), whichever process read it last.
+ * group (what `kafka-consumer-groups --describe` shows), whichever process read it last. With
+ * `procs`, each names the processes that printed its last row (row `perPartition - 1`).
  */
-export async function lagBehind(brokers: string, group: string, topic: string): Promise<string[]> {
+export async function lagBehind(brokers: string, group: string, topic: string, procs: readonly PrintedRows[] = [], perPartition = 0): Promise<string[]> {
   return withAdmin(brokers, async (admin) => {
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
     const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-    return [...ends].filter(([p, end]) => at.get(p) !== end).map(([p, end]) => `${p}: ${at.get(p) ?? 'none'}/${end}`);
+    const printers = (p: number): string => {
+      const last = `${p} ${perPartition - 1}`;
+      const by = procs.flatMap((proc, k) => (proc.rows.includes(last) ? [`p${k + 1}`] : []));
+      return by.length === 0 ? '' : ` (last row printed by ${by.join(', ')})`;
+    };
+    return [...ends].filter(([p, end]) => at.get(p) !== end).map(([p, end]) => `${p}: ${at.get(p) ?? 'none'}/${end}${printers(p)}`);
   });
 }
 

@@ -1,30 +1,11 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { asyncScheduler, firstValueFrom, timer, type SchedulerLike } from 'rxjs';
-import { kafkaClientErrorMessage, kafkaErrorType } from './kafkaClientError.js';
+import type { Kafka } from 'kafkajs';
+import { kafkaClientErrorMessage, kafkaErrorType, unreachableKafka } from './kafkaClientError.js';
 import type { KafkaSourceConfig } from './KafkaSourceConfig.js';
-import { loadKafkaJs } from './loadKafkaJs.js';
-import { fixedAssignor } from './fixedAssignor.js';
 
-/**
- * Errors of a group between generations (a member joined or left: processes sharing a source
- * each hold a membership): the member rejoins by itself within a heartbeat or two, and the same
- * commit then goes through.
- */
-const REBALANCING = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS']);
-/**
- * How long {@link KafkaLagCommitter.close} retries a last commit refused by a rebalance, and how
- * often. Members still alive rejoin within a heartbeat (see LAG_SESSION_TIMEOUT_MS); a dead one
- * holds a rebalance up until its session ends, so this covers that session once.
- */
-const CLOSE_RETRY_MS = 12_000;
-const CLOSE_RETRY_EVERY_MS = 500;
-/**
- * The lag member's session timeout (kafkajs' default is 30 s). A process killed with kill -9
- * leaves its membership behind until this runs out, and until then every rebalance waits for it
- * and every commit of the others is refused: the shorter the less lag is reported stale. The
- * broker's minimum is 6 s by default; the member heartbeats every second from an idle loop.
- */
-const LAG_SESSION_TIMEOUT_MS = 10_000;
+/** A commit that went to a broker no longer the group's coordinator: find it again and resend once. */
+const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP', 'COORDINATOR_NOT_AVAILABLE', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_LOAD_IN_PROGRESS']);
+/** The group has members of its own: the broker takes commits from outside group management only while it has none. */
+const GROUP_IN_USE = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'STALE_MEMBER_EPOCH', 'FENCED_INSTANCE_ID']);
 
 /** One partition's position as the consumer group receives it: the next offset to read. */
 export interface LagOffset {
@@ -38,39 +19,60 @@ export interface KafkaClientProvider {
   client(): Promise<Kafka>;
 }
 
+/** The parts of a kafkajs 2.x broker connection the committer uses. */
+interface CoordinatorBroker {
+  offsetCommit(request: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<unknown>;
+}
+
+/** The parts of a kafkajs 2.x cluster (its brokers and metadata) the committer uses. */
+interface LagCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  findGroupCoordinator(request: { groupId: string }): Promise<CoordinatorBroker>;
+}
+
 /**
  * Writes the positions of committed epochs to a consumer group, so that the usual tools
  * (`kafka-consumer-groups --describe`, Burrow, Cruise Control, any lag exporter) show how far
  * the source is behind. Nothing reads these offsets back: positions live in tributary's state store.
  *
- * kafkajs can commit offsets only as a member of the group, so the committer joins the group
- * with an assignor that assigns nothing (it never fetches) and commits through that membership.
- * It is best effort and off the data path: a slow join (a crashed predecessor's session still
- * open) delays only the lag figures. A failure rejects {@link commit} (the source turns it into
- * a warning) once per kind of failure: the same failure again, epoch after epoch while a broker
- * is away, resolves quietly, and the next commit carries newer positions anyway (and the final
- * positions of finished partitions, which the checkpoint-complete hook carries over). Only the
- * last commit has no next one: when a rebalance refused it (processes sharing the source end
- * together, each leaving the group), {@link close} retries it for a while.
+ * It commits as a consumer outside group management does (Kafka's `assign()` then `commitSync`,
+ * which is how Flink's KafkaSource reports): an OffsetCommit with generation -1 and no member id,
+ * which the broker takes while the group has no members. So the committer joins nothing: processes
+ * sharing a source commit side by side with no rebalance between them, a kill -9 leaves no member
+ * behind to hold the group up, and closing is only closing a connection. (It first joined the
+ * group as a member assigned nothing: every join, leave and kill -9 among processes sharing a
+ * source then refused the others' commits, and a run's last commit could be lost to that.)
+ *
+ * kafkajs offers no such commit: its consumers commit as members, and its admin `setOffsets`
+ * joins as one too and refuses a group that has members. So the request goes over a cluster (the
+ * brokers and metadata) made by the client's own factory, which kafkajs 2.x keeps behind a symbol;
+ * a client without it fails the commit with a message saying so.
+ *
+ * Best effort and off the data path. A failure rejects {@link commit}: the source's
+ * checkpoint-complete hook turns it into a warning (the same failure epoch after epoch, while a
+ * broker is away, once), and its next call carries newer positions, and the final positions of
+ * partitions finished meanwhile. Its connections are open only while there is something to
+ * commit ({@link idle}).
  */
 export class KafkaLagCommitter {
-  private consumer: Consumer | undefined;
-  private connecting: Promise<Consumer> | undefined;
+  private cluster: Promise<LagCluster> | undefined;
+  private coordinator: CoordinatorBroker | undefined;
   private sending: Promise<void> | undefined;
-  private closed = false;
-  private readonly reported = new Set<string>();
-  /** The offsets of the last commit, if a rebalance refused it (for {@link close}). */
-  private refused: readonly LagOffset[] | undefined;
 
   constructor(
     private readonly config: KafkaSourceConfig & { readonly consumerGroup: string },
     private readonly clients: KafkaClientProvider,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
   ) {}
 
   /** Commits `offsets`; settles once they are in the group (or failed). */
   commit(offsets: readonly LagOffset[]): Promise<void> {
-    if (this.closed || offsets.length === 0) return Promise.resolve();
+    if (offsets.length === 0) return Promise.resolve();
     const sent = this.send(offsets);
     const tracked = sent.catch(() => undefined);
     this.sending = tracked;
@@ -81,71 +83,82 @@ export class KafkaLagCommitter {
   }
 
   /**
-   * Waits for the commit in flight (so the last positions land), retries it while the group
-   * refuses it for a rebalance (up to CLOSE_RETRY_MS), then leaves the group.
+   * Waits for the commits in flight (so the last positions land), then closes the connections.
+   * A later commit opens them again: a bounded source's final epoch commits after its readers
+   * are done.
    */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.sending;
-    const consumer = this.consumer ?? (this.connecting ? await this.connecting.catch(() => undefined) : undefined);
-    this.consumer = undefined;
-    if (consumer === undefined) return;
-    for (const deadline = this.scheduler.now() + CLOSE_RETRY_MS; this.refused !== undefined && this.scheduler.now() < deadline; ) {
-      await firstValueFrom(timer(CLOSE_RETRY_EVERY_MS, this.scheduler));
-      await this.commitTo(consumer, this.refused).catch(() => undefined);
-    }
-    await consumer.disconnect().catch(() => undefined);
+  async idle(): Promise<void> {
+    for (let sending = this.sending; sending !== undefined; sending = this.sending) await sending;
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    this.coordinator = undefined;
+    await (await cluster?.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
   private async send(offsets: readonly LagOffset[]): Promise<void> {
-    // These offsets supersede any refused before (the hook carries finished partitions over).
-    this.refused = undefined;
     try {
-      await this.commitTo(await this.connect(), offsets);
+      await this.commitTo(offsets);
     } catch (err) {
-      const message = kafkaClientErrorMessage(err, this.config.brokers);
-      if (this.reported.has(message)) return;
-      this.reported.add(message);
-      throw new Error(
-        `could not commit offsets to consumer group '${this.config.consumerGroup}' (lag monitoring only, reading goes on): ${message}`,
-        { cause: err },
-      );
+      throw new Error(`could not commit offsets to consumer group '${this.config.consumerGroup}' (lag monitoring only, reading goes on): ${this.failure(err)}`, { cause: err });
     }
   }
 
-  /** Commits through `consumer`; remembers the offsets while a rebalance refuses them. */
-  private async commitTo(consumer: Consumer, offsets: readonly LagOffset[]): Promise<void> {
-    try {
-      await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-      this.refused = undefined;
-    } catch (err) {
-      this.refused = REBALANCING.has(kafkaErrorType(err) ?? '') ? offsets : undefined;
-      throw err;
+  private failure(err: unknown): string {
+    const message = kafkaClientErrorMessage(err, this.config.brokers);
+    if (!GROUP_IN_USE.has(kafkaErrorType(err) ?? '')) return message;
+    return `${message} (the group has members: another consumer uses it; give the source a group of its own, kafka.consumer.group)`;
+  }
+
+  private async commitTo(offsets: readonly LagOffset[]): Promise<void> {
+    const groupId = this.config.consumerGroup;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const { topic, partition, offset } of offsets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const cluster = await this.connect();
+        this.coordinator ??= await cluster.findGroupCoordinator({ groupId });
+        await this.coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics });
+        return;
+      } catch (err) {
+        // The coordinator moved, or the connections broke (a broker restarted): find it afresh.
+        this.coordinator = undefined;
+        if (unreachableKafka(err)) this.dropCluster();
+        if (attempt === 1 && (COORDINATOR_MOVED.has(kafkaErrorType(err) ?? '') || unreachableKafka(err))) continue;
+        throw err;
+      }
     }
   }
 
-  private connect(): Promise<Consumer> {
-    if (this.consumer !== undefined) return Promise.resolve(this.consumer);
-    this.connecting ??= (async () => {
-      const kafka = await this.clients.client();
-      const kafkajs = await loadKafkaJs();
-      const consumer = kafka.consumer({
-        groupId: this.config.consumerGroup,
-        partitionAssigners: [fixedAssignor(kafkajs, 'TributaryLagOnly', this.config.topic, new Set())],
-        sessionTimeout: LAG_SESSION_TIMEOUT_MS,
-        heartbeatInterval: 1_000,
-        // It never fetches: this is only how often its idle loop wakes, which bounds how long leaving takes.
-        maxWaitTimeInMs: 500,
-        allowAutoTopicCreation: false,
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: this.config.topic });
-      await consumer.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
-      this.consumer = consumer;
-      return consumer;
-    })().finally(() => {
-      this.connecting = undefined;
+  private connect(): Promise<LagCluster> {
+    if (this.cluster !== undefined) return this.cluster;
+    const connecting = (async () => {
+      const cluster = clusterOf(await this.clients.client());
+      await cluster.connect();
+      return cluster;
+    })();
+    this.cluster = connecting;
+    // A failed connect is tried afresh at the next commit.
+    connecting.catch(() => {
+      if (this.cluster === connecting) this.cluster = undefined;
     });
-    return this.connecting;
+    return connecting;
   }
+
+  /** Forgets the cluster (its connections are broken), closing what is left of it. */
+  private dropCluster(): void {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    void cluster?.then((c) => c.disconnect()).catch(() => undefined);
+  }
+}
+
+/** A cluster of the client's own brokers and settings, from kafkajs 2.x's private factory. */
+function clusterOf(kafka: Kafka): LagCluster {
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
+  if (typeof create !== 'function') {
+    throw new Error('this kafkajs has no cluster factory to send offset commits through (tributary needs kafkajs 2.x for lag monitoring; kafka.commit.offsets = false turns it off)');
+  }
+  return (create as (options: { allowAutoTopicCreation: boolean }) => LagCluster).call(kafka, { allowAutoTopicCreation: false });
 }

@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { MaybePromise } from '../../core/MaybePromise.js';
 import { chunk, type Chunk } from '../../core/SourceEvent.js';
 import { SourceError } from '../../core/SourceError.js';
@@ -19,7 +19,7 @@ import type { KafkaMessage } from 'kafkajs';
  * positions to that group, for lag monitoring ({@link KafkaLagCommitter}).
  */
 export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
-  /** Partitions being read now: the group membership lasts while this is above zero. */
+  /** Partitions being read now: the lag committer's connections stay open while this is above zero. */
   private reading = 0;
   private lag: KafkaLagCommitter | undefined;
 
@@ -27,7 +27,6 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
     private readonly hub: KafkaConsumerHub,
     private readonly decode: KafkaRecordDecoder<T>,
     private readonly config: KafkaSourceConfig,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
   ) {}
 
   read(split: KafkaSplit, offset: string | null, context: ReaderContext): Observable<Chunk<T>> {
@@ -128,9 +127,9 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       return () => {
         pause.unsubscribe();
         this.hub.detach(listener);
-        // The run is over (or between split sets with nothing to read): leave the lag group
-        // once the commit in flight has landed, rather than hold a membership nobody needs.
-        if (--this.reading === 0) this.releaseLag();
+        // The run is over (or between split sets with nothing to read): close the lag
+        // committer's connections once the commit in flight has landed.
+        if (--this.reading === 0) this.idleLag();
       };
     });
   }
@@ -141,9 +140,9 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
    *
    * The call may come after the run ended: a bounded source's final epoch commits after its
    * readers completed. Its positions are committed all the same (they are the committed
-   * checkpoint's, so the group never runs ahead of it), through the membership still open or a
-   * new one, which then leaves the group at once; without this a bounded run would show its
-   * last epoch as lag forever.
+   * checkpoint's, so the group never runs ahead of it), through the committer still open or a
+   * new one, which then closes at once; without this a bounded run would show its last epoch as
+   * lag forever.
    */
   checkpointComplete({ splits }: CompletedCheckpoint<KafkaSplit>): MaybePromise<void> {
     const { consumerGroup } = this.config;
@@ -153,17 +152,15 @@ export class KafkaSplitReader<T> implements SplitReader<KafkaSplit, T> {
       if (offset !== null) offsets.push({ topic: split.topic, partition: split.partition, offset });
     }
     if (offsets.length === 0) return;
-    const lag = (this.lag ??= new KafkaLagCommitter({ ...this.config, consumerGroup }, this.hub, this.scheduler));
+    const lag = (this.lag ??= new KafkaLagCommitter({ ...this.config, consumerGroup }, this.hub));
     const sent = lag.commit(offsets);
-    if (this.reading === 0) this.releaseLag();
+    if (this.reading === 0) this.idleLag();
     return sent;
   }
 
-  private releaseLag(): void {
-    const lag = this.lag;
-    this.lag = undefined;
+  private idleLag(): void {
     // In the hub's view until done, so `KafkaSource.closed()` waits for the last commit too.
-    if (lag !== undefined) this.hub.track(lag.close());
+    if (this.lag !== undefined) this.hub.track(this.lag.idle());
   }
 }
 

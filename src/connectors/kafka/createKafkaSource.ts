@@ -78,7 +78,7 @@ function build<T>(options: KafkaSourceOptions, config: KafkaSourceConfig, decode
     ...common,
     ...(leases === undefined ? {} : { leases }),
     enumerator,
-    reader: new KafkaSplitReader(hub, decode, config, scheduler),
+    reader: new KafkaSplitReader(hub, decode, config),
   });
   // The checkpointed source itself, plus `closed()`: no wrapper to forward members through.
   return Object.assign(source, { closed: (): Promise<void> => hub.idle() });

@@ -8,8 +8,7 @@ import type { KafkaJsModule } from './loadKafkaJs.js';
  * kafkajs has no manual assignment (no `assign()` as in the Java client): a consumer reads what
  * its group's assignor hands it. The hub's fetch consumers are alone in a throwaway group and get
  * the source's partitions this way (a second member cannot appear, the group id is random; if it
- * did, it would get nothing rather than duplicates). The lag committer passes no partitions: it
- * is a member only to be allowed to commit, and must never fetch.
+ * did, it would get nothing rather than duplicates). With no partitions, every member gets nothing.
  *
  * @example
  * kafka.consumer({ groupId, partitionAssigners: [fixedAssignor(kafkajs, 'TributaryOwnPartitions', 'orders', new Set([0, 1]))] });

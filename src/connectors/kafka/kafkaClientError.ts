@@ -14,14 +14,15 @@ export function kafkaClientErrorMessage(err: unknown, brokers: readonly string[]
   const message = err instanceof Error ? err.message : String(err);
   const retries = (err as { retryCount?: unknown } | null)?.retryCount;
   const gaveUp = typeof retries === 'number' && retries > 0 ? ` (gave up after ${retries} retries)` : '';
-  if (unreachable(err)) {
+  if (unreachableKafka(err)) {
     const detail = message === 'Broker not connected' ? 'connected, but no answer within the request timeout' : message;
     return `cannot reach Kafka brokers ${brokers.join(',')}${gaveUp}: ${detail}`;
   }
   return `Kafka client failed (brokers ${brokers.join(',')})${gaveUp}: ${message}`;
 }
 
-function unreachable(err: unknown): boolean {
+/** Whether a kafkajs failure means no broker answered (refused, closed, timed out), at any depth of its cause chain. */
+export function unreachableKafka(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
     if (UNREACHABLE.has(e.name)) return true;
     // kafkajs 2.x throws a plain Error with this text for a connection its request timeout closed.

@@ -11,7 +11,9 @@ import { createKafkaSource } from '../../../src/connectors/kafka/createKafkaSour
 import type { KafkaSplit } from '../../../src/connectors/kafka/KafkaSplit.js';
 import { MemoryStore } from '../../../src/state/MemoryStore.js';
 import type { StateStore } from '../../../src/state/StateStore.js';
-import { createTopic, needKafka, produce, uniqueTopic, withAdmin } from '../../support/kafka.js';
+import { KafkaLagCommitter, type LagOffset } from '../../../src/connectors/kafka/KafkaLagCommitter.js';
+import { resolveKafkaConfig } from '../../../src/connectors/kafka/KafkaSourceConfig.js';
+import { createTopic, needKafka, produce, testKafka, uniqueTopic, withAdmin } from '../../support/kafka.js';
 import { readAll } from '../../support/kafkaSource.js';
 
 // Lag monitoring through the checkpoint-complete hook: what the consumer group holds, read back
@@ -100,12 +102,12 @@ test('the group holds the last committed epoch\'s positions, never those of a ba
   assert.notDeepEqual(epoch2, epoch1, 'the source read on after epoch 1 (else the test could not tell the two apart)');
   assert.deepEqual(await groupOffsets(brokers, group, topic), epoch1);
   assert.deepEqual(warnings, []);
-  // The lag member left with the run: nothing holds the group.
+  // The committer never joins the group: it has no member, during the run or after.
   const [described] = (await withAdmin(brokers, (admin) => admin.describeGroups([group]))).groups;
   assert.deepEqual(described?.members, []);
 });
 
-test('a bounded source\'s final epoch, committed after its readers completed, still reaches the group; then the member leaves', async (t) => {
+test('a bounded source\'s final epoch, committed after its readers completed, still reaches the group, which has no member', async (t) => {
   const peer = await filledTopic(t, 'kafka-lag-bounded', 2, 7);
   if (peer === undefined) return;
   const { brokers, topic, group } = peer;
@@ -179,8 +181,8 @@ test('an epoch reaches the group only once its commit is durable in the store, n
     },
   });
   try {
-    // Epoch 1 commits at once: the committer joins the group and commits (so from here on a
-    // commit takes milliseconds, and an early one could not hide in the wait below).
+    // Epoch 1 commits at once: the committer connects and commits (so from here on a commit
+    // takes milliseconds, and an early one could not hide in the wait below).
     const epoch1 = await groupReaches(brokers, group, topic, await waitForSnapshot(memory, 'kafka-lag-durable', 1));
     assert.deepEqual(epoch1, snapshotOffsets(memory, 'kafka-lag-durable', 1));
     await holding;
@@ -203,3 +205,68 @@ async function waitForSnapshot(store: MemoryStore, source: string, epoch: number
   for (let i = 0; i < 200 && store.get(checkpointKeys.snapshot(source, epoch)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   return snapshotOffsets(store, source, epoch);
 }
+
+test('committers sharing a group (processes sharing a source) commit side by side: every commit is taken, the group never has a member', async (t) => {
+  const peer = await filledTopic(t, 'kafka-lag-side', 4, 1);
+  if (peer === undefined) return;
+  const { brokers, topic, group } = peer;
+  const config = { ...resolveKafkaConfig({ name: 'kafka-lag-side', topic, brokers }), consumerGroup: group };
+  const clients = [testKafka(brokers), testKafka(brokers)];
+  // Each holds two partitions, as two processes sharing the source would. Committing as group
+  // members, each one's joining or leaving refused the other's commits (REBALANCE_IN_PROGRESS).
+  const committers = clients.map((kafka) => new KafkaLagCommitter(config, { client: () => Promise.resolve(kafka) }));
+  const members: number[] = [];
+  for (let round = 1; round <= 10; round++) {
+    await Promise.all(
+      committers.map((c, k) => c.commit([0, 1].map((i): LagOffset => ({ topic, partition: 2 * k + i, offset: String(round * 10 + 2 * k + i) })))),
+    );
+    // A committer closed and another opened mid-way: what a process leaving and one joining does.
+    if (round === 5) {
+      await committers[0]!.idle();
+      committers[0] = new KafkaLagCommitter(config, { client: () => Promise.resolve(clients[0]!) });
+    }
+    const [described] = (await withAdmin(brokers, (admin) => admin.describeGroups([group]))).groups;
+    members.push(described?.members.length ?? -1);
+  }
+  await Promise.all(committers.map((c) => c.idle()));
+  assert.deepEqual(await groupOffsets(brokers, group, topic), new Map([[0, '100'], [1, '101'], [2, '102'], [3, '103']]));
+  assert.deepEqual(members, Array(10).fill(0));
+});
+
+test('a lag group that has a member of its own (another consumer uses it): a warning naming the group and what to do, once; reading goes on', async (t) => {
+  const peer = await filledTopic(t, 'kafka-lag-taken', 2, 5);
+  if (peer === undefined) return;
+  const { brokers, topic, group } = peer;
+  const other = testKafka(brokers).consumer({ groupId: group });
+  await other.connect();
+  t.after(() => other.disconnect());
+  await other.subscribe({ topic });
+  let joined: () => void;
+  const joining = new Promise<void>((resolve) => (joined = resolve));
+  other.on(other.events.GROUP_JOIN, () => joined());
+  await other.run({ autoCommit: false, eachMessage: () => new Promise(() => undefined) });
+  await joining;
+  const store = new MemoryStore();
+  const barriers = new Subject<void>();
+  const source = createKafkaSource({ name: 'kafka-lag-taken', topic, brokers, store, barriers, consumerGroup: group, boundedMode: 'latest', maxPartitionFetchBytes: 64 });
+  const warnings: SourceWarning[] = [];
+  source.warnings$?.subscribe((w) => warnings.push(w));
+  let records = 0;
+  await new Promise<void>((resolve, reject) => {
+    source.pipe(commitEpochs(source)).subscribe({
+      next: (event) => {
+        if (event.type === 'barrier') return;
+        records += event.records.length;
+        barriers.next();
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
+  await source.closed();
+  assert.equal(records, 10);
+  assert.equal(warnings.length, 1, warnings.map((w) => w.message).join('\n'));
+  assert.match(warnings[0]!.message, new RegExp(`consumer group '${group}'.*the group has members: another consumer uses it; give the source a group of its own, kafka\\.consumer\\.group`));
+  // Nothing reached the group: its member's offsets (none) are what it holds.
+  assert.deepEqual(await groupOffsets(brokers, group, topic), new Map([[0, '-1'], [1, '-1']]));
+});
