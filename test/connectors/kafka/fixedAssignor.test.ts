@@ -29,7 +29,7 @@ test('no partitions: every member gets nothing', async () => {
 
 test('its protocol carries the name every member must agree on', async () => {
   const kafkajs = await loadKafkaJs();
-  const assigner = fixedAssignor(kafkajs, 'Nothing', 'orders', new Set())({ cluster: {} as never, groupId: 'g', logger: {} as never });
-  assert.equal(assigner.name, 'TributaryLagOnly');
-  assert.equal(assigner.protocol({ topics: ['orders'] }).name, 'TributaryLagOnly');
+  const assigner = fixedAssignor(kafkajs, 'TributaryOwnPartitions', 'orders', new Set())({ cluster: {} as never, groupId: 'g', logger: {} as never });
+  assert.equal(assigner.name, 'TributaryOwnPartitions');
+  assert.equal(assigner.protocol({ topics: ['orders'] }).name, 'TributaryOwnPartitions');
 });
