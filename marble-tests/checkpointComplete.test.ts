@@ -259,7 +259,8 @@ test('coalescing keeps the final position of a finished split the newest snapsho
   );
 });
 
-test('a failed call carries a finished split\'s final position into the next call, once', () => {
+/** A run over `leavingSets` whose hook fails at `failEpochs`, with `barriers`, unsubscribed at `end`: the hook's calls and the warnings. */
+function failingRun(failEpochs: readonly number[], barriers: string, end: number): { calls: HookCall[]; warnings: SourceWarning[] } {
   const store = new MemoryStore();
   const calls: HookCall[] = [];
   const warnings: SourceWarning[] = [];
@@ -268,13 +269,18 @@ test('a failed call carries a finished split\'s final position into the next cal
       name: 's',
       store,
       enumerator: { splits: () => cold('x 29ms y', leavingSets) },
-      reader: hookedReader(asyncScheduler, store, calls, { failEpochs: [1] }),
-      barriers: cold('25ms x 9ms x 9ms x'),
+      reader: hookedReader(asyncScheduler, store, calls, { failEpochs }),
+      barriers: cold(barriers),
     });
     source.warnings$?.subscribe((w) => warnings.push(w));
     const run = source.pipe(commitEpochs(source)).subscribe();
-    asyncScheduler.schedule(() => run.unsubscribe(), 60);
+    asyncScheduler.schedule(() => run.unsubscribe(), end);
   });
+  return { calls, warnings };
+}
+
+test('a failed call carries a finished split\'s final position into the next call, once', () => {
+  const { calls, warnings } = failingRun([1], '25ms x 9ms x 9ms x', 60);
   // Epoch 1 (at 25) lists a finished and fails; epoch 2 (at 35) no longer lists a but reports it;
   // once delivered, epoch 3 does not repeat it.
   assert.deepEqual(
@@ -289,21 +295,7 @@ test('a failed call carries a finished split\'s final position into the next cal
 });
 
 test('the same failure call after call is one warning; the finished split is carried until a call succeeds; a failure after that is told again', () => {
-  const store = new MemoryStore();
-  const calls: HookCall[] = [];
-  const warnings: SourceWarning[] = [];
-  testScheduler().run(({ cold }) => {
-    const source = createSource({
-      name: 's',
-      store,
-      enumerator: { splits: () => cold('x 29ms y', leavingSets) },
-      reader: hookedReader(asyncScheduler, store, calls, { failEpochs: [1, 2, 4] }),
-      barriers: cold('25ms x 9ms x 9ms x 9ms x'),
-    });
-    source.warnings$?.subscribe((w) => warnings.push(w));
-    const run = source.pipe(commitEpochs(source)).subscribe();
-    asyncScheduler.schedule(() => run.unsubscribe(), 70);
-  });
+  const { calls, warnings } = failingRun([1, 2, 4], '25ms x 9ms x 9ms x 9ms x', 70);
   assert.deepEqual(
     calls.map(({ epoch, offsets }) => ({ epoch, offsets })),
     [
