@@ -525,11 +525,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
     const n = Math.max(1, members.length);
     const rank = Math.max(0, members.indexOf(this.member));
     const share = Math.floor(unfinished / n) + (rank < unfinished % n ? 1 : 0);
-    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > this.handoverTimeoutMs) {
-      // No commit came for a long time (a stalled sink) to hand them over at a written
-      // position: give them back as they are, from their last committed position.
-      await this.#releaseWith(client, state, [...state.giving], true);
-    }
+    await this.#giveBackOverdue(client, state);
     // Splits on their way out stay on their way out (taking one back would read it again from
     // its older committed position); only the others count as this process's share.
     const mine = state.held.size - state.giving.size;
@@ -564,9 +560,7 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       if (state.giving.size === 0) state.givingSince = this.#scheduler.now();
       for (const id of give) state.giving.add(id);
     }
-    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > this.handoverTimeoutMs) {
-      await this.#releaseWith(client, state, [...state.giving], true);
-    }
+    await this.#giveBackOverdue(client, state);
     // A split on its way out that is assigned here again stays on its way out: taking it back
     // at once would read it again from its older committed position.
     const wanted = known.filter((key) => {
@@ -632,6 +626,17 @@ export class PostgresSplitLeases implements AssignableSplitLeases {
       await this.#releaseWith(client, state, ids);
       if (leaving) await client.query(`DELETE FROM ${this.#members} WHERE source = $1 AND member = $2`, [state.source, this.member]);
     });
+  }
+
+  /**
+   * Splits on their way out for longer than the handover timeout: no commit came (a stalled sink)
+   * to hand them over at a written position, so they go back as they are, from their last
+   * committed position.
+   */
+  async #giveBackOverdue<S extends SourceSplit>(client: PgClient, state: SourceState<S>): Promise<void> {
+    if (state.giving.size > 0 && this.#scheduler.now() - state.givingSince > this.handoverTimeoutMs) {
+      await this.#releaseWith(client, state, [...state.giving], true);
+    }
   }
 
   /** `unwritten`: the splits go without a commit of where their reading stopped (see {@link LeaseEvent}). */
